@@ -1,0 +1,49 @@
+//! `grantscope demo`: generates a small cluster's worth of data, ingests it, and shows what is stored.
+
+use super::{CommandError, ingest, now_ms, stats};
+use crate::generate::GenerateOptions;
+use crate::ingest::InputFormat;
+use crate::model::time;
+use crate::output::Format;
+use crate::store::Horizons;
+use std::path::Path;
+
+pub fn run(out: &Path, horizons: Horizons, format: Format) -> Result<(), CommandError> {
+    let opts = GenerateOptions {
+        seed: 42,
+        events: 50_000,
+        days: 14,
+        end_day: time::day_of(now_ms()),
+        cluster: "demo".to_string(),
+        account: "111122223333".to_string(),
+    };
+    let generated = super::generate::write_files(out, &opts)?;
+    let db = out.join("grantscope.db");
+    if format == Format::Text {
+        println!(
+            "generated {} audit and {} CloudTrail events in {}",
+            generated.audit_events,
+            generated.cloudtrail_events,
+            out.display()
+        );
+    }
+    for (kind, file, cluster) in [
+        (ingest::Kind::Audit, &generated.audit, Some(opts.cluster.clone())),
+        (ingest::Kind::CloudTrail, &generated.cloudtrail, None),
+    ] {
+        let args = ingest::IngestArgs {
+            kind,
+            cluster,
+            input_format: InputFormat::Auto,
+            files: vec![file.clone()],
+            progress: true,
+            horizons,
+        };
+        ingest::run(&db, args, format)?;
+    }
+    stats::run(&db, None, format)?;
+    if format == Format::Text {
+        println!("database: {} (try: grantscope --db {} errors)", db.display(), db.display());
+    }
+    Ok(())
+}

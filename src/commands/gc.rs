@@ -1,0 +1,21 @@
+//! `grantscope gc`: applies the retention and dedupe horizons.
+
+use super::{CommandError, now_ms};
+use crate::output::{Format, print_json};
+use crate::store::{self, GcOutcome, Horizons, Store};
+use std::path::Path;
+
+pub fn run(db: &Path, horizons: Horizons, format: Format) -> Result<GcOutcome, CommandError> {
+    let store = Store::open(db)?;
+    let outcome = collect(&store, horizons)?;
+    match format {
+        Format::Json => print_json(&outcome),
+        Format::Text => println!("deleted {} per-event rows outside the horizons", outcome.events_deleted),
+    }
+    Ok(outcome)
+}
+
+/// Deletes per-event rows outside the horizons, now.
+pub fn collect(store: &Store, horizons: Horizons) -> Result<GcOutcome, CommandError> {
+    Ok(store::collect_garbage(store.conn(), horizons, now_ms())?)
+}

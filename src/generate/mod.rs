@@ -1,0 +1,23 @@
+//! Synthetic, realistic EKS audit and CloudTrail data from a seed: for the demo, the benchmarks and
+//! tests at volume. The same options always write the same bytes.
+
+mod audit;
+mod cloudtrail;
+mod population;
+mod rng;
+
+pub use audit::write_audit;
+pub use cloudtrail::write_cloudtrail;
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    pub seed: u64,
+    /// Audit events in total, spread evenly over the days.
+    pub events: u64,
+    pub days: u32,
+    /// The last day (UTC day number) the data covers.
+    pub end_day: i64,
+    pub cluster: String,
+    pub account: String,
+}

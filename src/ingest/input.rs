@@ -1,0 +1,114 @@
+//! Opening an input: a file or stdin, gzip detected by magic bytes, and a content identity for its
+//! checkpoint.
+
+use flate2::read::MultiGzDecoder;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bytes hashed to identify an input's content. A file shorter than this is identified by all of
+/// it (so appending to a small file starts it over; event ids make that harmless); a longer one by
+/// its first 64 KiB, so a growing log keeps its identity and resumes where it stopped.
+const IDENTITY_PREFIX: usize = 64 * 1024;
+
+/// Where input comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputPath {
+    Stdin,
+    File(PathBuf),
+}
+
+impl InputPath {
+    /// `-` means stdin.
+    pub fn parse(arg: &Path) -> InputPath {
+        if arg == Path::new("-") { InputPath::Stdin } else { InputPath::File(arg.to_path_buf()) }
+    }
+
+    /// How the input is named in messages and in the errors table.
+    pub fn display(&self) -> String {
+        match self {
+            InputPath::Stdin => "<stdin>".to_string(),
+            InputPath::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// An opened input, decompressed if it was gzip.
+pub struct Input {
+    pub path: InputPath,
+    /// Hex content identity (see [`IDENTITY_PREFIX`]).
+    pub identity: String,
+    /// Size on disk, when known (files), for progress.
+    pub len: Option<u64>,
+    pub gzip: bool,
+    /// Raw bytes read so far, for progress.
+    pub raw_read: Arc<AtomicU64>,
+    pub reader: Box<dyn BufRead>,
+}
+
+/// An input that could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {source}")]
+pub struct OpenError {
+    pub path: String,
+    #[source]
+    pub source: io::Error,
+}
+
+/// Opens a file for reading without consuming it; used to check every input before anything is written.
+pub fn check_readable(path: &InputPath) -> Result<(), OpenError> {
+    match path {
+        InputPath::Stdin => Ok(()),
+        InputPath::File(p) => {
+            let meta = std::fs::metadata(p).map_err(|source| OpenError { path: path.display(), source })?;
+            if meta.is_dir() {
+                return Err(OpenError {
+                    path: path.display(),
+                    source: io::Error::new(io::ErrorKind::InvalidInput, "is a directory, expected a file"),
+                });
+            }
+            File::open(p).map(drop).map_err(|source| OpenError { path: path.display(), source })
+        }
+    }
+}
+
+pub fn open(path: &InputPath) -> Result<Input, OpenError> {
+    let err = |source| OpenError { path: path.display(), source };
+    let (raw, len): (Box<dyn Read>, Option<u64>) = match path {
+        InputPath::Stdin => (Box::new(io::stdin().lock()), None),
+        InputPath::File(p) => {
+            let f = File::open(p).map_err(err)?;
+            let len = f.metadata().ok().map(|m| m.len());
+            (Box::new(f), len)
+        }
+    };
+    let raw_read = Arc::new(AtomicU64::new(0));
+    let mut counted = CountingReader { inner: raw, count: raw_read.clone() };
+    let mut prefix = Vec::with_capacity(IDENTITY_PREFIX);
+    (&mut counted).take(IDENTITY_PREFIX as u64).read_to_end(&mut prefix).map_err(err)?;
+    let identity = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&prefix));
+    let gzip = prefix.starts_with(&[0x1f, 0x8b]);
+    let whole = Cursor::new(prefix).chain(counted);
+    let reader: Box<dyn BufRead> = if gzip {
+        // CloudWatch Logs exports are multi-member gzip; a single-member decoder would stop early.
+        Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(whole)))
+    } else {
+        Box::new(BufReader::with_capacity(1 << 20, whole))
+    };
+    Ok(Input { path: path.clone(), identity, len, gzip, raw_read, reader })
+}
+
+struct CountingReader {
+    inner: Box<dyn Read>,
+    count: Arc<AtomicU64>,
+}
+
+impl Read for CountingReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}

@@ -1,0 +1,233 @@
+//! Splitting an input into records: lines, or the items of one JSON document.
+//!
+//! A record is the unit a checkpoint counts: a line (by byte offset) or a top-level item of a
+//! document (by index). Envelopes inside a record (a CloudWatch event's `message`, a subscription
+//! record's `logEvents`) are unpacked by the parsers.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::io::{self, BufRead};
+
+/// Longest record accepted. CloudWatch Logs truncates events near 256 KiB, leaving invalid JSON;
+/// anything past 1 MiB is not an audit event and is skipped without being held in memory.
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
+
+/// How records are laid out in an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputFormat {
+    /// Decide from the content.
+    Auto,
+    /// One record per line: JSON lines, CloudWatch Logs S3 export lines (`<timestamp> <json>`),
+    /// subscription-filter records.
+    Jsonl,
+    /// One JSON document: an EventList, `aws logs filter-log-events`/`get-log-events` output, a
+    /// CloudTrail S3 file (`{"Records":[...]}`), `aws cloudtrail lookup-events` output, an array, a
+    /// single (pretty-printed) event.
+    Json,
+}
+
+/// Decides the layout from the first line: a line that is a whole JSON value, or a line that
+/// starts with a timestamp, means one record per line; anything else is one document.
+pub fn detect(first_line: &[u8]) -> InputFormat {
+    let line = first_line.trim_ascii();
+    if line.first().is_some_and(u8::is_ascii_digit) {
+        return InputFormat::Jsonl;
+    }
+    if line.starts_with(b"{") && (line.ends_with(b"}") || serde_json::from_slice::<&RawValue>(line).is_ok()) {
+        return InputFormat::Jsonl;
+    }
+    InputFormat::Json
+}
+
+/// Strips the `<timestamp> ` prefix of a CloudWatch Logs S3 export line. JSON never starts with a
+/// digit, so a leading digit can only be such a prefix.
+pub fn strip_export_timestamp(line: &[u8]) -> &[u8] {
+    if line.first().is_some_and(u8::is_ascii_digit) {
+        match line.iter().position(|&c| c == b' ') {
+            Some(i) => &line[i + 1..],
+            None => line,
+        }
+    } else {
+        line
+    }
+}
+
+/// One line read by [`LineReader`].
+pub struct Line {
+    /// 1-based.
+    pub number: u64,
+    /// Offset just past this line's newline: where to resume after it.
+    pub end_offset: u64,
+    /// The line was longer than [`MAX_RECORD_BYTES`]; only its head was kept.
+    pub too_long: bool,
+}
+
+/// Reads lines without ever holding more than [`MAX_RECORD_BYTES`] of one.
+pub struct LineReader<R> {
+    inner: R,
+    number: u64,
+    offset: u64,
+}
+
+impl<R: BufRead> LineReader<R> {
+    pub fn new(inner: R, start_offset: u64, start_line: u64) -> LineReader<R> {
+        LineReader { inner, number: start_line, offset: start_offset }
+    }
+
+    /// Reads the next line (without its newline) into `buf`; `None` at the end of input.
+    pub fn next_line(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Line>> {
+        buf.clear();
+        let mut read_any = false;
+        let mut too_long = false;
+        loop {
+            let chunk = self.inner.fill_buf()?;
+            if chunk.is_empty() {
+                break;
+            }
+            read_any = true;
+            let (take, done) = match memchr(chunk) {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            let data = if done { &chunk[..take - 1] } else { &chunk[..take] };
+            let room = MAX_RECORD_BYTES.saturating_sub(buf.len());
+            if data.len() > room {
+                too_long = true;
+            }
+            buf.extend_from_slice(&data[..data.len().min(room)]);
+            self.inner.consume(take);
+            self.offset += take as u64;
+            if done {
+                break;
+            }
+        }
+        if !read_any {
+            return Ok(None);
+        }
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+        self.number += 1;
+        Ok(Some(Line { number: self.number, end_offset: self.offset, too_long }))
+    }
+}
+
+fn memchr(hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&c| c == b'\n')
+}
+
+/// The lists a document may carry its records in.
+#[derive(Deserialize)]
+struct Collections<'a> {
+    /// EventList.
+    #[serde(borrow)]
+    items: Option<Vec<&'a RawValue>>,
+    /// `aws logs filter-log-events` / `get-log-events`.
+    #[serde(borrow)]
+    events: Option<Vec<&'a RawValue>>,
+    /// CloudWatch Logs subscription-filter record.
+    #[serde(borrow, rename = "logEvents")]
+    log_events: Option<Vec<&'a RawValue>>,
+    /// CloudTrail S3 delivery file.
+    #[serde(borrow, rename = "Records")]
+    records: Option<Vec<&'a RawValue>>,
+    /// `aws cloudtrail lookup-events`.
+    #[serde(borrow, rename = "Events")]
+    lookup_events: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "logGroup")]
+    log_group: Option<String>,
+}
+
+/// A document split into records.
+pub struct DocumentRecords<'a> {
+    pub items: Vec<&'a RawValue>,
+    /// The CloudWatch Logs group the document names, if any.
+    pub log_group: Option<String>,
+}
+
+/// Splits a whole document into its top-level records. An object that carries none of the known
+/// lists is itself the one record.
+pub fn split_document(doc: &[u8]) -> Result<DocumentRecords<'_>, serde_json::Error> {
+    let trimmed = doc.trim_ascii_start();
+    if trimmed.starts_with(b"[") {
+        return Ok(DocumentRecords { items: serde_json::from_slice(doc)?, log_group: None });
+    }
+    let whole: &RawValue = serde_json::from_slice(doc)?;
+    let c: Collections = match serde_json::from_str(whole.get()) {
+        Ok(c) => c,
+        // Not an object: let the parser report it as one bad record.
+        Err(_) => return Ok(DocumentRecords { items: vec![whole], log_group: None }),
+    };
+    let list = c.items.or(c.events).or(c.log_events).or(c.records).or(c.lookup_events);
+    Ok(match list {
+        Some(items) => DocumentRecords { items, log_group: c.log_group },
+        None => DocumentRecords { items: vec![whole], log_group: None },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detect_tells_lines_from_documents() {
+        let cases = [
+            ("one compact event per line", &b"{\"kind\":\"Event\",\"auditID\":\"x\"}"[..], InputFormat::Jsonl),
+            ("S3 export line", b"2024-08-24T14:27:07.461Z {\"kind\":\"Event\"}", InputFormat::Jsonl),
+            ("pretty document opens with a lone brace", b"{", InputFormat::Json),
+            ("CLI output opens a list on the first line", b"{\"events\": [", InputFormat::Json),
+            ("array document", b"[", InputFormat::Json),
+            ("a truncated first line that still ends the object", b"{\"a\":1,\"b\":}", InputFormat::Jsonl),
+            ("leading whitespace is ignored", b"   {\"a\":1}  ", InputFormat::Jsonl),
+        ];
+        for (name, line, want) in cases {
+            assert_eq!(detect(line), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn strip_export_timestamp_removes_only_a_leading_timestamp() {
+        assert_eq!(strip_export_timestamp(b"2024-08-24T14:27:07.461Z {\"a\":1}"), b"{\"a\":1}");
+        assert_eq!(strip_export_timestamp(b"{\"a\":\"2024 x\"}"), b"{\"a\":\"2024 x\"}");
+    }
+
+    #[test]
+    fn line_reader_caps_long_lines_and_tracks_offsets() {
+        let mut input = vec![b'a'; MAX_RECORD_BYTES + 10];
+        input.extend_from_slice(b"\nshort\r\nlast");
+        let mut r = LineReader::new(&input[..], 0, 0);
+        let mut buf = Vec::new();
+        let l1 = r.next_line(&mut buf).unwrap().unwrap();
+        assert!(l1.too_long);
+        assert_eq!(buf.len(), MAX_RECORD_BYTES);
+        assert_eq!((l1.number, l1.end_offset), (1, MAX_RECORD_BYTES as u64 + 11));
+        let l2 = r.next_line(&mut buf).unwrap().unwrap();
+        assert_eq!((&buf[..], l2.number, l2.too_long), (&b"short"[..], 2, false));
+        let l3 = r.next_line(&mut buf).unwrap().unwrap();
+        assert_eq!((&buf[..], l3.end_offset), (&b"last"[..], input.len() as u64));
+        assert!(r.next_line(&mut buf).unwrap().is_none());
+    }
+
+    #[test]
+    fn split_document_finds_the_records_of_each_envelope() {
+        let cases: [(&str, &str, usize, Option<&str>); 6] = [
+            ("EventList", r#"{"kind":"EventList","items":[{},{}]}"#, 2, None),
+            ("filter-log-events", r#"{"events":[{"message":"{}"}],"searchedLogStreams":[]}"#, 1, None),
+            (
+                "subscription record names its group",
+                r#"{"logGroup":"/aws/eks/a/cluster","logEvents":[{},{},{}]}"#,
+                3,
+                Some("/aws/eks/a/cluster"),
+            ),
+            ("CloudTrail S3 file", r#"{"Records":[{},{}]}"#, 2, None),
+            ("single event is its own record", r#"{"kind":"Event","auditID":"x"}"#, 1, None),
+            ("array", r#"[{},{},{},{}]"#, 4, None),
+        ];
+        for (name, doc, n, group) in cases {
+            let d = split_document(doc.as_bytes()).unwrap();
+            assert_eq!((d.items.len(), d.log_group.as_deref()), (n, group), "{name}");
+        }
+        assert!(split_document(b"{\"items\": [").is_err(), "a truncated document is an error");
+    }
+}

@@ -1,0 +1,26 @@
+//! grantscope finds the Amazon EKS cluster access nobody uses, and the access broader than what is used.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use grantscope::ingest::{self, AuditSink, FileOptions, InputFormat, InputPath};
+//! use grantscope::store::Store;
+//!
+//! let mut store = Store::open("grantscope.db".as_ref())?;
+//! let mut sink = AuditSink::new(Some("prod".to_string()));
+//! let opts = FileOptions { format: InputFormat::Auto, batch_records: 20_000, progress: false };
+//! let tally = ingest::ingest_files(&mut store, &[InputPath::parse("audit.jsonl".as_ref())], &mut sink, &opts)?;
+//! println!("ingested {}", tally.ingested);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The layout follows the data flow: [`ingest`] turns files into normalized events, [`store`] folds
+//! them into request shapes in SQLite, [`model`] holds the pure domain types.
+
+pub mod commands;
+pub mod config;
+pub mod generate;
+pub mod ingest;
+pub mod model;
+pub mod output;
+pub mod store;

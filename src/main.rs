@@ -1,0 +1,237 @@
+//! The grantscope command line: parse, load config, dispatch. Nothing else.
+
+use clap::{Args, Parser, Subcommand};
+use grantscope::commands::{self, CommandError, ingest::Kind};
+use grantscope::config::Config;
+use grantscope::generate::GenerateOptions;
+use grantscope::ingest::InputFormat;
+use grantscope::model::time;
+use grantscope::output::Format;
+use grantscope::store::Horizons;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (bad records inside inputs are recorded and skipped; see `grantscope errors`)
+  2  error: bad flag or config, unreadable input, unusable database
+
+Environment:
+  GRANTSCOPE_DB                      database path (same as --db)
+  GRANTSCOPE_STORE_RETENTION_DAYS    [store].retention_days
+  GRANTSCOPE_STORE_DEDUPE_DAYS       [store].dedupe_days
+  RUST_LOG                           log filter, e.g. grantscope=debug";
+
+/// Finds the Amazon EKS cluster access nobody uses, and the access broader than what is used.
+///
+/// grantscope folds Kubernetes audit events and CloudTrail events into a SQLite store of request
+/// shapes, then re-evaluates them against the cluster's access configuration.
+///
+/// Start with `grantscope demo`, or ingest your own logs:
+///
+///   aws logs filter-log-events --log-group-name /aws/eks/prod/cluster \
+///       --log-stream-name-prefix kube-apiserver-audit > audit.json
+///   grantscope ingest audit --cluster prod audit.json
+///   grantscope stats
+#[derive(Parser)]
+#[command(name = "grantscope", version, after_help = EXIT_CODES, max_term_width = 100)]
+struct Cli {
+    /// SQLite database file [default: [store].path of --config, or grantscope.db]
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// TOML configuration file (see grantscope.example.toml)
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// More logging (-v debug, -vv trace)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Only errors on stderr; no progress bars
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Output format of commands that print data
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ingest events from files (exactly once: re-ingesting adds nothing)
+    #[command(subcommand)]
+    Ingest(IngestCommand),
+    /// Show what the store holds, per cluster
+    Stats {
+        /// Only this cluster
+        #[arg(long)]
+        cluster: Option<String>,
+    },
+    /// List bad records that ingest skipped, with file and line
+    Errors {
+        /// Show at most this many (the newest)
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+    },
+    /// Delete per-event rows older than the retention and dedupe horizons
+    Gc(HorizonArgs),
+    /// Write a synthetic, realistic data set (audit JSON lines + CloudTrail file)
+    Generate(GenerateArgs),
+    /// Generate a small cluster's data, ingest it and show the result
+    Demo {
+        /// Directory for the data and its database
+        #[arg(long, default_value = "grantscope-demo")]
+        out: PathBuf,
+        #[command(flatten)]
+        horizons: HorizonArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum IngestCommand {
+    /// Kubernetes audit events: JSON lines, EventList, `aws logs filter-log-events` or
+    /// `get-log-events` output, CloudWatch Logs S3 exports and subscription records, Logs Insights
+    /// exports; gzip or not (detected from content)
+    ///
+    /// Example: grantscope ingest audit --cluster prod audit-*.jsonl.gz
+    Audit {
+        /// Cluster the events belong to; needed unless the input names its /aws/eks/NAME/cluster log group
+        #[arg(long)]
+        cluster: Option<String>,
+        #[command(flatten)]
+        files: FileArgs,
+    },
+    /// CloudTrail events: S3 delivery files ({"Records":[...]}), `aws cloudtrail lookup-events`
+    /// output, JSON lines; gzip or not. Keeps EKS access-entry and cluster-config calls and IAM
+    /// role/user lifecycle; counts the rest as skipped
+    ///
+    /// Example: grantscope ingest cloudtrail AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/*/*.json.gz
+    Cloudtrail {
+        #[command(flatten)]
+        files: FileArgs,
+    },
+}
+
+#[derive(Args)]
+struct FileArgs {
+    /// How records are laid out (auto: decided from the first line)
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    input_format: InputFormat,
+    #[command(flatten)]
+    horizons: HorizonArgs,
+    /// Input files; `-` reads stdin
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct HorizonArgs {
+    /// Keep raw normalized events this many days [default: [store].retention_days or 2]
+    #[arg(long, value_name = "DAYS")]
+    retention_days: Option<u32>,
+    /// Remember event ids of events ingested in the last DAYS, so overlapping inputs count once
+    /// [default: [store].dedupe_days or 2]
+    #[arg(long, value_name = "DAYS")]
+    dedupe_days: Option<u32>,
+}
+
+#[derive(Args)]
+struct GenerateArgs {
+    /// Directory to write audit.jsonl and cloudtrail.json into
+    #[arg(long)]
+    out: PathBuf,
+    /// Same seed, same data
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Audit events in total
+    #[arg(long, default_value_t = 100_000)]
+    events: u64,
+    /// Days the events span
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..))]
+    days: u32,
+    /// Last day covered, YYYY-MM-DD [default: today, UTC]
+    #[arg(long, value_parser = parse_day)]
+    end: Option<i64>,
+    /// Cluster name in the CloudTrail records
+    #[arg(long, default_value = "demo")]
+    cluster: String,
+    /// AWS account id of the generated principals
+    #[arg(long, default_value = "111122223333")]
+    account: String,
+}
+
+fn parse_day(s: &str) -> Result<i64, String> {
+    time::parse_timestamp(&format!("{s}T00:00:00Z"))
+        .map(time::day_of)
+        .ok_or_else(|| format!("`{s}` is not a date like 2026-11-25"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("grantscope: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "grantscope=debug,info",
+        (false, _) => "grantscope=trace,debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
+}
+
+fn run(cli: Cli) -> Result<(), CommandError> {
+    let config = Config::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
+    let db = cli.db.unwrap_or(config.store.path.clone());
+    let horizons = |h: HorizonArgs| Horizons {
+        retention_days: h.retention_days.unwrap_or(config.store.retention_days),
+        dedupe_days: h.dedupe_days.unwrap_or(config.store.dedupe_days),
+    };
+    let progress = !cli.quiet;
+    match cli.command {
+        Command::Ingest(cmd) => {
+            let (kind, cluster, files) = match cmd {
+                IngestCommand::Audit { cluster, files } => (Kind::Audit, cluster, files),
+                IngestCommand::Cloudtrail { files } => (Kind::CloudTrail, None, files),
+            };
+            let args = commands::ingest::IngestArgs {
+                kind,
+                cluster,
+                input_format: files.input_format,
+                files: files.files,
+                progress,
+                horizons: horizons(files.horizons),
+            };
+            commands::ingest::run(&db, args, cli.format).map(drop)
+        }
+        Command::Stats { cluster } => commands::stats::run(&db, cluster.as_deref(), cli.format).map(drop),
+        Command::Errors { limit } => commands::errors::run(&db, limit, cli.format).map(drop),
+        Command::Gc(h) => commands::gc::run(&db, horizons(h), cli.format).map(drop),
+        Command::Generate(g) => {
+            let opts = GenerateOptions {
+                seed: g.seed,
+                events: g.events,
+                days: g.days,
+                end_day: g.end.unwrap_or_else(|| time::day_of(commands::now_ms())),
+                cluster: g.cluster,
+                account: g.account,
+            };
+            commands::generate::run(&g.out, &opts, cli.format).map(drop)
+        }
+        Command::Demo { out, horizons: h } => commands::demo::run(&out, horizons(h), cli.format),
+    }
+}

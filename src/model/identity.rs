@@ -1,0 +1,72 @@
+//! IAM principals as EKS sees them: the canonical ARN an audit event names a caller by.
+//!
+//! EKS writes `user.extra.canonicalArn` (`arn:aws:iam::111122223333:role/Name`) next to the STS
+//! session ARN. Older or re-exported events may carry only the session ARN; the canonical form is
+//! derived from it the way aws-iam-authenticator does: `assumed-role/R/S` becomes `role/R`.
+
+/// The canonical IAM principal ARN for a caller, from the ARN an audit event carries.
+///
+/// Returns `None` for anything that is not an IAM role, IAM user or STS assumed-role ARN.
+pub fn canonical_principal_arn(arn: &str) -> Option<String> {
+    let mut parts = arn.splitn(6, ':');
+    let (prefix, partition, service, _region, account, resource) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if prefix != "arn" || partition.is_empty() || account.is_empty() {
+        return None;
+    }
+    let (kind, rest) = resource.split_once('/')?;
+    let iam = |kind: &str, name: &str| format!("arn:{partition}:iam::{account}:{kind}/{name}");
+    match (service, kind) {
+        ("sts", "assumed-role") => {
+            let (role, session) = rest.split_once('/')?;
+            (!role.is_empty() && !session.is_empty()).then(|| iam("role", role))
+        }
+        ("iam", "role" | "user") => {
+            // The last path segment is the name; EKS's canonical ARN carries no path.
+            let name = rest.rsplit('/').next()?;
+            (!name.is_empty()).then(|| iam(kind, name))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_principal_arn_follows_the_authenticator() {
+        let cases = [
+            (
+                "assumed role becomes its role",
+                "arn:aws:sts::111122223333:assumed-role/Admin/alice@example.com",
+                Some("arn:aws:iam::111122223333:role/Admin"),
+            ),
+            (
+                "session names may contain slashes-free ids",
+                "arn:aws:sts::111122223333:assumed-role/ci/botocore-session-1",
+                Some("arn:aws:iam::111122223333:role/ci"),
+            ),
+            ("role ARN is kept", "arn:aws:iam::111122223333:role/Admin", Some("arn:aws:iam::111122223333:role/Admin")),
+            (
+                "role path is dropped",
+                "arn:aws:iam::111122223333:role/teams/platform/Admin",
+                Some("arn:aws:iam::111122223333:role/Admin"),
+            ),
+            ("user ARN is kept", "arn:aws:iam::111122223333:user/bob", Some("arn:aws:iam::111122223333:user/bob")),
+            (
+                "other partitions keep their partition",
+                "arn:aws-cn:sts::111122223333:assumed-role/R/s",
+                Some("arn:aws-cn:iam::111122223333:role/R"),
+            ),
+            ("assumed role without a session is not a principal", "arn:aws:sts::111122223333:assumed-role/R", None),
+            ("federated user is not an IAM principal", "arn:aws:sts::111122223333:federated-user/bob", None),
+            ("a Kubernetes username is not an ARN", "system:serviceaccount:kube-system:coredns", None),
+            ("empty account is rejected", "arn:aws:iam:::role/R", None),
+            ("empty string", "", None),
+        ];
+        for (name, input, want) in cases {
+            assert_eq!(canonical_principal_arn(input).as_deref(), want, "{name}");
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Pure domain types. No I/O: no tokio, no SQLite, no AWS SDK (DESIGN idea 6).
+
+mod access_change;
+mod audit;
+mod event_id;
+mod identity;
+mod shape;
+pub mod time;
+
+pub use access_change::{ACCESS_EVENTS, AccessChange, is_access_event};
+pub use audit::{AuditEvent, RecordedDecision};
+pub use event_id::EventId;
+pub use identity::canonical_principal_arn;
+pub use shape::RequestShape;

@@ -1,0 +1,22 @@
+//! Source checkpoints. The invariant (as atuin's watermark): a checkpoint is written in the same
+//! transaction as the events it covers, so it never runs ahead of what is stored; replaying behind
+//! it is harmless because event ids dedupe.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+/// The stored checkpoint value of `source`/`key`, if any.
+pub fn read_checkpoint(conn: &Connection, source: &str, key: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT value FROM checkpoints WHERE source = ?1 AND key = ?2")?
+        .query_row([source, key], |r| r.get(0))
+        .optional()
+}
+
+/// Stores the checkpoint of `source`/`key` inside the batch's transaction.
+pub fn write_checkpoint(tx: &Transaction, source: &str, key: &str, value: &str, now_ms: i64) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO checkpoints (source, key, value, updated_ms) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (source, key) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms",
+    )?
+    .execute(params![source, key, value, now_ms])?;
+    Ok(())
+}

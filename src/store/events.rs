@@ -1,0 +1,37 @@
+//! Per-event rows: the exactly-once key and the short-lived drill-down record.
+
+use crate::model::{EventId, RecordedDecision};
+use rusqlite::{Transaction, params};
+
+/// A newly ingested audit event, resolved to its shape and reason.
+pub struct NewEvent<'a> {
+    pub id: EventId,
+    pub ingested_day: i64,
+    pub time_ms: i64,
+    pub shape_id: i64,
+    pub decision: Option<RecordedDecision>,
+    pub reason_id: i64,
+    pub code: Option<u16>,
+    pub source_ip: &'a str,
+}
+
+/// Records the event unless its id is already stored. Returns whether it was new, i.e. whether it
+/// must be counted.
+pub fn insert_event(tx: &Transaction, e: &NewEvent) -> rusqlite::Result<bool> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO events (id, ingested_day, time_ms, shape_id, decision, reason_id, code, source_ip)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING",
+    )?;
+    let decision = e.decision.map(|d| d == RecordedDecision::Allow);
+    let changed = stmt.execute(params![
+        &e.id.0[..],
+        e.ingested_day,
+        e.time_ms,
+        e.shape_id,
+        decision,
+        e.reason_id,
+        e.code,
+        e.source_ip
+    ])?;
+    Ok(changed == 1)
+}

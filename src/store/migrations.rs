@@ -1,0 +1,62 @@
+//! Schema migrations: `migrations/NNNN_name.sql`, embedded at compile time, applied in name order
+//! by rusqlite_migration inside one transaction and recorded in SQLite's `user_version`.
+
+use super::StoreError;
+use include_dir::{Dir, include_dir};
+use rusqlite::Connection;
+use rusqlite_migration::{M, MigrationDefinitionError, Migrations};
+use std::path::Path;
+
+static MIGRATIONS_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/migrations");
+
+fn migrations() -> Migrations<'static> {
+    let mut files: Vec<_> =
+        MIGRATIONS_DIR.files().filter(|f| f.path().extension().is_some_and(|e| e == "sql")).collect();
+    files.sort_by_key(|f| f.path());
+    Migrations::new(files.into_iter().map(|f| M::up(f.contents_utf8().expect("migrations are UTF-8"))).collect())
+}
+
+pub(super) fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let migrations = migrations();
+    match migrations.to_latest(conn) {
+        Ok(()) => Ok(()),
+        Err(rusqlite_migration::Error::MigrationDefinition(MigrationDefinitionError::DatabaseTooFarAhead)) => {
+            let found = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            Err(StoreError::TooNew { path: path.into(), found, known: MIGRATIONS_DIR.files().count() })
+        }
+        Err(source) => Err(StoreError::Migrate { path: path.into(), source }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid_and_numbered_in_order() {
+        migrations().validate().expect("every migration applies on an empty database");
+        let names: Vec<_> = MIGRATIONS_DIR.files().map(|f| f.path().to_string_lossy().into_owned()).collect();
+        for (i, name) in {
+            let mut n = names.clone();
+            n.sort();
+            n
+        }
+        .iter()
+        .enumerate()
+        {
+            assert!(name.starts_with(&format!("{:04}_", i + 1)), "{name} must be numbered {:04}", i + 1);
+        }
+    }
+
+    #[test]
+    fn a_database_from_a_newer_binary_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.db");
+        let mut conn = Connection::open(&path).unwrap();
+        apply(&mut conn, &path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        let err = apply(&mut conn, &path).unwrap_err();
+        assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err}");
+        assert!(err.to_string().contains("upgrade grantscope"), "{err}");
+    }
+}

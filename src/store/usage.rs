@@ -1,0 +1,164 @@
+//! Folding audit events into request shapes and daily usage (DESIGN idea 1).
+//!
+//! The folder keeps the shape and reason ids it has resolved, so a busy stream touches SQLite once
+//! per event (the dedupe insert) plus once per distinct (shape, day, reason) per batch.
+
+use crate::model::{AuditEvent, RecordedDecision, RequestShape, time};
+use rusqlite::{OptionalExtension, Transaction, params};
+use std::collections::HashMap;
+
+/// How many example auditIDs a shape keeps for drill-down.
+const MAX_EXAMPLES: usize = 5;
+
+struct ShapeSlot {
+    id: i64,
+    examples: Vec<String>,
+    examples_dirty: bool,
+}
+
+#[derive(Default)]
+struct Usage {
+    requests: i64,
+    allowed: i64,
+    denied: i64,
+    first_ms: i64,
+    last_ms: i64,
+}
+
+/// An event's shape and reason, as stored.
+pub struct Resolved {
+    key: u128,
+    pub shape_id: i64,
+    pub reason_id: i64,
+}
+
+/// Resolves shapes and reasons to ids and accumulates one batch's counts until `flush`.
+#[derive(Default)]
+pub struct UsageFolder {
+    shapes: HashMap<u128, ShapeSlot>,
+    reasons: HashMap<String, i64>,
+    pending: HashMap<(i64, i64, i64), Usage>,
+}
+
+impl UsageFolder {
+    pub fn new() -> UsageFolder {
+        UsageFolder::default()
+    }
+
+    /// The ids of the event's shape and reason, inserting either if new.
+    pub fn resolve(&mut self, tx: &Transaction, event: &AuditEvent) -> rusqlite::Result<Resolved> {
+        let key = event.shape.key();
+        let shape_id = match self.shapes.get(&key) {
+            Some(slot) => slot.id,
+            None => {
+                let slot = load_or_insert_shape(tx, key, &event.shape)?;
+                let id = slot.id;
+                self.shapes.insert(key, slot);
+                id
+            }
+        };
+        let reason_id = if event.reason.is_empty() {
+            0
+        } else if let Some(&id) = self.reasons.get(event.reason.as_ref()) {
+            id
+        } else {
+            let id = intern_reason(tx, &event.reason)?;
+            self.reasons.insert(event.reason.to_string(), id);
+            id
+        };
+        Ok(Resolved { key, shape_id, reason_id })
+    }
+
+    /// Counts one newly stored event (the dedupe insert said it was new).
+    pub fn count(&mut self, event: &AuditEvent, resolved: &Resolved) {
+        let day = time::day_of(event.time_ms);
+        let usage = self.pending.entry((resolved.shape_id, day, resolved.reason_id)).or_insert_with(|| Usage {
+            first_ms: event.time_ms,
+            last_ms: event.time_ms,
+            ..Usage::default()
+        });
+        usage.requests += 1;
+        match event.decision {
+            Some(RecordedDecision::Allow) => usage.allowed += 1,
+            Some(RecordedDecision::Forbid) => usage.denied += 1,
+            None => {}
+        }
+        usage.first_ms = usage.first_ms.min(event.time_ms);
+        usage.last_ms = usage.last_ms.max(event.time_ms);
+        if let Some(slot) = self.shapes.get_mut(&resolved.key) {
+            if slot.examples.len() < MAX_EXAMPLES {
+                slot.examples.push(event.audit_id.to_string());
+                slot.examples_dirty = true;
+            }
+        }
+    }
+
+    /// Writes the batch's counts into the transaction. Call right before the checkpoint is written.
+    pub fn flush(&mut self, tx: &Transaction) -> rusqlite::Result<()> {
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO shape_days (shape_id, day, reason_id, requests, allowed, denied, first_ms, last_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (shape_id, day, reason_id) DO UPDATE SET
+               requests = requests + excluded.requests,
+               allowed = allowed + excluded.allowed,
+               denied = denied + excluded.denied,
+               first_ms = min(first_ms, excluded.first_ms),
+               last_ms = max(last_ms, excluded.last_ms)",
+        )?;
+        for ((shape_id, day, reason_id), u) in self.pending.drain() {
+            upsert
+                .execute(params![shape_id, day, reason_id, u.requests, u.allowed, u.denied, u.first_ms, u.last_ms])?;
+        }
+        let mut examples = tx.prepare_cached("UPDATE shapes SET examples = ?2 WHERE id = ?1")?;
+        for slot in self.shapes.values_mut().filter(|s| s.examples_dirty) {
+            examples.execute(params![slot.id, serde_json::to_string(&slot.examples).expect("strings serialize")])?;
+            slot.examples_dirty = false;
+        }
+        Ok(())
+    }
+
+    /// Forgets everything resolved: after a rolled-back transaction the ids may not exist.
+    pub fn reset(&mut self) {
+        *self = UsageFolder::default();
+    }
+}
+
+fn load_or_insert_shape(tx: &Transaction, key: u128, s: &RequestShape) -> rusqlite::Result<ShapeSlot> {
+    let key_bytes = key.to_be_bytes();
+    let existing = tx
+        .prepare_cached("SELECT id, examples FROM shapes WHERE key = ?1")?
+        .query_row([&key_bytes[..]], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .optional()?;
+    if let Some((id, examples)) = existing {
+        let examples = serde_json::from_str(&examples).unwrap_or_default();
+        return Ok(ShapeSlot { id, examples, examples_dirty: false });
+    }
+    let groups = serde_json::to_string(&s.groups).expect("strings serialize");
+    tx.prepare_cached(
+        "INSERT INTO shapes (key, cluster, principal, iam, username, groups, session_name, verb, api_group,
+                             resource, subresource, namespace, name, path, examples)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, '[]')",
+    )?
+    .execute(params![
+        &key_bytes[..],
+        s.cluster,
+        s.principal,
+        s.iam,
+        s.username,
+        groups,
+        s.session_name,
+        s.verb,
+        s.api_group,
+        s.resource,
+        s.subresource,
+        s.namespace,
+        s.name,
+        s.path
+    ])?;
+    Ok(ShapeSlot { id: tx.last_insert_rowid(), examples: Vec::new(), examples_dirty: false })
+}
+
+fn intern_reason(tx: &Transaction, reason: &str) -> rusqlite::Result<i64> {
+    tx.prepare_cached("INSERT INTO reasons (reason) VALUES (?1) ON CONFLICT (reason) DO NOTHING")?.execute([reason])?;
+    tx.prepare_cached("SELECT id FROM reasons WHERE reason = ?1")?.query_row([reason], |r| r.get(0))
+}
