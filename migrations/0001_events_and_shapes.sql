@@ -47,19 +47,22 @@ CREATE TABLE shape_days (
 ) WITHOUT ROWID;
 
 -- One row per audit event ingested inside the horizon: the dedupe key and the drill-down record.
+-- Keyed by (time, id), not id alone: an event's request time is as fixed as its auditID, and a
+-- time-ordered key makes inserts land at the B-tree's right edge instead of at random pages, which
+-- keeps ingest fast however large the horizon grows (1,000+ events/s for days).
 -- `grantscope gc` deletes a row once it is older than both the dedupe horizon (by ingestion day)
 -- and the retention (by event time).
 CREATE TABLE events (
-    id           BLOB    PRIMARY KEY, -- 16 bytes: the auditID's UUID
-    ingested_day INTEGER NOT NULL,
     time_ms      INTEGER NOT NULL,
+    id           BLOB    NOT NULL,    -- 16 bytes: the auditID's UUID
+    ingested_day INTEGER NOT NULL,
     shape_id     INTEGER NOT NULL,
     decision     INTEGER,             -- 1 allow, 0 forbid, NULL not recorded
     reason_id    INTEGER NOT NULL,
     code         INTEGER,
-    source_ip    TEXT    NOT NULL
+    source_ip    TEXT    NOT NULL,
+    PRIMARY KEY (time_ms, id)
 ) WITHOUT ROWID;
-CREATE INDEX events_by_ingested_day ON events (ingested_day);
 
 -- Access-relevant CloudTrail events. Few per day, so they are all kept; the eventID dedupes.
 CREATE TABLE access_changes (

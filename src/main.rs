@@ -117,6 +117,10 @@ struct FileArgs {
     /// How records are laid out (auto: decided from the first line)
     #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
     input_format: InputFormat,
+    /// Records per transaction: a crash loses at most this much work, which the next run redoes
+    #[arg(long, value_name = "N", default_value_t = grantscope::ingest::file::DEFAULT_BATCH_RECORDS as u64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    batch_records: u64,
     #[command(flatten)]
     horizons: HorizonArgs,
     /// Input files; `-` reads stdin
@@ -212,6 +216,7 @@ fn run(cli: Cli) -> Result<(), CommandError> {
                 kind,
                 cluster,
                 input_format: files.input_format,
+                batch_records: files.batch_records as usize,
                 files: files.files,
                 progress,
                 horizons: horizons(files.horizons),
@@ -232,6 +237,6 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             };
             commands::generate::run(&g.out, &opts, cli.format).map(drop)
         }
-        Command::Demo { out, horizons: h } => commands::demo::run(&out, horizons(h), cli.format),
+        Command::Demo { out, horizons: h } => commands::demo::run(&out, horizons(h), progress, cli.format),
     }
 }

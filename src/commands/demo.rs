@@ -3,12 +3,13 @@
 use super::{CommandError, ingest, now_ms, stats};
 use crate::generate::GenerateOptions;
 use crate::ingest::InputFormat;
+use crate::ingest::file::DEFAULT_BATCH_RECORDS;
 use crate::model::time;
 use crate::output::Format;
 use crate::store::Horizons;
 use std::path::Path;
 
-pub fn run(out: &Path, horizons: Horizons, format: Format) -> Result<(), CommandError> {
+pub fn run(out: &Path, horizons: Horizons, progress: bool, format: Format) -> Result<(), CommandError> {
     let opts = GenerateOptions {
         seed: 42,
         events: 50_000,
@@ -35,8 +36,9 @@ pub fn run(out: &Path, horizons: Horizons, format: Format) -> Result<(), Command
             kind,
             cluster,
             input_format: InputFormat::Auto,
+            batch_records: DEFAULT_BATCH_RECORDS,
             files: vec![file.clone()],
-            progress: true,
+            progress,
             horizons,
         };
         ingest::run(&db, args, format)?;

@@ -1,10 +1,7 @@
 //! `grantscope ingest audit|cloudtrail FILE...`
 
 use super::{CommandError, gc};
-use crate::ingest::{
-    self, AuditSink, CloudTrailSink, FileOptions, InputFormat, InputPath, Tally, file::DEFAULT_BATCH_RECORDS,
-    sink::Sink,
-};
+use crate::ingest::{self, AuditSink, CloudTrailSink, FileOptions, InputFormat, InputPath, Tally, sink::Sink};
 use crate::output::{Format, print_json};
 use crate::store::{Horizons, Store};
 use serde::Serialize;
@@ -21,6 +18,7 @@ pub struct IngestArgs {
     pub kind: Kind,
     pub cluster: Option<String>,
     pub input_format: InputFormat,
+    pub batch_records: usize,
     pub files: Vec<PathBuf>,
     pub progress: bool,
     pub horizons: Horizons,
@@ -49,7 +47,7 @@ pub fn run(db: &Path, args: IngestArgs, format: Format) -> Result<Tally, Command
         Kind::Audit => Box::new(AuditSink::new(args.cluster)),
         Kind::CloudTrail => Box::new(CloudTrailSink),
     };
-    let opts = FileOptions { format: args.input_format, batch_records: DEFAULT_BATCH_RECORDS, progress: args.progress };
+    let opts = FileOptions { format: args.input_format, batch_records: args.batch_records, progress: args.progress };
     let tally = ingest::ingest_files(&mut store, &paths, sink.as_mut(), &opts)?;
     let gc = gc::collect(&store, args.horizons)?;
     match format {

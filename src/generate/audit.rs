@@ -55,7 +55,7 @@ fn event(
             principal_id = format!("AROA{}", upper_id(role, 17));
             let _ = write!(
                 s,
-                r#""username":"arn:aws:sts::{account}:assumed-role/{role}/{}","uid":"aws-iam-authenticator:{account}:{principal_id}","groups":[{}"system:authenticated"],"extra":{{"accessKeyId":["ASIA{}"],"arn":["arn:aws:sts::{account}:assumed-role/{role}/{session}"],"canonicalArn":["arn:aws:iam::{account}:role/{role}"],"principalId":["{principal_id}"],"sessionName":["{session}"],"sigs.k8s.io/aws-iam-authenticator/principalId":["{principal_id}"]}}"#,
+                r#""username":"arn:aws:sts::{account}:assumed-role/{role}/{}","uid":"aws-iam-authenticator:{account}:{principal_id}","groups":[{}"system:authenticated"],"extra":{{"accessKeyId":["ASIA{}"],"arn":["arn:aws:sts::{account}:assumed-role/{role}/{session}"],"canonicalArn":["arn:aws:iam::{account}:role/{role}"],"principalId":["{principal_id}"],"sessionName":["{session}"]}}"#,
                 session.replace('@', "-"),
                 quoted_groups(groups),
                 upper_id(session, 16)

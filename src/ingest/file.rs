@@ -103,7 +103,7 @@ fn ingest_one(
     let read_err = |source| IngestError::Read { path: name.clone(), source };
     let key = format!("{}:{}", sink.kind(), input.identity);
     let format = match opts.format {
-        InputFormat::Auto => records::detect(first_line(&mut input.reader).map_err(read_err)?),
+        InputFormat::Auto => records::detect(input.reader.fill_buf().map_err(read_err)?),
         forced => forced,
     };
     let resume = match store::read_checkpoint(store.conn(), CHECKPOINT_SOURCE, &key)? {
@@ -137,15 +137,6 @@ fn ingest_one(
         run.sink.reset();
     }
     result.map(|()| run.tally)
-}
-
-/// The first line of the input, without consuming it (at most the reader's buffer).
-fn first_line(reader: &mut Box<dyn BufRead>) -> io::Result<&[u8]> {
-    let buf = reader.fill_buf()?.trim_ascii_start();
-    Ok(match buf.iter().position(|&c| c == b'\n') {
-        Some(i) => &buf[..i],
-        None => buf,
-    })
 }
 
 struct Run<'s> {
@@ -188,15 +179,7 @@ impl Run<'_> {
                     "line longer than {} MiB (CloudWatch truncates oversized events); skipped",
                     MAX_RECORD_BYTES >> 20
                 );
-                record_error(
-                    &tx,
-                    self.sink.kind(),
-                    None,
-                    pos,
-                    RecordError::new(ErrorKind::TooLong, reason, &buf),
-                    now,
-                    &mut self.tally,
-                )?;
+                self.reject(&tx, None, pos, RecordError::new(ErrorKind::TooLong, reason, &buf), now)?;
             } else {
                 let record = records::strip_export_timestamp(buf.trim_ascii());
                 if record.is_empty() {
@@ -225,16 +208,9 @@ impl Run<'_> {
             Err(e) => {
                 // The whole document is one bad record: nothing in it can be trusted.
                 if skip == 0 {
-                    let pos = Position { file: &self.name, line: None, record: None };
-                    record_error(
-                        &tx,
-                        self.sink.kind(),
-                        None,
-                        pos,
-                        RecordError::from_json(&e, &doc),
-                        now,
-                        &mut self.tally,
-                    )?;
+                    let name = self.name.clone();
+                    let pos = Position { file: &name, line: None, record: None };
+                    self.reject(&tx, None, pos, RecordError::from_json(&e, &doc), now)?;
                 }
                 return self.commit(tx, 0, 0, 1);
             }
@@ -268,18 +244,23 @@ impl Run<'_> {
     ) -> Result<(), IngestError> {
         if let Err(e) = std::str::from_utf8(record) {
             let reason = format!("input is not valid UTF-8 (at byte {} of the record)", e.valid_up_to());
-            record_error(
-                tx,
-                self.sink.kind(),
-                None,
-                pos,
-                RecordError::new(ErrorKind::InvalidUtf8, reason, record),
-                now,
-                &mut self.tally,
-            )?;
+            self.reject(tx, cluster, pos, RecordError::new(ErrorKind::InvalidUtf8, reason, record), now)?;
             return Ok(());
         }
         Ok(self.sink.record(tx, record, cluster, pos, now, &mut self.tally)?)
+    }
+
+    /// Records a record the source itself rejects (too long, not UTF-8, an unreadable document).
+    fn reject(
+        &mut self,
+        tx: &Transaction,
+        cluster: Option<&str>,
+        pos: Position,
+        err: RecordError,
+        now: i64,
+    ) -> Result<(), IngestError> {
+        let cluster = cluster.or(self.sink.cluster());
+        Ok(record_error(tx, self.sink.kind(), cluster, pos, err, now, &mut self.tally)?)
     }
 
     /// Flushes the sink and writes the checkpoint in the batch's transaction, then commits.

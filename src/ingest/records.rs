@@ -27,17 +27,40 @@ pub enum InputFormat {
     Json,
 }
 
-/// Decides the layout from the first line: a line that is a whole JSON value, or a line that
-/// starts with a timestamp, means one record per line; anything else is one document.
-pub fn detect(first_line: &[u8]) -> InputFormat {
-    let line = first_line.trim_ascii();
+/// Decides the layout from the start of the input (`head`: up to the reader's buffer).
+///
+/// One record per line when the first line is a whole JSON value, or starts with a timestamp.
+/// One document when the first line is not complete JSON (a pretty-printed document), or when it
+/// is longer than the buffer and opens a list of records (a CloudTrail S3 file is one line of
+/// many megabytes); a single over-long event line stays line-oriented, so it alone is skipped.
+pub fn detect(head: &[u8]) -> InputFormat {
+    let head = head.trim_ascii_start();
+    let (line, complete) = match memchr::memchr(b'\n', head) {
+        Some(i) => (head[..i].trim_ascii_end(), true),
+        None => (head, false),
+    };
     if line.first().is_some_and(u8::is_ascii_digit) {
         return InputFormat::Jsonl;
     }
-    if line.starts_with(b"{") && (line.ends_with(b"}") || serde_json::from_slice::<&RawValue>(line).is_ok()) {
+    if !line.starts_with(b"{") {
+        return InputFormat::Json;
+    }
+    if !complete && opens_record_list(&line[..line.len().min(4096)]) {
+        return InputFormat::Json;
+    }
+    if !complete || line.ends_with(b"}") || serde_json::from_slice::<&RawValue>(line).is_ok() {
         return InputFormat::Jsonl;
     }
     InputFormat::Json
+}
+
+/// Whether a document's start opens one of the record lists of [`split_document`].
+fn opens_record_list(start: &[u8]) -> bool {
+    const LISTS: [&[u8]; 5] = [b"\"Records\"", b"\"items\"", b"\"events\"", b"\"logEvents\"", b"\"Events\""];
+    LISTS.iter().any(|key| {
+        memchr::memmem::find(start, key).is_some_and(|i| start[i + key.len()..].trim_ascii_start().starts_with(b":"))
+            && memchr::memmem::find(start, b"[").is_some()
+    })
 }
 
 /// Strips the `<timestamp> ` prefix of a CloudWatch Logs S3 export line. JSON never starts with a
@@ -86,7 +109,7 @@ impl<R: BufRead> LineReader<R> {
                 break;
             }
             read_any = true;
-            let (take, done) = match memchr(chunk) {
+            let (take, done) = match memchr::memchr(b'\n', chunk) {
                 Some(i) => (i + 1, true),
                 None => (chunk.len(), false),
             };
@@ -111,10 +134,6 @@ impl<R: BufRead> LineReader<R> {
         self.number += 1;
         Ok(Some(Line { number: self.number, end_offset: self.offset, too_long }))
     }
-}
-
-fn memchr(hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&c| c == b'\n')
 }
 
 /// The lists a document may carry its records in.
@@ -172,17 +191,26 @@ mod tests {
 
     #[test]
     fn detect_tells_lines_from_documents() {
+        let long_event = format!("{{\"kind\":\"Event\",\"userAgent\":\"{}", "x".repeat(5000));
+        let long_records = format!("{{\"Records\":[{{\"eventID\":\"{}", "x".repeat(5000));
         let cases = [
-            ("one compact event per line", &b"{\"kind\":\"Event\",\"auditID\":\"x\"}"[..], InputFormat::Jsonl),
-            ("S3 export line", b"2024-08-24T14:27:07.461Z {\"kind\":\"Event\"}", InputFormat::Jsonl),
-            ("pretty document opens with a lone brace", b"{", InputFormat::Json),
-            ("CLI output opens a list on the first line", b"{\"events\": [", InputFormat::Json),
-            ("array document", b"[", InputFormat::Json),
-            ("a truncated first line that still ends the object", b"{\"a\":1,\"b\":}", InputFormat::Jsonl),
-            ("leading whitespace is ignored", b"   {\"a\":1}  ", InputFormat::Jsonl),
+            ("one compact event per line", &b"{\"kind\":\"Event\",\"auditID\":\"x\"}\n{}"[..], InputFormat::Jsonl),
+            ("S3 export line", b"2024-08-24T14:27:07.461Z {\"kind\":\"Event\"}\n", InputFormat::Jsonl),
+            ("pretty document opens with a lone brace", b"{\n  \"kind\": \"Event\"", InputFormat::Json),
+            ("CLI output opens a list on the first line", b"{\"events\": [\n", InputFormat::Json),
+            ("array document", b"[\n{", InputFormat::Json),
+            ("a truncated first line that still ends the object", b"{\"a\":1,\"b\":}\n", InputFormat::Jsonl),
+            ("leading whitespace is ignored", b"\n   {\"a\":1}  \n", InputFormat::Jsonl),
+            ("an event line longer than the buffer stays line-oriented", long_event.as_bytes(), InputFormat::Jsonl),
+            (
+                "a one-line CloudTrail file longer than the buffer is a document",
+                long_records.as_bytes(),
+                InputFormat::Json,
+            ),
+            ("a one-line document that fits is read as one record line", b"{\"Records\":[{}]}\n", InputFormat::Jsonl),
         ];
-        for (name, line, want) in cases {
-            assert_eq!(detect(line), want, "{name}");
+        for (name, head, want) in cases {
+            assert_eq!(detect(head), want, "{name}");
         }
     }
 

@@ -65,6 +65,8 @@ pub enum SinkError {
 pub trait Sink {
     /// The checkpoint namespace (`audit`, `cloudtrail`).
     fn kind(&self) -> &'static str;
+    /// The cluster bad records are filed under when the input does not say.
+    fn cluster(&self) -> Option<&str>;
     /// Parses and stores one record inside `tx`.
     fn record(
         &mut self,
@@ -81,6 +83,8 @@ pub trait Sink {
     fn reset(&mut self);
 }
 
+const LOGGED_ERRORS_PER_RUN: u64 = 20;
+
 /// Records one bad record at `pos`.
 pub fn record_error(
     tx: &Transaction,
@@ -91,8 +95,16 @@ pub fn record_error(
     now_ms: i64,
     tally: &mut Tally,
 ) -> rusqlite::Result<()> {
-    tracing::warn!(file = pos.file, line = pos.line, record = pos.record.or(e.index), kind = %e.kind, "skipped bad record: {}", e.reason);
     tally.errors += 1;
+    // Every bad record is in the errors table; the log shows the first few so a bad file cannot flood it.
+    if tally.errors <= LOGGED_ERRORS_PER_RUN {
+        tracing::warn!(file = pos.file, line = pos.line, record = pos.record.or(e.index), kind = %e.kind, "skipped bad record: {}", e.reason);
+    } else {
+        if tally.errors == LOGGED_ERRORS_PER_RUN + 1 {
+            tracing::warn!("more bad records; logging them at debug level only (all are in `grantscope errors`)");
+        }
+        tracing::debug!(file = pos.file, line = pos.line, record = pos.record.or(e.index), kind = %e.kind, "skipped bad record: {}", e.reason);
+    }
     let (line, record) = match pos.line {
         Some(line) => (Some(line), e.index),
         None => (None, pos.record),
@@ -129,6 +141,10 @@ impl AuditSink {
 impl Sink for AuditSink {
     fn kind(&self) -> &'static str {
         "audit"
+    }
+
+    fn cluster(&self) -> Option<&str> {
+        self.cluster.as_deref()
     }
 
     fn record(
@@ -206,6 +222,10 @@ pub struct CloudTrailSink;
 impl Sink for CloudTrailSink {
     fn kind(&self) -> &'static str {
         "cloudtrail"
+    }
+
+    fn cluster(&self) -> Option<&str> {
+        None
     }
 
     fn record(

@@ -15,12 +15,12 @@ pub struct NewEvent<'a> {
     pub source_ip: &'a str,
 }
 
-/// Records the event unless its id is already stored. Returns whether it was new, i.e. whether it
-/// must be counted.
+/// Records the event unless it is already stored (same request time and id). Returns whether it
+/// was new, i.e. whether it must be counted.
 pub fn insert_event(tx: &Transaction, e: &NewEvent) -> rusqlite::Result<bool> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO events (id, ingested_day, time_ms, shape_id, decision, reason_id, code, source_ip)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (time_ms, id) DO NOTHING",
     )?;
     let decision = e.decision.map(|d| d == RecordedDecision::Allow);
     let changed = stmt.execute(params![

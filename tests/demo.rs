@@ -1,0 +1,66 @@
+//! The demo and the data generator, through the real binary.
+
+mod support;
+
+use support::*;
+
+#[test]
+fn demo_generates_ingests_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("demo");
+    let out = run_ok(
+        grantscope(&dir.path().join("unused.db")).args(["-q", "--format", "json", "demo", "--out"]).arg(&out_dir),
+    );
+    // Three JSON documents: two ingest summaries, then the stats.
+    let docs: Vec<serde_json::Value> =
+        serde_json::Deserializer::from_str(&out).into_iter().map(Result::unwrap).collect();
+    assert_eq!(docs.len(), 3, "{out}");
+    assert_eq!(docs[0]["ingested"], 50_000);
+    let demo = &docs[2]["clusters"]["demo"];
+    assert_eq!(
+        (demo["events"].as_i64(), demo["days"].as_i64(), demo["errors"].as_i64()),
+        (Some(50_000), Some(14), Some(0)),
+        "{demo}"
+    );
+    assert!(demo["cloudtrail_events"].as_i64().unwrap() >= 8, "{demo}");
+    assert_eq!(docs[2]["iam_events"].as_i64(), Some(6), "four roles created, one deleted and re-created");
+    assert!(out_dir.join("grantscope.db").exists());
+}
+
+#[test]
+fn generate_is_deterministic_and_realistic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    for out in ["a", "b"] {
+        run_ok(
+            grantscope(&db)
+                .args(["generate", "--seed", "7", "--events", "2000", "--days", "3", "--end", "2026-11-20", "--out"])
+                .arg(dir.path().join(out)),
+        );
+    }
+    let a = std::fs::read(dir.path().join("a/audit.jsonl")).unwrap();
+    assert_eq!(a, std::fs::read(dir.path().join("b/audit.jsonl")).unwrap(), "same seed, same bytes");
+    let text = String::from_utf8(a).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2000);
+    let mean = text.len() / lines.len();
+    assert!((900..=1400).contains(&mean), "events are about 1.1 KB like real Metadata-level events, got {mean}");
+    let events: Vec<serde_json::Value> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let reads = events.iter().filter(|e| ["get", "list", "watch"].contains(&e["verb"].as_str().unwrap())).count();
+    assert!(reads * 100 / events.len() >= 60, "reads dominate, as on real clusters");
+    assert!(
+        events.iter().any(|e| e["annotations"]["authorization.k8s.io/decision"] == "forbid"),
+        "some requests are denied"
+    );
+    let days = ["2026-11-18", "2026-11-19", "2026-11-20"];
+    assert!(
+        events.iter().all(|e| days.contains(&&e["requestReceivedTimestamp"].as_str().unwrap()[..10])),
+        "inside the 3 days ending 2026-11-20"
+    );
+
+    let summary = ingest_audit(&db, &[&dir.path().join("a/audit.jsonl")]);
+    assert_eq!((summary["ingested"].as_u64(), summary["errors"].as_u64()), (Some(2000), Some(0)), "{summary}");
+    let c = cluster_stats(&db, CLUSTER);
+    assert_eq!(c["days"], 3, "{c}");
+    assert!(c["principals"].as_i64().unwrap() >= 8, "roles, a user, service accounts, nodes, anonymous: {c}");
+}

@@ -1,0 +1,84 @@
+//! Helpers shared by the integration tests: run the real binary against a real SQLite file.
+
+#![allow(dead_code)] // each test crate uses a different subset
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const CLUSTER: &str = "fixture-cluster";
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_grantscope")
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+}
+
+/// The binary with `--db` set and no inherited grantscope environment.
+pub fn grantscope(db: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.arg("--db").arg(db);
+    for var in [
+        "GRANTSCOPE_DB",
+        "GRANTSCOPE_STORE_PATH",
+        "GRANTSCOPE_STORE_RETENTION_DAYS",
+        "GRANTSCOPE_STORE_DEDUPE_DAYS",
+        "RUST_LOG",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+/// Runs and asserts success, returning stdout.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("binary runs");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\nstdout: {}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 stdout")
+}
+
+/// Runs and asserts exit code 2, returning the output.
+pub fn run_fails(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("binary runs");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{cmd:?} should fail with 2; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// `ingest audit --cluster fixture-cluster --format json FILE...` → the summary object.
+pub fn ingest_audit(db: &Path, files: &[&Path]) -> Value {
+    let out = run_ok(grantscope(db).args(["--format", "json", "ingest", "audit", "--cluster", CLUSTER]).args(files));
+    serde_json::from_str(&out).expect("JSON summary")
+}
+
+pub fn ingest_cloudtrail(db: &Path, files: &[&Path]) -> Value {
+    let out = run_ok(grantscope(db).args(["--format", "json", "ingest", "cloudtrail"]).args(files));
+    serde_json::from_str(&out).expect("JSON summary")
+}
+
+/// `stats --format json`.
+pub fn stats(db: &Path) -> Value {
+    serde_json::from_str(&run_ok(grantscope(db).args(["--format", "json", "stats"]))).expect("JSON stats")
+}
+
+pub fn cluster_stats(db: &Path, cluster: &str) -> Value {
+    stats(db)["clusters"][cluster].clone()
+}
+
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
