@@ -55,17 +55,18 @@ struct Record<'a> {
 }
 
 /// Parses one record.
-pub fn parse_record(bytes: &[u8], out: &mut dyn FnMut(CloudTrailItem)) {
-    let record: Record = match serde_json::from_slice(bytes) {
+pub fn parse_record(text: &str, out: &mut dyn FnMut(CloudTrailItem)) {
+    let bytes = text.as_bytes();
+    let record: Record = match serde_json::from_str(text) {
         Ok(r) => r,
         Err(e) => return out(CloudTrailItem::Error(RecordError::from_json(&e, bytes))),
     };
     if let Some(inner) = &record.lookup_event {
-        return parse_record(inner.as_str().as_bytes(), out);
+        return parse_record(inner.as_str(), out);
     }
     if let Some(records) = &record.records {
         for (i, r) in records.iter().enumerate() {
-            parse_record(r.get().as_bytes(), &mut |item| {
+            parse_record(r.get(), &mut |item| {
                 out(match item {
                     CloudTrailItem::Error(e) => CloudTrailItem::Error(e.at(i as u64)),
                     other => other,
@@ -174,7 +175,7 @@ mod tests {
 
     fn parse(json: &str) -> Vec<String> {
         let mut out = Vec::new();
-        parse_record(json.as_bytes(), &mut |item| {
+        parse_record(json, &mut |item| {
             out.push(match item {
                 CloudTrailItem::Access(c) => format!(
                     "{} {} {:?} {:?} {:?}",

@@ -161,14 +161,13 @@ impl Run<'_> {
         io::copy(&mut (&mut reader).take(offset), &mut io::sink()).map_err(read_err)?;
         let mut lines = LineReader::new(reader, offset, line);
         let name = self.name.clone();
-        let mut buf = Vec::with_capacity(64 * 1024);
         let mut tx = store.conn_mut().transaction()?;
         let mut now = now_ms();
         let mut in_batch = 0;
         let mut at = (offset, line);
         loop {
-            let Some(l) =
-                lines.next_line(&mut buf).map_err(|source| IngestError::Read { path: self.name.clone(), source })?
+            let Some((l, text)) =
+                lines.next_line().map_err(|source| IngestError::Read { path: self.name.clone(), source })?
             else {
                 break;
             };
@@ -179,9 +178,9 @@ impl Run<'_> {
                     "line longer than {} MiB (CloudWatch truncates oversized events); skipped",
                     MAX_RECORD_BYTES >> 20
                 );
-                self.reject(&tx, None, pos, RecordError::new(ErrorKind::TooLong, reason, &buf), now)?;
+                self.reject(&tx, None, pos, RecordError::new(ErrorKind::TooLong, reason, text), now)?;
             } else {
-                let record = records::strip_export_timestamp(buf.trim_ascii());
+                let record = records::strip_export_timestamp(text.trim_ascii());
                 if record.is_empty() {
                     continue;
                 }
@@ -242,12 +241,13 @@ impl Run<'_> {
         pos: Position,
         now: i64,
     ) -> Result<(), IngestError> {
-        if let Err(e) = std::str::from_utf8(record) {
-            let reason = format!("input is not valid UTF-8 (at byte {} of the record)", e.valid_up_to());
-            self.reject(tx, cluster, pos, RecordError::new(ErrorKind::InvalidUtf8, reason, record), now)?;
-            return Ok(());
+        match std::str::from_utf8(record) {
+            Ok(text) => Ok(self.sink.record(tx, text, cluster, pos, now, &mut self.tally)?),
+            Err(e) => {
+                let reason = format!("input is not valid UTF-8 (at byte {} of the record)", e.valid_up_to());
+                self.reject(tx, cluster, pos, RecordError::new(ErrorKind::InvalidUtf8, reason, record), now)
+            }
         }
-        Ok(self.sink.record(tx, record, cluster, pos, now, &mut self.tally)?)
     }
 
     /// Records a record the source itself rejects (too long, not UTF-8, an unreadable document).

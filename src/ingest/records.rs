@@ -87,53 +87,75 @@ pub struct Line {
 }
 
 /// Reads lines without ever holding more than [`MAX_RECORD_BYTES`] of one.
+///
+/// A line that sits whole in the reader's buffer (nearly all of them) is handed out in place,
+/// without a copy; only a line that straddles the buffer's end is assembled in `buf`.
 pub struct LineReader<R> {
     inner: R,
     number: u64,
     offset: u64,
+    buf: Vec<u8>,
+    /// Bytes of the line handed out last, consumed at the next call.
+    pending: usize,
 }
 
 impl<R: BufRead> LineReader<R> {
     pub fn new(inner: R, start_offset: u64, start_line: u64) -> LineReader<R> {
-        LineReader { inner, number: start_line, offset: start_offset }
+        LineReader { inner, number: start_line, offset: start_offset, buf: Vec::new(), pending: 0 }
     }
 
-    /// Reads the next line (without its newline) into `buf`; `None` at the end of input.
-    pub fn next_line(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Line>> {
-        buf.clear();
-        let mut read_any = false;
+    /// The next line, without its line ending; `None` at the end of input.
+    pub fn next_line(&mut self) -> io::Result<Option<(Line, &[u8])>> {
+        self.inner.consume(std::mem::take(&mut self.pending));
+        let found = {
+            let chunk = self.inner.fill_buf()?;
+            if chunk.is_empty() {
+                return Ok(None);
+            }
+            memchr::memchr(b'\n', chunk)
+        };
+        if let Some(end) = found.filter(|&end| end <= MAX_RECORD_BYTES) {
+            self.pending = end + 1;
+            self.offset += end as u64 + 1;
+            self.number += 1;
+            let line = Line { number: self.number, end_offset: self.offset, too_long: false };
+            // The buffer is not empty, so this returns it again without reading.
+            let chunk = self.inner.fill_buf()?;
+            return Ok(Some((line, trim_cr(&chunk[..end]))));
+        }
+        self.assemble().map(|line| Some((line, trim_cr(&self.buf))))
+    }
+
+    /// Slow path: copies a line that crosses the buffer's end (or is too long) into `buf`.
+    fn assemble(&mut self) -> io::Result<Line> {
+        self.buf.clear();
         let mut too_long = false;
         loop {
             let chunk = self.inner.fill_buf()?;
             if chunk.is_empty() {
                 break;
             }
-            read_any = true;
             let (take, done) = match memchr::memchr(b'\n', chunk) {
                 Some(i) => (i + 1, true),
                 None => (chunk.len(), false),
             };
             let data = if done { &chunk[..take - 1] } else { &chunk[..take] };
-            let room = MAX_RECORD_BYTES.saturating_sub(buf.len());
-            if data.len() > room {
-                too_long = true;
-            }
-            buf.extend_from_slice(&data[..data.len().min(room)]);
+            let room = MAX_RECORD_BYTES.saturating_sub(self.buf.len());
+            too_long |= data.len() > room;
+            self.buf.extend_from_slice(&data[..data.len().min(room)]);
             self.inner.consume(take);
             self.offset += take as u64;
             if done {
                 break;
             }
         }
-        if !read_any {
-            return Ok(None);
-        }
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
-        }
         self.number += 1;
-        Ok(Some(Line { number: self.number, end_offset: self.offset, too_long }))
+        Ok(Line { number: self.number, end_offset: self.offset, too_long })
     }
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 /// The lists a document may carry its records in.
@@ -224,17 +246,24 @@ mod tests {
     fn line_reader_caps_long_lines_and_tracks_offsets() {
         let mut input = vec![b'a'; MAX_RECORD_BYTES + 10];
         input.extend_from_slice(b"\nshort\r\nlast");
-        let mut r = LineReader::new(&input[..], 0, 0);
-        let mut buf = Vec::new();
-        let l1 = r.next_line(&mut buf).unwrap().unwrap();
+        // A small buffer, so lines are met whole, straddling its end, and longer than it.
+        let mut r = LineReader::new(io::BufReader::with_capacity(8, &input[..]), 0, 0);
+        let (l1, text) = r.next_line().unwrap().unwrap();
         assert!(l1.too_long);
-        assert_eq!(buf.len(), MAX_RECORD_BYTES);
+        assert_eq!(text.len(), MAX_RECORD_BYTES);
         assert_eq!((l1.number, l1.end_offset), (1, MAX_RECORD_BYTES as u64 + 11));
-        let l2 = r.next_line(&mut buf).unwrap().unwrap();
-        assert_eq!((&buf[..], l2.number, l2.too_long), (&b"short"[..], 2, false));
-        let l3 = r.next_line(&mut buf).unwrap().unwrap();
-        assert_eq!((&buf[..], l3.end_offset), (&b"last"[..], input.len() as u64));
-        assert!(r.next_line(&mut buf).unwrap().is_none());
+        let (l2, text) = r.next_line().unwrap().unwrap();
+        assert_eq!((text, l2.number, l2.too_long), (&b"short"[..], 2, false));
+        let (l3, text) = r.next_line().unwrap().unwrap();
+        assert_eq!((text, l3.end_offset), (&b"last"[..], input.len() as u64));
+        assert!(r.next_line().unwrap().is_none());
+        let mut whole = LineReader::new(io::BufReader::with_capacity(64, &b"a\nbb\r\n\nccc"[..]), 10, 3);
+        let mut got = Vec::new();
+        while let Some((l, text)) = whole.next_line().unwrap() {
+            got.push((l.number, l.end_offset, String::from_utf8(text.to_vec()).unwrap()));
+        }
+        let want = [(4, 12, "a"), (5, 16, "bb"), (6, 17, ""), (7, 20, "ccc")];
+        assert_eq!(got, want.map(|(n, o, t)| (n, o, t.to_string())), "offsets continue from the resume point");
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub trait Sink {
     fn record(
         &mut self,
         tx: &Transaction,
-        bytes: &[u8],
+        text: &str,
         log_group_cluster: Option<&str>,
         pos: Position,
         now_ms: i64,
@@ -150,7 +150,7 @@ impl Sink for AuditSink {
     fn record(
         &mut self,
         tx: &Transaction,
-        bytes: &[u8],
+        text: &str,
         log_group_cluster: Option<&str>,
         pos: Position,
         now_ms: i64,
@@ -160,7 +160,7 @@ impl Sink for AuditSink {
         let ingested_day = time::day_of(now_ms);
         let mut failure: Option<SinkError> = None;
         let folder = &mut self.folder;
-        audit::parse_record(bytes, cluster, &mut |item| {
+        audit::parse_record(text, cluster, &mut |item| {
             if failure.is_some() {
                 return;
             }
@@ -231,14 +231,14 @@ impl Sink for CloudTrailSink {
     fn record(
         &mut self,
         tx: &Transaction,
-        bytes: &[u8],
+        text: &str,
         _log_group_cluster: Option<&str>,
         pos: Position,
         now_ms: i64,
         tally: &mut Tally,
     ) -> Result<(), SinkError> {
         let mut failure: Option<rusqlite::Error> = None;
-        cloudtrail::parse_record(bytes, &mut |item| {
+        cloudtrail::parse_record(text, &mut |item| {
             if failure.is_some() {
                 return;
             }

@@ -31,23 +31,35 @@ fn parse_uuid(s: &str) -> Option<EventId> {
     if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
         return None;
     }
+    // Byte i of the id is the hex pair at HI[i], HI[i] + 1 (the dashes sit between the groups).
+    const HI: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
     let mut out = [0u8; 16];
-    let mut nibbles = b.iter().filter(|&&c| c != b'-');
-    for byte in &mut out {
-        let hi = hex(*nibbles.next()?)?;
-        let lo = hex(*nibbles.next()?)?;
-        *byte = hi << 4 | lo;
+    for (byte, &at) in out.iter_mut().zip(&HI) {
+        *byte = hex(b[at])? << 4 | hex(b[at + 1])?;
     }
     Some(EventId(out))
 }
 
 fn hex(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
+    // A table, because this runs for every event ingested.
+    const INVALID: u8 = 0xff;
+    const TABLE: [u8; 256] = {
+        let mut t = [INVALID; 256];
+        let mut i = 0;
+        while i < 10 {
+            t[b'0' as usize + i] = i as u8;
+            i += 1;
+        }
+        let mut i = 0;
+        while i < 6 {
+            t[b'a' as usize + i] = 10 + i as u8;
+            t[b'A' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        t
+    };
+    let v = TABLE[c as usize];
+    (v != INVALID).then_some(v)
 }
 
 #[cfg(test)]
