@@ -160,3 +160,29 @@ fn every_cloudtrail_format_keeps_the_access_changes() {
         );
     }
 }
+
+#[test]
+fn a_one_line_cloudtrail_file_of_many_megabytes_is_read_as_a_document() {
+    // CloudTrail writes each S3 file as one line; busy accounts produce files far over 1 MiB.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let fixture_text = std::fs::read_to_string(fixture("cloudtrail/events.jsonl")).unwrap();
+    let template: serde_json::Value = serde_json::from_str(fixture_text.lines().next().unwrap()).unwrap();
+    let padding = "x".repeat(2_000);
+    let records: Vec<serde_json::Value> = (0..2_000)
+        .map(|i| {
+            let mut r = template.clone();
+            r["eventID"] = format!("00000000-0000-4000-8000-{i:012}").into();
+            r["eventName"] = if i % 2 == 0 { "CreateRole" } else { "GetObject" }.into();
+            r["eventSource"] = if i % 2 == 0 { "iam.amazonaws.com" } else { "s3.amazonaws.com" }.into();
+            r["requestParameters"] = json!({"roleName": format!("role-{i}"), "padding": padding});
+            r
+        })
+        .collect();
+    let line = serde_json::to_string(&json!({ "Records": records })).unwrap();
+    assert!(line.len() > 4 << 20 && !line.contains('\n'));
+    let path = dir.path().join("111122223333_CloudTrail_eu-west-1_20261102T1000Z_abc.json.gz");
+    std::fs::write(&path, gzip(line.as_bytes())).unwrap();
+    let summary = ingest_cloudtrail(&db, &[&path]);
+    assert_eq!((summary["ingested"].as_u64(), summary["skipped"].as_u64(), summary["errors"].as_u64()), (Some(1000), Some(1000), Some(0)), "{summary}");
+}
