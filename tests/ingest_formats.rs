@@ -184,5 +184,9 @@ fn a_one_line_cloudtrail_file_of_many_megabytes_is_read_as_a_document() {
     let path = dir.path().join("111122223333_CloudTrail_eu-west-1_20261102T1000Z_abc.json.gz");
     std::fs::write(&path, gzip(line.as_bytes())).unwrap();
     let summary = ingest_cloudtrail(&db, &[&path]);
-    assert_eq!((summary["ingested"].as_u64(), summary["skipped"].as_u64(), summary["errors"].as_u64()), (Some(1000), Some(1000), Some(0)), "{summary}");
+    assert_eq!(
+        (summary["ingested"].as_u64(), summary["skipped"].as_u64(), summary["errors"].as_u64()),
+        (Some(1000), Some(1000), Some(0)),
+        "{summary}"
+    );
 }
