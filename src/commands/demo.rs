@@ -14,7 +14,8 @@ pub fn run(out: &Path, horizons: Horizons, progress: bool, format: Format) -> Re
         seed: 42,
         events: 50_000,
         days: 14,
-        end_day: time::day_of(now_ms()),
+        // The fortnight up to yesterday: complete days, none in the future.
+        end_day: time::day_of(now_ms()) - 1,
         cluster: "demo".to_string(),
         account: "111122223333".to_string(),
     };
@@ -45,7 +46,7 @@ pub fn run(out: &Path, horizons: Horizons, progress: bool, format: Format) -> Re
     }
     stats::run(&db, None, format)?;
     if format == Format::Text {
-        println!("database: {} (try: grantscope --db {} errors)", db.display(), db.display());
+        println!("database: {} (explore: grantscope --db {} --format json stats)", db.display(), db.display());
     }
     Ok(())
 }

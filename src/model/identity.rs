@@ -2,7 +2,9 @@
 //!
 //! EKS writes `user.extra.canonicalArn` (`arn:aws:iam::111122223333:role/Name`) next to the STS
 //! session ARN. Older or re-exported events may carry only the session ARN; the canonical form is
-//! derived from it the way aws-iam-authenticator does: `assumed-role/R/S` becomes `role/R`.
+//! derived from it the way aws-iam-authenticator's `arn.Canonicalize` does: `assumed-role/R/S`
+//! becomes `role/R` (the role's IAM path cannot be recovered from an STS ARN), and IAM role and
+//! user ARNs are kept as they are.
 
 /// The canonical IAM principal ARN for a caller, from the ARN an audit event carries.
 ///
@@ -21,11 +23,7 @@ pub fn canonical_principal_arn(arn: &str) -> Option<String> {
             let (role, session) = rest.split_once('/')?;
             (!role.is_empty() && !session.is_empty()).then(|| iam("role", role))
         }
-        ("iam", "role" | "user") => {
-            // The last path segment is the name; EKS's canonical ARN carries no path.
-            let name = rest.rsplit('/').next()?;
-            (!name.is_empty()).then(|| iam(kind, name))
-        }
+        ("iam", "role" | "user") => (!rest.is_empty() && !rest.ends_with('/')).then(|| arn.to_string()),
         _ => None,
     }
 }
@@ -49,9 +47,9 @@ mod tests {
             ),
             ("role ARN is kept", "arn:aws:iam::111122223333:role/Admin", Some("arn:aws:iam::111122223333:role/Admin")),
             (
-                "role path is dropped",
-                "arn:aws:iam::111122223333:role/teams/platform/Admin",
-                Some("arn:aws:iam::111122223333:role/Admin"),
+                "an IAM role ARN keeps its path, as the authenticator does",
+                "arn:aws:iam::111122223333:role/teams/Admin",
+                Some("arn:aws:iam::111122223333:role/teams/Admin"),
             ),
             ("user ARN is kept", "arn:aws:iam::111122223333:user/bob", Some("arn:aws:iam::111122223333:user/bob")),
             (

@@ -1,5 +1,6 @@
 //! Pure domain types. No I/O: no tokio, no SQLite, no AWS SDK (DESIGN idea 6).
 
+mod access;
 mod access_change;
 mod audit;
 mod event_id;
@@ -7,6 +8,10 @@ mod identity;
 mod shape;
 pub mod time;
 
+pub use access::{
+    AccessEntry, AccessEntryType, AccessScope, AccessState, AuthenticationMode, AwsAuth, IdentityMapping,
+    PolicyAssociation, PolicyRule, Role, RoleBinding, RoleKind, Subject,
+};
 pub use access_change::{ACCESS_EVENTS, AccessChange, is_access_event};
 pub use audit::{AuditEvent, RecordedDecision};
 pub use event_id::EventId;

@@ -1,0 +1,172 @@
+//! Authentication at replay (DESIGN idea 2): an IAM principal's username and groups come from the
+//! *current* access entries and aws-auth mappings, not from what the event recorded.
+//!
+//! - Mode `API` uses access entries, `CONFIG_MAP` aws-auth, `API_AND_CONFIG_MAP` both, and there an
+//!   access entry wins over an aws-auth mapping for the same principal (EKS User Guide, "access
+//!   entries").
+//! - Access entries match on account, principal type and name: their ARN may carry an IAM path, the
+//!   canonical ARN of an assumed role never does.
+//! - aws-auth ARNs match the canonical ARN ignoring case (aws-iam-authenticator lowercases both);
+//!   a `rolearn` with a path therefore never matches an assumed role. Duplicate ARNs: the last wins,
+//!   as the authenticator builds a map. No mapping but a listed account: `mapAccounts` gives the
+//!   canonical ARN as username and no groups.
+//! - Every authenticated identity also has `system:authenticated`.
+//! - Nodes (non-STANDARD entry types, mappings into `system:nodes`) are decided by the Node
+//!   authorizer, which grantscope does not model.
+
+use super::Grant;
+use super::templates::{TemplateInput, render};
+use crate::model::{AccessEntry, AccessState, RequestShape};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+pub const AUTHENTICATED_GROUP: &str = "system:authenticated";
+pub const NODES_GROUP: &str = "system:nodes";
+
+/// Who the API server would take the caller to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authentication<'a> {
+    Authenticated {
+        username: Cow<'a, str>,
+        groups: Vec<Cow<'a, str>>,
+        /// The access entry or aws-auth mapping; `None` for callers that are not IAM principals,
+        /// which keep the identity the event recorded.
+        via: Option<Grant>,
+    },
+    /// A node: the Node authorizer decides, and grantscope does not model it.
+    Node { via: Option<Grant> },
+    /// An IAM principal that no access entry or mapping admits any more.
+    Unauthenticated,
+}
+
+/// An IAM principal ARN split into what matching uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Principal<'a> {
+    pub partition: &'a str,
+    pub account: &'a str,
+    /// `role` or `user`.
+    pub kind: &'a str,
+    /// The last segment: the name without its IAM path.
+    pub name: &'a str,
+}
+
+impl<'a> Principal<'a> {
+    pub fn parse(arn: &'a str) -> Option<Principal<'a>> {
+        let mut parts = arn.splitn(6, ':');
+        let (_, partition, service, _, account, resource) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let (kind, rest) = resource.split_once('/')?;
+        let name = rest.rsplit('/').next()?;
+        (service == "iam" && matches!(kind, "role" | "user") && !name.is_empty() && !account.is_empty())
+            .then_some(Principal { partition, account, kind, name })
+    }
+
+    fn key(&self) -> (&'a str, &'a str, &'a str) {
+        (self.account, self.kind, self.name)
+    }
+}
+
+/// The state's authentication side, indexed by principal.
+pub struct AuthnIndex<'s> {
+    state: &'s AccessState,
+    entries: HashMap<(&'s str, &'s str, &'s str), usize>,
+    map_roles: HashMap<String, usize>,
+    map_users: HashMap<String, usize>,
+}
+
+impl<'s> AuthnIndex<'s> {
+    pub fn new(state: &'s AccessState) -> AuthnIndex<'s> {
+        let entries = state
+            .access_entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Principal::parse(&e.principal_arn).map(|p| (p.key(), i)))
+            .collect();
+        let lower = |list: &[crate::model::IdentityMapping]| {
+            list.iter().enumerate().map(|(i, m)| (m.arn.to_lowercase(), i)).collect::<HashMap<_, _>>()
+        };
+        AuthnIndex {
+            state,
+            entries,
+            map_roles: lower(&state.aws_auth.map_roles),
+            map_users: lower(&state.aws_auth.map_users),
+        }
+    }
+
+    /// Authenticates the caller of a recorded request against the current state.
+    pub fn authenticate<'a>(&'a self, shape: &'a RequestShape<'_>) -> Authentication<'a> {
+        if !shape.iam {
+            // Service accounts, OIDC users, certificates, anonymous: the recorded identity stands.
+            let groups: Vec<Cow<str>> = shape.groups.iter().map(|g| Cow::Borrowed(g.as_ref())).collect();
+            if groups.iter().any(|g| g == NODES_GROUP) {
+                return Authentication::Node { via: None };
+            }
+            return Authentication::Authenticated { username: Cow::Borrowed(&shape.username), groups, via: None };
+        }
+        let Some(principal) = Principal::parse(&shape.principal) else { return Authentication::Unauthenticated };
+        let input = TemplateInput { account_id: principal.account, session_name: &shape.session_name };
+        let mode = self.state.authentication_mode;
+        if mode.uses_access_entries() {
+            if let Some(&i) = self.entries.get(&principal.key()) {
+                let entry = &self.state.access_entries[i];
+                if entry.entry_type.is_node() {
+                    return Authentication::Node { via: Some(Grant::AccessEntry(i)) };
+                }
+                let username = entry_username(entry, &principal, input);
+                let groups = with_authenticated(entry.kubernetes_groups.iter().map(|g| render_cow(g, input)));
+                return Authentication::Authenticated { username, groups, via: Some(Grant::AccessEntry(i)) };
+            }
+        }
+        if mode.uses_aws_auth() {
+            let arn = shape.principal.to_lowercase();
+            let mapping = match principal.kind {
+                "role" => self.map_roles.get(&arn).map(|&i| (&self.state.aws_auth.map_roles[i], Grant::AwsAuthRole(i))),
+                _ => self.map_users.get(&arn).map(|&i| (&self.state.aws_auth.map_users[i], Grant::AwsAuthUser(i))),
+            };
+            if let Some((m, via)) = mapping {
+                if m.groups.iter().any(|g| g == NODES_GROUP) {
+                    return Authentication::Node { via: Some(via) };
+                }
+                let groups = with_authenticated(m.groups.iter().map(|g| render_cow(g, input)));
+                return Authentication::Authenticated {
+                    username: render_cow(&m.username, input),
+                    groups,
+                    via: Some(via),
+                };
+            }
+            if let Some(i) = self.state.aws_auth.map_accounts.iter().position(|a| a == principal.account) {
+                return Authentication::Authenticated {
+                    username: Cow::Borrowed(&shape.principal),
+                    groups: vec![Cow::Borrowed(AUTHENTICATED_GROUP)],
+                    via: Some(Grant::AwsAuthAccount(i)),
+                };
+            }
+        }
+        Authentication::Unauthenticated
+    }
+}
+
+fn render_cow<'t>(template: &'t str, input: TemplateInput) -> Cow<'t, str> {
+    if template.contains("{{") { Cow::Owned(render(template, input)) } else { Cow::Borrowed(template) }
+}
+
+fn with_authenticated<'t>(groups: impl Iterator<Item = Cow<'t, str>>) -> Vec<Cow<'t, str>> {
+    let mut out: Vec<Cow<str>> = groups.collect();
+    if !out.iter().any(|g| g == AUTHENTICATED_GROUP) {
+        out.push(Cow::Borrowed(AUTHENTICATED_GROUP));
+    }
+    out
+}
+
+/// EKS's default username when the entry names none: the user ARN for IAM users, the assumed-role
+/// session ARN for roles (`arn:aws:sts::ACCOUNT:assumed-role/NAME/{{SessionName}}`).
+fn entry_username<'e>(entry: &'e AccessEntry, p: &Principal, input: TemplateInput) -> Cow<'e, str> {
+    match &entry.username {
+        Some(u) => render_cow(u, input),
+        None if p.kind == "user" => Cow::Borrowed(&entry.principal_arn),
+        None => Cow::Owned(render(
+            &format!("arn:{}:sts::{}:assumed-role/{}/{{{{SessionName}}}}", p.partition, p.account, p.name),
+            input,
+        )),
+    }
+}

@@ -1,0 +1,587 @@
+//! The authorizer chain as EKS runs it (DESIGN idea 3): Kubernetes' privileged-group check
+//! (`system:masters`), then RBAC, then the EKS access-policy authorizer; all passing means deny.
+//! Every allow names the grant that produced it (`by`, the first in chain order) and every other
+//! grant that would also have allowed it (`shadowed`).
+
+use super::authn::{Authentication, AuthnIndex};
+use super::policies::{PolicyLookup, catalog, policy_name};
+use super::rbac::RbacIndex;
+use super::rules::rules_allow;
+use super::scope::scope_matches;
+use super::{Grant, Request};
+use crate::model::{AccessScope, AccessState, PolicyRule, RequestShape};
+use serde::Serialize;
+
+/// Kubernetes' `user.SystemPrivilegedGroup`: allowed everything before RBAC runs (which is why EKS
+/// audit events of its members carry an empty reason).
+pub const SYSTEM_MASTERS: &str = "system:masters";
+
+/// Why a decision came out as it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Allowed,
+    /// Authenticated, but no grant allows it.
+    NoGrant,
+    /// An IAM principal no access entry or aws-auth mapping admits.
+    Unauthenticated,
+    /// A node: the Node authorizer decides; grantscope does not model it.
+    NotEvaluated,
+}
+
+/// The decision for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// `None` when not evaluated (nodes).
+    pub allowed: Option<bool>,
+    pub authenticated: bool,
+    pub authenticated_by: Option<Grant>,
+    pub by: Option<Grant>,
+    pub shadowed: Vec<Grant>,
+    /// Associations in scope whose policy's rules are not documented: they might allow the request,
+    /// so a deny here is uncertain and an allow might have more shadowed grants.
+    pub undocumented: Vec<Grant>,
+    pub outcome: Outcome,
+}
+
+/// A policy association with its catalog entry resolved once.
+enum Resolved {
+    Rules(&'static [PolicyRule]),
+    Undocumented,
+}
+
+/// An [`AccessState`] ready to decide requests.
+pub struct Authorizer<'s> {
+    state: &'s AccessState,
+    authn: AuthnIndex<'s>,
+    rbac: RbacIndex<'s>,
+    /// Per access entry, per association.
+    policies: Vec<Vec<Resolved>>,
+    /// Problems found while indexing: unknown policy ARNs, bindings to missing roles.
+    pub warnings: Vec<String>,
+}
+
+impl<'s> Authorizer<'s> {
+    pub fn new(state: &'s AccessState) -> Authorizer<'s> {
+        let mut warnings = Vec::new();
+        let policies = state
+            .access_entries
+            .iter()
+            .map(|e| {
+                e.policies
+                    .iter()
+                    .map(|a| match catalog().lookup(&a.policy_arn) {
+                        PolicyLookup::Documented(p) => Resolved::Rules(&p.rules),
+                        PolicyLookup::Undocumented(_) => Resolved::Undocumented,
+                        PolicyLookup::Unknown => {
+                            warnings.push(format!(
+                                "access entry {}: unknown access policy {} (never allows; decisions it could affect say so)",
+                                e.principal_arn, a.policy_arn
+                            ));
+                            Resolved::Undocumented
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let rbac = RbacIndex::new(state);
+        for &i in &rbac.unresolved {
+            let b = &state.bindings[i];
+            warnings.push(format!(
+                "{}: its {:?} {} does not exist (grants nothing)",
+                binding_name(state, i),
+                b.role_kind,
+                b.role_name
+            ));
+        }
+        Authorizer { state, authn: AuthnIndex::new(state), rbac, policies, warnings }
+    }
+
+    pub fn state(&self) -> &'s AccessState {
+        self.state
+    }
+
+    /// Decides a recorded request against this state, re-authenticating its caller.
+    pub fn authorize(&self, shape: &RequestShape) -> Decision {
+        let (username, groups, via) = match self.authn.authenticate(shape) {
+            Authentication::Authenticated { username, groups, via } => (username, groups, via),
+            Authentication::Node { via } => return Decision::new(Outcome::NotEvaluated, None, true, via),
+            Authentication::Unauthenticated => {
+                return Decision::new(Outcome::Unauthenticated, Some(false), false, None);
+            }
+        };
+        let req = Request::of_shape(shape);
+        let mut allowing = Vec::new();
+        if groups.iter().any(|g| g == SYSTEM_MASTERS) {
+            allowing.push(Grant::SystemMasters);
+        }
+        allowing.extend(self.rbac.allowing_bindings(&username, &groups, &req).into_iter().map(Grant::Binding));
+        let mut undocumented = Vec::new();
+        if let Some(Grant::AccessEntry(entry)) = via {
+            for (association, a) in self.state.access_entries[entry].policies.iter().enumerate() {
+                if !scope_matches(&a.scope, &req) {
+                    continue;
+                }
+                let grant = Grant::AccessPolicy { entry, association };
+                match self.policies[entry][association] {
+                    Resolved::Rules(rules) if rules_allow(rules, &req) => allowing.push(grant),
+                    Resolved::Rules(_) => {}
+                    Resolved::Undocumented => undocumented.push(grant),
+                }
+            }
+        }
+        let mut allowing = allowing.into_iter();
+        let by = allowing.next();
+        let outcome = if by.is_some() { Outcome::Allowed } else { Outcome::NoGrant };
+        Decision {
+            allowed: Some(by.is_some()),
+            authenticated: true,
+            authenticated_by: via,
+            by,
+            shadowed: allowing.collect(),
+            undocumented,
+            outcome,
+        }
+    }
+
+    /// The stable, human-readable id of a grant (documented in the README):
+    /// `eks:<principalARN>:<Policy>@cluster` or `@ns:<a>,<b>`, `rbac:ClusterRoleBinding/<name>:ClusterRole/<role>`,
+    /// `rbac:RoleBinding/<ns>/<name>:Role/<role>`, `aws-auth:mapRoles/<arn>`, `eks-entry:<principalARN>`, ...
+    pub fn grant_id(&self, grant: Grant) -> String {
+        let s = self.state;
+        match grant {
+            Grant::SystemMasters => format!("k8s:group/{SYSTEM_MASTERS}"),
+            Grant::Binding(i) => {
+                let b = &s.bindings[i];
+                format!("rbac:{}:{:?}/{}", binding_name(s, i), b.role_kind, b.role_name)
+            }
+            Grant::AccessPolicy { entry, association } => {
+                let e = &s.access_entries[entry];
+                let a = &e.policies[association];
+                let policy = policy_name(&a.policy_arn).unwrap_or(&a.policy_arn);
+                let scope = match &a.scope {
+                    AccessScope::Cluster => "cluster".to_string(),
+                    AccessScope::Namespace { namespaces } => format!("ns:{}", namespaces.join(",")),
+                };
+                format!("eks:{}:{policy}@{scope}", e.principal_arn)
+            }
+            Grant::AccessEntry(i) => format!("eks-entry:{}", s.access_entries[i].principal_arn),
+            Grant::AwsAuthRole(i) => format!("aws-auth:mapRoles/{}", s.aws_auth.map_roles[i].arn),
+            Grant::AwsAuthUser(i) => format!("aws-auth:mapUsers/{}", s.aws_auth.map_users[i].arn),
+            Grant::AwsAuthAccount(i) => format!("aws-auth:mapAccounts/{}", s.aws_auth.map_accounts[i]),
+        }
+    }
+}
+
+/// `ClusterRoleBinding/<name>` or `RoleBinding/<ns>/<name>`.
+fn binding_name(s: &AccessState, i: usize) -> String {
+    let b = &s.bindings[i];
+    match &b.namespace {
+        None => format!("ClusterRoleBinding/{}", b.name),
+        Some(ns) => format!("RoleBinding/{ns}/{}", b.name),
+    }
+}
+
+impl Decision {
+    fn new(outcome: Outcome, allowed: Option<bool>, authenticated: bool, via: Option<Grant>) -> Decision {
+        Decision {
+            allowed,
+            authenticated,
+            authenticated_by: via,
+            by: None,
+            shadowed: Vec::new(),
+            undocumented: Vec::new(),
+            outcome,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        AccessEntry, AccessEntryType, AuthenticationMode, AwsAuth, IdentityMapping, PolicyAssociation, Role,
+        RoleBinding, RoleKind, Subject,
+    };
+    use std::borrow::Cow;
+
+    const ACCT: &str = "111122223333";
+    const VIEW: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
+    const EDIT: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy";
+    const ADMIN: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+    const AUTO_NODE: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy";
+
+    fn assoc(policy: &str, namespaces: &[&str]) -> PolicyAssociation {
+        let scope = if namespaces.is_empty() {
+            AccessScope::Cluster
+        } else {
+            AccessScope::Namespace { namespaces: namespaces.iter().map(|s| s.to_string()).collect() }
+        };
+        PolicyAssociation { policy_arn: policy.into(), scope, associated_at_ms: None }
+    }
+
+    fn entry(arn: &str, groups: &[&str], policies: Vec<PolicyAssociation>) -> AccessEntry {
+        AccessEntry {
+            principal_arn: arn.into(),
+            entry_type: AccessEntryType::Standard,
+            username: None,
+            kubernetes_groups: groups.iter().map(|s| s.to_string()).collect(),
+            policies,
+            created_at_ms: None,
+        }
+    }
+
+    fn mapping(arn: &str, username: &str, groups: &[&str]) -> IdentityMapping {
+        IdentityMapping {
+            arn: arn.into(),
+            username: username.into(),
+            groups: groups.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn crb(name: &str, role: &str, subject: Subject) -> RoleBinding {
+        RoleBinding {
+            namespace: None,
+            name: name.into(),
+            role_kind: RoleKind::ClusterRole,
+            role_name: role.into(),
+            subjects: vec![subject],
+        }
+    }
+
+    fn state(mode: AuthenticationMode) -> AccessState {
+        let reader = PolicyRule {
+            verbs: vec!["get".into(), "list".into()],
+            api_groups: vec!["".into()],
+            resources: vec!["pods".into()],
+            ..PolicyRule::default()
+        };
+        AccessState {
+            cluster: "prod".into(),
+            authentication_mode: mode,
+            access_entries: vec![
+                // 0: path in the entry's ARN; canonical ARNs carry none.
+                entry(&format!("arn:aws:iam::{ACCT}:role/teams/viewer"), &[], vec![assoc(VIEW, &["dev-*"])]),
+                // 1: also mapped in aws-auth: the entry must win in API_AND_CONFIG_MAP.
+                entry(&format!("arn:aws:iam::{ACCT}:role/both"), &["readers"], vec![]),
+                // 2: two policies that both allow reads: the second is shadowed.
+                entry(&format!("arn:aws:iam::{ACCT}:role/admin"), &[], vec![assoc(ADMIN, &[]), assoc(EDIT, &[])]),
+                // 3: a prose-only policy: never allows, but says it might.
+                entry(&format!("arn:aws:iam::{ACCT}:role/auto"), &[], vec![assoc(AUTO_NODE, &[])]),
+                // 4: a node role.
+                AccessEntry {
+                    entry_type: AccessEntryType::Ec2Linux,
+                    ..entry(&format!("arn:aws:iam::{ACCT}:role/node"), &[], vec![])
+                },
+            ],
+            aws_auth: AwsAuth {
+                map_roles: vec![
+                    mapping(&format!("arn:aws:iam::{ACCT}:role/both"), "both-user", &["system:masters"]),
+                    mapping(&format!("ARN:AWS:IAM::{ACCT}:ROLE/SHOUTY"), "admin:{{SessionName}}", &["readers"]),
+                    // A path in a mapRoles ARN never matches an assumed role.
+                    mapping(&format!("arn:aws:iam::{ACCT}:role/teams/pathed"), "pathed", &["readers"]),
+                    mapping(&format!("arn:aws:iam::{ACCT}:role/masters"), "m", &["system:masters"]),
+                    mapping(
+                        &format!("arn:aws:iam::{ACCT}:role/legacy-node"),
+                        "system:node:{{EC2PrivateDNSName}}",
+                        &["system:bootstrappers", "system:nodes"],
+                    ),
+                ],
+                map_users: vec![mapping(&format!("arn:aws:iam::{ACCT}:user/bob"), "bob", &[])],
+                map_accounts: vec!["444455556666".into()],
+            },
+            roles: vec![
+                Role { namespace: None, name: "pod-reader".into(), rules: vec![reader.clone()] },
+                Role {
+                    namespace: None,
+                    name: "cluster-admin".into(),
+                    rules: vec![PolicyRule {
+                        verbs: vec!["*".into()],
+                        api_groups: vec!["*".into()],
+                        resources: vec!["*".into()],
+                        ..PolicyRule::default()
+                    }],
+                },
+            ],
+            bindings: vec![
+                crb("readers", "pod-reader", Subject::Group { name: "readers".into() }),
+                crb("alice-by-name", "pod-reader", Subject::User { name: "admin:alice-example.com".into() }),
+                crb("cluster-admin", "cluster-admin", Subject::Group { name: SYSTEM_MASTERS.into() }),
+                crb("bob", "pod-reader", Subject::User { name: "bob".into() }),
+                crb("everyone", "pod-reader", Subject::Group { name: "system:authenticated".into() }),
+            ],
+        }
+    }
+
+    fn iam_shape<'a>(role_or_user: &'a str, session: &'a str, verb: &'a str, ns: &'a str) -> RequestShape<'a> {
+        RequestShape {
+            cluster: "prod".into(),
+            principal: Cow::Owned(format!("arn:aws:iam::{role_or_user}")),
+            iam: true,
+            username: "as-recorded".into(),
+            groups: vec!["recorded-group".into()],
+            session_name: session.into(),
+            verb: verb.into(),
+            api_group: "".into(),
+            resource: "pods".into(),
+            subresource: "".into(),
+            namespace: ns.into(),
+            name: "".into(),
+            path: "".into(),
+        }
+    }
+
+    /// What a case expects: outcome, `by`, `shadowed`, `authenticated_by` (as grant ids).
+    type Want = (Outcome, Option<&'static str>, Vec<&'static str>, Option<&'static str>);
+
+    /// (case, mode, principal "ACCOUNT:kind/name", session, verb, namespace, want)
+    type Case = (&'static str, AuthenticationMode, String, &'static str, &'static str, &'static str, Want);
+
+    #[test]
+    fn authorize_follows_the_eks_chain() {
+        use AuthenticationMode::*;
+        let cases: Vec<Case> = vec![
+            (
+                "an entry with an IAM path matches the canonical ARN; namespace wildcard scope applies",
+                Api,
+                format!("{ACCT}:role/viewer"),
+                "s",
+                "watch",
+                "dev-a",
+                (
+                    Outcome::Allowed,
+                    Some("eks:arn:aws:iam::111122223333:role/teams/viewer:AmazonEKSViewPolicy@ns:dev-*"),
+                    vec![],
+                    Some("eks-entry:arn:aws:iam::111122223333:role/teams/viewer"),
+                ),
+            ),
+            (
+                "outside its namespace scope the policy does not apply (system:authenticated still reads via RBAC)",
+                Api,
+                format!("{ACCT}:role/viewer"),
+                "s",
+                "delete",
+                "prod",
+                (Outcome::NoGrant, None, vec![], Some("eks-entry:arn:aws:iam::111122223333:role/teams/viewer")),
+            ),
+            (
+                "API_AND_CONFIG_MAP: the access entry wins over aws-auth (no system:masters from the mapping)",
+                ApiAndConfigMap,
+                format!("{ACCT}:role/both"),
+                "s",
+                "delete",
+                "dev",
+                (Outcome::NoGrant, None, vec![], Some("eks-entry:arn:aws:iam::111122223333:role/both")),
+            ),
+            (
+                "CONFIG_MAP ignores access entries: the mapping's system:masters applies",
+                ConfigMap,
+                format!("{ACCT}:role/both"),
+                "s",
+                "delete",
+                "dev",
+                (
+                    Outcome::Allowed,
+                    Some("k8s:group/system:masters"),
+                    vec!["rbac:ClusterRoleBinding/cluster-admin:ClusterRole/cluster-admin"],
+                    Some("aws-auth:mapRoles/arn:aws:iam::111122223333:role/both"),
+                ),
+            ),
+            (
+                "API ignores aws-auth: a principal only mapped there is unauthenticated",
+                Api,
+                format!("{ACCT}:role/masters"),
+                "s",
+                "get",
+                "dev",
+                (Outcome::Unauthenticated, None, vec![], None),
+            ),
+            (
+                "aws-auth ARNs match ignoring case; {{SessionName}} turns @ into -",
+                ConfigMap,
+                format!("{ACCT}:role/shouty"),
+                "alice@example.com",
+                "get",
+                "dev",
+                (
+                    Outcome::Allowed,
+                    Some("rbac:ClusterRoleBinding/readers:ClusterRole/pod-reader"),
+                    vec![
+                        "rbac:ClusterRoleBinding/alice-by-name:ClusterRole/pod-reader",
+                        "rbac:ClusterRoleBinding/everyone:ClusterRole/pod-reader",
+                    ],
+                    Some("aws-auth:mapRoles/ARN:AWS:IAM::111122223333:ROLE/SHOUTY"),
+                ),
+            ),
+            (
+                "a mapRoles ARN with a path never matches an assumed role",
+                ConfigMap,
+                format!("{ACCT}:role/pathed"),
+                "s",
+                "get",
+                "dev",
+                (Outcome::Unauthenticated, None, vec![], None),
+            ),
+            (
+                "mapUsers",
+                ConfigMap,
+                format!("{ACCT}:user/bob"),
+                "",
+                "get",
+                "dev",
+                (
+                    Outcome::Allowed,
+                    Some("rbac:ClusterRoleBinding/bob:ClusterRole/pod-reader"),
+                    vec!["rbac:ClusterRoleBinding/everyone:ClusterRole/pod-reader"],
+                    Some("aws-auth:mapUsers/arn:aws:iam::111122223333:user/bob"),
+                ),
+            ),
+            (
+                "mapAccounts admits any principal of the account, with only system:authenticated",
+                ApiAndConfigMap,
+                "444455556666:role/anyone".to_string(),
+                "s",
+                "get",
+                "dev",
+                (
+                    Outcome::Allowed,
+                    Some("rbac:ClusterRoleBinding/everyone:ClusterRole/pod-reader"),
+                    vec![],
+                    Some("aws-auth:mapAccounts/444455556666"),
+                ),
+            ),
+            (
+                "every policy that allows is recorded; the first is `by`",
+                Api,
+                format!("{ACCT}:role/admin"),
+                "s",
+                "delete",
+                "dev",
+                (
+                    Outcome::Allowed,
+                    Some("eks:arn:aws:iam::111122223333:role/admin:AmazonEKSClusterAdminPolicy@cluster"),
+                    vec!["eks:arn:aws:iam::111122223333:role/admin:AmazonEKSEditPolicy@cluster"],
+                    Some("eks-entry:arn:aws:iam::111122223333:role/admin"),
+                ),
+            ),
+            (
+                "RBAC comes before access policies",
+                Api,
+                format!("{ACCT}:role/admin"),
+                "s",
+                "get",
+                "dev",
+                (
+                    Outcome::Allowed,
+                    Some("rbac:ClusterRoleBinding/everyone:ClusterRole/pod-reader"),
+                    vec![
+                        "eks:arn:aws:iam::111122223333:role/admin:AmazonEKSClusterAdminPolicy@cluster",
+                        "eks:arn:aws:iam::111122223333:role/admin:AmazonEKSEditPolicy@cluster",
+                    ],
+                    Some("eks-entry:arn:aws:iam::111122223333:role/admin"),
+                ),
+            ),
+            (
+                "node entry types are not evaluated",
+                Api,
+                format!("{ACCT}:role/node"),
+                "i-0abc",
+                "get",
+                "",
+                (Outcome::NotEvaluated, None, vec![], Some("eks-entry:arn:aws:iam::111122223333:role/node")),
+            ),
+            (
+                "aws-auth mappings into system:nodes are not evaluated",
+                ConfigMap,
+                format!("{ACCT}:role/legacy-node"),
+                "i-0abc",
+                "get",
+                "",
+                (
+                    Outcome::NotEvaluated,
+                    None,
+                    vec![],
+                    Some("aws-auth:mapRoles/arn:aws:iam::111122223333:role/legacy-node"),
+                ),
+            ),
+            (
+                "a principal nobody maps is unauthenticated",
+                ApiAndConfigMap,
+                format!("{ACCT}:role/stranger"),
+                "s",
+                "get",
+                "dev",
+                (Outcome::Unauthenticated, None, vec![], None),
+            ),
+        ];
+        for (name, mode, principal, session, verb, ns, want) in cases {
+            let st = state(mode);
+            let authz = Authorizer::new(&st);
+            let d = authz.authorize(&iam_shape(&principal, session, verb, ns));
+            let got = (
+                d.outcome,
+                d.by.map(|g| authz.grant_id(g)),
+                d.shadowed.iter().map(|&g| authz.grant_id(g)).collect::<Vec<_>>(),
+                d.authenticated_by.map(|g| authz.grant_id(g)),
+            );
+            let want = (
+                want.0,
+                want.1.map(String::from),
+                want.2.iter().map(|s| s.to_string()).collect(),
+                want.3.map(String::from),
+            );
+            assert_eq!(got, want, "{name}");
+            assert_eq!(
+                d.allowed,
+                match d.outcome {
+                    Outcome::Allowed => Some(true),
+                    Outcome::NotEvaluated => None,
+                    _ => Some(false),
+                },
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn undocumented_policies_never_allow_but_are_reported() {
+        let st = state(AuthenticationMode::Api);
+        let authz = Authorizer::new(&st);
+        let d = authz.authorize(&iam_shape(&format!("{ACCT}:role/auto"), "s", "delete", "dev"));
+        assert_eq!(d.outcome, Outcome::NoGrant);
+        assert_eq!(
+            d.undocumented.iter().map(|&g| authz.grant_id(g)).collect::<Vec<_>>(),
+            ["eks:arn:aws:iam::111122223333:role/auto:AmazonEKSAutoNodePolicy@cluster"]
+        );
+    }
+
+    #[test]
+    fn callers_that_are_not_iam_principals_keep_their_recorded_identity() {
+        let st = state(AuthenticationMode::Api);
+        let authz = Authorizer::new(&st);
+        let mut shape = iam_shape("unused", "", "get", "dev");
+        shape.iam = false;
+        shape.principal = "system:serviceaccount:dev:app".into();
+        shape.username = "system:serviceaccount:dev:app".into();
+        shape.groups = vec!["system:serviceaccounts".into(), "system:authenticated".into()];
+        let d = authz.authorize(&shape);
+        assert_eq!(
+            (d.outcome, d.by.map(|g| authz.grant_id(g))),
+            (Outcome::Allowed, Some("rbac:ClusterRoleBinding/everyone:ClusterRole/pod-reader".into()))
+        );
+        shape.groups = vec!["system:masters".into()];
+        assert_eq!(authz.authorize(&shape).by, Some(Grant::SystemMasters), "recorded system:masters is all-powerful");
+        shape.groups = vec!["system:nodes".into()];
+        assert_eq!(authz.authorize(&shape).outcome, Outcome::NotEvaluated);
+    }
+
+    #[test]
+    fn unknown_policies_and_missing_roles_are_warnings() {
+        let mut st = state(AuthenticationMode::Api);
+        st.access_entries[0].policies.push(assoc("arn:aws:eks::aws:cluster-access-policy/AmazonEKSMadeUp", &[]));
+        st.bindings.push(crb("dangling", "no-such-role", Subject::User { name: "x".into() }));
+        let w = Authorizer::new(&st).warnings;
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("AmazonEKSMadeUp") && w[1].contains("no-such-role"), "{w:?}");
+    }
+}

@@ -1,0 +1,21 @@
+//! Pure authorization: what an EKS cluster would decide for a recorded request under a given
+//! [`crate::model::AccessState`], and which grant decided it. No I/O (DESIGN idea 6).
+//!
+//! One function per rule of the semantics (`rules`, `scope`, `templates`), composed by the
+//! authenticator (`authn`), the RBAC authorizer (`rbac`) and the chain (`chain`).
+
+mod authn;
+mod chain;
+mod grant;
+pub mod policies;
+mod rbac;
+mod request;
+pub mod rules;
+pub mod scope;
+pub mod templates;
+
+pub use authn::{AUTHENTICATED_GROUP, Authentication, AuthnIndex, NODES_GROUP, Principal};
+pub use chain::{Authorizer, Decision, Outcome, SYSTEM_MASTERS};
+pub use grant::Grant;
+pub use rbac::RbacIndex;
+pub use request::Request;

@@ -1,0 +1,228 @@
+//! The RBAC authorizer, as Kubernetes' `plugin/pkg/auth/authorizer/rbac/rbac.go`: ClusterRoleBindings
+//! apply to every request; RoleBindings only to namespaced requests in their own namespace, also
+//! when they reference a ClusterRole. Unlike Kubernetes, which stops at the first allow, this keeps
+//! going and returns every binding that allows, in Kubernetes' visiting order (ClusterRoleBindings,
+//! then RoleBindings), so the first is the one the API server names and the rest are shadowed.
+//!
+//! Bindings are indexed by subject, so a decision costs the bindings of the caller's username,
+//! groups and service account, not all bindings of the cluster.
+
+use super::Request;
+use super::rules::rules_allow;
+use crate::model::{AccessState, PolicyRule, RoleBinding, RoleKind, Subject};
+use std::collections::HashMap;
+
+const SERVICE_ACCOUNT_PREFIX: &str = "system:serviceaccount:";
+
+/// Bindings by subject, and roles by name.
+pub struct RbacIndex<'s> {
+    state: &'s AccessState,
+    by_user: HashMap<&'s str, Vec<usize>>,
+    by_group: HashMap<&'s str, Vec<usize>>,
+    /// (namespace, name) of the service account.
+    by_service_account: HashMap<(&'s str, &'s str), Vec<usize>>,
+    /// (namespace or "" for ClusterRoles, name) → rules.
+    roles: HashMap<(&'s str, &'s str), &'s [PolicyRule]>,
+    /// Bindings whose role does not exist: they grant nothing (Kubernetes logs and skips them).
+    pub unresolved: Vec<usize>,
+}
+
+impl<'s> RbacIndex<'s> {
+    pub fn new(state: &'s AccessState) -> RbacIndex<'s> {
+        let roles: HashMap<_, _> = state
+            .roles
+            .iter()
+            .map(|r| ((r.namespace.as_deref().unwrap_or(""), r.name.as_str()), r.rules.as_slice()))
+            .collect();
+        let mut index = RbacIndex {
+            state,
+            by_user: HashMap::new(),
+            by_group: HashMap::new(),
+            by_service_account: HashMap::new(),
+            roles,
+            unresolved: Vec::new(),
+        };
+        for (i, b) in state.bindings.iter().enumerate() {
+            if index.rules_of(b).is_none() {
+                index.unresolved.push(i);
+            }
+            let binding_ns = b.namespace.as_deref().unwrap_or("");
+            for s in &b.subjects {
+                match s {
+                    Subject::User { name } => index.by_user.entry(name).or_default().push(i),
+                    Subject::Group { name } => index.by_group.entry(name).or_default().push(i),
+                    Subject::ServiceAccount { namespace, name } => {
+                        let ns = if namespace.is_empty() { binding_ns } else { namespace.as_str() };
+                        index.by_service_account.entry((ns, name)).or_default().push(i);
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    /// The rules a binding grants, if its role exists.
+    fn rules_of(&self, b: &RoleBinding) -> Option<&'s [PolicyRule]> {
+        let ns = match b.role_kind {
+            RoleKind::ClusterRole => "",
+            RoleKind::Role => b.namespace.as_deref()?,
+        };
+        self.roles.get(&(ns, b.role_name.as_str())).copied()
+    }
+
+    /// Every binding that allows the request, in Kubernetes' visiting order.
+    pub fn allowing_bindings(&self, username: &str, groups: &[impl AsRef<str>], req: &Request) -> Vec<usize> {
+        let mut candidates: Vec<usize> = Vec::new();
+        if let Some(v) = self.by_user.get(username) {
+            candidates.extend(v);
+        }
+        for g in groups {
+            if let Some(v) = self.by_group.get(g.as_ref()) {
+                candidates.extend(v);
+            }
+        }
+        if let Some(sa) = username.strip_prefix(SERVICE_ACCOUNT_PREFIX) {
+            if let Some((ns, name)) = sa.split_once(':') {
+                if let Some(v) = self.by_service_account.get(&(ns, name)) {
+                    candidates.extend(v);
+                }
+            }
+        }
+        let bindings = &self.state.bindings;
+        // ClusterRoleBindings first, then RoleBindings; each in the state's order.
+        candidates.sort_unstable_by_key(|&i| (bindings[i].namespace.is_some(), i));
+        candidates.dedup();
+        candidates.retain(|&i| {
+            let b = &bindings[i];
+            let applies = match b.namespace.as_deref() {
+                None => true,
+                Some(ns) => req.is_namespaced() && req.namespace == ns,
+            };
+            applies && self.rules_of(b).is_some_and(|rules| rules_allow(rules, req))
+        });
+        candidates
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Role, Subject};
+
+    fn rule(verbs: &[&str], resources: &[&str]) -> PolicyRule {
+        PolicyRule {
+            verbs: verbs.iter().map(|s| s.to_string()).collect(),
+            api_groups: vec!["".into()],
+            resources: resources.iter().map(|s| s.to_string()).collect(),
+            ..PolicyRule::default()
+        }
+    }
+
+    fn role(ns: Option<&str>, name: &str, rules: Vec<PolicyRule>) -> Role {
+        Role { namespace: ns.map(String::from), name: name.into(), rules }
+    }
+
+    fn binding(ns: Option<&str>, name: &str, kind: RoleKind, role: &str, subjects: Vec<Subject>) -> RoleBinding {
+        RoleBinding {
+            namespace: ns.map(String::from),
+            name: name.into(),
+            role_kind: kind,
+            role_name: role.into(),
+            subjects,
+        }
+    }
+
+    fn user(n: &str) -> Subject {
+        Subject::User { name: n.into() }
+    }
+    fn group(n: &str) -> Subject {
+        Subject::Group { name: n.into() }
+    }
+    fn sa(ns: &str, n: &str) -> Subject {
+        Subject::ServiceAccount { namespace: ns.into(), name: n.into() }
+    }
+
+    /// Allow and deny lists per caller, in the style of Kubernetes' rbac_test.go.
+    #[test]
+    fn allowing_bindings_follow_kubernetes_binding_semantics() {
+        use RoleKind::*;
+        let state = AccessState {
+            roles: vec![
+                role(None, "pod-reader", vec![rule(&["get", "list"], &["pods"])]),
+                role(Some("dev"), "secret-reader", vec![rule(&["get"], &["secrets"])]),
+                role(None, "node-reader", vec![rule(&["get"], &["nodes"])]),
+            ],
+            bindings: vec![
+                // 0: a RoleBinding to a ClusterRole grants it only in its namespace.
+                binding(Some("dev"), "alice-pods", ClusterRole, "pod-reader", vec![user("alice")]),
+                // 1: a RoleBinding to a Role.
+                binding(Some("dev"), "ops-secrets", Role, "secret-reader", vec![group("ops")]),
+                // 2: a ServiceAccount subject without namespace means the binding's namespace.
+                binding(Some("dev"), "sa-pods", ClusterRole, "pod-reader", vec![sa("", "builder")]),
+                // 3: a ClusterRoleBinding grants everywhere, and cluster-scoped resources.
+                binding(None, "ops-nodes", ClusterRole, "node-reader", vec![group("ops")]),
+                // 4: a binding whose role does not exist grants nothing.
+                binding(None, "ghost", ClusterRole, "missing", vec![user("alice")]),
+                // 5: a ClusterRoleBinding that repeats binding 0 for alice everywhere.
+                binding(None, "alice-pods-everywhere", ClusterRole, "pod-reader", vec![user("alice")]),
+            ],
+            ..AccessState::default()
+        };
+        let idx = RbacIndex::new(&state);
+        assert_eq!(idx.unresolved, vec![4]);
+        let none: [&str; 0] = [];
+        let pods_dev = Request::resource("get", "", "pods", "", "dev", "p");
+        let pods_prod = Request::resource("get", "", "pods", "", "prod", "p");
+        // (case, username, groups, request, allowing bindings)
+        type Case<'a> = (&'a str, &'a str, Vec<&'a str>, Request<'a>, Vec<usize>);
+        let cases: Vec<Case> = vec![
+            ("ClusterRoleBindings come before RoleBindings", "alice", vec![], pods_dev, vec![5, 0]),
+            ("a RoleBinding does not apply outside its namespace", "alice", vec![], pods_prod, vec![5]),
+            ("group subjects", "bob", vec!["ops"], Request::resource("get", "", "secrets", "", "dev", "s"), vec![1]),
+            (
+                "a Role's rules do not reach other verbs",
+                "bob",
+                vec!["ops"],
+                Request::resource("list", "", "secrets", "", "dev", ""),
+                vec![],
+            ),
+            (
+                "only ClusterRoleBindings apply to cluster-scoped resources",
+                "bob",
+                vec!["ops"],
+                Request::resource("get", "", "nodes", "", "", "n1"),
+                vec![3],
+            ),
+            (
+                "RoleBindings never apply to cluster-scoped requests",
+                "alice",
+                vec![],
+                Request::resource("list", "", "pods", "", "", ""),
+                vec![5],
+            ),
+            (
+                "service account in the binding's namespace",
+                "system:serviceaccount:dev:builder",
+                vec![],
+                pods_dev,
+                vec![2],
+            ),
+            ("service account of another namespace", "system:serviceaccount:prod:builder", vec![], pods_dev, vec![]),
+            (
+                "a user named like a group is not the group",
+                "ops",
+                vec![],
+                Request::resource("get", "", "nodes", "", "", "n1"),
+                vec![],
+            ),
+        ];
+        for (name, username, groups, req, want) in cases {
+            let got = if groups.is_empty() {
+                idx.allowing_bindings(username, &none, &req)
+            } else {
+                idx.allowing_bindings(username, &groups, &req)
+            };
+            assert_eq!(got, want, "{name}");
+        }
+    }
+}
