@@ -47,21 +47,23 @@ CREATE TABLE shape_days (
 ) WITHOUT ROWID;
 
 -- One row per audit event ingested inside the horizon: the dedupe key and the drill-down record.
--- Keyed by (time, id), not id alone: an event's request time is as fixed as its auditID, and a
--- time-ordered key makes inserts land at the B-tree's right edge instead of at random pages, which
--- keeps ingest fast however large the horizon grows (1,000+ events/s for days).
+-- Keyed by (request second, id), not id alone: an event's request time is as fixed as its auditID,
+-- and a time-ordered key makes inserts land at the B-tree's right edge instead of at random pages,
+-- which keeps ingest fast however large the horizon grows (1,000+ events/s for days). Seconds, not
+-- milliseconds, so exports that print the timestamp with less precision still match.
 -- `grantscope gc` deletes a row once it is older than both the dedupe horizon (by ingestion day)
 -- and the retention (by event time).
 CREATE TABLE events (
-    time_ms      INTEGER NOT NULL,
+    time_s       INTEGER NOT NULL,
     id           BLOB    NOT NULL,    -- 16 bytes: the auditID's UUID
+    time_ms      INTEGER NOT NULL,
     ingested_day INTEGER NOT NULL,
     shape_id     INTEGER NOT NULL,
     decision     INTEGER,             -- 1 allow, 0 forbid, NULL not recorded
     reason_id    INTEGER NOT NULL,
     code         INTEGER,
     source_ip    TEXT    NOT NULL,
-    PRIMARY KEY (time_ms, id)
+    PRIMARY KEY (time_s, id)
 ) WITHOUT ROWID;
 
 -- Access-relevant CloudTrail events. Few per day, so they are all kept; the eventID dedupes.
@@ -102,3 +104,6 @@ CREATE TABLE ingest_errors (
     reason      TEXT    NOT NULL,
     excerpt     TEXT    NOT NULL
 );
+-- A file read again from its start (it changed, or its format was forced differently) must not
+-- record its bad records twice.
+CREATE UNIQUE INDEX ingest_errors_once ON ingest_errors (source, file, coalesce(line, -1), coalesce(record, -1), kind);

@@ -132,6 +132,9 @@ fn a_bad_flag_fails_with_exit_2_and_names_it() {
     let out = run_fails(grantscope(&db).args(["--format", "yaml", "stats"]));
     assert!(String::from_utf8_lossy(&out.stderr).contains("yaml"));
     assert!(!db.exists());
+    let out = run_fails(grantscope(&db).arg("errors"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such database"));
+    assert!(!db.exists(), "read-only commands do not create a database");
 }
 
 #[test]
@@ -148,7 +151,7 @@ fn a_file_that_is_not_a_database_is_refused_and_untouched() {
 fn a_database_from_a_newer_grantscope_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("g.db");
-    run_ok(grantscope(&db).arg("stats"));
+    ingest_audit(&db, &[&fixture("audit/events.jsonl")]);
     rusqlite::Connection::open(&db).unwrap().pragma_update(None, "user_version", 999).unwrap();
     let out = run_fails(grantscope(&db).arg("stats"));
     assert!(
@@ -175,11 +178,78 @@ fn config_file_and_environment_choose_the_database() {
     assert_eq!(cluster_stats(&from_config, CLUSTER)["events"], 10);
     let from_env = dir.path().join("from-env.db");
     let mut cmd = std::process::Command::new(bin());
-    run_ok(cmd.env("GRANTSCOPE_DB", &from_env).arg("--config").arg(&config).arg("stats"));
-    assert!(from_env.exists(), "GRANTSCOPE_DB wins over the config file");
+    let out = run_fails(cmd.env("GRANTSCOPE_DB", &from_env).arg("--config").arg(&config).arg("stats"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("from-env.db") && stderr.contains("no such database"),
+        "GRANTSCOPE_DB wins over the config file, and stats does not create it: {stderr}"
+    );
+    assert!(!from_env.exists());
 
     std::fs::write(&config, "[store]\nretention_days = \"two\"\n").unwrap();
     let out = run_fails(std::process::Command::new(bin()).arg("--config").arg(&config).arg("stats"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("grantscope.toml") && stderr.contains("retention_days"), "{stderr}");
+}
+
+#[test]
+fn a_cut_gzip_file_keeps_what_was_read_and_the_next_file_still_ingests() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let generated = dir.path().join("gen");
+    run_ok(
+        grantscope(&db)
+            .args(["generate", "--events", "3000", "--days", "1", "--end", "2026-11-20", "--out"])
+            .arg(&generated),
+    );
+    let compressed = gzip(&std::fs::read(generated.join("audit.jsonl")).unwrap());
+    let cut = dir.path().join("cut.jsonl.gz");
+    std::fs::write(&cut, &compressed[..compressed.len() / 2]).unwrap();
+    let out = run_ok(
+        grantscope(&db)
+            .args(["--format", "json", "ingest", "audit", "--cluster", CLUSTER])
+            .arg(&cut)
+            .arg(fixture("audit/events.jsonl")),
+    );
+    let summary: Value = serde_json::from_str(&out).unwrap();
+    let ingested = summary["ingested"].as_u64().unwrap();
+    assert!(ingested > 10 + 500 && ingested < 10 + 3000, "part of the cut file, and all of the next: {summary}");
+    let kinds: Vec<String> = errors(&db).iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect();
+    assert!(kinds.contains(&"read-error".to_string()), "{kinds:?}");
+}
+
+#[test]
+fn invalid_utf8_inside_a_document_loses_only_its_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let doc = std::fs::read_to_string(fixture("audit/eventlist.json")).unwrap();
+    let mut bytes = doc.into_bytes();
+    // Damage one byte inside the 4th item's userAgent.
+    let at = {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let fourth = text.match_indices("\"userAgent\"").nth(3).unwrap().0;
+        fourth + "\"userAgent\": \"".len() + 2
+    };
+    bytes[at] = 0xff;
+    let path = dir.path().join("list.json");
+    std::fs::write(&path, bytes).unwrap();
+    let summary = ingest_audit(&db, &[&path]);
+    assert_eq!((summary["ingested"].as_u64(), summary["errors"].as_u64()), (Some(9), Some(1)), "{summary}");
+    assert_eq!(errors(&db)[0]["kind"], "invalid-utf8");
+}
+
+#[test]
+fn re_reading_a_file_from_its_start_does_not_record_its_errors_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let path = dir.path().join("bad.jsonl");
+    std::fs::copy(fixture("audit/bad-lines.jsonl"), &path).unwrap();
+    ingest_audit(&db, &[&path]);
+    // Appending to a small file changes its identity: it is read again from the start.
+    let mut grown = std::fs::read(&path).unwrap();
+    grown.extend(std::fs::read(fixture("audit/events.jsonl")).unwrap());
+    std::fs::write(&path, grown).unwrap();
+    ingest_audit(&db, &[&path]);
+    assert_eq!(errors(&db).len(), 7);
+    assert_eq!(cluster_stats(&db, CLUSTER)["events"], 13);
 }

@@ -115,3 +115,116 @@ fn sigkill_mid_ingest_then_rerun_matches_a_clean_run() {
     run_ok(&mut ingest_args(&db));
     assert_eq!(stats(&db), clean, "after kills and a re-run, counts equal a clean run's");
 }
+
+/// `n` generated audit lines (deterministic for a seed), each with its newline.
+fn generated_lines(dir: &Path, seed: u64, n: usize) -> Vec<String> {
+    let out = dir.join(format!("gen-{seed}"));
+    run_ok(
+        grantscope(&dir.join("unused.db"))
+            .args([
+                "generate",
+                "--events",
+                &n.to_string(),
+                "--days",
+                "2",
+                "--end",
+                "2026-11-20",
+                "--seed",
+                &seed.to_string(),
+                "--out",
+            ])
+            .arg(&out),
+    );
+    std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().map(|l| format!("{l}\n")).collect()
+}
+
+#[test]
+fn a_half_written_last_line_is_left_for_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let lines = generated_lines(dir.path(), 1, 200);
+    let log = dir.path().join("audit.log");
+    // 150 lines, then the writer is half-way through line 151 (no newline, JSON unfinished).
+    let partial = &lines[150][..lines[150].len() / 2];
+    std::fs::write(&log, lines[..150].concat() + partial).unwrap();
+    let first = ingest_audit(&db, &[&log]);
+    assert_eq!((first["ingested"].as_u64(), first["errors"].as_u64()), (Some(150), Some(0)), "{first}");
+    assert_eq!(first["skipped_by_reason"]["incomplete-last-line"], 1, "{first}");
+    // The writer finishes the line and goes on.
+    std::fs::write(&log, lines.concat()).unwrap();
+    let second = ingest_audit(&db, &[&log]);
+    assert_eq!(
+        (second["ingested"].as_u64(), second["duplicates"].as_u64(), second["errors"].as_u64()),
+        (Some(50), Some(0), Some(0)),
+        "resumed before the partial line: {second}"
+    );
+    // A last line without a newline that is complete is ingested at once.
+    let db2 = dir.path().join("g2.db");
+    std::fs::write(&log, lines[..10].concat().trim_end()).unwrap();
+    assert_eq!(ingest_audit(&db2, &[&log])["ingested"], 10);
+}
+
+#[test]
+fn a_file_changed_before_its_checkpoint_is_read_again_from_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let a = generated_lines(dir.path(), 1, 3000);
+    let other = generated_lines(dir.path(), 2, 1000);
+    let log = dir.path().join("audit.log");
+    std::fs::write(&log, a[..2000].concat()).unwrap();
+    assert_eq!(ingest_audit(&db, &[&log])["ingested"], 2000);
+    // Same first 64 KiB, different content after it: the checkpoint's line is gone from its place.
+    std::fs::write(&log, a[..1000].concat() + &other.concat() + &a[2000..].concat()).unwrap();
+    let second = ingest_audit(&db, &[&log]);
+    assert_eq!((second["ingested"].as_u64(), second["duplicates"].as_u64()), (Some(2000), Some(1000)), "{second}");
+    assert_eq!(cluster_stats(&db, CLUSTER)["events"], 4000);
+}
+
+#[test]
+fn a_document_re_exported_with_late_events_inside_counts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let a: Vec<serde_json::Value> =
+        generated_lines(dir.path(), 1, 1500).iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let late: Vec<serde_json::Value> =
+        generated_lines(dir.path(), 3, 300).iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let doc = |items: Vec<serde_json::Value>| {
+        serde_json::to_string_pretty(&serde_json::json!({"kind": "EventList", "items": items})).unwrap()
+    };
+    let path = dir.path().join("export.json");
+    std::fs::write(&path, doc(a.clone())).unwrap();
+    assert_eq!(ingest_audit(&db, &[&path])["ingested"], 1500);
+    // The same query run again later: 100 late events land in the middle, 200 new ones at the end.
+    let again = [&a[..700], &late[..100], &a[700..], &late[100..]].concat();
+    std::fs::write(&path, doc(again)).unwrap();
+    let second = ingest_audit(&db, &[&path]);
+    assert_eq!(second["ingested"], 300, "{second}");
+    assert_eq!(cluster_stats(&db, CLUSTER)["events"], 1800);
+}
+
+#[test]
+fn concatenated_subscription_records_as_firehose_writes_them_are_all_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let events: Vec<String> =
+        std::fs::read_to_string(fixture("audit/events.jsonl")).unwrap().lines().map(String::from).collect();
+    let record = |part: &[String]| {
+        let log_events: Vec<serde_json::Value> = part
+            .iter()
+            .enumerate()
+            .map(|(i, m)| serde_json::json!({"id": i.to_string(), "timestamp": 1, "message": m}))
+            .collect();
+        serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "444455556666", "logGroup": "/aws/eks/fixture-cluster/cluster", "logStream": "kube-apiserver-audit-1", "subscriptionFilters": ["f"], "logEvents": log_events}).to_string()
+    };
+    let control = r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#;
+    // Firehose: records back to back, no newline, each gzip member its own.
+    let mut object = gzip(control.as_bytes());
+    object.extend(gzip(record(&events[..6]).as_bytes()));
+    object.extend(gzip(record(&events[6..]).as_bytes()));
+    let path = dir.path().join("firehose-object");
+    std::fs::write(&path, object).unwrap();
+    let out = run_ok(grantscope(&db).args(["--format", "json", "ingest", "audit"]).arg(&path));
+    let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((summary["ingested"].as_u64(), summary["errors"].as_u64()), (Some(10), Some(0)), "{summary}");
+    assert_eq!(summary["skipped_by_reason"]["control-message"], 1, "{summary}");
+}

@@ -22,7 +22,7 @@ pub fn run(out: &Path, horizons: Horizons, progress: bool, format: Format) -> Re
     let generated = super::generate::write_files(out, &opts)?;
     let db = out.join("grantscope.db");
     if format == Format::Text {
-        println!(
+        crate::outln!(
             "generated {} audit and {} CloudTrail events in {}",
             generated.audit_events,
             generated.cloudtrail_events,
@@ -46,7 +46,7 @@ pub fn run(out: &Path, horizons: Horizons, progress: bool, format: Format) -> Re
     }
     stats::run(&db, None, format)?;
     if format == Format::Text {
-        println!("database: {} (explore: grantscope --db {} --format json stats)", db.display(), db.display());
+        crate::outln!("database: {} (explore: grantscope --db {} --format json stats)", db.display(), db.display());
     }
     Ok(())
 }

@@ -7,13 +7,13 @@ use crate::store::{self, IngestErrorRow, Store};
 use std::path::Path;
 
 pub fn run(db: &Path, limit: u64, format: Format) -> Result<Vec<IngestErrorRow>, CommandError> {
-    let store = Store::open(db)?;
+    let store = Store::open_existing(db)?;
     let rows = store::list_ingest_errors(store.conn(), limit)?;
     match format {
         Format::Json => print_json(&rows),
         Format::Text => {
             if rows.is_empty() {
-                println!("no ingest errors");
+                crate::outln!("no ingest errors");
             }
             for r in &rows {
                 let at = match (r.line, r.record) {
@@ -22,8 +22,8 @@ pub fn run(db: &Path, limit: u64, format: Format) -> Result<Vec<IngestErrorRow>,
                     (None, Some(i)) => format!("record {i}"),
                     (None, None) => "whole input".to_string(),
                 };
-                println!("{} {}: {at}: [{}] {}", time::format_rfc3339(r.ingested_ms), r.file, r.kind, r.reason);
-                println!("    {}", r.excerpt);
+                crate::outln!("{} {}: {at}: [{}] {}", time::format_rfc3339(r.ingested_ms), r.file, r.kind, r.reason);
+                crate::outln!("    {}", r.excerpt);
             }
         }
     }

@@ -6,11 +6,11 @@ use crate::store::{self, GcOutcome, Horizons, Store};
 use std::path::Path;
 
 pub fn run(db: &Path, horizons: Horizons, format: Format) -> Result<GcOutcome, CommandError> {
-    let store = Store::open(db)?;
+    let store = Store::open_existing(db)?;
     let outcome = collect(&store, horizons)?;
     match format {
         Format::Json => print_json(&outcome),
-        Format::Text => println!("deleted {} per-event rows outside the horizons", outcome.events_deleted),
+        Format::Text => crate::outln!("deleted {} per-event rows outside the horizons", outcome.events_deleted),
     }
     Ok(outcome)
 }

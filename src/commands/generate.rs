@@ -20,7 +20,7 @@ pub fn run(out: &Path, opts: &GenerateOptions, format: Format) -> Result<Generat
     let generated = write_files(out, opts)?;
     match format {
         Format::Json => print_json(&generated),
-        Format::Text => println!(
+        Format::Text => crate::outln!(
             "wrote {} audit events to {} and {} CloudTrail events to {}",
             generated.audit_events,
             generated.audit.display(),

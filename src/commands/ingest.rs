@@ -69,7 +69,7 @@ pub fn run(db: &Path, args: IngestArgs, format: Format) -> Result<Tally, Command
             if tally.duplicates > 0 {
                 line.push_str(&format!("; {} already stored, not counted again", tally.duplicates));
             }
-            println!("{line}");
+            crate::outln!("{line}");
         }
     }
     Ok(tally)

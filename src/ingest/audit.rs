@@ -11,11 +11,32 @@
 
 use super::json::{JsonStr, first};
 use super::record_error::{ErrorKind, RecordError};
-use crate::model::{AuditEvent, EventId, RecordedDecision, RequestShape, canonical_principal_arn, time};
+use crate::model::{
+    AuditEvent, EventId, RecordedDecision, RequestShape, canonical_principal_arn, session_name_of, time,
+};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+
+/// Why a valid record is not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// A non-final stage (`RequestReceived`, `ResponseStarted`): the same request is logged again
+    /// at `ResponseComplete`.
+    NonFinalStage,
+    /// A CloudWatch Logs subscription `CONTROL_MESSAGE`.
+    ControlMessage,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::NonFinalStage => "non-final-stage",
+            SkipReason::ControlMessage => "control-message",
+        }
+    }
+}
 
 /// What one record yields, possibly several times for an envelope.
 #[derive(Debug)]
@@ -23,9 +44,8 @@ use std::borrow::Cow;
 #[allow(clippy::large_enum_variant)]
 pub enum AuditItem<'a> {
     Event(AuditEvent<'a>),
-    /// A non-final stage (`RequestReceived`, `ResponseStarted`): the same request is logged again
-    /// at `ResponseComplete`.
-    SkippedStage,
+    /// Valid, but nothing to keep.
+    Skipped(SkipReason),
     Error(RecordError),
 }
 
@@ -43,6 +63,10 @@ struct Record<'a> {
     verb: Option<JsonStr<'a>>,
     #[serde(borrow)]
     user: Option<User<'a>>,
+    /// Set when the caller impersonated someone (`kubectl --as`): the request was authorized, and its
+    /// decision recorded, as this user.
+    #[serde(borrow, rename = "impersonatedUser")]
+    impersonated_user: Option<User<'a>>,
     #[serde(borrow, rename = "objectRef")]
     object_ref: Option<ObjectRef<'a>>,
     #[serde(rename = "responseStatus")]
@@ -71,6 +95,8 @@ struct Record<'a> {
     at_message: Option<&'a RawValue>,
     #[serde(borrow, rename = "@log")]
     at_log: Option<JsonStr<'a>>,
+    #[serde(borrow, rename = "messageType")]
+    message_type: Option<JsonStr<'a>>,
 
     // Markers of a CloudTrail record, to say so when one is fed to this parser.
     #[serde(rename = "eventID")]
@@ -138,7 +164,19 @@ pub fn cluster_from_log_group(group: &str) -> Option<&str> {
 /// (`--cluster`, or a log group the document named); otherwise a log group inside the record
 /// decides, and failing that the events carry an empty cluster for the caller to reject.
 pub fn parse_record(text: &str, cluster: Option<&str>, out: &mut dyn FnMut(AuditItem<'_>)) {
+    parse_nested(text, cluster, 0, out)
+}
+
+/// Envelopes nest at most a couple of levels in real exports (a subscription record's log event's
+/// message); anything deeper is hostile input, refused before it can exhaust the stack.
+pub const MAX_ENVELOPE_DEPTH: usize = 4;
+
+fn parse_nested(text: &str, cluster: Option<&str>, depth: usize, out: &mut dyn FnMut(AuditItem<'_>)) {
     let bytes = text.as_bytes();
+    if depth > MAX_ENVELOPE_DEPTH {
+        let reason = format!("envelopes nested more than {MAX_ENVELOPE_DEPTH} deep");
+        return out(AuditItem::Error(RecordError::new(ErrorKind::OtherKind, reason, bytes)));
+    }
     // From &str, serde_json does not validate UTF-8 again: the caller already did, once per record.
     let mut record: Record = match serde_json::from_str(text) {
         Ok(r) => r,
@@ -147,24 +185,30 @@ pub fn parse_record(text: &str, cluster: Option<&str>, out: &mut dyn FnMut(Audit
     let log_group = record.log_group.take().or(record.at_log.take());
     let group_cluster = log_group.as_ref().and_then(|g| cluster_from_log_group(g.as_str()));
     let cluster = cluster.or(group_cluster);
+    if record.message_type.as_ref().is_some_and(|t| t.as_str() == "CONTROL_MESSAGE") {
+        // CloudWatch Logs' subscription health check: carries no events.
+        return out(AuditItem::Skipped(SkipReason::ControlMessage));
+    }
     // An audit event never carries these lists; an envelope always does.
     if let Some(list) = record.items.as_ref().or(record.events.as_ref()).or(record.log_events.as_ref()) {
         for (i, item) in list.iter().enumerate() {
-            parse_record(item.get(), cluster, &mut |it| out(at_index(it, i as u64)));
+            parse_nested(item.get(), cluster, depth + 1, &mut |it| out(at_index(it, i as u64)));
         }
         return;
+    }
+    // An Insights export row holds the event in `@message`, next to any fields the query selected
+    // (`fields @timestamp, @message, verb`), so it is unpacked before looking for event fields.
+    if let Some(inner) = record.at_message {
+        return match serde_json::from_str::<String>(inner.get()) {
+            Ok(text) => parse_nested(&text, cluster, depth + 1, out),
+            Err(_) => parse_nested(inner.get(), cluster, depth + 1, out),
+        };
     }
     let event_like =
         record.audit_id.is_some() || record.stage.is_some() || record.verb.is_some() || record.kind.is_some();
     if !event_like {
         if let Some(message) = &record.message {
-            return parse_record(message.as_str(), cluster, out);
-        }
-        if let Some(inner) = record.at_message {
-            return match serde_json::from_str::<String>(inner.get()) {
-                Ok(text) => parse_record(&text, cluster, out),
-                Err(_) => parse_record(inner.get(), cluster, out),
-            };
+            return parse_nested(message.as_str(), cluster, depth + 1, out);
         }
         let reason = if record.cloudtrail_event_id.is_some() {
             "a CloudTrail record, not a Kubernetes audit event (ingest it with `grantscope ingest cloudtrail`)"
@@ -197,7 +241,7 @@ fn normalize<'a>(r: Record<'a>, cluster: &'a str, bytes: &[u8]) -> AuditItem<'a>
     let Some(stage) = r.stage else { return missing("stage", bytes) };
     match stage.as_str() {
         "ResponseComplete" | "Panic" => {}
-        "RequestReceived" | "ResponseStarted" => return AuditItem::SkippedStage,
+        "RequestReceived" | "ResponseStarted" => return AuditItem::Skipped(SkipReason::NonFinalStage),
         other => {
             let reason = format!(
                 "unknown stage `{other}` (expected RequestReceived, ResponseStarted, ResponseComplete or Panic)"
@@ -207,7 +251,7 @@ fn normalize<'a>(r: Record<'a>, cluster: &'a str, bytes: &[u8]) -> AuditItem<'a>
     }
     let Some(audit_id) = r.audit_id else { return missing("auditID", bytes) };
     let Some(verb) = r.verb else { return missing("verb", bytes) };
-    let Some(user) = r.user else { return missing("user", bytes) };
+    let Some(user) = r.impersonated_user.or(r.user) else { return missing("user", bytes) };
     let Some(username) = user.username else { return missing("user.username", bytes) };
     let Some(stamp) = r.received.or(r.stage_timestamp) else {
         return missing("requestReceivedTimestamp", bytes);
@@ -224,7 +268,16 @@ fn normalize<'a>(r: Record<'a>, cluster: &'a str, bytes: &[u8]) -> AuditItem<'a>
         .and_then(|x| first(&x.canonical_arn).or(first(&x.arn)))
         .and_then(|a| canonical_principal_arn(a.as_str()))
         .or_else(|| from_iam_authenticator.then(|| canonical_principal_arn(username.as_str())).flatten());
-    let session_name = extra.as_ref().and_then(|x| first(&x.session_name)).map(|s| s.0.clone());
+    let session_name = extra.as_ref().and_then(|x| {
+        first(&x.session_name).map(|s| s.0.clone()).or_else(|| {
+            // Only the session ARN: its last segment is the session name.
+            let arn = first(&x.arn)?;
+            match &arn.0 {
+                Cow::Borrowed(a) => session_name_of(a).map(Cow::Borrowed),
+                Cow::Owned(a) => session_name_of(a).map(|s| Cow::Owned(s.to_string())),
+            }
+        })
+    });
 
     let (api_group, resource, subresource, namespace, name, path) = match r.object_ref {
         Some(o) => {
@@ -296,7 +349,7 @@ mod tests {
                     e.shape.path,
                     e.time_ms
                 ),
-                AuditItem::SkippedStage => "skipped".to_string(),
+                AuditItem::Skipped(r) => format!("skipped {}", r.as_str()),
                 AuditItem::Error(e) => format!("error {} {:?}", e.kind, e.index),
             })
         });
@@ -382,7 +435,7 @@ mod tests {
             "an authenticator user ARN username is the principal"
         );
         let stage = EVENT.replace("ResponseComplete", "ResponseStarted");
-        assert_eq!(parse(&stage, Some("c")), vec!["skipped"]);
+        assert_eq!(parse(&stage, Some("c")), vec!["skipped non-final-stage"]);
         let panic = EVENT.replace("ResponseComplete", "Panic");
         assert!(parse(&panic, Some("c"))[0].starts_with("event"), "Panic is a final stage");
     }
@@ -403,6 +456,25 @@ mod tests {
         for (name, input, want) in cases {
             assert_eq!(parse(input, Some("c")), vec![want], "{name}");
         }
+    }
+
+    #[test]
+    fn parse_record_handles_the_envelope_edge_cases() {
+        let deep = format!("{}{EVENT}{}", r#"{"@message":"#.repeat(50), "}".repeat(50));
+        assert_eq!(parse(&deep, Some("c")), vec!["error other-kind None"], "hostile nesting is refused, not recursed");
+        let insights_with_fields = format!(r#"{{"@timestamp":"x","verb":"get","@message":{EVENT}}}"#);
+        assert!(parse(&insights_with_fields, Some("c"))[0].starts_with("event"), "@message wins over selected fields");
+        let control = r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#;
+        assert_eq!(parse(control, None), vec!["skipped control-message"]);
+        let impersonating = EVENT.replace(
+            r#""objectRef""#,
+            r#""impersonatedUser":{"username":"system:serviceaccount:dev:app","groups":["system:serviceaccounts"]},"objectRef""#,
+        );
+        let got = parse(&impersonating, Some("c"));
+        assert!(
+            got[0].starts_with("event c system:serviceaccount:dev:app get"),
+            "authorized as the impersonated user: {got:?}"
+        );
     }
 
     #[test]

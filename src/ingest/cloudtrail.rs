@@ -48,6 +48,17 @@ struct Record<'a> {
     lookup_event: Option<JsonStr<'a>>,
     #[serde(borrow, rename = "Records")]
     records: Option<Vec<&'a RawValue>>,
+    /// `aws cloudtrail lookup-events` output on one line.
+    #[serde(borrow, rename = "Events")]
+    lookup_events: Option<Vec<&'a RawValue>>,
+    /// CloudTrail delivered to CloudWatch Logs: CLI output (`events`) or subscription records
+    /// (`logEvents`), each event's `message` holding the record as a string.
+    #[serde(borrow)]
+    events: Option<Vec<&'a RawValue>>,
+    #[serde(borrow, rename = "logEvents")]
+    log_events: Option<Vec<&'a RawValue>>,
+    #[serde(borrow)]
+    message: Option<JsonStr<'a>>,
 
     // Marker of a Kubernetes audit event, to say so when one is fed to this parser.
     #[serde(rename = "auditID")]
@@ -56,17 +67,31 @@ struct Record<'a> {
 
 /// Parses one record.
 pub fn parse_record(text: &str, out: &mut dyn FnMut(CloudTrailItem)) {
+    parse_nested(text, 0, out)
+}
+
+fn parse_nested(text: &str, depth: usize, out: &mut dyn FnMut(CloudTrailItem)) {
     let bytes = text.as_bytes();
+    if depth > super::audit::MAX_ENVELOPE_DEPTH {
+        let reason = "envelopes nested too deep".to_string();
+        return out(CloudTrailItem::Error(RecordError::new(ErrorKind::OtherKind, reason, bytes)));
+    }
     let record: Record = match serde_json::from_str(text) {
         Ok(r) => r,
         Err(e) => return out(CloudTrailItem::Error(RecordError::from_json(&e, bytes))),
     };
     if let Some(inner) = &record.lookup_event {
-        return parse_record(inner.as_str(), out);
+        return parse_nested(inner.as_str(), depth + 1, out);
     }
-    if let Some(records) = &record.records {
-        for (i, r) in records.iter().enumerate() {
-            parse_record(r.get(), &mut |item| {
+    let list = record
+        .records
+        .as_ref()
+        .or(record.lookup_events.as_ref())
+        .or(record.events.as_ref())
+        .or(record.log_events.as_ref());
+    if let Some(list) = list {
+        for (i, r) in list.iter().enumerate() {
+            parse_nested(r.get(), depth + 1, &mut |item| {
                 out(match item {
                     CloudTrailItem::Error(e) => CloudTrailItem::Error(e.at(i as u64)),
                     other => other,
@@ -74,6 +99,9 @@ pub fn parse_record(text: &str, out: &mut dyn FnMut(CloudTrailItem)) {
             });
         }
         return;
+    }
+    if let (None, Some(message)) = (&record.event_source, &record.message) {
+        return parse_nested(message.as_str(), depth + 1, out);
     }
     out(normalize(record, bytes))
 }
@@ -248,6 +276,24 @@ mod tests {
                 "an audit event is another kind",
                 r#"{"auditID":"x","verb":"get"}"#.to_string(),
                 vec!["error other-kind None"],
+            ),
+            (
+                "lookup-events output on one line",
+                format!(r#"{{"Events":[{{"CloudTrailEvent":{}}}]}}"#, serde_json::to_string(delete_role).unwrap()),
+                vec![r#"DeleteRole 1793613601000 None Some("arn:aws:iam::111122223333:role/ci") None"#],
+            ),
+            (
+                "CloudTrail delivered to CloudWatch Logs",
+                format!(
+                    r#"{{"logGroup":"trail","logEvents":[{{"id":"1","message":{}}}]}}"#,
+                    serde_json::to_string(delete_role).unwrap()
+                ),
+                vec![r#"DeleteRole 1793613601000 None Some("arn:aws:iam::111122223333:role/ci") None"#],
+            ),
+            (
+                "hostile nesting is refused",
+                format!("{}{delete_role}{}", r#"{"Records":["#.repeat(20), "]}".repeat(20)),
+                vec!["error other-kind Some(0)"],
             ),
         ];
         for (name, input, want) in cases {

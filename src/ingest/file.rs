@@ -5,17 +5,23 @@
 //! after the last committed record, written in the batch's own transaction. A run killed at any
 //! moment loses its open transaction and nothing else; the next run resumes at the checkpoint, and
 //! anything re-read behind it is deduplicated by event id.
+//!
+//! The checkpoint also remembers a fingerprint of the last record it covers. Before resuming, that
+//! record must still be where it was; if anything before it changed (an export re-run with late
+//! events inserted, another stream with the same first 64 KiB), the input is read from its start
+//! and event ids keep the counts exact. A last line without a newline whose JSON is unfinished is
+//! still being written: it is left for the next run, not recorded as an error.
 
 use super::input::{self, Input, InputPath, OpenError};
 use super::progress::Progress;
 use super::record_error::{ErrorKind, RecordError};
-use super::records::{self, InputFormat, LineReader, MAX_RECORD_BYTES};
+use super::records::{self, InputFormat, LineReader, LossyDocument, MAX_RECORD_BYTES};
 use super::sink::{Position, Sink, SinkError, Tally, record_error};
 use crate::store::{self, Store};
-use rusqlite::Transaction;
+use rusqlite::{Transaction, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use std::io::{self, BufRead, Read};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Records per transaction. Bounds memory and the work a crash can discard.
 pub const DEFAULT_BATCH_RECORDS: usize = 20_000;
@@ -61,8 +67,49 @@ enum FileCheckpoint {
         line: u64,
         /// Records consumed (document layout).
         record: u64,
+        /// Fingerprint of the last record covered (hex), and its length in bytes (line layout).
+        last_hash: String,
+        last_len: u64,
+        /// Document layout: the document did not parse and was recorded as one error; this is its hash.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failed_document: Option<String>,
     },
 }
+
+/// Where to start reading an input.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Resume {
+    offset: u64,
+    line: u64,
+    record: u64,
+    last_hash: u128,
+    last_len: u64,
+    failed_document: Option<u128>,
+}
+
+/// How a layout's reader ended.
+enum Flow {
+    Done,
+    /// The content before the checkpoint changed: read the input again from its start.
+    Restart,
+    /// Detected as a document but not one: read the same bytes as lines.
+    AsLines(Vec<u8>),
+}
+
+/// What a record is recognised by at resume: a hash of its text without the line ending, capped
+/// as records are.
+fn fingerprint(record: &[u8]) -> u128 {
+    let record = record.strip_suffix(b"\n").unwrap_or(record);
+    let record = record.strip_suffix(b"\r").unwrap_or(record);
+    xxhash_rust::xxh3::xxh3_128(&record[..record.len().min(MAX_RECORD_BYTES)])
+}
+
+/// How much of an input layout detection looks at.
+const DETECT_BYTES: usize = 64 * 1024;
+
+/// A batch is committed after this long even if not full, so a slow stream (`tail -f | grantscope
+/// ingest audit -`) neither holds the write lock nor risks more than this much work.
+const MAX_BATCH_AGE: Duration = Duration::from_secs(1);
 
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
@@ -100,43 +147,91 @@ fn ingest_one(
     opts: &FileOptions,
 ) -> Result<Tally, IngestError> {
     let name = input.path.display();
-    let read_err = |source| IngestError::Read { path: name.clone(), source };
     let key = format!("{}:{}", sink.kind(), input.identity);
-    let format = match opts.format {
-        InputFormat::Auto => records::detect(input.reader.fill_buf().map_err(read_err)?),
-        forced => forced,
+    // Stdin cannot be rewound to check what a checkpoint covers: it is always read whole, and event
+    // ids keep re-fed events from counting twice.
+    let checkpoint = match input.path {
+        InputPath::Stdin => None,
+        InputPath::File(_) => read_checkpoint(store, &key, &name)?,
     };
-    let resume = match store::read_checkpoint(store.conn(), CHECKPOINT_SOURCE, &key)? {
-        Some(text) => match serde_json::from_str::<FileCheckpoint>(&text) {
-            Ok(FileCheckpoint::V1 { format: f, offset, line, record, .. }) if f == format => (offset, line, record),
-            Ok(_) => (0, 0, 0),
-            Err(e) => {
-                tracing::warn!(file = %name, "unreadable checkpoint ({e}); reading from the start, event ids dedupe");
-                (0, 0, 0)
-            }
-        },
-        None => (0, 0, 0),
+    let mut format = match (opts.format, &checkpoint) {
+        // The layout that was used before, even if detection would now say otherwise.
+        (InputFormat::Auto, Some((f, _))) => *f,
+        (InputFormat::Auto, None) => {
+            // Detect on a fixed-size head, not on whatever one read returned: a gzip stream's first
+            // read may stop at the end of its first member.
+            let mut head = Vec::with_capacity(DETECT_BYTES);
+            (&mut input.reader)
+                .take(DETECT_BYTES as u64)
+                .read_to_end(&mut head)
+                .map_err(|source| IngestError::Read { path: name.clone(), source })?;
+            let format = records::detect(&head);
+            let rest = std::mem::replace(&mut input.reader, Box::new(io::empty()));
+            input.reader = Box::new(io::BufReader::with_capacity(1 << 20, io::Cursor::new(head).chain(rest)));
+            format
+        }
+        (forced, _) => forced,
     };
-    tracing::debug!(file = %name, ?format, gzip = input.gzip, resume_offset = resume.0, resume_record = resume.2, "ingesting");
+    let mut resume = match checkpoint {
+        Some((f, r)) if f == format => r,
+        _ => Resume::default(),
+    };
+    tracing::debug!(file = %name, ?format, gzip = input.gzip, ?resume, "ingesting");
     let progress = Progress::new(opts.progress, &name, input.len, input.raw_read.clone());
-    let mut run = Run {
-        sink,
-        tally: Tally::default(),
-        progress,
-        key,
-        name: name.clone(),
-        format,
-        batch_records: opts.batch_records.max(1),
-    };
-    let result = match format {
-        InputFormat::Jsonl | InputFormat::Auto => run.lines(store, input.reader, resume.0, resume.1),
-        InputFormat::Json => run.document(store, input.reader, resume.2),
+    let mut run =
+        Run { sink, tally: Tally::default(), progress, key, name, format, batch_records: opts.batch_records.max(1) };
+    let mut reader = input.reader;
+    let result = loop {
+        run.format = format;
+        let flow = match format {
+            InputFormat::Jsonl | InputFormat::Auto => run.lines(store, reader, &resume),
+            InputFormat::Json => run.document(store, reader, &resume, opts.format == InputFormat::Auto),
+        };
+        match flow {
+            Ok(Flow::Done) => break Ok(()),
+            Ok(Flow::Restart) => {
+                tracing::info!(file = %run.name, "content before the checkpoint changed; reading from the start (event ids dedupe)");
+                reader = input::open(&input.path)?.reader;
+                resume = Resume::default();
+            }
+            Ok(Flow::AsLines(bytes)) => {
+                format = InputFormat::Jsonl;
+                reader = Box::new(io::Cursor::new(bytes));
+                resume = Resume::default();
+            }
+            Err(e) => break Err(e),
+        }
     };
     run.progress.finish();
     if result.is_err() {
         run.sink.reset();
     }
     result.map(|()| run.tally)
+}
+
+fn read_checkpoint(store: &Store, key: &str, name: &str) -> Result<Option<(InputFormat, Resume)>, IngestError> {
+    let Some(text) = store::read_checkpoint(store.conn(), CHECKPOINT_SOURCE, key)? else { return Ok(None) };
+    let hex = |s: &str| u128::from_str_radix(s, 16).unwrap_or(0);
+    match serde_json::from_str::<FileCheckpoint>(&text) {
+        Ok(FileCheckpoint::V1 { format, offset, line, record, last_hash, last_len, failed_document, .. }) => {
+            let failed_document = failed_document.as_deref().map(hex);
+            Ok(Some((format, Resume { offset, line, record, last_hash: hex(&last_hash), last_len, failed_document })))
+        }
+        Err(e) => {
+            tracing::warn!(file = %name, "unreadable checkpoint ({e}); reading from the start, event ids dedupe");
+            Ok(None)
+        }
+    }
+}
+
+/// The position after the last record handled.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cursor {
+    offset: u64,
+    line: u64,
+    record: u64,
+    last_hash: u128,
+    last_len: u64,
 }
 
 struct Run<'s> {
@@ -149,29 +244,55 @@ struct Run<'s> {
     batch_records: usize,
 }
 
+fn begin(store: &mut Store) -> rusqlite::Result<Transaction<'_>> {
+    // IMMEDIATE: take the write lock up front, so a concurrent writer makes this wait (busy
+    // timeout) instead of failing the batch half-way with SQLITE_BUSY.
+    store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)
+}
+
 impl Run<'_> {
-    fn lines(
-        &mut self,
-        store: &mut Store,
-        mut reader: Box<dyn BufRead>,
-        offset: u64,
-        line: u64,
-    ) -> Result<(), IngestError> {
-        let read_err = |source| IngestError::Read { path: self.name.clone(), source };
-        io::copy(&mut (&mut reader).take(offset), &mut io::sink()).map_err(read_err)?;
-        let mut lines = LineReader::new(reader, offset, line);
+    fn lines(&mut self, store: &mut Store, mut reader: Box<dyn BufRead>, resume: &Resume) -> Result<Flow, IngestError> {
         let name = self.name.clone();
-        let mut tx = store.conn_mut().transaction()?;
+        if resume.offset > 0 {
+            // Skip to the checkpoint's last line and check it is still that line.
+            let before = resume.offset - resume.last_len.min(resume.offset);
+            let mut last = Vec::new();
+            let skipped = io::copy(&mut (&mut reader).take(before), &mut io::sink())
+                .and_then(|_| (&mut reader).take(resume.last_len).read_to_end(&mut last));
+            match skipped {
+                Ok(n) if n as u64 == resume.last_len && fingerprint(&last) == resume.last_hash => {}
+                Ok(_) => return Ok(Flow::Restart),
+                Err(e) => return self.read_failed(store, Cursor::default(), e).map(|()| Flow::Done),
+            }
+        }
+        let mut lines = LineReader::new(reader, resume.offset, resume.line);
+        let mut at = Cursor {
+            offset: resume.offset,
+            line: resume.line,
+            record: 0,
+            last_hash: resume.last_hash,
+            last_len: resume.last_len,
+        };
+        let mut tx = begin(store)?;
         let mut now = now_ms();
+        let mut started = Instant::now();
         let mut in_batch = 0;
-        let mut at = (offset, line);
         loop {
-            let Some((l, text)) =
-                lines.next_line().map_err(|source| IngestError::Read { path: self.name.clone(), source })?
-            else {
-                break;
+            let (l, text) = match lines.next_line() {
+                Ok(Some(next)) => next,
+                Ok(None) => break,
+                Err(e) => {
+                    self.commit(tx, at, None)?;
+                    return self.read_failed(store, at, e).map(|()| Flow::Done);
+                }
             };
-            at = (l.end_offset, l.number);
+            let text = if l.number == 1 { records::strip_bom(text) } else { text };
+            let record = records::strip_export_timestamp(text.trim_ascii());
+            if !l.terminated && (l.too_long || records::unfinished_json(record)) {
+                tracing::warn!(file = %name, line = l.number, "the last line has no newline and its JSON is unfinished: still being written? Left for the next run");
+                *self.tally.skipped.entry("incomplete-last-line").or_default() += 1;
+                break;
+            }
             let pos = Position { file: &name, line: Some(l.number), record: None };
             if l.too_long {
                 let reason = format!(
@@ -179,59 +300,94 @@ impl Run<'_> {
                     MAX_RECORD_BYTES >> 20
                 );
                 self.reject(&tx, None, pos, RecordError::new(ErrorKind::TooLong, reason, text), now)?;
-            } else {
-                let record = records::strip_export_timestamp(text.trim_ascii());
-                if record.is_empty() {
-                    continue;
-                }
+            } else if !record.is_empty() {
                 self.deliver(&tx, record, None, pos, now)?;
             }
+            at = Cursor {
+                offset: l.end_offset,
+                line: l.number,
+                record: 0,
+                last_hash: fingerprint(text),
+                last_len: l.end_offset - at.offset,
+            };
             in_batch += 1;
-            if in_batch == self.batch_records {
-                self.commit(tx, at.0, at.1, 0)?;
-                tx = store.conn_mut().transaction()?;
+            if in_batch >= self.batch_records || started.elapsed() >= MAX_BATCH_AGE {
+                self.commit(tx, at, None)?;
+                tx = begin(store)?;
                 now = now_ms();
+                started = Instant::now();
                 in_batch = 0;
             }
         }
-        self.commit(tx, at.0, at.1, 0)
+        self.commit(tx, at, None).map(|()| Flow::Done)
     }
 
-    fn document(&mut self, store: &mut Store, mut reader: Box<dyn BufRead>, skip: u64) -> Result<(), IngestError> {
+    fn document(
+        &mut self,
+        store: &mut Store,
+        mut reader: Box<dyn BufRead>,
+        resume: &Resume,
+        detected: bool,
+    ) -> Result<Flow, IngestError> {
         let mut doc = Vec::new();
-        reader.read_to_end(&mut doc).map_err(|source| IngestError::Read { path: self.name.clone(), source })?;
+        if let Err(e) = reader.read_to_end(&mut doc) {
+            return self.read_failed(store, Cursor::default(), e).map(|()| Flow::Done);
+        }
+        let doc_hash = xxhash_rust::xxh3::xxh3_128(&doc);
+        if resume.failed_document == Some(doc_hash) {
+            return Ok(Flow::Done); // Recorded as one bad document already, and unchanged since.
+        }
         let now = now_ms();
-        let mut tx = store.conn_mut().transaction()?;
-        let split = match records::split_document(&doc) {
-            Ok(s) => s,
+        let name = self.name.clone();
+        let stripped = records::strip_bom(&doc);
+        let lossy = std::str::from_utf8(stripped).is_err().then(|| LossyDocument::decode(stripped));
+        let text: &str = match &lossy {
+            Some(l) => &l.text,
+            None => std::str::from_utf8(stripped).expect("checked just above"),
+        };
+        let split = match records::split_document(text) {
+            Ok(split) => split,
+            Err(_) if detected && records::looks_like_lines(&doc) => return Ok(Flow::AsLines(doc)),
             Err(e) => {
-                // The whole document is one bad record: nothing in it can be trusted.
-                if skip == 0 {
-                    let name = self.name.clone();
-                    let pos = Position { file: &name, line: None, record: None };
-                    self.reject(&tx, None, pos, RecordError::from_json(&e, &doc), now)?;
-                }
-                return self.commit(tx, 0, 0, 1);
+                let tx = begin(store)?;
+                let pos = Position { file: &name, line: None, record: None };
+                self.reject(&tx, None, pos, RecordError::from_json(&e, &doc), now)?;
+                let at = Cursor::default();
+                return self.commit(tx, at, Some(doc_hash)).map(|()| Flow::Done);
             }
         };
+        let items = &split.items;
+        let mut skip = resume.record as usize;
+        if skip > 0 && !(skip <= items.len() && fingerprint(items[skip - 1].get().as_bytes()) == resume.last_hash) {
+            tracing::info!(file = %name, "records before the checkpoint changed; reading from the first (event ids dedupe)");
+            skip = 0;
+        }
         let cluster = split.log_group.as_deref().and_then(super::audit::cluster_from_log_group);
-        let name = self.name.clone();
+        let mut tx = begin(store)?;
+        let mut at = Cursor { record: skip as u64, last_hash: resume.last_hash, ..Cursor::default() };
         let mut in_batch = 0;
-        for (i, item) in split.items.iter().enumerate().skip(skip as usize) {
+        for (i, item) in items.iter().enumerate().skip(skip) {
             let pos = Position { file: &name, line: None, record: Some(i as u64) };
-            self.deliver(&tx, item.get().as_bytes(), cluster, pos, now)?;
+            let record = item.get();
+            // A lossy decode stands for bytes that were not UTF-8: only the records holding them are bad.
+            if lossy.as_ref().is_some_and(|l| l.is_damaged(record)) {
+                let err = RecordError::new(ErrorKind::InvalidUtf8, "input is not valid UTF-8", record.as_bytes());
+                self.reject(&tx, cluster, pos, err, now)?;
+            } else {
+                self.sink.record(&tx, record, cluster, pos, now, &mut self.tally)?;
+            }
+            at = Cursor { record: i as u64 + 1, last_hash: fingerprint(record.as_bytes()), ..Cursor::default() };
             in_batch += 1;
             if in_batch == self.batch_records {
-                self.commit(tx, 0, 0, i as u64 + 1)?;
-                tx = store.conn_mut().transaction()?;
+                self.commit(tx, at, None)?;
+                tx = begin(store)?;
                 in_batch = 0;
             }
         }
-        let end = split.items.len() as u64;
-        self.commit(tx, 0, 0, end.max(skip))
+        self.commit(tx, at, None).map(|()| Flow::Done)
     }
 
-    /// Hands one record to the sink. Invalid UTF-8 is rejected here, for the whole record: serde
+    /// Hands one line to the sink. Invalid UTF-8 is rejected here, for the whole record: serde
     /// only validates the strings it reads, and a record with bad bytes anywhere is damaged.
     fn deliver(
         &mut self,
@@ -259,14 +415,34 @@ impl Run<'_> {
         err: RecordError,
         now: i64,
     ) -> Result<(), IngestError> {
-        let cluster = cluster.or(self.sink.cluster());
+        // `--cluster` wins over a log group the input names, as in the sinks.
+        let cluster = self.sink.cluster().or(cluster);
         Ok(record_error(tx, self.sink.kind(), cluster, pos, err, now, &mut self.tally)?)
     }
 
+    /// A read failed part-way (a corrupt or cut gzip file): keep what was read, record the failure
+    /// at the next line, and let the run go on with the next input.
+    fn read_failed(&mut self, store: &mut Store, at: Cursor, e: io::Error) -> Result<(), IngestError> {
+        let tx = begin(store)?;
+        let pos = Position { file: &self.name.clone(), line: Some(at.line + 1), record: None };
+        let err = RecordError::new(ErrorKind::ReadError, format!("reading stopped: {e}"), b"");
+        self.reject(&tx, None, pos, err, now_ms())?;
+        self.commit(tx, at, None)
+    }
+
     /// Flushes the sink and writes the checkpoint in the batch's transaction, then commits.
-    fn commit(&mut self, tx: Transaction, offset: u64, line: u64, record: u64) -> Result<(), IngestError> {
+    fn commit(&mut self, tx: Transaction, at: Cursor, failed_document: Option<u128>) -> Result<(), IngestError> {
         self.sink.flush(&tx)?;
-        let checkpoint = FileCheckpoint::V1 { path: self.name.clone(), format: self.format, offset, line, record };
+        let checkpoint = FileCheckpoint::V1 {
+            path: self.name.clone(),
+            format: self.format,
+            offset: at.offset,
+            line: at.line,
+            record: at.record,
+            last_hash: format!("{:032x}", at.last_hash),
+            last_len: at.last_len,
+            failed_document: failed_document.map(|h| format!("{h:032x}")),
+        };
         let value = serde_json::to_string(&checkpoint).expect("checkpoint serializes");
         store::write_checkpoint(&tx, CHECKPOINT_SOURCE, &self.key, &value, now_ms())?;
         tx.commit()?;

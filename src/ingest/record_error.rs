@@ -19,6 +19,8 @@ pub enum ErrorKind {
     MissingField,
     /// A field with a value that cannot be used (a timestamp that does not parse).
     BadValue,
+    /// The input could not be read on (a corrupt or cut gzip stream); what came before was kept.
+    ReadError,
 }
 
 impl ErrorKind {
@@ -33,6 +35,7 @@ impl ErrorKind {
             ErrorKind::UnknownStage => "unknown-stage",
             ErrorKind::MissingField => "missing-field",
             ErrorKind::BadValue => "bad-value",
+            ErrorKind::ReadError => "read-error",
         }
     }
 }

@@ -5,6 +5,7 @@
 //! record's `logEvents`) are unpacked by the parsers.
 
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 use std::io::{self, BufRead};
 
@@ -34,7 +35,7 @@ pub enum InputFormat {
 /// is longer than the buffer and opens a list of records (a CloudTrail S3 file is one line of
 /// many megabytes); a single over-long event line stays line-oriented, so it alone is skipped.
 pub fn detect(head: &[u8]) -> InputFormat {
-    let head = head.trim_ascii_start();
+    let head = strip_bom(head).trim_ascii_start();
     let (line, complete) = match memchr::memchr(b'\n', head) {
         Some(i) => (head[..i].trim_ascii_end(), true),
         None => (head, false),
@@ -48,19 +49,69 @@ pub fn detect(head: &[u8]) -> InputFormat {
     if !complete && opens_record_list(&line[..line.len().min(4096)]) {
         return InputFormat::Json;
     }
-    if !complete || line.ends_with(b"}") || serde_json::from_slice::<&RawValue>(line).is_ok() {
+    if serde_json::from_slice::<IgnoredAny>(line).is_ok() {
+        return InputFormat::Jsonl;
+    }
+    if concatenated_values(line) {
+        // `{...}{...}`: JSON values back to back, as Firehose writes subscription records.
+        return InputFormat::Json;
+    }
+    if !complete || line.ends_with(b"}") {
         return InputFormat::Jsonl;
     }
     InputFormat::Json
 }
 
-/// Whether a document's start opens one of the record lists of [`split_document`].
+/// Whether the JSON in `bytes` ends early: what a writer that has not finished its line leaves.
+/// Broken JSON is not "unfinished"; it is bad input.
+pub fn unfinished_json(bytes: &[u8]) -> bool {
+    serde_json::Deserializer::from_slice(bytes).into_iter::<IgnoredAny>().any(|v| v.is_err_and(|e| e.is_eof()))
+}
+
+/// Whether `head` starts with at least two whole JSON values back to back (the last may be cut
+/// off where the buffer ends).
+fn concatenated_values(head: &[u8]) -> bool {
+    let mut whole = 0;
+    for value in serde_json::Deserializer::from_slice(head).into_iter::<IgnoredAny>() {
+        match value {
+            Ok(_) => whole += 1,
+            Err(e) if e.is_eof() => break,
+            Err(_) => return false,
+        }
+    }
+    whole >= 2
+}
+
+/// Whether a document's start opens one of the record lists of [`split_document`]: one of their
+/// keys followed by `:` and `[`, before any `auditID` (an audit event may well carry a field named
+/// `items` in its request body).
 fn opens_record_list(start: &[u8]) -> bool {
-    const LISTS: [&[u8]; 5] = [b"\"Records\"", b"\"items\"", b"\"events\"", b"\"logEvents\"", b"\"Events\""];
+    const LISTS: [&[u8]; 4] = [b"\"Records\"", b"\"items\"", b"\"events\"", b"\"Events\""];
+    let event_at = memchr::memmem::find(start, b"\"auditID\"").unwrap_or(start.len());
     LISTS.iter().any(|key| {
-        memchr::memmem::find(start, key).is_some_and(|i| start[i + key.len()..].trim_ascii_start().starts_with(b":"))
-            && memchr::memmem::find(start, b"[").is_some()
+        memchr::memmem::find_iter(&start[..event_at], key).any(|i| {
+            let rest = start[i + key.len()..].trim_ascii_start();
+            rest.strip_prefix(b":").is_some_and(|r| r.trim_ascii_start().starts_with(b"["))
+        })
     })
+}
+
+/// Whether input that failed to parse as one document is really one record per line with a bad
+/// first line: one of the next few lines is a whole JSON object on its own. (A pretty-printed
+/// document cut short is not: its lines are fragments.)
+pub fn looks_like_lines(input: &[u8]) -> bool {
+    input
+        .split(|&c| c == b'\n')
+        .skip(1)
+        .map(|l| strip_export_timestamp(l.trim_ascii()))
+        .filter(|l| !l.is_empty())
+        .take(3)
+        .any(|l| l.starts_with(b"{") && serde_json::from_slice::<IgnoredAny>(l).is_ok())
+}
+
+/// Strips a UTF-8 byte order mark, which some Windows tools write at the start of a file.
+pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
 /// Strips the `<timestamp> ` prefix of a CloudWatch Logs S3 export line. JSON never starts with a
@@ -84,6 +135,9 @@ pub struct Line {
     pub end_offset: u64,
     /// The line was longer than [`MAX_RECORD_BYTES`]; only its head was kept.
     pub too_long: bool,
+    /// The line ended with a newline. Only the last line of an input can lack one: it may be
+    /// complete (a file without a final newline) or still being written.
+    pub terminated: bool,
 }
 
 /// Reads lines without ever holding more than [`MAX_RECORD_BYTES`] of one.
@@ -118,7 +172,7 @@ impl<R: BufRead> LineReader<R> {
             self.pending = end + 1;
             self.offset += end as u64 + 1;
             self.number += 1;
-            let line = Line { number: self.number, end_offset: self.offset, too_long: false };
+            let line = Line { number: self.number, end_offset: self.offset, too_long: false, terminated: true };
             // The buffer is not empty, so this returns it again without reading.
             let chunk = self.inner.fill_buf()?;
             return Ok(Some((line, trim_cr(&chunk[..end]))));
@@ -130,6 +184,7 @@ impl<R: BufRead> LineReader<R> {
     fn assemble(&mut self) -> io::Result<Line> {
         self.buf.clear();
         let mut too_long = false;
+        let mut terminated = false;
         loop {
             let chunk = self.inner.fill_buf()?;
             if chunk.is_empty() {
@@ -146,11 +201,12 @@ impl<R: BufRead> LineReader<R> {
             self.inner.consume(take);
             self.offset += take as u64;
             if done {
+                terminated = true;
                 break;
             }
         }
         self.number += 1;
-        Ok(Line { number: self.number, end_offset: self.offset, too_long })
+        Ok(Line { number: self.number, end_offset: self.offset, too_long, terminated })
     }
 }
 
@@ -168,8 +224,6 @@ struct Collections<'a> {
     #[serde(borrow)]
     events: Option<Vec<&'a RawValue>>,
     /// CloudWatch Logs subscription-filter record.
-    #[serde(borrow, rename = "logEvents")]
-    log_events: Option<Vec<&'a RawValue>>,
     /// CloudTrail S3 delivery file.
     #[serde(borrow, rename = "Records")]
     records: Option<Vec<&'a RawValue>>,
@@ -187,24 +241,63 @@ pub struct DocumentRecords<'a> {
     pub log_group: Option<String>,
 }
 
-/// Splits a whole document into its top-level records. An object that carries none of the known
-/// lists is itself the one record.
-pub fn split_document(doc: &[u8]) -> Result<DocumentRecords<'_>, serde_json::Error> {
-    let trimmed = doc.trim_ascii_start();
-    if trimmed.starts_with(b"[") {
-        return Ok(DocumentRecords { items: serde_json::from_slice(doc)?, log_group: None });
+/// Splits a whole document into its top-level records. A document may be several JSON values one
+/// after another with nothing between them (Firehose writes subscription records that way, and
+/// `zcat` of CloudTrail files joins them so): each value is split on its own. An object that
+/// carries none of the known lists is itself one record.
+pub fn split_document(doc: &str) -> Result<DocumentRecords<'_>, serde_json::Error> {
+    let mut out = DocumentRecords { items: Vec::new(), log_group: None };
+    for value in serde_json::Deserializer::from_str(doc).into_iter::<&RawValue>() {
+        let value = value?;
+        let text = value.get();
+        if text.starts_with('[') {
+            out.items.extend(serde_json::from_str::<Vec<&RawValue>>(text)?);
+            continue;
+        }
+        match serde_json::from_str::<Collections>(text) {
+            Ok(c) => match c.items.or(c.events).or(c.records).or(c.lookup_events) {
+                Some(items) => {
+                    out.items.extend(items);
+                    out.log_group = out.log_group.or(c.log_group);
+                }
+                // A subscription record stays whole: its parser reads its own log group.
+                None => out.items.push(value),
+            },
+            // Not an object: let the parser report it as one bad record.
+            Err(_) => out.items.push(value),
+        }
     }
-    let whole: &RawValue = serde_json::from_slice(doc)?;
-    let c: Collections = match serde_json::from_str(whole.get()) {
-        Ok(c) => c,
-        // Not an object: let the parser report it as one bad record.
-        Err(_) => return Ok(DocumentRecords { items: vec![whole], log_group: None }),
-    };
-    let list = c.items.or(c.events).or(c.log_events).or(c.records).or(c.lookup_events);
-    Ok(match list {
-        Some(items) => DocumentRecords { items, log_group: c.log_group },
-        None => DocumentRecords { items: vec![whole], log_group: None },
-    })
+    Ok(out)
+}
+
+/// A document decoded as UTF-8 with every invalid byte replaced, and where the replacements are,
+/// so only the records that hold them are rejected.
+pub struct LossyDocument {
+    pub text: String,
+    /// Byte offsets in `text` of replacement characters that stand for invalid input.
+    pub damage: Vec<usize>,
+}
+
+impl LossyDocument {
+    pub fn decode(bytes: &[u8]) -> LossyDocument {
+        let mut text = String::with_capacity(bytes.len());
+        let mut damage = Vec::new();
+        for chunk in bytes.utf8_chunks() {
+            text.push_str(chunk.valid());
+            if !chunk.invalid().is_empty() {
+                damage.push(text.len());
+                text.push(char::REPLACEMENT_CHARACTER);
+            }
+        }
+        LossyDocument { text, damage }
+    }
+
+    /// Whether `part` (a slice of `text`) covers a replaced byte.
+    pub fn is_damaged(&self, part: &str) -> bool {
+        let start = part.as_ptr() as usize - self.text.as_ptr() as usize;
+        let end = start + part.len();
+        self.damage.iter().any(|&d| d >= start && d < end)
+    }
 }
 
 #[cfg(test)]
@@ -214,6 +307,7 @@ mod tests {
     #[test]
     fn detect_tells_lines_from_documents() {
         let long_event = format!("{{\"kind\":\"Event\",\"userAgent\":\"{}", "x".repeat(5000));
+        let long_body = format!("{{\"auditID\":\"x\",\"requestObject\":{{\"items\":[{}", "1,".repeat(3000));
         let long_records = format!("{{\"Records\":[{{\"eventID\":\"{}", "x".repeat(5000));
         let cases = [
             ("one compact event per line", &b"{\"kind\":\"Event\",\"auditID\":\"x\"}\n{}"[..], InputFormat::Jsonl),
@@ -230,6 +324,12 @@ mod tests {
                 InputFormat::Json,
             ),
             ("a one-line document that fits is read as one record line", b"{\"Records\":[{}]}\n", InputFormat::Jsonl),
+            ("values back to back are one document", b"{\"Records\":[]}{\"Records\":[]}", InputFormat::Json),
+            (
+                "a long event whose request body has an items list stays line-oriented",
+                long_body.as_bytes(),
+                InputFormat::Jsonl,
+            ),
         ];
         for (name, head, want) in cases {
             assert_eq!(detect(head), want, "{name}");
@@ -268,23 +368,44 @@ mod tests {
 
     #[test]
     fn split_document_finds_the_records_of_each_envelope() {
-        let cases: [(&str, &str, usize, Option<&str>); 6] = [
+        let cases: [(&str, &str, usize, Option<&str>); 7] = [
             ("EventList", r#"{"kind":"EventList","items":[{},{}]}"#, 2, None),
             ("filter-log-events", r#"{"events":[{"message":"{}"}],"searchedLogStreams":[]}"#, 1, None),
             (
-                "subscription record names its group",
+                "a subscription record stays whole",
                 r#"{"logGroup":"/aws/eks/a/cluster","logEvents":[{},{},{}]}"#,
-                3,
-                Some("/aws/eks/a/cluster"),
+                1,
+                None,
             ),
+            ("concatenated values are split one by one", r#"{"Records":[{},{}]}{"Records":[{}]}"#, 3, None),
             ("CloudTrail S3 file", r#"{"Records":[{},{}]}"#, 2, None),
             ("single event is its own record", r#"{"kind":"Event","auditID":"x"}"#, 1, None),
             ("array", r#"[{},{},{},{}]"#, 4, None),
         ];
         for (name, doc, n, group) in cases {
-            let d = split_document(doc.as_bytes()).unwrap();
+            let d = split_document(doc).unwrap();
             assert_eq!((d.items.len(), d.log_group.as_deref()), (n, group), "{name}");
         }
-        assert!(split_document(b"{\"items\": [").is_err(), "a truncated document is an error");
+        assert!(split_document("{\"items\": [").is_err(), "a truncated document is an error");
+    }
+
+    #[test]
+    fn lossy_document_marks_only_the_damaged_records() {
+        let doc = LossyDocument::decode(b"[{\"a\":\"ok\"},{\"b\":\"\xff\xfe\"},{\"c\":1}]");
+        let items = split_document(&doc.text).unwrap().items;
+        let damaged: Vec<bool> = items.iter().map(|i| doc.is_damaged(i.get())).collect();
+        assert_eq!(damaged, [false, true, false]);
+    }
+
+    #[test]
+    fn looks_like_lines_tells_a_bad_first_line_from_a_cut_document() {
+        assert!(looks_like_lines(b"garbage\n{\"auditID\":\"a\"}\n{\"auditID\":\"b\"}\n"));
+        assert!(!looks_like_lines(b"{\n  \"events\": [\n    {\"message\": \"x\"},\n    {\"mess"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_does_not_hide_the_layout() {
+        assert_eq!(detect(b"\xEF\xBB\xBF{\"kind\":\"Event\"}\n"), InputFormat::Jsonl);
+        assert_eq!(strip_bom(b"\xEF\xBB\xBFx"), b"x");
     }
 }

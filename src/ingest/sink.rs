@@ -169,7 +169,14 @@ impl Sink for AuditSink {
                     Err(SinkError::NoCluster { file: pos.file.to_string() })
                 }
                 AuditItem::Event(e) => (|| {
-                    let resolved = folder.resolve(tx, &e)?;
+                    let key = e.shape.key();
+                    // A shape not seen in this run may be one only a duplicate would create (the same
+                    // event re-ingested under another --cluster): check the event before the shape.
+                    if !folder.knows_shape(key) && store::event_exists(tx, e.id, e.time_ms)? {
+                        tally.duplicates += 1;
+                        return Ok(());
+                    }
+                    let resolved = folder.resolve(tx, key, &e)?;
                     let new = store::insert_event(
                         tx,
                         &NewEvent {
@@ -191,8 +198,8 @@ impl Sink for AuditSink {
                     }
                     Ok(())
                 })(),
-                AuditItem::SkippedStage => {
-                    tally.skip("non-final-stage");
+                AuditItem::Skipped(reason) => {
+                    tally.skip(reason.as_str());
                     Ok(())
                 }
                 AuditItem::Error(err) => {

@@ -28,9 +28,31 @@ pub fn canonical_principal_arn(arn: &str) -> Option<String> {
     }
 }
 
+/// The session name of an STS assumed-role ARN (`assumed-role/ROLE/SESSION`), for events whose
+/// `user.extra` has the session ARN but no `sessionName`.
+pub fn session_name_of(arn: &str) -> Option<&str> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    let rest = resource.strip_prefix("assumed-role/")?;
+    let (_, session) = rest.rsplit_once('/')?;
+    (!session.is_empty() && arn.split(':').nth(2) == Some("sts")).then_some(session)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn session_name_of_reads_assumed_role_arns_only() {
+        let cases = [
+            ("assumed role", "arn:aws:sts::1:assumed-role/R/alice@example.com", Some("alice@example.com")),
+            ("role ARN has no session", "arn:aws:iam::1:role/R", None),
+            ("assumed role without session", "arn:aws:sts::1:assumed-role/R", None),
+            ("not an ARN", "alice", None),
+        ];
+        for (name, arn, want) in cases {
+            assert_eq!(session_name_of(arn), want, "{name}");
+        }
+    }
 
     #[test]
     fn canonical_principal_arn_follows_the_authenticator() {

@@ -15,5 +15,5 @@ pub use access::{
 pub use access_change::{ACCESS_EVENTS, AccessChange, is_access_event};
 pub use audit::{AuditEvent, RecordedDecision};
 pub use event_id::EventId;
-pub use identity::canonical_principal_arn;
+pub use identity::{canonical_principal_arn, session_name_of};
 pub use shape::RequestShape;

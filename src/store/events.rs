@@ -15,12 +15,18 @@ pub struct NewEvent<'a> {
     pub source_ip: &'a str,
 }
 
-/// Records the event unless it is already stored (same request time and id). Returns whether it
+/// Whether an event with this id and request second is stored.
+pub fn event_exists(tx: &Transaction, id: EventId, time_ms: i64) -> rusqlite::Result<bool> {
+    tx.prepare_cached("SELECT 1 FROM events WHERE time_s = ?1 AND id = ?2")?
+        .exists(params![time_ms.div_euclid(1000), &id.0[..]])
+}
+
+/// Records the event unless it is already stored (same request second and id). Returns whether it
 /// was new, i.e. whether it must be counted.
 pub fn insert_event(tx: &Transaction, e: &NewEvent) -> rusqlite::Result<bool> {
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO events (id, ingested_day, time_ms, shape_id, decision, reason_id, code, source_ip)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (time_ms, id) DO NOTHING",
+        "INSERT INTO events (time_s, id, ingested_day, time_ms, shape_id, decision, reason_id, code, source_ip)
+         VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (time_s, id) DO NOTHING",
     )?;
     let decision = e.decision.map(|d| d == RecordedDecision::Allow);
     let changed = stmt.execute(params![
@@ -31,7 +37,8 @@ pub fn insert_event(tx: &Transaction, e: &NewEvent) -> rusqlite::Result<bool> {
         decision,
         e.reason_id,
         e.code,
-        e.source_ip
+        e.source_ip,
+        e.time_ms.div_euclid(1000)
     ])?;
     Ok(changed == 1)
 }

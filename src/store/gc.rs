@@ -23,9 +23,9 @@ pub fn collect_garbage(conn: &Connection, h: Horizons, now_ms: i64) -> rusqlite:
     let ingested_before = day_of(now_ms) - i64::from(h.dedupe_days);
     let happened_before = now_ms - i64::from(h.retention_days) * MS_PER_DAY;
     let n = conn.execute(
-        // time_ms leads the primary key, so this is a range scan over the old rows only.
-        "DELETE FROM events WHERE time_ms < ?2 AND ingested_day < ?1",
-        params![ingested_before, happened_before],
+        // time_s leads the primary key, so this is a range scan over the old rows only.
+        "DELETE FROM events WHERE time_s < ?2 AND ingested_day < ?1",
+        params![ingested_before, happened_before.div_euclid(1000)],
     )?;
     Ok(GcOutcome { events_deleted: n as u64 })
 }

@@ -17,9 +17,10 @@ pub struct IngestErrorRow {
     pub excerpt: String,
 }
 
+/// Records a bad record, once: the same record of the same file is not recorded again.
 pub fn insert_ingest_error(tx: &Transaction, e: &IngestErrorRow) -> rusqlite::Result<()> {
     tx.prepare_cached(
-        "INSERT INTO ingest_errors (ingested_ms, cluster, source, file, line, record, kind, reason, excerpt)
+        "INSERT OR IGNORE INTO ingest_errors (ingested_ms, cluster, source, file, line, record, kind, reason, excerpt)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![

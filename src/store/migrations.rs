@@ -9,11 +9,18 @@ use std::path::Path;
 
 static MIGRATIONS_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/migrations");
 
-fn migrations() -> Migrations<'static> {
+/// The `.sql` files of `migrations/`, in name order.
+fn migration_files() -> Vec<&'static include_dir::File<'static>> {
     let mut files: Vec<_> =
         MIGRATIONS_DIR.files().filter(|f| f.path().extension().is_some_and(|e| e == "sql")).collect();
     files.sort_by_key(|f| f.path());
-    Migrations::new(files.into_iter().map(|f| M::up(f.contents_utf8().expect("migrations are UTF-8"))).collect())
+    files
+}
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(
+        migration_files().into_iter().map(|f| M::up(f.contents_utf8().expect("migrations are UTF-8"))).collect(),
+    )
 }
 
 pub(super) fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
@@ -22,7 +29,7 @@ pub(super) fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError
         Ok(()) => Ok(()),
         Err(rusqlite_migration::Error::MigrationDefinition(MigrationDefinitionError::DatabaseTooFarAhead)) => {
             let found = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-            Err(StoreError::TooNew { path: path.into(), found, known: MIGRATIONS_DIR.files().count() })
+            Err(StoreError::TooNew { path: path.into(), found, known: migration_files().len() })
         }
         Err(source) => Err(StoreError::Migrate { path: path.into(), source }),
     }
@@ -35,7 +42,7 @@ mod tests {
     #[test]
     fn migrations_are_valid_and_numbered_in_order() {
         migrations().validate().expect("every migration applies on an empty database");
-        let names: Vec<_> = MIGRATIONS_DIR.files().map(|f| f.path().to_string_lossy().into_owned()).collect();
+        let names: Vec<_> = migration_files().iter().map(|f| f.path().to_string_lossy().into_owned()).collect();
         for (i, name) in {
             let mut n = names.clone();
             n.sort();

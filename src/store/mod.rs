@@ -14,7 +14,7 @@ mod usage;
 
 pub use access_changes::insert_access_change;
 pub use checkpoints::{read_checkpoint, write_checkpoint};
-pub use events::{NewEvent, insert_event};
+pub use events::{NewEvent, event_exists, insert_event};
 pub use gc::{GcOutcome, Horizons, collect_garbage};
 pub use ingest_errors::{IngestErrorRow, insert_ingest_error, list_ingest_errors};
 pub use stats::{ClusterStats, Stats, stats};
@@ -34,6 +34,9 @@ pub enum StoreError {
         "{path}: the database was written by a newer grantscope (schema version {found}, this binary knows up to {known}); upgrade grantscope"
     )]
     TooNew { path: PathBuf, found: i64, known: usize },
+    /// A command that only reads was pointed at a database that does not exist.
+    #[error("{path}: no such database; ingest something first (grantscope ingest audit ...) or pass --db")]
+    Missing { path: PathBuf },
     #[error("{path}: cannot open database: {source}")]
     Open { path: PathBuf, source: rusqlite::Error },
     #[error("{path}: cannot read database: {source}")]
@@ -58,6 +61,15 @@ impl Store {
         configure(&conn).map_err(|source| StoreError::Open { path: path.into(), source })?;
         migrations::apply(&mut conn, path)?;
         Ok(Store { conn })
+    }
+
+    /// Opens an existing database; for commands that only read or prune, so a mistyped `--db`
+    /// does not leave an empty database behind.
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Missing { path: path.into() });
+        }
+        Store::open(path)
     }
 
     /// An in-memory store, for tests.

@@ -45,9 +45,13 @@ impl UsageFolder {
         UsageFolder::default()
     }
 
-    /// The ids of the event's shape and reason, inserting either if new.
-    pub fn resolve(&mut self, tx: &Transaction, event: &AuditEvent) -> rusqlite::Result<Resolved> {
-        let key = event.shape.key();
+    /// Whether the shape with this key has been resolved in this run.
+    pub fn knows_shape(&self, key: u128) -> bool {
+        self.shapes.contains_key(&key)
+    }
+
+    /// The ids of the event's shape (whose `key` the caller computed) and reason, inserting either if new.
+    pub fn resolve(&mut self, tx: &Transaction, key: u128, event: &AuditEvent) -> rusqlite::Result<Resolved> {
         let shape_id = match self.shapes.get(&key) {
             Some(slot) => slot.id,
             None => {
