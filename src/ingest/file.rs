@@ -96,12 +96,18 @@ enum Flow {
     AsLines(Vec<u8>),
 }
 
-/// What a record is recognised by at resume: a hash of its text without the line ending, capped
-/// as records are.
+/// What a record is recognised by at resume: its length and its first and last 128 bytes (without
+/// the line ending), where audit events carry their `auditID` and CloudTrail records their
+/// `eventID`. Computed for every line, so it must stay cheap.
 fn fingerprint(record: &[u8]) -> u128 {
     let record = record.strip_suffix(b"\n").unwrap_or(record);
     let record = record.strip_suffix(b"\r").unwrap_or(record);
-    xxhash_rust::xxh3::xxh3_128(&record[..record.len().min(MAX_RECORD_BYTES)])
+    let record = &record[..record.len().min(MAX_RECORD_BYTES)];
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(&(record.len() as u64).to_le_bytes());
+    h.update(&record[..record.len().min(128)]);
+    h.update(&record[record.len().saturating_sub(128)..]);
+    h.digest128()
 }
 
 /// How much of an input layout detection looks at.
