@@ -24,4 +24,5 @@ pub mod generate;
 pub mod ingest;
 pub mod model;
 pub mod output;
+pub mod state;
 pub mod store;

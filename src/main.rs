@@ -1,7 +1,7 @@
 //! The grantscope command line: parse, load config, dispatch. Nothing else.
 
 use clap::{Args, Parser, Subcommand};
-use grantscope::commands::{self, CommandError, ingest::Kind};
+use grantscope::commands::{self, CommandError, explain::Caller, ingest::Kind};
 use grantscope::config::Config;
 use grantscope::generate::GenerateOptions;
 use grantscope::ingest::InputFormat;
@@ -15,7 +15,8 @@ use std::process::ExitCode;
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success (bad records inside inputs are recorded and skipped; see `grantscope errors`)
-  2  error: bad flag or config, unreadable input, unusable database
+  1  `explain`: the request is not allowed
+  2  error: bad flag or config, unreadable input or state file, unusable database
 
 Environment:
   GRANTSCOPE_DB                      database path (same as --db)
@@ -77,6 +78,34 @@ enum Command {
     Gc(HorizonArgs),
     /// Write a synthetic, realistic data set (audit JSON lines + CloudTrail file)
     Generate(GenerateArgs),
+    /// Evaluate every audit event of a file against an access state, and compare with the decision
+    /// and grant the API server recorded. `--format json` prints one JSON object per event (JSON lines)
+    ///
+    /// Example: grantscope evaluate --state cluster.yaml --state rbac.yaml --events audit.jsonl
+    Evaluate {
+        /// State files: eksctl ClusterConfig, kubectl YAML/JSON (RBAC, aws-auth), grantscope snapshots
+        #[arg(long, required = true, value_name = "PATH")]
+        state: Vec<PathBuf>,
+        /// Audit events, in any format `ingest audit` reads
+        #[arg(long, value_name = "FILE")]
+        events: PathBuf,
+        /// Cluster name, if the state files do not give one
+        #[arg(long)]
+        cluster: Option<String>,
+        #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+        input_format: InputFormat,
+    },
+    /// Could this caller do this? Like `kubectl auth can-i`, with the authentication result and which
+    /// grant allowed it, which were shadowed, and why the others did not apply. Exit 0 allowed, 1 not
+    ///
+    /// Examples:
+    ///   grantscope explain --state cluster.yaml --arn arn:aws:iam::111122223333:role/dev get pods -n dev
+    ///   grantscope explain --state rbac.yaml --user system:serviceaccount:ci:deployer patch deployments.apps -n prod
+    ///   grantscope explain --state rbac.yaml --user alice --group ops get --path /metrics
+    Explain(ExplainCli),
+    /// Access-state versions stored in the database
+    #[command(subcommand)]
+    State(StateCommand),
     /// Generate a small cluster's data, ingest it and show the result
     Demo {
         /// Directory for the data and its database
@@ -109,6 +138,75 @@ enum IngestCommand {
     Cloudtrail {
         #[command(flatten)]
         files: FileArgs,
+    },
+}
+
+#[derive(Args)]
+struct ExplainCli {
+    /// State files: eksctl ClusterConfig, kubectl YAML/JSON (RBAC, aws-auth), grantscope snapshots
+    #[arg(long, required = true, value_name = "PATH")]
+    state: Vec<PathBuf>,
+    /// Cluster name, if the state files do not give one
+    #[arg(long)]
+    cluster: Option<String>,
+    /// IAM principal: role, user or assumed-role session ARN (re-authenticated through access entries and aws-auth)
+    #[arg(long, conflicts_with_all = ["user", "group"], required_unless_present = "user")]
+    arn: Option<String>,
+    /// STS session name, for username templates ({{SessionName}})
+    #[arg(long, requires = "arn")]
+    session: Option<String>,
+    /// Kubernetes username, taken as given
+    #[arg(long)]
+    user: Option<String>,
+    /// Kubernetes group of --user (repeatable); system:authenticated is added
+    #[arg(long, requires = "user")]
+    group: Vec<String>,
+    /// Verb: get, list, watch, create, update, patch, delete, ...
+    verb: String,
+    /// Resource: pods, pods/log, deployments.apps (omit with --path)
+    #[arg(required_unless_present = "path")]
+    resource: Option<String>,
+    #[arg(short, long)]
+    namespace: Option<String>,
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    subresource: Option<String>,
+    #[arg(long)]
+    api_group: Option<String>,
+    /// Non-resource URL, like /version or /metrics
+    #[arg(long, conflicts_with = "resource")]
+    path: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum StateCommand {
+    /// Store the access state of files as the cluster's next version (only if it changed)
+    ///
+    /// Example: grantscope state import --cluster prod cluster.yaml rbac.yaml aws-auth.yaml
+    Import {
+        #[arg(long)]
+        cluster: String,
+        /// eksctl ClusterConfig, kubectl YAML/JSON (RBAC, aws-auth), grantscope snapshots
+        #[arg(required = true, value_name = "PATH")]
+        files: Vec<PathBuf>,
+    },
+    /// Summarize a stored version (the latest by default); --format json gives the snapshot
+    Show {
+        #[arg(long)]
+        cluster: Option<String>,
+        #[arg(long)]
+        version: Option<i64>,
+    },
+    /// Write a stored version as a snapshot file, which --state and `state import` read back
+    Export {
+        #[arg(long)]
+        cluster: Option<String>,
+        #[arg(long)]
+        version: Option<i64>,
+        /// Write here instead of stdout
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -174,7 +272,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("grantscope: {e}");
             ExitCode::from(2)
@@ -198,7 +296,7 @@ fn init_logging(verbose: u8, quiet: bool) {
         .init();
 }
 
-fn run(cli: Cli) -> Result<(), CommandError> {
+fn run(cli: Cli) -> Result<u8, CommandError> {
     let config = Config::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
     let db = cli.db.unwrap_or(config.store.path.clone());
     let horizons = |h: HorizonArgs| Horizons {
@@ -221,11 +319,45 @@ fn run(cli: Cli) -> Result<(), CommandError> {
                 progress,
                 horizons: horizons(files.horizons),
             };
-            commands::ingest::run(&db, args, cli.format).map(drop)
+            commands::ingest::run(&db, args, cli.format).map(|_| 0)
         }
-        Command::Stats { cluster } => commands::stats::run(&db, cluster.as_deref(), cli.format).map(drop),
-        Command::Errors { limit } => commands::errors::run(&db, limit, cli.format).map(drop),
-        Command::Gc(h) => commands::gc::run(&db, horizons(h), cli.format).map(drop),
+        Command::Stats { cluster } => commands::stats::run(&db, cluster.as_deref(), cli.format).map(|_| 0),
+        Command::Errors { limit } => commands::errors::run(&db, limit, cli.format).map(|_| 0),
+        Command::Gc(h) => commands::gc::run(&db, horizons(h), cli.format).map(|_| 0),
+        Command::Evaluate { state, events, cluster, input_format } => {
+            let args = commands::evaluate::EvaluateArgs { state, events, cluster, input_format };
+            commands::evaluate::run(args, cli.format).map(|_| 0)
+        }
+        Command::Explain(x) => {
+            let caller = match (x.arn, x.user) {
+                (Some(arn), _) => Caller::Iam { arn, session: x.session },
+                (None, Some(user)) => Caller::Kubernetes { user, groups: x.group },
+                (None, None) => unreachable!("clap requires --arn or --user"),
+            };
+            let args = commands::explain::ExplainArgs {
+                state: x.state,
+                cluster: x.cluster,
+                caller,
+                verb: x.verb,
+                resource: x.resource,
+                api_group: x.api_group,
+                subresource: x.subresource,
+                namespace: x.namespace,
+                name: x.name,
+                path: x.path,
+            };
+            commands::explain::run(args, cli.format).map(|allowed| if allowed { 0 } else { 1 })
+        }
+        Command::State(cmd) => match cmd {
+            StateCommand::Import { cluster, files } => commands::state::import(&db, &cluster, &files, cli.format),
+            StateCommand::Show { cluster, version } => {
+                commands::state::show(&db, cluster.as_deref(), version, cli.format)
+            }
+            StateCommand::Export { cluster, version, out } => {
+                commands::state::export(&db, cluster.as_deref(), version, out.as_deref())
+            }
+        }
+        .map(|()| 0),
         Command::Generate(g) => {
             let opts = GenerateOptions {
                 seed: g.seed,
@@ -235,8 +367,8 @@ fn run(cli: Cli) -> Result<(), CommandError> {
                 cluster: g.cluster,
                 account: g.account,
             };
-            commands::generate::run(&g.out, &opts, cli.format).map(drop)
+            commands::generate::run(&g.out, &opts, cli.format).map(|_| 0)
         }
-        Command::Demo { out, horizons: h } => commands::demo::run(&out, horizons(h), progress, cli.format),
+        Command::Demo { out, horizons: h } => commands::demo::run(&out, horizons(h), progress, cli.format).map(|()| 0),
     }
 }

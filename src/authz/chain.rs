@@ -44,6 +44,24 @@ pub struct Decision {
     pub outcome: Outcome,
 }
 
+/// A decision with its trace.
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    pub decision: Decision,
+    /// Who the caller was taken to be, when authenticated.
+    pub username: Option<String>,
+    pub groups: Vec<String>,
+    /// Grants naming the caller that did not allow the request, and why.
+    pub not_applied: Vec<(Grant, &'static str)>,
+}
+
+#[derive(Default)]
+struct Trace {
+    username: Option<String>,
+    groups: Vec<String>,
+    not_applied: Vec<(Grant, &'static str)>,
+}
+
 /// A policy association with its catalog entry resolved once.
 enum Resolved {
     Rules(&'static [PolicyRule]),
@@ -103,6 +121,18 @@ impl<'s> Authorizer<'s> {
 
     /// Decides a recorded request against this state, re-authenticating its caller.
     pub fn authorize(&self, shape: &RequestShape) -> Decision {
+        self.evaluate(shape, None)
+    }
+
+    /// Decides, and also says who the caller was taken to be and why every other grant naming the
+    /// caller did not allow the request (`grantscope explain`).
+    pub fn explain(&self, shape: &RequestShape) -> Explanation {
+        let mut trace = Trace::default();
+        let decision = self.evaluate(shape, Some(&mut trace));
+        Explanation { decision, username: trace.username, groups: trace.groups, not_applied: trace.not_applied }
+    }
+
+    fn evaluate(&self, shape: &RequestShape, mut trace: Option<&mut Trace>) -> Decision {
         let (username, groups, via) = match self.authn.authenticate(shape) {
             Authentication::Authenticated { username, groups, via } => (username, groups, via),
             Authentication::Node { via } => return Decision::new(Outcome::NotEvaluated, None, true, via),
@@ -115,20 +145,45 @@ impl<'s> Authorizer<'s> {
         if groups.iter().any(|g| g == SYSTEM_MASTERS) {
             allowing.push(Grant::SystemMasters);
         }
-        allowing.extend(self.rbac.allowing_bindings(&username, &groups, &req).into_iter().map(Grant::Binding));
+        for i in self.rbac.candidates(&username, &groups) {
+            match self.rbac.why_not(i, &req) {
+                None => allowing.push(Grant::Binding(i)),
+                Some(why) => {
+                    if let Some(t) = trace.as_deref_mut() {
+                        t.not_applied.push((Grant::Binding(i), why));
+                    }
+                }
+            }
+        }
         let mut undocumented = Vec::new();
         if let Some(Grant::AccessEntry(entry)) = via {
             for (association, a) in self.state.access_entries[entry].policies.iter().enumerate() {
-                if !scope_matches(&a.scope, &req) {
-                    continue;
-                }
                 let grant = Grant::AccessPolicy { entry, association };
-                match self.policies[entry][association] {
-                    Resolved::Rules(rules) if rules_allow(rules, &req) => allowing.push(grant),
-                    Resolved::Rules(_) => {}
-                    Resolved::Undocumented => undocumented.push(grant),
+                let why = if !scope_matches(&a.scope, &req) {
+                    Some("its access scope does not cover this request")
+                } else {
+                    match self.policies[entry][association] {
+                        Resolved::Rules(rules) if rules_allow(rules, &req) => None,
+                        Resolved::Rules(_) => Some("the policy's rules do not cover this request"),
+                        Resolved::Undocumented => {
+                            undocumented.push(grant);
+                            Some("the policy's rules are not documented: it might allow this, grantscope cannot tell")
+                        }
+                    }
+                };
+                match why {
+                    None => allowing.push(grant),
+                    Some(why) => {
+                        if let Some(t) = trace.as_deref_mut() {
+                            t.not_applied.push((grant, why));
+                        }
+                    }
                 }
             }
+        }
+        if let Some(t) = trace {
+            t.username = Some(username.into_owned());
+            t.groups = groups.into_iter().map(|g| g.into_owned()).collect();
         }
         let mut allowing = allowing.into_iter();
         let by = allowing.next();

@@ -9,13 +9,14 @@ mod chain;
 mod grant;
 pub mod policies;
 mod rbac;
+pub mod reason;
 mod request;
 pub mod rules;
 pub mod scope;
 pub mod templates;
 
 pub use authn::{AUTHENTICATED_GROUP, Authentication, AuthnIndex, NODES_GROUP, Principal};
-pub use chain::{Authorizer, Decision, Outcome, SYSTEM_MASTERS};
+pub use chain::{Authorizer, Decision, Explanation, Outcome, SYSTEM_MASTERS};
 pub use grant::Grant;
 pub use rbac::RbacIndex;
 pub use request::Request;

@@ -70,8 +70,9 @@ impl<'s> RbacIndex<'s> {
         self.roles.get(&(ns, b.role_name.as_str())).copied()
     }
 
-    /// Every binding that allows the request, in Kubernetes' visiting order.
-    pub fn allowing_bindings(&self, username: &str, groups: &[impl AsRef<str>], req: &Request) -> Vec<usize> {
+    /// Every binding naming the caller (its username, one of its groups, or its service account),
+    /// in Kubernetes' visiting order: ClusterRoleBindings, then RoleBindings, each in state order.
+    pub fn candidates(&self, username: &str, groups: &[impl AsRef<str>]) -> Vec<usize> {
         let mut candidates: Vec<usize> = Vec::new();
         if let Some(v) = self.by_user.get(username) {
             candidates.extend(v);
@@ -81,25 +82,39 @@ impl<'s> RbacIndex<'s> {
                 candidates.extend(v);
             }
         }
-        if let Some(sa) = username.strip_prefix(SERVICE_ACCOUNT_PREFIX) {
-            if let Some((ns, name)) = sa.split_once(':') {
-                if let Some(v) = self.by_service_account.get(&(ns, name)) {
-                    candidates.extend(v);
-                }
+        if let Some((ns, name)) = username.strip_prefix(SERVICE_ACCOUNT_PREFIX).and_then(|sa| sa.split_once(':')) {
+            if let Some(v) = self.by_service_account.get(&(ns, name)) {
+                candidates.extend(v);
             }
         }
         let bindings = &self.state.bindings;
-        // ClusterRoleBindings first, then RoleBindings; each in the state's order.
         candidates.sort_unstable_by_key(|&i| (bindings[i].namespace.is_some(), i));
         candidates.dedup();
-        candidates.retain(|&i| {
-            let b = &bindings[i];
-            let applies = match b.namespace.as_deref() {
-                None => true,
-                Some(ns) => req.is_namespaced() && req.namespace == ns,
-            };
-            applies && self.rules_of(b).is_some_and(|rules| rules_allow(rules, req))
-        });
+        candidates
+    }
+
+    /// Why a binding naming the caller does not allow the request; `None` when it does.
+    pub fn why_not(&self, i: usize, req: &Request) -> Option<&'static str> {
+        let b = &self.state.bindings[i];
+        if let Some(ns) = b.namespace.as_deref() {
+            if !req.is_namespaced() {
+                return Some("a RoleBinding never applies to cluster-scoped or non-resource requests");
+            }
+            if req.namespace != ns {
+                return Some("a RoleBinding applies only in its own namespace");
+            }
+        }
+        match self.rules_of(b) {
+            None => Some("its role does not exist"),
+            Some(rules) if !rules_allow(rules, req) => Some("its role's rules do not cover this request"),
+            Some(_) => None,
+        }
+    }
+
+    /// Every binding that allows the request, in Kubernetes' visiting order.
+    pub fn allowing_bindings(&self, username: &str, groups: &[impl AsRef<str>], req: &Request) -> Vec<usize> {
+        let mut candidates = self.candidates(username, groups);
+        candidates.retain(|&i| self.why_not(i, req).is_none());
         candidates
     }
 }

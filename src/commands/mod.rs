@@ -3,9 +3,12 @@
 
 pub mod demo;
 pub mod errors;
+pub mod evaluate;
+pub mod explain;
 pub mod gc;
 pub mod generate;
 pub mod ingest;
+pub mod state;
 pub mod stats;
 
 use crate::config::ConfigError;
@@ -21,6 +24,8 @@ pub enum CommandError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Ingest(#[from] IngestError),
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
     #[error("database error: {0}")]

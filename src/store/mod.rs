@@ -9,6 +9,7 @@ mod events;
 mod gc;
 mod ingest_errors;
 mod migrations;
+mod state_versions;
 mod stats;
 mod usage;
 
@@ -17,6 +18,7 @@ pub use checkpoints::{read_checkpoint, write_checkpoint};
 pub use events::{NewEvent, event_exists, insert_event};
 pub use gc::{GcOutcome, Horizons, collect_garbage};
 pub use ingest_errors::{IngestErrorRow, insert_ingest_error, list_ingest_errors};
+pub use state_versions::{StateVersion, read_state_version, state_clusters, store_state_version};
 pub use stats::{ClusterStats, Stats, stats};
 pub use usage::{Resolved, UsageFolder};
 

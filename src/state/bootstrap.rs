@@ -1,0 +1,59 @@
+//! The Kubernetes bootstrap RBAC every cluster has, embedded (see `bootstrap/SOURCE.md` for where
+//! each file comes from).
+
+use super::Builder;
+
+const FILES: [(&str, &str); 5] = [
+    ("bootstrap/cluster-roles.yaml", include_str!("bootstrap/cluster-roles.yaml")),
+    ("bootstrap/controller-roles.yaml", include_str!("bootstrap/controller-roles.yaml")),
+    ("bootstrap/cluster-role-bindings.yaml", include_str!("bootstrap/cluster-role-bindings.yaml")),
+    ("bootstrap/namespace-roles.yaml", include_str!("bootstrap/namespace-roles.yaml")),
+    ("bootstrap/namespace-role-bindings.yaml", include_str!("bootstrap/namespace-role-bindings.yaml")),
+];
+
+/// Adds the bootstrap objects to the builder, before any file the user gives.
+pub(super) fn add_to(b: &mut Builder) {
+    for (name, text) in FILES {
+        super::load_text(b, name, text).expect("embedded bootstrap RBAC is valid");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{AccessState, RoleKind, Subject};
+
+    fn bootstrap() -> AccessState {
+        super::super::load_files(&[] as &[&str], Some("c")).unwrap().state
+    }
+
+    #[test]
+    fn every_state_has_the_bootstrap_rbac() {
+        let s = bootstrap();
+        let crb = |name: &str| {
+            s.bindings.iter().find(|b| b.namespace.is_none() && b.name == name).unwrap_or_else(|| panic!("{name}"))
+        };
+        assert_eq!(crb("cluster-admin").subjects, vec![Subject::Group { name: "system:masters".into() }]);
+        assert_eq!(crb("system:public-info-viewer").role_kind, RoleKind::ClusterRole);
+        assert!(s.roles.iter().filter(|r| r.namespace.is_none()).count() >= 70, "cluster roles and controller roles");
+        assert!(s.roles.iter().any(|r| r.namespace.as_deref() == Some("kube-system")), "namespace roles");
+    }
+
+    #[test]
+    fn aggregated_roles_are_filled_as_the_controller_would() {
+        let s = bootstrap();
+        let rules = |name: &str| &s.roles.iter().find(|r| r.namespace.is_none() && r.name == name).unwrap().rules;
+        let allows = |name: &str, verb: &str, group: &str, resource: &str| {
+            rules(name).iter().any(|r| {
+                crate::authz::rules::verb_matches(r, verb)
+                    && crate::authz::rules::api_group_matches(r, group)
+                    && crate::authz::rules::resource_matches(r, resource, "")
+            })
+        };
+        assert!(allows("view", "list", "", "pods"));
+        assert!(!allows("view", "get", "", "secrets"), "view never reads secrets");
+        assert!(allows("edit", "create", "apps", "deployments"), "edit from system:aggregate-to-edit");
+        assert!(allows("admin", "create", "apps", "deployments"), "admin includes edit, itself aggregated");
+        assert!(allows("admin", "create", "rbac.authorization.k8s.io", "rolebindings"));
+        assert!(!allows("edit", "create", "rbac.authorization.k8s.io", "rolebindings"));
+    }
+}

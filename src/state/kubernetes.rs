@@ -1,0 +1,191 @@
+//! Kubernetes objects as kubectl prints or applies them: Role, ClusterRole, RoleBinding,
+//! ClusterRoleBinding (k8s-openapi types, converted to the pure core's own at this edge), and the
+//! `kube-system/aws-auth` ConfigMap, whose `mapRoles`, `mapUsers` and `mapAccounts` are YAML held in
+//! strings.
+
+use super::aggregation::{RoleMeta, Selector};
+use super::{Builder, FieldError, join, typed};
+use crate::model::{AwsAuth, IdentityMapping, PolicyRule, Role, RoleBinding, RoleKind, Subject};
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::api::rbac::v1 as rbac;
+use serde_json::Value;
+
+pub(super) fn load(b: &mut Builder, kind: &str, doc: Value, prefix: &str) -> Result<(), FieldError> {
+    match kind {
+        "Role" => {
+            let r: rbac::Role = typed(prefix, doc)?;
+            let namespace = r.metadata.namespace.unwrap_or_else(|| "default".into());
+            b.add_role(Role {
+                namespace: Some(namespace),
+                name: name(r.metadata.name, prefix)?,
+                rules: rules(r.rules),
+            });
+        }
+        "ClusterRole" => {
+            let r: rbac::ClusterRole = typed(prefix, doc)?;
+            let name = name(r.metadata.name, prefix)?;
+            let selectors = r
+                .aggregation_rule
+                .and_then(|a| a.cluster_role_selectors)
+                .unwrap_or_default()
+                .into_iter()
+                .map(Selector::from)
+                .collect();
+            b.cluster_role_meta
+                .insert(name.clone(), RoleMeta { labels: r.metadata.labels.unwrap_or_default(), selectors });
+            b.add_role(Role { namespace: None, name, rules: rules(r.rules) });
+        }
+        "RoleBinding" => {
+            let rb: rbac::RoleBinding = typed(prefix, doc)?;
+            let namespace = rb.metadata.namespace.unwrap_or_else(|| "default".into());
+            let role_kind = role_kind(&rb.role_ref.kind, &join(prefix, "roleRef.kind"))?;
+            let subjects = subjects(rb.subjects, prefix)?;
+            b.add_binding(RoleBinding {
+                namespace: Some(namespace),
+                name: name(rb.metadata.name, prefix)?,
+                role_kind,
+                role_name: rb.role_ref.name,
+                subjects,
+            });
+        }
+        "ClusterRoleBinding" => {
+            let crb: rbac::ClusterRoleBinding = typed(prefix, doc)?;
+            let role_kind = role_kind(&crb.role_ref.kind, &join(prefix, "roleRef.kind"))?;
+            if role_kind != RoleKind::ClusterRole {
+                return Err(FieldError::new(
+                    join(prefix, "roleRef.kind"),
+                    "a ClusterRoleBinding can only reference a ClusterRole",
+                ));
+            }
+            let subjects = subjects(crb.subjects, prefix)?;
+            b.add_binding(RoleBinding {
+                namespace: None,
+                name: name(crb.metadata.name, prefix)?,
+                role_kind,
+                role_name: crb.role_ref.name,
+                subjects,
+            });
+        }
+        "ConfigMap" => {
+            let cm: ConfigMap = typed(prefix, doc)?;
+            if cm.metadata.name.as_deref() == Some("aws-auth")
+                && cm.metadata.namespace.as_deref().unwrap_or("kube-system") == "kube-system"
+            {
+                aws_auth(b, cm.data.unwrap_or_default(), prefix)?;
+            }
+        }
+        _ => unreachable!("dispatched on these kinds only"),
+    }
+    Ok(())
+}
+
+fn name(name: Option<String>, prefix: &str) -> Result<String, FieldError> {
+    name.filter(|n| !n.is_empty()).ok_or_else(|| FieldError::new(join(prefix, "metadata.name"), "missing"))
+}
+
+fn rules(rules: Option<Vec<rbac::PolicyRule>>) -> Vec<PolicyRule> {
+    rules
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| PolicyRule {
+            verbs: r.verbs,
+            api_groups: r.api_groups.unwrap_or_default(),
+            resources: r.resources.unwrap_or_default(),
+            resource_names: r.resource_names.unwrap_or_default(),
+            non_resource_urls: r.non_resource_urls.unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn role_kind(kind: &str, path: &str) -> Result<RoleKind, FieldError> {
+    match kind {
+        // k8s-openapi defaults a missing roleRef to empty strings.
+        "" => Err(FieldError::new(
+            path.trim_end_matches(".kind"),
+            "missing: a binding must name its role (roleRef.kind, roleRef.name)",
+        )),
+        "Role" => Ok(RoleKind::Role),
+        "ClusterRole" => Ok(RoleKind::ClusterRole),
+        other => Err(FieldError::new(path, format!("`{other}`: expected Role or ClusterRole"))),
+    }
+}
+
+fn subjects(subjects: Option<Vec<rbac::Subject>>, prefix: &str) -> Result<Vec<Subject>, FieldError> {
+    subjects
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| match s.kind.as_str() {
+            "User" => Ok(Subject::User { name: s.name }),
+            "Group" => Ok(Subject::Group { name: s.name }),
+            "ServiceAccount" => {
+                Ok(Subject::ServiceAccount { namespace: s.namespace.unwrap_or_default(), name: s.name })
+            }
+            other => Err(FieldError::new(
+                join(prefix, &format!("subjects[{i}].kind")),
+                format!("`{other}`: expected User, Group or ServiceAccount"),
+            )),
+        })
+        .collect()
+}
+
+/// aws-iam-authenticator reads these with Go's case-insensitive JSON field matching, so
+/// `rolearn`, `roleARN` and `RoleArn` all work; so do they here.
+fn aws_auth(b: &mut Builder, data: std::collections::BTreeMap<String, String>, prefix: &str) -> Result<(), FieldError> {
+    let parse_list = |key: &str| -> Result<Vec<Value>, FieldError> {
+        let Some(text) = data.get(key) else { return Ok(Vec::new()) };
+        let path = join(prefix, &format!("data.{key}"));
+        let value: Value =
+            serde_saphyr::from_str(text).map_err(|e| FieldError::new(&path, format!("not a YAML list: {e}")))?;
+        match value {
+            Value::Null => Ok(Vec::new()),
+            Value::Array(items) => Ok(items),
+            _ => Err(FieldError::new(path, "expected a YAML list")),
+        }
+    };
+    let mapping = |key: &str, arn_key: &str| -> Result<Vec<IdentityMapping>, FieldError> {
+        parse_list(key)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let path = join(prefix, &format!("data.{key}[{i}]"));
+                let Value::Object(fields) = item else { return Err(FieldError::new(path, "expected a mapping")) };
+                let get = |name: &str| fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v);
+                let arn = get(arn_key)
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| FieldError::new(format!("{path}.{arn_key}"), "missing"))?;
+                let username = get("username").and_then(Value::as_str).unwrap_or("").to_string();
+                let groups = match get("groups") {
+                    None | Some(Value::Null) => Vec::new(),
+                    Some(Value::Array(g)) => g
+                        .iter()
+                        .enumerate()
+                        .map(|(j, v)| {
+                            // Unquoted `yes`, `on`, `y` are YAML booleans: say so rather than guess.
+                            v.as_str().map(String::from).ok_or_else(|| {
+                                FieldError::new(
+                                    format!("{path}.groups[{j}]"),
+                                    format!("`{v}` is not a string; quote it"),
+                                )
+                            })
+                        })
+                        .collect::<Result<_, _>>()?,
+                    Some(_) => return Err(FieldError::new(format!("{path}.groups"), "expected a list of group names")),
+                };
+                Ok(IdentityMapping { arn: arn.to_string(), username, groups })
+            })
+            .collect()
+    };
+    let map_roles = mapping("mapRoles", "rolearn")?;
+    let map_users = mapping("mapUsers", "userarn")?;
+    // Account ids written without quotes are YAML numbers.
+    let map_accounts = parse_list("mapAccounts")?
+        .into_iter()
+        .map(|v| match v {
+            Value::String(s) => s,
+            other => other.to_string(),
+        })
+        .collect();
+    b.set_aws_auth(AwsAuth { map_roles, map_users, map_accounts });
+    Ok(())
+}

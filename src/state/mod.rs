@@ -1,0 +1,337 @@
+//! Building an [`AccessState`] from the files a user already has: eksctl `ClusterConfig` YAML,
+//! Kubernetes manifests as kubectl prints or applies them (Roles, ClusterRoles, bindings, the
+//! `kube-system/aws-auth` ConfigMap; multi-document YAML, JSON, `kind: List`), and grantscope's own
+//! snapshot JSON. The type of each file is told from its content.
+//!
+//! The Kubernetes bootstrap roles and bindings are part of every state built from files, as they
+//! are part of every cluster. Objects met later replace earlier ones with the same identity, as
+//! `kubectl apply` would; aggregated ClusterRoles are filled as the controller fills them.
+//!
+//! Unknown fields are ignored; an invalid value fails with the file, the document and the field path.
+
+mod aggregation;
+mod bootstrap;
+mod eksctl;
+mod kubernetes;
+mod snapshot;
+
+pub use snapshot::{SNAPSHOT_VERSION, Snapshot};
+
+use crate::model::{AccessEntry, AccessState, AuthenticationMode, AwsAuth, IdentityMapping, Role, RoleBinding};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// A state file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("{file}: {source}")]
+    Read { file: String, source: std::io::Error },
+    #[error("{file}: document {document}: not valid YAML or JSON: {message}")]
+    Syntax { file: String, document: usize, message: String },
+    /// A value that does not mean anything: `path` is the field, as `accessConfig.accessEntries[1].principalARN`.
+    #[error("{file}: document {document}: {path}: {message}")]
+    Invalid { file: String, document: usize, path: String, message: String },
+}
+
+/// An invalid value inside one document, before the file and document are known.
+#[derive(Debug)]
+pub(crate) struct FieldError {
+    pub path: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError { path: path.into(), message: message.into() }
+    }
+
+    /// A typed deserialization failure, with the path serde_path_to_error tracked.
+    pub fn from_serde(prefix: &str, e: serde_path_to_error::Error<serde_json::Error>) -> FieldError {
+        let inner = e.path().to_string();
+        let path = match (prefix.is_empty(), inner.as_str()) {
+            (true, _) => inner.clone(),
+            (false, ".") | (false, "") => prefix.to_string(),
+            (false, _) => format!("{prefix}.{inner}"),
+        };
+        FieldError {
+            path: if path.is_empty() || path == "." { "(document)".into() } else { path },
+            message: e.into_inner().to_string(),
+        }
+    }
+}
+
+/// Deserializes `value` as `T`, naming the failing field.
+pub(crate) fn typed<T: serde::de::DeserializeOwned>(prefix: &str, value: Value) -> Result<T, FieldError> {
+    serde_path_to_error::deserialize(value).map_err(|e| FieldError::from_serde(prefix, e))
+}
+
+/// A loaded state and what was noticed while loading it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub state: AccessState,
+    pub warnings: Vec<String>,
+}
+
+/// Accumulates objects from several files; later objects replace earlier ones with the same identity.
+#[derive(Default)]
+pub(crate) struct Builder {
+    cluster: Option<String>,
+    mode: Option<AuthenticationMode>,
+    entries: Keyed<String, AccessEntry>,
+    /// The aws-auth ConfigMap, when a file holds it: the truth about aws-auth, whatever the order.
+    aws_auth: Option<AwsAuth>,
+    /// eksctl's `iamIdentityMappings`: what eksctl writes into aws-auth, used when no ConfigMap is given.
+    eksctl_mappings: AwsAuth,
+    roles: Keyed<(Option<String>, String), Role>,
+    bindings: Keyed<(bool, Option<String>, String), RoleBinding>,
+    /// ClusterRole name → (its labels, its aggregation selectors if any).
+    pub(crate) cluster_role_meta: HashMap<String, aggregation::RoleMeta>,
+    warnings: Vec<String>,
+}
+
+/// A list where pushing an item with a known key replaces the earlier one in place.
+struct Keyed<K, V> {
+    items: Vec<V>,
+    index: HashMap<K, usize>,
+}
+
+impl<K, V> Default for Keyed<K, V> {
+    fn default() -> Self {
+        Keyed { items: Vec::new(), index: HashMap::new() }
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V> Keyed<K, V> {
+    fn put(&mut self, key: K, value: V) {
+        match self.index.get(&key) {
+            Some(&i) => self.items[i] = value,
+            None => {
+                self.index.insert(key, self.items.len());
+                self.items.push(value);
+            }
+        }
+    }
+}
+
+impl Builder {
+    pub fn set_cluster(&mut self, name: &str) {
+        if self.cluster.as_deref().is_some_and(|c| c != name) {
+            self.warnings.push(format!(
+                "files name different clusters ({} and {name}); using {name}",
+                self.cluster.as_deref().unwrap_or_default()
+            ));
+        }
+        self.cluster = Some(name.to_string());
+    }
+
+    pub fn set_mode(&mut self, mode: AuthenticationMode) {
+        self.mode = Some(mode);
+    }
+
+    pub fn add_entry(&mut self, e: AccessEntry) {
+        self.entries.put(e.principal_arn.clone(), e);
+    }
+
+    pub fn add_role(&mut self, r: Role) {
+        self.roles.put((r.namespace.clone(), r.name.clone()), r);
+    }
+
+    pub fn add_binding(&mut self, b: RoleBinding) {
+        self.bindings.put((b.namespace.is_none(), b.namespace.clone(), b.name.clone()), b);
+    }
+
+    /// The aws-auth ConfigMap (or a snapshot's aws-auth) replaces any given before it.
+    pub fn set_aws_auth(&mut self, aws_auth: AwsAuth) {
+        self.aws_auth = Some(aws_auth);
+    }
+
+    pub fn add_mapping_role(&mut self, m: IdentityMapping) {
+        self.eksctl_mappings.map_roles.push(m);
+    }
+
+    pub fn add_mapping_user(&mut self, m: IdentityMapping) {
+        self.eksctl_mappings.map_users.push(m);
+    }
+
+    pub fn add_mapping_account(&mut self, account: String) {
+        if !self.eksctl_mappings.map_accounts.contains(&account) {
+            self.eksctl_mappings.map_accounts.push(account);
+        }
+    }
+
+    fn finish(mut self, cluster_override: Option<&str>) -> Loaded {
+        let mut roles = self.roles.items;
+        aggregation::aggregate(&mut roles, &self.cluster_role_meta);
+        if self.mode.is_none() && !self.entries.items.is_empty() {
+            self.warnings.push("no authentication mode given (an eksctl ClusterConfig or a snapshot names it); assuming API_AND_CONFIG_MAP, eksctl's default".into());
+        }
+        let mut state = AccessState {
+            cluster: cluster_override.map(String::from).or(self.cluster).unwrap_or_default(),
+            authentication_mode: self.mode.unwrap_or_default(),
+            access_entries: self.entries.items,
+            // eksctl writes its mappings into the ConfigMap, so a ConfigMap given too already holds them.
+            aws_auth: self.aws_auth.unwrap_or(self.eksctl_mappings),
+            roles,
+            bindings: self.bindings.items,
+        };
+        canonical_order(&mut state);
+        Loaded { state, warnings: self.warnings }
+    }
+}
+
+/// Sorts what order does not matter for, so the same configuration always serializes (and hashes)
+/// the same whatever order its files were given in. aws-auth mapping order is kept: duplicates
+/// resolve by it.
+pub fn canonical_order(state: &mut AccessState) {
+    state.access_entries.sort_by(|a, b| a.principal_arn.cmp(&b.principal_arn));
+    state.roles.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    state.bindings.sort_by(|a, b| {
+        (a.namespace.is_some(), &a.namespace, &a.name).cmp(&(b.namespace.is_some(), &b.namespace, &b.name))
+    });
+}
+
+/// Loads and merges state files, in order, on top of the Kubernetes bootstrap RBAC.
+/// `cluster` names the cluster when no file does (or overrides what they say).
+pub fn load_files(paths: &[impl AsRef<Path>], cluster: Option<&str>) -> Result<Loaded, StateError> {
+    let mut b = Builder::default();
+    bootstrap::add_to(&mut b);
+    for path in paths {
+        let path = path.as_ref();
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| StateError::Read { file: file.clone(), source })?;
+        load_text(&mut b, &file, &text)?;
+    }
+    Ok(b.finish(cluster))
+}
+
+/// Loads one file's text into the builder.
+pub(crate) fn load_text(b: &mut Builder, file: &str, text: &str) -> Result<(), StateError> {
+    if snapshot::is_snapshot(text) {
+        return snapshot::load(b, text).map_err(|e| StateError::Invalid {
+            file: file.into(),
+            document: 1,
+            path: e.path,
+            message: e.message,
+        });
+    }
+    let documents: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| StateError::Syntax {
+        file: file.into(),
+        document: 1,
+        message: e.to_string(),
+    })?;
+    for (i, doc) in documents.into_iter().enumerate() {
+        load_document(b, doc, "").map_err(|e| StateError::Invalid {
+            file: file.into(),
+            document: i + 1,
+            path: e.path,
+            message: e.message,
+        })?;
+    }
+    Ok(())
+}
+
+/// Dispatches one document (or `List` item) on its `kind`.
+fn load_document(b: &mut Builder, doc: Value, prefix: &str) -> Result<(), FieldError> {
+    let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+    let api_version = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
+    match kind.as_str() {
+        "" if doc.is_null() => Ok(()),
+        "ClusterConfig" if api_version.starts_with("eksctl.io/") => eksctl::load(b, doc),
+        "List" | "RoleList" | "ClusterRoleList" | "RoleBindingList" | "ClusterRoleBindingList" | "ConfigMapList" => {
+            let items = match doc.get("items") {
+                Some(Value::Array(items)) => items.clone(),
+                Some(Value::Null) | None => Vec::new(),
+                Some(_) => return Err(FieldError::new(join(prefix, "items"), "expected a list")),
+            };
+            for (i, item) in items.into_iter().enumerate() {
+                load_document(b, item, &join(prefix, &format!("items[{i}]")))?;
+            }
+            Ok(())
+        }
+        "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" | "ConfigMap" => {
+            kubernetes::load(b, &kind, doc, prefix)
+        }
+        other => {
+            tracing::debug!(kind = other, "ignoring a document that does not bear on access");
+            Ok(())
+        }
+    }
+}
+
+pub(crate) fn join(prefix: &str, field: &str) -> String {
+    if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{RoleKind, Subject};
+
+    fn load(texts: &[&str]) -> AccessState {
+        let mut b = Builder::default();
+        for (i, t) in texts.iter().enumerate() {
+            load_text(&mut b, &format!("f{i}"), t).unwrap();
+        }
+        b.finish(Some("c")).state
+    }
+
+    #[test]
+    fn aws_auth_keys_match_ignoring_case_and_account_numbers_are_kept() {
+        let s = load(&[r#"
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: aws-auth, namespace: kube-system}
+data:
+  mapRoles: |
+    - roleARN: arn:aws:iam::1:role/a
+      Username: a
+      groups: [g]
+  mapAccounts: |
+    - 111122223333
+    - "444455556666"
+"#]);
+        assert_eq!(s.aws_auth.map_roles[0].arn, "arn:aws:iam::1:role/a");
+        assert_eq!(s.aws_auth.map_roles[0].username, "a");
+        assert_eq!(s.aws_auth.map_accounts, ["111122223333", "444455556666"]);
+    }
+
+    #[test]
+    fn lists_json_and_later_objects_replacing_earlier_ones() {
+        let list = r#"{"apiVersion":"v1","kind":"List","items":[
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"rb","namespace":"dev"},
+             "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},
+             "subjects":[{"kind":"ServiceAccount","name":"app"}]}]}"#;
+        let replaced = "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: rb, namespace: dev}\nroleRef: {kind: ClusterRole, name: edit}\nsubjects: [{kind: Group, name: devs}]\n";
+        let s = load(&[list, replaced]);
+        let rb: Vec<_> = s.bindings.iter().filter(|b| b.namespace.as_deref() == Some("dev")).collect();
+        assert_eq!(rb.len(), 1, "same namespace and name: replaced, not added");
+        assert_eq!((rb[0].role_kind, rb[0].role_name.as_str()), (RoleKind::ClusterRole, "edit"));
+        assert_eq!(rb[0].subjects, [Subject::Group { name: "devs".into() }]);
+        let s = load(&[list]);
+        let sa = &s.bindings.iter().find(|b| b.name == "rb").unwrap().subjects[0];
+        assert_eq!(
+            *sa,
+            Subject::ServiceAccount { namespace: String::new(), name: "app".into() },
+            "namespace resolved at evaluation"
+        );
+    }
+
+    #[test]
+    fn the_configmap_is_the_truth_about_aws_auth_whatever_the_order() {
+        let eksctl = "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: c}\niamIdentityMappings:\n  - arn: arn:aws:iam::1:user/bob\n    username: bob\n    groups: [x]\n";
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: aws-auth, namespace: kube-system}\ndata:\n  mapUsers: |\n    - userarn: arn:aws:iam::1:user/bob\n      username: bob\n      groups: [devs]\n";
+        assert_eq!(load(&[eksctl]).aws_auth.map_users[0].groups, ["x"], "eksctl mappings alone");
+        assert_eq!(load(&[eksctl, cm]), load(&[cm, eksctl]));
+        assert_eq!(load(&[eksctl, cm]).aws_auth.map_users[0].groups, ["devs"]);
+    }
+
+    #[test]
+    fn custom_aggregated_cluster_roles_are_filled() {
+        let yaml = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: agg}\naggregationRule:\n  clusterRoleSelectors:\n  - matchExpressions: [{key: team, operator: In, values: [sre]}]\nrules: []\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: part, labels: {team: sre}}\nrules: [{apiGroups: [''], resources: [nodes], verbs: [get]}]\n";
+        let s = load(&[yaml]);
+        let agg = s.roles.iter().find(|r| r.name == "agg").unwrap();
+        assert_eq!(agg.rules.len(), 1);
+        assert_eq!(agg.rules[0].resources, ["nodes"]);
+    }
+}

@@ -1,0 +1,58 @@
+//! grantscope's own snapshot: a whole [`AccessState`] as versioned JSON, what `state export` writes
+//! and live sync stores.
+
+use super::{Builder, FieldError, typed};
+use crate::model::AccessState;
+use serde::{Deserialize, Serialize};
+
+/// The snapshot format version this binary writes and reads.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// A snapshot file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Snapshot {
+    pub grantscope_snapshot: u32,
+    pub state: AccessState,
+}
+
+impl Snapshot {
+    pub fn new(state: AccessState) -> Snapshot {
+        Snapshot { grantscope_snapshot: SNAPSHOT_VERSION, state }
+    }
+}
+
+/// Snapshots are JSON objects whose first key names the format.
+pub(super) fn is_snapshot(text: &str) -> bool {
+    text.trim_start().starts_with('{') && text[..text.len().min(256)].contains("\"grantscope_snapshot\"")
+}
+
+pub(super) fn load(b: &mut Builder, text: &str) -> Result<(), FieldError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| FieldError::new("(document)", e.to_string()))?;
+    let snapshot: Snapshot = typed("", value)?;
+    if snapshot.grantscope_snapshot != SNAPSHOT_VERSION {
+        return Err(FieldError::new(
+            "grantscope_snapshot",
+            format!(
+                "version {} is not one this grantscope reads ({SNAPSHOT_VERSION}); upgrade grantscope",
+                snapshot.grantscope_snapshot
+            ),
+        ));
+    }
+    let s = snapshot.state;
+    if !s.cluster.is_empty() {
+        b.set_cluster(&s.cluster);
+    }
+    b.set_mode(s.authentication_mode);
+    for e in s.access_entries {
+        b.add_entry(e);
+    }
+    b.set_aws_auth(s.aws_auth);
+    for r in s.roles {
+        b.add_role(r);
+    }
+    for binding in s.bindings {
+        b.add_binding(binding);
+    }
+    Ok(())
+}
