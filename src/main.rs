@@ -158,7 +158,7 @@ struct ExplainCli {
     /// Kubernetes username, taken as given
     #[arg(long)]
     user: Option<String>,
-    /// Kubernetes group of --user (repeatable); system:authenticated is added
+    /// Kubernetes group of --user (repeatable); system:authenticated is added (not for system:anonymous)
     #[arg(long, requires = "user")]
     group: Vec<String>,
     /// Verb: get, list, watch, create, update, patch, delete, ...

@@ -176,7 +176,8 @@ pub static ACTORS: &[Actor] = &[
         user_agent: "kube-bench/v0.9.0 (linux/amd64)",
         actions: &[
             act(40, "list", "", "pods", ALL_NS, &[]),
-            act(20, "list", "rbac.authorization.k8s.io", "rolebindings", ALL_NS, &[]),
+            // The View policy does not cover RBAC objects: an auditor trying is denied.
+            denied(act(5, "list", "rbac.authorization.k8s.io", "rolebindings", ALL_NS, &[])),
             act(20, "list", "", "configmaps", ALL_NS, &[]),
             denied(act(5, "list", "", "secrets", ALL_NS, &[])),
         ],
@@ -203,7 +204,7 @@ pub static ACTORS: &[Actor] = &[
             user: "legacy-ops",
             username: "legacy-ops",
             groups: &["legacy-ops"],
-            grant: Grant::Rbac("ClusterRoleBinding", "legacy-ops", "ClusterRole", "edit", "Group", "legacy-ops"),
+            grant: Grant::Rbac("ClusterRoleBinding", "legacy-ops", "ClusterRole", "view", "Group", "legacy-ops"),
         },
         user_agent: "kubectl/v1.27.3 (linux/amd64) kubernetes/25b4e43",
         actions: &[
