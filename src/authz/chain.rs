@@ -323,6 +323,8 @@ mod tests {
                 entry(&format!("arn:aws:iam::{ACCT}:role/admin"), &[], vec![assoc(ADMIN, &[]), assoc(EDIT, &[])]),
                 // 3: a prose-only policy: never allows, but says it might.
                 entry(&format!("arn:aws:iam::{ACCT}:role/auto"), &[], vec![assoc(AUTO_NODE, &[])]),
+                // 5: an IAM user.
+                entry(&format!("arn:aws:iam::{ACCT}:user/carol"), &[], vec![]),
                 // 4: a node role.
                 AccessEntry {
                     entry_type: AccessEntryType::Ec2Linux,
@@ -364,6 +366,12 @@ mod tests {
                 crb("cluster-admin", "cluster-admin", Subject::Group { name: SYSTEM_MASTERS.into() }),
                 crb("bob", "pod-reader", Subject::User { name: "bob".into() }),
                 crb("everyone", "pod-reader", Subject::Group { name: "system:authenticated".into() }),
+                crb("carol-by-arn", "cluster-admin", Subject::User { name: format!("arn:aws:iam::{ACCT}:user/carol") }),
+                crb(
+                    "dave-session",
+                    "cluster-admin",
+                    Subject::User { name: format!("arn:aws:sts::{ACCT}:assumed-role/admin/dave-example.com") },
+                ),
             ],
         }
     }
@@ -567,6 +575,34 @@ mod tests {
                 "get",
                 "dev",
                 (Outcome::Unauthenticated, None, vec![], None),
+            ),
+            (
+                "an IAM user's entry without a username authenticates as the user ARN",
+                Api,
+                format!("{ACCT}:user/carol"),
+                "",
+                "delete",
+                "dev",
+                (
+                    Outcome::Allowed,
+                    Some("rbac:ClusterRoleBinding/carol-by-arn:ClusterRole/cluster-admin"),
+                    vec![],
+                    Some("eks-entry:arn:aws:iam::111122223333:user/carol"),
+                ),
+            ),
+            (
+                "a role's entry without a username authenticates as its assumed-role session ARN",
+                Api,
+                format!("{ACCT}:role/admin"),
+                "dave@example.com",
+                "escalate",
+                "",
+                (
+                    Outcome::Allowed,
+                    Some("rbac:ClusterRoleBinding/dave-session:ClusterRole/cluster-admin"),
+                    vec!["eks:arn:aws:iam::111122223333:role/admin:AmazonEKSClusterAdminPolicy@cluster"],
+                    Some("eks-entry:arn:aws:iam::111122223333:role/admin"),
+                ),
             ),
         ];
         for (name, mode, principal, session, verb, ns, want) in cases {

@@ -166,6 +166,15 @@ mod tests {
                 role(None, "pod-reader", vec![rule(&["get", "list"], &["pods"])]),
                 role(Some("dev"), "secret-reader", vec![rule(&["get"], &["secrets"])]),
                 role(None, "node-reader", vec![rule(&["get"], &["nodes"])]),
+                role(
+                    None,
+                    "health",
+                    vec![PolicyRule {
+                        verbs: vec!["get".into()],
+                        non_resource_urls: vec!["/healthz".into(), "/livez".into()],
+                        ..PolicyRule::default()
+                    }],
+                ),
             ],
             bindings: vec![
                 // 0: a RoleBinding to a ClusterRole grants it only in its namespace.
@@ -180,6 +189,9 @@ mod tests {
                 binding(None, "ghost", ClusterRole, "missing", vec![user("alice")]),
                 // 5: a ClusterRoleBinding that repeats binding 0 for alice everywhere.
                 binding(None, "alice-pods-everywhere", ClusterRole, "pod-reader", vec![user("alice")]),
+                // 6, 7: URL rules count only through ClusterRoleBindings.
+                binding(Some("dev"), "hal-health", ClusterRole, "health", vec![user("hal")]),
+                binding(None, "hal-live", ClusterRole, "health", vec![user("hal")]),
             ],
             ..AccessState::default()
         };
@@ -223,6 +235,13 @@ mod tests {
                 vec![2],
             ),
             ("service account of another namespace", "system:serviceaccount:prod:builder", vec![], pods_dev, vec![]),
+            (
+                "of a RoleBinding and a ClusterRoleBinding granting a URL, only the latter applies",
+                "hal",
+                vec![],
+                Request::non_resource("get", "/healthz"),
+                vec![7],
+            ),
             (
                 "a user named like a group is not the group",
                 "ops",
