@@ -72,6 +72,7 @@ fn state(entries: usize, bindings: usize, roles: usize) -> AccessState {
             role_kind,
             role_name: format!("role-{r}"),
             subjects: vec![subject],
+            system: false,
         });
     }
     s

@@ -17,6 +17,7 @@
 //! The layout follows the data flow: [`ingest`] turns files into normalized events, [`store`] folds
 //! them into request shapes in SQLite, [`model`] holds the pure domain types.
 
+pub mod analysis;
 pub mod authz;
 pub mod commands;
 pub mod config;
@@ -24,5 +25,6 @@ pub mod generate;
 pub mod ingest;
 pub mod model;
 pub mod output;
+pub mod replay;
 pub mod state;
 pub mod store;

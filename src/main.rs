@@ -106,6 +106,34 @@ enum Command {
     /// Access-state versions stored in the database
     #[command(subcommand)]
     State(StateCommand),
+    /// Decide every request shape of the window against the cluster's current access state, and
+    /// count each grant's use (new shapes only, unless the state changed)
+    ///
+    /// Example: grantscope replay --cluster prod --window 90d
+    Replay {
+        #[arg(long)]
+        cluster: Option<String>,
+        /// Analysis window, in days (`90d` or `90`)
+        #[arg(long, default_value = "90d", value_parser = commands::replay::parse_days)]
+        window: u32,
+    },
+    /// Grants nobody used in the window (replays what is new first)
+    ///
+    /// Example: grantscope findings --cluster prod --kind unused-access-entry --format json
+    Findings {
+        #[arg(long)]
+        cluster: Option<String>,
+        /// Analysis window, in days (`90d` or `90`)
+        #[arg(long, default_value = "90d", value_parser = commands::replay::parse_days)]
+        window: u32,
+        /// With fewer days of events than this, nothing is called unused: it is insufficient-evidence
+        #[arg(long, default_value_t = 14)]
+        min_observed_days: u32,
+        /// Only this kind: unused-access-entry, unused-policy-association, unused-aws-auth-mapping,
+        /// unused-rbac-binding, insufficient-evidence
+        #[arg(long)]
+        kind: Option<String>,
+    },
     /// Generate a small cluster's data, ingest it and show the result
     Demo {
         /// Directory for the data and its database
@@ -347,6 +375,18 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
                 path: x.path,
             };
             commands::explain::run(args, cli.format).map(|allowed| if allowed { 0 } else { 1 })
+        }
+        Command::Replay { cluster, window } => {
+            commands::replay::replay(&db, cluster.as_deref(), window, cli.format).map(|_| 0)
+        }
+        Command::Findings { cluster, window, min_observed_days, kind } => {
+            let args = commands::replay::FindingsArgs {
+                cluster: cluster.as_deref(),
+                window_days: window,
+                min_observed_days,
+                kind: kind.as_deref(),
+            };
+            commands::replay::findings(&db, args, cli.format).map(|_| 0)
         }
         Command::State(cmd) => match cmd {
             StateCommand::Import { cluster, files } => commands::state::import(&db, &cluster, &files, cli.format),

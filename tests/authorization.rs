@@ -195,7 +195,7 @@ fn a_generated_log_replays_at_full_agreement_against_an_independent_state() {
             .args(["generate", "--events", "5000", "--days", "3", "--end", "2026-11-20", "--cluster", "demo", "--out"])
             .arg(&out),
     );
-    let (lines, summary) = evaluate(&db, &[fixture("state/demo/cluster.yaml")], &out.join("audit.jsonl"));
+    let (lines, summary) = evaluate(&db, &[out.join("state.yaml")], &out.join("audit.jsonl"));
     assert_eq!(lines.len(), 5000);
     let disagreements: Vec<&Value> =
         lines.iter().filter(|l| l["agrees"] == false || l["attribution_agrees"] == false).take(3).collect();

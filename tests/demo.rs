@@ -11,10 +11,13 @@ fn demo_generates_ingests_and_reports() {
     let out = run_ok(
         grantscope(&dir.path().join("unused.db")).args(["-q", "--format", "json", "demo", "--out"]).arg(&out_dir),
     );
-    // Three JSON documents: two ingest summaries, then the stats.
+    // JSON documents: two ingest summaries, the stats, the state import, the findings.
     let docs: Vec<serde_json::Value> =
         serde_json::Deserializer::from_str(&out).into_iter().map(Result::unwrap).collect();
-    assert_eq!(docs.len(), 3, "{out}");
+    assert_eq!(docs.len(), 5, "{out}");
+    assert_eq!(docs[3]["version"], 1);
+    let kinds: Vec<&str> = docs[4].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["unused-access-entry", "unused-rbac-binding"], "the demo's planted over-grants");
     assert_eq!(docs[0]["ingested"], 50_000);
     let demo = &docs[2]["clusters"]["demo"];
     assert_eq!(

@@ -301,6 +301,7 @@ mod tests {
             role_kind: RoleKind::ClusterRole,
             role_name: role.into(),
             subjects: vec![subject],
+            system: false,
         }
     }
 

@@ -144,6 +144,7 @@ mod tests {
             role_kind: kind,
             role_name: role.into(),
             subjects,
+            system: false,
         }
     }
 

@@ -1,4 +1,5 @@
-//! `grantscope generate`: writes a synthetic data set (audit JSON lines + a CloudTrail file).
+//! `grantscope generate`: writes a synthetic data set (audit JSON lines, a CloudTrail file, and the
+//! cluster's access configuration).
 
 use super::CommandError;
 use crate::generate::{GenerateOptions, write_audit, write_cloudtrail};
@@ -14,6 +15,8 @@ pub struct Generated {
     pub audit_events: u64,
     pub cloudtrail: PathBuf,
     pub cloudtrail_events: u64,
+    /// The cluster's access configuration, for `--state` and `state import`.
+    pub state: PathBuf,
 }
 
 pub fn run(out: &Path, opts: &GenerateOptions, format: Format) -> Result<Generated, CommandError> {
@@ -21,17 +24,18 @@ pub fn run(out: &Path, opts: &GenerateOptions, format: Format) -> Result<Generat
     match format {
         Format::Json => print_json(&generated),
         Format::Text => crate::outln!(
-            "wrote {} audit events to {} and {} CloudTrail events to {}",
+            "wrote {} audit events to {}, {} CloudTrail events to {} and the access configuration to {}",
             generated.audit_events,
             generated.audit.display(),
             generated.cloudtrail_events,
-            generated.cloudtrail.display()
+            generated.cloudtrail.display(),
+            generated.state.display()
         ),
     }
     Ok(generated)
 }
 
-/// Writes `audit.jsonl` and `cloudtrail.json` into `out`.
+/// Writes `audit.jsonl`, `cloudtrail.json` and `state.yaml` into `out`.
 pub fn write_files(out: &Path, opts: &GenerateOptions) -> Result<Generated, CommandError> {
     let io = |path: &Path| {
         let path = path.display().to_string();
@@ -46,5 +50,7 @@ pub fn write_files(out: &Path, opts: &GenerateOptions) -> Result<Generated, Comm
     let mut w = BufWriter::new(File::create(&cloudtrail).map_err(io(&cloudtrail))?);
     let cloudtrail_events = write_cloudtrail(&mut w, opts).map_err(io(&cloudtrail))?;
     w.flush().map_err(io(&cloudtrail))?;
-    Ok(Generated { audit, audit_events, cloudtrail, cloudtrail_events })
+    let state = out.join("state.yaml");
+    std::fs::write(&state, crate::generate::state_yaml(opts)).map_err(io(&state))?;
+    Ok(Generated { audit, audit_events, cloudtrail, cloudtrail_events, state })
 }

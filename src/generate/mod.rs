@@ -9,6 +9,18 @@ mod rng;
 pub use audit::write_audit;
 pub use cloudtrail::write_cloudtrail;
 
+/// The generated cluster's access configuration (eksctl + kubectl YAML), written by hand from the
+/// population, so replaying the generated events against it is an independent check.
+const STATE_TEMPLATE: &str = include_str!("state.yaml");
+
+/// The state file for a generated cluster.
+pub fn state_yaml(opts: &GenerateOptions) -> String {
+    STATE_TEMPLATE
+        .replace("111122223333", &opts.account)
+        .replace("demo-node-role", &format!("{}-node-role", opts.cluster))
+        .replace("\n  name: demo\n", &format!("\n  name: {}\n", opts.cluster))
+}
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct GenerateOptions {

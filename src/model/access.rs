@@ -176,6 +176,15 @@ pub struct RoleBinding {
     pub role_kind: RoleKind,
     pub role_name: String,
     pub subjects: Vec<Subject>,
+    /// Kubernetes or EKS maintains it (bootstrap defaults, `system:*`, `eks:*`): it decides requests
+    /// like any binding, but it is not the cluster owner's to remove, so findings leave it out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub system: bool,
+}
+
+/// Whether a binding is maintained by Kubernetes or EKS rather than by the cluster's owners.
+pub fn is_system_binding(name: &str, bootstrapping_label: bool) -> bool {
+    bootstrapping_label || name.starts_with("system:") || name.starts_with("eks:")
 }
 
 /// Everything that decides who may do what on one cluster.

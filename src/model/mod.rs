@@ -10,7 +10,7 @@ pub mod time;
 
 pub use access::{
     AccessEntry, AccessEntryType, AccessScope, AccessState, AuthenticationMode, AwsAuth, IdentityMapping,
-    PolicyAssociation, PolicyRule, Role, RoleBinding, RoleKind, Subject,
+    PolicyAssociation, PolicyRule, Role, RoleBinding, RoleKind, Subject, is_system_binding,
 };
 pub use access_change::{ACCESS_EVENTS, AccessChange, is_access_event};
 pub use audit::{AuditEvent, RecordedDecision};

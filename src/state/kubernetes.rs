@@ -5,7 +5,7 @@
 
 use super::aggregation::{RoleMeta, Selector};
 use super::{Builder, FieldError, join, typed};
-use crate::model::{AwsAuth, IdentityMapping, PolicyRule, Role, RoleBinding, RoleKind, Subject};
+use crate::model::{AwsAuth, IdentityMapping, PolicyRule, Role, RoleBinding, RoleKind, Subject, is_system_binding};
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::api::rbac::v1 as rbac;
 use serde_json::Value;
@@ -40,12 +40,15 @@ pub(super) fn load(b: &mut Builder, kind: &str, doc: Value, prefix: &str) -> Res
             let namespace = rb.metadata.namespace.unwrap_or_else(|| "default".into());
             let role_kind = role_kind(&rb.role_ref.kind, &join(prefix, "roleRef.kind"))?;
             let subjects = subjects(rb.subjects, prefix)?;
+            let name = name(rb.metadata.name, prefix)?;
+            let system = is_system_binding(&name, bootstrapping(&rb.metadata.labels));
             b.add_binding(RoleBinding {
                 namespace: Some(namespace),
-                name: name(rb.metadata.name, prefix)?,
+                name,
                 role_kind,
                 role_name: rb.role_ref.name,
                 subjects,
+                system,
             });
         }
         "ClusterRoleBinding" => {
@@ -58,12 +61,15 @@ pub(super) fn load(b: &mut Builder, kind: &str, doc: Value, prefix: &str) -> Res
                 ));
             }
             let subjects = subjects(crb.subjects, prefix)?;
+            let name = name(crb.metadata.name, prefix)?;
+            let system = is_system_binding(&name, bootstrapping(&crb.metadata.labels));
             b.add_binding(RoleBinding {
                 namespace: None,
-                name: name(crb.metadata.name, prefix)?,
+                name,
                 role_kind,
                 role_name: crb.role_ref.name,
                 subjects,
+                system,
             });
         }
         "ConfigMap" => {
@@ -77,6 +83,11 @@ pub(super) fn load(b: &mut Builder, kind: &str, doc: Value, prefix: &str) -> Res
         _ => unreachable!("dispatched on these kinds only"),
     }
     Ok(())
+}
+
+/// Kubernetes labels its bootstrap RBAC `kubernetes.io/bootstrapping: rbac-defaults`.
+fn bootstrapping(labels: &Option<std::collections::BTreeMap<String, String>>) -> bool {
+    labels.as_ref().and_then(|l| l.get("kubernetes.io/bootstrapping")).is_some_and(|v| v == "rbac-defaults")
 }
 
 fn name(name: Option<String>, prefix: &str) -> Result<String, FieldError> {

@@ -26,3 +26,19 @@ pub fn insert_access_change(tx: &Transaction, c: &AccessChange) -> rusqlite::Res
         ])?;
     Ok(n == 1)
 }
+
+/// Principal ARN → when its access entry or one of its policy associations on `cluster` was last
+/// created, from CloudTrail. Grants created inside an analysis window have not had the whole window
+/// to be used.
+pub fn access_grant_times(
+    conn: &rusqlite::Connection,
+    cluster: &str,
+) -> rusqlite::Result<std::collections::HashMap<String, i64>> {
+    let mut stmt = conn.prepare(
+        "SELECT principal_arn, max(time_ms) FROM access_changes
+         WHERE cluster = ?1 AND name IN ('CreateAccessEntry', 'AssociateAccessPolicy') AND principal_arn IS NOT NULL
+         GROUP BY principal_arn",
+    )?;
+    let rows = stmt.query_map([cluster], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}

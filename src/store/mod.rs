@@ -9,15 +9,20 @@ mod events;
 mod gc;
 mod ingest_errors;
 mod migrations;
+mod replay;
 mod state_versions;
 mod stats;
 mod usage;
 
-pub use access_changes::insert_access_change;
+pub use access_changes::{access_grant_times, insert_access_change};
 pub use checkpoints::{read_checkpoint, write_checkpoint};
 pub use events::{NewEvent, event_exists, insert_event};
 pub use gc::{GcOutcome, Horizons, collect_garbage};
 pub use ingest_errors::{IngestErrorRow, insert_ingest_error, list_ingest_errors};
+pub use replay::{
+    GrantUsage, ShapeDecision, StoredShape, grant_usage, observed_days, recompute_grant_usage, recorded_agreement,
+    shapes_to_replay, write_shape_decision,
+};
 pub use state_versions::{StateVersion, read_state_version, state_clusters, store_state_version};
 pub use stats::{ClusterStats, Stats, stats};
 pub use usage::{Resolved, UsageFolder};

@@ -1,0 +1,230 @@
+//! Unused grants: access entries, policy associations, aws-auth mappings and RBAC bindings that no
+//! allowed request in the window was attributed to.
+//!
+//! Evidence guard: with fewer observed days than asked for, or for a grant created inside the
+//! window, "nobody used it" is not yet evidence: such grants are reported as
+//! `insufficient-evidence`, never as unused. A grant whose creation time is unknown (a state loaded
+//! from YAML) is taken to have existed for the whole window.
+
+use super::{Evidence, Finding, Recommendation, Severity, finding_id};
+use crate::authz::{Authorizer, Grant, NODES_GROUP, policies::policy_name};
+use crate::model::{AccessState, RoleKind};
+use crate::store::GrantUsage;
+use std::collections::HashMap;
+
+/// What the unused-grant analysis needs besides the state.
+pub struct UnusedContext<'a> {
+    pub cluster: &'a str,
+    /// (grant id, role) → usage, from replay.
+    pub usage: &'a HashMap<(String, String), GrantUsage>,
+    pub observed_days: i64,
+    pub window_days: u32,
+    pub min_observed_days: u32,
+    pub window_start_ms: i64,
+    /// Principal ARN → the latest time its access entry or an association was created (CloudTrail).
+    pub created_ms: &'a HashMap<String, i64>,
+}
+
+fn severity_of_policy(arn: &str) -> Severity {
+    match policy_name(arn) {
+        Some("AmazonEKSClusterAdminPolicy") => Severity::High,
+        Some(
+            "AmazonEKSAdminPolicy" | "AmazonEKSEditPolicy" | "AmazonEKSAdminViewPolicy" | "AmazonEKSSecretReaderPolicy",
+        ) => Severity::Medium,
+        _ => Severity::Low,
+    }
+}
+
+fn severity_of_role(kind: RoleKind, name: &str) -> Severity {
+    match (kind, name) {
+        (RoleKind::ClusterRole, "cluster-admin") => Severity::High,
+        (RoleKind::ClusterRole, "admin" | "edit") => Severity::Medium,
+        _ => Severity::Low,
+    }
+}
+
+pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding> {
+    let authz = Authorizer::new(state);
+    let cluster = ctx.cluster;
+    let usage = |grant: &str, role: &str| ctx.usage.get(&(grant.to_string(), role.to_string()));
+    let thin_data = ctx.observed_days < i64::from(ctx.min_observed_days);
+    let mut out = Vec::new();
+    let mut push = |kind: &'static str,
+                    severity,
+                    principal: Option<String>,
+                    grant: String,
+                    created: Option<i64>,
+                    recommendation: Recommendation| {
+        let shadowed = usage(&grant, "shadowed").map_or(0, |u| u.requests);
+        let young = created.is_some_and(|c| c >= ctx.window_start_ms);
+        let (kind, would_be, recommendation) = if thin_data || young {
+            let why = if young {
+                "it was created inside the window".to_string()
+            } else {
+                format!(
+                    "only {} days of events were observed (fewer than {})",
+                    ctx.observed_days, ctx.min_observed_days
+                )
+            };
+            let wait = Recommendation {
+                summary: format!("Not used yet, but {why}: not evidence enough to remove it. Check again later."),
+                commands: Vec::new(),
+            };
+            ("insufficient-evidence", Some(kind), wait)
+        } else {
+            (kind, None, recommendation)
+        };
+        out.push(Finding {
+            id: finding_id(would_be.unwrap_or(kind), cluster, &grant),
+            kind,
+            would_be,
+            severity,
+            cluster: cluster.to_string(),
+            principal,
+            grant,
+            evidence: Evidence {
+                requests: 0,
+                shapes: 0,
+                first_used: None,
+                last_used: None,
+                shadowed_requests: shadowed,
+                observed_days: ctx.observed_days,
+                window_days: ctx.window_days,
+            },
+            recommendation,
+        });
+    };
+
+    for (i, e) in state.access_entries.iter().enumerate() {
+        if e.entry_type.is_node() {
+            continue; // Nodes are decided by the Node authorizer: their use is not replayed.
+        }
+        let created = e.created_at_ms.or_else(|| ctx.created_ms.get(&e.principal_arn).copied());
+        let entry_grant = authz.grant_id(Grant::AccessEntry(i));
+        if usage(&entry_grant, "authenticated").is_none() {
+            let severity = e.policies.iter().map(|a| severity_of_policy(&a.policy_arn)).max().unwrap_or(Severity::Low);
+            push(
+                "unused-access-entry",
+                severity,
+                Some(e.principal_arn.clone()),
+                entry_grant,
+                created,
+                Recommendation {
+                    summary: format!(
+                        "No request from {} was allowed in {} days: delete its access entry.",
+                        e.principal_arn, ctx.window_days
+                    ),
+                    commands: vec![format!(
+                        "aws eks delete-access-entry --cluster-name {cluster} --principal-arn {}",
+                        e.principal_arn
+                    )],
+                },
+            );
+            continue; // Its associations are unused too; the entry finding covers them.
+        }
+        for (j, a) in e.policies.iter().enumerate() {
+            let grant = authz.grant_id(Grant::AccessPolicy { entry: i, association: j });
+            if usage(&grant, "by").is_none() {
+                let created = a.associated_at_ms.or(created);
+                push(
+                    "unused-policy-association",
+                    severity_of_policy(&a.policy_arn),
+                    Some(e.principal_arn.clone()),
+                    grant,
+                    created,
+                    Recommendation {
+                        summary: format!(
+                            "{} never allowed a request of {}: disassociate it.",
+                            a.policy_arn, e.principal_arn
+                        ),
+                        commands: vec![format!(
+                            "aws eks disassociate-access-policy --cluster-name {cluster} --principal-arn {} --policy-arn {}",
+                            e.principal_arn, a.policy_arn
+                        )],
+                    },
+                );
+            }
+        }
+    }
+
+    let aws_auth = &state.aws_auth;
+    let mappings = aws_auth
+        .map_roles
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (Grant::AwsAuthRole(i), m, "mapRoles"))
+        .chain(aws_auth.map_users.iter().enumerate().map(|(i, m)| (Grant::AwsAuthUser(i), m, "mapUsers")));
+    for (g, m, list) in mappings {
+        if m.groups.iter().any(|x| x == NODES_GROUP) {
+            continue;
+        }
+        let grant = authz.grant_id(g);
+        if usage(&grant, "authenticated").is_none() {
+            let severity = if m.groups.iter().any(|x| x == crate::authz::SYSTEM_MASTERS) {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            push(
+                "unused-aws-auth-mapping",
+                severity,
+                Some(m.arn.clone()),
+                grant,
+                None,
+                Recommendation {
+                    summary: format!(
+                        "No request through the aws-auth {list} entry for {} was allowed: remove it.",
+                        m.arn
+                    ),
+                    commands: vec![format!("eksctl delete iamidentitymapping --cluster {cluster} --arn {}", m.arn)],
+                },
+            );
+        }
+    }
+    for (i, account) in aws_auth.map_accounts.iter().enumerate() {
+        let grant = authz.grant_id(Grant::AwsAuthAccount(i));
+        if usage(&grant, "authenticated").is_none() {
+            push(
+                "unused-aws-auth-mapping",
+                Severity::Medium,
+                None,
+                grant,
+                None,
+                Recommendation {
+                    summary: format!(
+                        "No request was allowed through mapAccounts {account}: remove the account from aws-auth mapAccounts."
+                    ),
+                    commands: vec![format!(
+                        "kubectl -n kube-system edit configmap aws-auth   # remove {account} from mapAccounts"
+                    )],
+                },
+            );
+        }
+    }
+
+    for (i, b) in state.bindings.iter().enumerate() {
+        if b.system {
+            continue;
+        }
+        let grant = authz.grant_id(Grant::Binding(i));
+        if usage(&grant, "by").is_none() {
+            let command = match &b.namespace {
+                None => format!("kubectl delete clusterrolebinding {}", b.name),
+                Some(ns) => format!("kubectl -n {ns} delete rolebinding {}", b.name),
+            };
+            push(
+                "unused-rbac-binding",
+                severity_of_role(b.role_kind, &b.role_name),
+                None,
+                grant,
+                None,
+                Recommendation {
+                    summary: format!("No request was allowed by {}: delete it.", b.name),
+                    commands: vec![command],
+                },
+            );
+        }
+    }
+    out.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.grant.cmp(&b.grant)));
+    out
+}

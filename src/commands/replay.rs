@@ -1,0 +1,125 @@
+//! `grantscope replay` and `grantscope findings`.
+
+use super::{CommandError, now_ms};
+use crate::analysis::{Finding, UnusedContext, unused_findings};
+use crate::outln;
+use crate::output::{Format, print_json};
+use crate::replay::{self, ReplaySummary, window_start};
+use crate::store::{self, Store};
+use std::path::Path;
+
+/// `90d` or `90` → 90.
+pub fn parse_days(s: &str) -> Result<u32, String> {
+    s.strip_suffix('d')
+        .unwrap_or(s)
+        .parse::<u32>()
+        .ok()
+        .filter(|d| *d > 0)
+        .ok_or_else(|| format!("`{s}` is not a number of days, like 90d"))
+}
+
+/// The cluster to analyse: the one asked for, or the only one with a stored state.
+fn pick_cluster(store: &Store, cluster: Option<&str>) -> Result<String, CommandError> {
+    if let Some(c) = cluster {
+        return Ok(c.to_string());
+    }
+    match store::state_clusters(store.conn())?.as_slice() {
+        [only] => Ok(only.clone()),
+        [] => Err(CommandError::Usage(
+            "no access state stored yet; run `grantscope state import --cluster NAME FILE...`".into(),
+        )),
+        many => Err(CommandError::Usage(format!(
+            "several clusters have stored states ({}); pass --cluster",
+            many.join(", ")
+        ))),
+    }
+}
+
+fn run_replay(store: &mut Store, cluster: Option<&str>, window_days: u32) -> Result<ReplaySummary, CommandError> {
+    let cluster = pick_cluster(store, cluster)?;
+    replay::replay(store, &cluster, window_days, now_ms()).map_err(|e| CommandError::Usage(e.to_string()))
+}
+
+pub fn replay(
+    db: &Path,
+    cluster: Option<&str>,
+    window_days: u32,
+    format: Format,
+) -> Result<ReplaySummary, CommandError> {
+    let mut store = Store::open_existing(db)?;
+    let s = run_replay(&mut store, cluster, window_days)?;
+    match format {
+        Format::Json => print_json(&s),
+        Format::Text => {
+            outln!("cluster {} against state version {}, last {} days", s.cluster, s.state_version, s.window_days);
+            outln!(
+                "evaluated {} new request shapes: {} allowed, {} denied, {} unauthenticated, {} not evaluated (nodes)",
+                s.shapes_evaluated,
+                s.allowed,
+                s.denied,
+                s.unauthenticated,
+                s.not_evaluated
+            );
+            let rate = if s.recorded_requests_compared == 0 {
+                "n/a".to_string()
+            } else {
+                format!("{:.2}%", s.recorded_requests_agreeing as f64 * 100.0 / s.recorded_requests_compared as f64)
+            };
+            outln!(
+                "recorded decisions that the current state reproduces: {} of {} requests ({rate})",
+                s.recorded_requests_agreeing,
+                s.recorded_requests_compared
+            );
+        }
+    }
+    Ok(s)
+}
+
+pub struct FindingsArgs<'a> {
+    pub cluster: Option<&'a str>,
+    pub window_days: u32,
+    pub min_observed_days: u32,
+    pub kind: Option<&'a str>,
+}
+
+/// Replays what is new, then lists the findings.
+pub fn findings(db: &Path, args: FindingsArgs, format: Format) -> Result<Vec<Finding>, CommandError> {
+    let mut store = Store::open_existing(db)?;
+    let summary = run_replay(&mut store, args.cluster, args.window_days)?;
+    let cluster = summary.cluster.as_str();
+    let (_, state) = replay::current_state(&store, cluster).map_err(|e| CommandError::Usage(e.to_string()))?;
+    let now = now_ms();
+    let from_day = window_start(now, args.window_days);
+    let usage = store::grant_usage(store.conn(), cluster)?;
+    let created_ms = store::access_grant_times(store.conn(), cluster)?;
+    let ctx = UnusedContext {
+        cluster,
+        usage: &usage,
+        observed_days: store::observed_days(store.conn(), cluster, from_day)?,
+        window_days: args.window_days,
+        min_observed_days: args.min_observed_days,
+        window_start_ms: from_day * crate::model::time::MS_PER_DAY,
+        created_ms: &created_ms,
+    };
+    let mut found = unused_findings(&state, &ctx);
+    if let Some(kind) = args.kind {
+        found.retain(|f| f.kind == kind || f.would_be == Some(kind));
+    }
+    match format {
+        Format::Json => print_json(&found),
+        Format::Text => {
+            if found.is_empty() {
+                outln!("no findings for cluster {cluster} over the last {} days", args.window_days);
+            }
+            for f in &found {
+                let kind = f.would_be.map_or(f.kind.to_string(), |w| format!("{} (would be {w})", f.kind));
+                outln!("{} {:<6} {kind}: {}", f.id, format!("{:?}", f.severity).to_lowercase(), f.grant);
+                outln!("    {}", f.recommendation.summary);
+                for c in &f.recommendation.commands {
+                    outln!("    $ {c}");
+                }
+            }
+        }
+    }
+    Ok(found)
+}

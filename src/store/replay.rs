@@ -1,0 +1,183 @@
+//! Reading shapes for replay and writing their decisions and the grants' usage.
+
+use crate::model::RequestShape;
+use rusqlite::{Connection, Transaction, params};
+use std::borrow::Cow;
+
+/// A shape as stored, owned.
+pub struct StoredShape {
+    pub id: i64,
+    pub shape: RequestShape<'static>,
+}
+
+/// Shapes of `cluster` seen since `from_day` that have no decision for `state_version` yet.
+pub fn shapes_to_replay(
+    conn: &Connection,
+    cluster: &str,
+    from_day: i64,
+    state_version: i64,
+) -> rusqlite::Result<Vec<StoredShape>> {
+    let mut stmt = conn.prepare(
+        "SELECT s.id, s.principal, s.iam, s.username, s.groups, s.session_name, s.verb, s.api_group, s.resource,
+                s.subresource, s.namespace, s.name, s.path
+         FROM shapes s
+         WHERE s.cluster = ?1
+           AND EXISTS (SELECT 1 FROM shape_days u WHERE u.shape_id = s.id AND u.day >= ?2)
+           AND NOT EXISTS (SELECT 1 FROM shape_decisions d WHERE d.shape_id = s.id AND d.state_version = ?3)",
+    )?;
+    let rows = stmt.query_map(params![cluster, from_day, state_version], |r| {
+        let groups: String = r.get(4)?;
+        let own = |i: usize| -> rusqlite::Result<Cow<'static, str>> { Ok(Cow::Owned(r.get::<_, String>(i)?)) };
+        Ok(StoredShape {
+            id: r.get(0)?,
+            shape: RequestShape {
+                cluster: Cow::Owned(cluster.to_string()),
+                principal: own(1)?,
+                iam: r.get(2)?,
+                username: own(3)?,
+                groups: serde_json::from_str::<Vec<String>>(&groups)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Cow::Owned)
+                    .collect(),
+                session_name: own(5)?,
+                verb: own(6)?,
+                api_group: own(7)?,
+                resource: own(8)?,
+                subresource: own(9)?,
+                namespace: own(10)?,
+                name: own(11)?,
+                path: own(12)?,
+            },
+        })
+    })?;
+    rows.collect()
+}
+
+/// One shape's decision, as grant ids.
+pub struct ShapeDecision<'a> {
+    pub shape_id: i64,
+    pub outcome: &'a str,
+    pub allowed: Option<bool>,
+    pub by: Option<String>,
+    pub shadowed: Vec<String>,
+    pub authenticated_by: Option<String>,
+    pub undocumented: Vec<String>,
+}
+
+pub fn write_shape_decision(
+    tx: &Transaction,
+    cluster: &str,
+    state_version: i64,
+    d: &ShapeDecision,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO shape_decisions
+           (shape_id, cluster, state_version, outcome, allowed, by_grant, shadowed, authenticated_by, undocumented)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        d.shape_id,
+        cluster,
+        state_version,
+        d.outcome,
+        d.allowed,
+        d.by,
+        serde_json::to_string(&d.shadowed).expect("ids serialize"),
+        d.authenticated_by,
+        serde_json::to_string(&d.undocumented).expect("ids serialize"),
+    ])?;
+    Ok(())
+}
+
+/// Recomputes the cluster's grant usage over the window from the decisions and daily counts.
+pub fn recompute_grant_usage(
+    tx: &Transaction,
+    cluster: &str,
+    state_version: i64,
+    window_days: u32,
+    from_day: i64,
+) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM grant_usage WHERE cluster = ?1", [cluster])?;
+    // (grant expression, role, extra join, extra condition)
+    let parts = [
+        ("d.by_grant", "by", "", "d.by_grant IS NOT NULL"),
+        ("j.value", "shadowed", ", json_each(d.shadowed) j", "1"),
+        ("d.authenticated_by", "authenticated", "", "d.authenticated_by IS NOT NULL AND d.allowed = 1"),
+    ];
+    for (grant, role, join, condition) in parts {
+        tx.execute(
+            &format!(
+                "INSERT INTO grant_usage (cluster, grant_id, role, state_version, window_days, requests, shapes, principals, first_ms, last_ms)
+                 SELECT ?1, {grant}, '{role}', ?2, ?3, sum(u.requests), count(DISTINCT s.id), count(DISTINCT s.principal),
+                        min(u.first_ms), max(u.last_ms)
+                 FROM shape_decisions d{join}
+                 JOIN shapes s ON s.id = d.shape_id
+                 JOIN shape_days u ON u.shape_id = d.shape_id
+                 WHERE d.cluster = ?1 AND d.state_version = ?2 AND u.day >= ?4 AND {condition}
+                 GROUP BY {grant}"
+            ),
+            params![cluster, state_version, window_days, from_day],
+        )?;
+    }
+    Ok(())
+}
+
+/// Usage of one grant in one role.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct GrantUsage {
+    pub requests: i64,
+    pub shapes: i64,
+    pub principals: i64,
+    pub first_ms: i64,
+    pub last_ms: i64,
+}
+
+/// The cluster's grant usage: (grant id, role) → usage.
+pub fn grant_usage(
+    conn: &Connection,
+    cluster: &str,
+) -> rusqlite::Result<std::collections::HashMap<(String, String), GrantUsage>> {
+    let mut stmt = conn.prepare(
+        "SELECT grant_id, role, requests, shapes, principals, first_ms, last_ms FROM grant_usage WHERE cluster = ?1",
+    )?;
+    let rows = stmt.query_map([cluster], |r| {
+        Ok((
+            (r.get(0)?, r.get(1)?),
+            GrantUsage {
+                requests: r.get(2)?,
+                shapes: r.get(3)?,
+                principals: r.get(4)?,
+                first_ms: r.get(5)?,
+                last_ms: r.get(6)?,
+            },
+        ))
+    })?;
+    rows.collect()
+}
+
+/// Recorded decisions against replayed ones over the window, in requests: (compared, agreeing).
+pub fn recorded_agreement(
+    conn: &Connection,
+    cluster: &str,
+    state_version: i64,
+    from_day: i64,
+) -> rusqlite::Result<(i64, i64)> {
+    conn.query_row(
+        "SELECT coalesce(sum(u.allowed + u.denied), 0),
+                coalesce(sum(CASE WHEN d.allowed = 1 THEN u.allowed ELSE u.denied END), 0)
+         FROM shape_decisions d JOIN shape_days u ON u.shape_id = d.shape_id
+         WHERE d.cluster = ?1 AND d.state_version = ?2 AND u.day >= ?3 AND d.allowed IS NOT NULL",
+        params![cluster, state_version, from_day],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
+/// Distinct days with events for the cluster since `from_day`.
+pub fn observed_days(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT count(DISTINCT u.day) FROM shape_days u JOIN shapes s ON s.id = u.shape_id WHERE s.cluster = ?1 AND u.day >= ?2",
+        params![cluster, from_day],
+        |r| r.get(0),
+    )
+}

@@ -1,0 +1,158 @@
+//! Replay and findings on generated data with known answers: the generated cluster's state
+//! (src/generate/state.yaml) plants a break-glass access entry and an old ClusterRoleBinding that no
+//! generated request uses; everything else is used.
+
+mod support;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use support::*;
+
+/// Generates `days` of data ending yesterday, ingests it and imports its state. Returns the data dir.
+fn cluster_with_data(dir: &Path, days: u32) -> PathBuf {
+    let db = dir.join("g.db");
+    let data = dir.join("data");
+    let end = civil(today() - 1);
+    run_ok(
+        grantscope(&db)
+            .args(["-q", "generate", "--events", "20000", "--days", &days.to_string(), "--end", &end, "--out"])
+            .arg(&data),
+    );
+    run_ok(grantscope(&db).args(["-q", "ingest", "audit", "--cluster", "demo"]).arg(data.join("audit.jsonl")));
+    run_ok(grantscope(&db).args(["-q", "state", "import", "--cluster", "demo"]).arg(data.join("state.yaml")));
+    data
+}
+
+/// Days since the epoch, UTC, from the system clock.
+fn today() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 / 86_400
+}
+
+/// A day number as YYYY-MM-DD (Howard Hinnant's civil_from_days, as the product does).
+fn civil(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn findings(db: &Path, extra: &[&str]) -> Vec<Value> {
+    let out = run_ok(grantscope(db).args(["--format", "json", "findings"]).args(extra));
+    serde_json::from_str::<Value>(&out).unwrap().as_array().unwrap().clone()
+}
+
+fn kinds_and_grants(found: &[Value]) -> Vec<(String, String)> {
+    found.iter().map(|f| (f["kind"].as_str().unwrap().to_string(), f["grant"].as_str().unwrap().to_string())).collect()
+}
+
+#[test]
+fn findings_name_exactly_the_planted_unused_grants() {
+    let dir = tempfile::tempdir().unwrap();
+    cluster_with_data(dir.path(), 20);
+    let db = dir.path().join("g.db");
+    let found = findings(&db, &[]);
+    assert_eq!(
+        kinds_and_grants(&found),
+        [
+            ("unused-access-entry".to_string(), "eks-entry:arn:aws:iam::111122223333:role/break-glass".to_string()),
+            ("unused-rbac-binding".to_string(), "rbac:ClusterRoleBinding/old-contractors:ClusterRole/edit".to_string()),
+        ]
+    );
+    assert_eq!(found[0]["severity"], "high", "an unused cluster-admin entry");
+    assert_eq!(
+        found[0]["recommendation"]["commands"][0],
+        "aws eks delete-access-entry --cluster-name demo --principal-arn arn:aws:iam::111122223333:role/break-glass"
+    );
+    assert_eq!(found[0]["evidence"]["observed_days"], 20);
+    let again = findings(&db, &[]);
+    assert_eq!(found[0]["id"], again[0]["id"], "finding ids are stable");
+    let only = findings(&db, &["--kind", "unused-rbac-binding"]);
+    assert_eq!(only.len(), 1);
+}
+
+#[test]
+fn too_few_observed_days_is_insufficient_evidence_never_unused() {
+    let dir = tempfile::tempdir().unwrap();
+    cluster_with_data(dir.path(), 5);
+    let found = findings(&dir.path().join("g.db"), &[]);
+    assert_eq!(found.len(), 2);
+    for f in &found {
+        assert_eq!(f["kind"], "insufficient-evidence", "{f}");
+        assert!(f["would_be"].as_str().unwrap().starts_with("unused-"), "{f}");
+        assert!(f["recommendation"]["commands"].as_array().unwrap().is_empty(), "nothing to run yet: {f}");
+    }
+    let lenient = findings(&dir.path().join("g.db"), &["--min-observed-days", "5"]);
+    assert_eq!(lenient.iter().filter(|f| f["kind"] == "insufficient-evidence").count(), 0);
+}
+
+#[test]
+fn a_grant_created_inside_the_window_is_insufficient_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    cluster_with_data(dir.path(), 20);
+    let db = dir.path().join("g.db");
+    // CloudTrail says break-glass's entry was created ten days ago.
+    let record = serde_json::json!({
+        "eventVersion": "1.09", "eventID": "0f3c2b1a-0000-4000-8000-00000000b001",
+        "eventTime": format!("{}T12:00:00Z", civil(today() - 10)),
+        "eventSource": "eks.amazonaws.com", "eventName": "CreateAccessEntry", "awsRegion": "eu-west-1",
+        "recipientAccountId": "111122223333",
+        "requestParameters": {"name": "demo", "principalArn": "arn:aws:iam::111122223333:role/break-glass"}
+    });
+    let line = record.to_string();
+    let path = dir.path().join("trail.jsonl");
+    std::fs::write(&path, line + "\n").unwrap();
+    run_ok(grantscope(&db).args(["-q", "ingest", "cloudtrail"]).arg(&path));
+    let found = findings(&db, &[]);
+    let glass = found.iter().find(|f| f["grant"].as_str().unwrap().ends_with("role/break-glass")).unwrap();
+    assert_eq!(
+        (glass["kind"].as_str(), glass["would_be"].as_str()),
+        (Some("insufficient-evidence"), Some("unused-access-entry")),
+        "{glass}"
+    );
+}
+
+#[test]
+fn replay_evaluates_only_what_is_new_and_everything_after_a_state_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cluster_with_data(dir.path(), 20);
+    let db = dir.path().join("g.db");
+    let replay =
+        || -> Value { serde_json::from_str(&run_ok(grantscope(&db).args(["--format", "json", "replay"]))).unwrap() };
+    let first = replay();
+    let shapes = first["shapes_evaluated"].as_u64().unwrap();
+    assert!(shapes > 100, "{first}");
+    assert_eq!(
+        first["recorded_requests_agreeing"], first["recorded_requests_compared"],
+        "the generated cluster's own state: {first}"
+    );
+    assert_eq!(replay()["shapes_evaluated"], 0, "nothing new");
+    // A state change: drop the RBAC that lets data-team read; every shape is decided again.
+    let state = std::fs::read_to_string(data.join("state.yaml")).unwrap().replace("name: data-readers, namespace: data-analytics", "name: data-readers-gone, namespace: data-analytics").replace("name: view}\n    subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: data-readers}]\n  - apiVersion: rbac.authorization.k8s.io/v1\n    kind: ClusterRoleBinding\n    metadata: {name: legacy-ops}", "name: missing-role}\n    subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: data-readers}]\n  - apiVersion: rbac.authorization.k8s.io/v1\n    kind: ClusterRoleBinding\n    metadata: {name: legacy-ops}");
+    let changed = dir.path().join("changed.yaml");
+    std::fs::write(&changed, state).unwrap();
+    run_ok(grantscope(&db).args(["-q", "state", "import", "--cluster", "demo"]).arg(&changed));
+    let after = replay();
+    assert_eq!(
+        (after["state_version"].as_i64(), after["shapes_evaluated"].as_u64()),
+        (Some(2), Some(shapes)),
+        "{after}"
+    );
+    let compared = after["recorded_requests_compared"].as_i64().unwrap();
+    let agreeing = after["recorded_requests_agreeing"].as_i64().unwrap();
+    assert!(agreeing < compared, "data-team's reads in data-analytics are no longer allowed: {after}");
+}
+
+#[test]
+fn findings_without_a_stored_state_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    ingest_audit(&db, &[&fixture("audit/events.jsonl")]);
+    let out = run_fails(grantscope(&db).arg("findings"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("state import"), "{}", String::from_utf8_lossy(&out.stderr));
+}
