@@ -61,15 +61,17 @@ impl<'a> Principal<'a> {
             .then_some(Principal { partition, account, kind, name })
     }
 
-    fn key(&self) -> (&'a str, &'a str, &'a str) {
-        (self.account, self.kind, self.name)
+    /// What access entries are matched on. IAM names are unique ignoring case, and EKS matches the
+    /// principal itself, so case does not matter.
+    fn key(&self) -> (&'a str, &'a str, String) {
+        (self.account, self.kind, self.name.to_lowercase())
     }
 }
 
 /// The state's authentication side, indexed by principal.
 pub struct AuthnIndex<'s> {
     state: &'s AccessState,
-    entries: HashMap<(&'s str, &'s str, &'s str), usize>,
+    entries: HashMap<(&'s str, &'s str, String), usize>,
     map_roles: HashMap<String, usize>,
     map_users: HashMap<String, usize>,
 }
@@ -97,53 +99,74 @@ impl<'s> AuthnIndex<'s> {
     pub fn authenticate<'a>(&'a self, shape: &'a RequestShape<'_>) -> Authentication<'a> {
         if !shape.iam {
             // Service accounts, OIDC users, certificates, anonymous: the recorded identity stands.
-            let groups: Vec<Cow<str>> = shape.groups.iter().map(|g| Cow::Borrowed(g.as_ref())).collect();
-            if groups.iter().any(|g| g == NODES_GROUP) {
-                return Authentication::Node { via: None };
-            }
-            return Authentication::Authenticated { username: Cow::Borrowed(&shape.username), groups, via: None };
+            return recorded_identity(shape);
         }
-        let Some(principal) = Principal::parse(&shape.principal) else { return Authentication::Unauthenticated };
+        if let Some(found) = Principal::parse(&shape.principal).and_then(|p| self.from_state(shape, &p)) {
+            return found;
+        }
+        // EKS maps its own control-plane identities (`eks:addon-manager`, `eks:node-manager`, ...),
+        // and the nodes of managed node groups and Fargate profiles, by mappings no file shows.
+        // Their recorded identity is the best evidence there is.
+        if shape.username.starts_with("eks:") || shape.groups.iter().any(|g| g == NODES_GROUP) {
+            return recorded_identity(shape);
+        }
+        Authentication::Unauthenticated
+    }
+
+    /// The identity the state's access entries and aws-auth give a principal, if any.
+    fn from_state<'a>(&'a self, shape: &'a RequestShape<'_>, principal: &Principal<'a>) -> Option<Authentication<'a>> {
         let input = TemplateInput { account_id: principal.account, session_name: &shape.session_name };
         let mode = self.state.authentication_mode;
         if mode.uses_access_entries() {
             if let Some(&i) = self.entries.get(&principal.key()) {
                 let entry = &self.state.access_entries[i];
                 if entry.entry_type.is_node() {
-                    return Authentication::Node { via: Some(Grant::AccessEntry(i)) };
+                    return Some(Authentication::Node { via: Some(Grant::AccessEntry(i)) });
                 }
-                let username = entry_username(entry, &principal, input);
+                let username = entry_username(entry, principal, input);
                 let groups = with_authenticated(entry.kubernetes_groups.iter().map(|g| render_cow(g, input)));
-                return Authentication::Authenticated { username, groups, via: Some(Grant::AccessEntry(i)) };
+                return Some(Authentication::Authenticated { username, groups, via: Some(Grant::AccessEntry(i)) });
             }
         }
         if mode.uses_aws_auth() {
+            // The authenticator tries mapRoles, then mapUsers, whatever kind of ARN it is.
             let arn = shape.principal.to_lowercase();
-            let mapping = match principal.kind {
-                "role" => self.map_roles.get(&arn).map(|&i| (&self.state.aws_auth.map_roles[i], Grant::AwsAuthRole(i))),
-                _ => self.map_users.get(&arn).map(|&i| (&self.state.aws_auth.map_users[i], Grant::AwsAuthUser(i))),
-            };
+            let a = &self.state.aws_auth;
+            let mapping = self
+                .map_roles
+                .get(&arn)
+                .map(|&i| (&a.map_roles[i], Grant::AwsAuthRole(i)))
+                .or_else(|| self.map_users.get(&arn).map(|&i| (&a.map_users[i], Grant::AwsAuthUser(i))));
             if let Some((m, via)) = mapping {
                 if m.groups.iter().any(|g| g == NODES_GROUP) {
-                    return Authentication::Node { via: Some(via) };
+                    return Some(Authentication::Node { via: Some(via) });
                 }
                 let groups = with_authenticated(m.groups.iter().map(|g| render_cow(g, input)));
-                return Authentication::Authenticated {
+                return Some(Authentication::Authenticated {
                     username: render_cow(&m.username, input),
                     groups,
                     via: Some(via),
-                };
+                });
             }
-            if let Some(i) = self.state.aws_auth.map_accounts.iter().position(|a| a == principal.account) {
-                return Authentication::Authenticated {
+            if let Some(i) = a.map_accounts.iter().position(|acct| acct == principal.account) {
+                return Some(Authentication::Authenticated {
                     username: Cow::Borrowed(&shape.principal),
                     groups: vec![Cow::Borrowed(AUTHENTICATED_GROUP)],
                     via: Some(Grant::AwsAuthAccount(i)),
-                };
+                });
             }
         }
-        Authentication::Unauthenticated
+        None
     }
+}
+
+/// The identity an event recorded; nodes go to the Node authorizer.
+fn recorded_identity<'a>(shape: &'a RequestShape<'_>) -> Authentication<'a> {
+    let groups: Vec<Cow<str>> = shape.groups.iter().map(|g| Cow::Borrowed(g.as_ref())).collect();
+    if groups.iter().any(|g| g == NODES_GROUP) {
+        return Authentication::Node { via: None };
+    }
+    Authentication::Authenticated { username: Cow::Borrowed(&shape.username), groups, via: None }
 }
 
 fn render_cow<'t>(template: &'t str, input: TemplateInput) -> Cow<'t, str> {

@@ -9,7 +9,7 @@ use super::rbac::RbacIndex;
 use super::rules::rules_allow;
 use super::scope::scope_matches;
 use super::{Grant, Request};
-use crate::model::{AccessScope, AccessState, PolicyRule, RequestShape};
+use crate::model::{AccessState, PolicyRule, RequestShape};
 use serde::Serialize;
 
 /// Kubernetes' `user.SystemPrivilegedGroup`: allowed everything before RBAC runs (which is why EKS
@@ -102,6 +102,28 @@ impl<'s> Authorizer<'s> {
                     .collect()
             })
             .collect();
+        let templates = state
+            .access_entries
+            .iter()
+            .filter(|e| !e.entry_type.is_node())
+            .flat_map(|e| e.username.iter().chain(&e.kubernetes_groups).map(move |t| (e.principal_arn.as_str(), t)))
+            .chain(
+                state
+                    .aws_auth
+                    .map_roles
+                    .iter()
+                    .chain(&state.aws_auth.map_users)
+                    .filter(|m| !m.groups.iter().any(|g| g == super::NODES_GROUP))
+                    .flat_map(|m| std::iter::once(&m.username).chain(&m.groups).map(move |t| (m.arn.as_str(), t))),
+            );
+        for (arn, template) in templates {
+            if !super::templates::is_renderable(template) {
+                warnings.push(format!(
+                    "{arn}: `{template}` uses a placeholder an audit event does not carry ({}); decisions for it use the text as written",
+                    super::templates::UNRENDERABLE.join(", ")
+                ));
+            }
+        }
         let rbac = RbacIndex::new(state);
         for &i in &rbac.unresolved {
             let b = &state.bindings[i];
@@ -214,11 +236,7 @@ impl<'s> Authorizer<'s> {
                 let e = &s.access_entries[entry];
                 let a = &e.policies[association];
                 let policy = policy_name(&a.policy_arn).unwrap_or(&a.policy_arn);
-                let scope = match &a.scope {
-                    AccessScope::Cluster => "cluster".to_string(),
-                    AccessScope::Namespace { namespaces } => format!("ns:{}", namespaces.join(",")),
-                };
-                format!("eks:{}:{policy}@{scope}", e.principal_arn)
+                format!("eks:{}:{policy}@{}", e.principal_arn, a.scope)
             }
             Grant::AccessEntry(i) => format!("eks-entry:{}", s.access_entries[i].principal_arn),
             Grant::AwsAuthRole(i) => format!("aws-auth:mapRoles/{}", s.aws_auth.map_roles[i].arn),
@@ -255,8 +273,8 @@ impl Decision {
 mod tests {
     use super::*;
     use crate::model::{
-        AccessEntry, AccessEntryType, AuthenticationMode, AwsAuth, IdentityMapping, PolicyAssociation, Role,
-        RoleBinding, RoleKind, Subject,
+        AccessEntry, AccessEntryType, AccessScope, AuthenticationMode, AwsAuth, IdentityMapping, PolicyAssociation,
+        Role, RoleBinding, RoleKind, Subject,
     };
     use std::borrow::Cow;
 
@@ -339,6 +357,8 @@ mod tests {
                     // A path in a mapRoles ARN never matches an assumed role.
                     mapping(&format!("arn:aws:iam::{ACCT}:role/teams/pathed"), "pathed", &["readers"]),
                     mapping(&format!("arn:aws:iam::{ACCT}:role/masters"), "m", &["system:masters"]),
+                    // A user ARN under mapRoles: the authenticator looks ARNs up in both lists.
+                    mapping(&format!("arn:aws:iam::{ACCT}:user/mallory"), "mallory", &["readers"]),
                     mapping(
                         &format!("arn:aws:iam::{ACCT}:role/legacy-node"),
                         "system:node:{{EC2PrivateDNSName}}",
@@ -578,6 +598,34 @@ mod tests {
                 (Outcome::Unauthenticated, None, vec![], None),
             ),
             (
+                "a user ARN listed under mapRoles still authenticates",
+                ConfigMap,
+                format!("{ACCT}:user/mallory"),
+                "",
+                "get",
+                "dev",
+                (
+                    Outcome::Allowed,
+                    Some("rbac:ClusterRoleBinding/readers:ClusterRole/pod-reader"),
+                    vec!["rbac:ClusterRoleBinding/everyone:ClusterRole/pod-reader"],
+                    Some("aws-auth:mapRoles/arn:aws:iam::111122223333:user/mallory"),
+                ),
+            ),
+            (
+                "access entries match the principal's name ignoring case, as IAM names are unique so",
+                Api,
+                format!("{ACCT}:role/VIEWER"),
+                "s",
+                "watch",
+                "dev-a",
+                (
+                    Outcome::Allowed,
+                    Some("eks:arn:aws:iam::111122223333:role/teams/viewer:AmazonEKSViewPolicy@ns:dev-*"),
+                    vec![],
+                    Some("eks-entry:arn:aws:iam::111122223333:role/teams/viewer"),
+                ),
+            ),
+            (
                 "an IAM user's entry without a username authenticates as the user ARN",
                 Api,
                 format!("{ACCT}:user/carol"),
@@ -633,6 +681,50 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn eks_internal_identities_keep_their_recorded_identity() {
+        let mut st = state(AuthenticationMode::Api);
+        st.roles.push(Role {
+            namespace: Some("kube-system".into()),
+            name: "eks:addon-manager".into(),
+            rules: vec![PolicyRule {
+                verbs: vec!["get".into()],
+                api_groups: vec!["apps".into()],
+                resources: vec!["deployments".into()],
+                ..PolicyRule::default()
+            }],
+        });
+        st.bindings.push(RoleBinding {
+            namespace: Some("kube-system".into()),
+            name: "eks:addon-manager".into(),
+            role_kind: RoleKind::Role,
+            role_name: "eks:addon-manager".into(),
+            subjects: vec![Subject::User { name: "eks:addon-manager".into() }],
+            system: true,
+        });
+        let authz = Authorizer::new(&st);
+        // An AWS-owned role EKS maps internally (public sample 07): no file shows its mapping.
+        let mut shape = iam_shape(
+            "123412341234:role/AWSWesleyClusterManagerLambda-Add-AddonManagerRole-G332QAM69HWF",
+            "1",
+            "get",
+            "kube-system",
+        );
+        shape.username = "eks:addon-manager".into();
+        shape.groups = vec![];
+        shape.api_group = "apps".into();
+        shape.resource = "deployments".into();
+        let d = authz.authorize(&shape);
+        assert_eq!(
+            (d.outcome, d.by.map(|g| authz.grant_id(g))),
+            (Outcome::Allowed, Some("rbac:RoleBinding/kube-system/eks:addon-manager:Role/eks:addon-manager".into()))
+        );
+        // A node of a managed node group, mapped by EKS: not evaluated, not unauthenticated.
+        let mut node = iam_shape("111122223333:role/mng-node", "i-0abc", "get", "");
+        node.groups = vec!["system:nodes".into(), "system:authenticated".into()];
+        assert_eq!(authz.authorize(&node).outcome, Outcome::NotEvaluated);
     }
 
     #[test]

@@ -53,7 +53,11 @@ impl<'s> RbacIndex<'s> {
                     Subject::Group { name } => index.by_group.entry(name).or_default().push(i),
                     Subject::ServiceAccount { namespace, name } => {
                         let ns = if namespace.is_empty() { binding_ns } else { namespace.as_str() };
-                        index.by_service_account.entry((ns, name)).or_default().push(i);
+                        // A ClusterRoleBinding's service account without a namespace names nobody
+                        // (Kubernetes' appliesTo).
+                        if !ns.is_empty() {
+                            index.by_service_account.entry((ns, name)).or_default().push(i);
+                        }
                     }
                 }
             }
@@ -110,13 +114,6 @@ impl<'s> RbacIndex<'s> {
             Some(_) => None,
         }
     }
-
-    /// Every binding that allows the request, in Kubernetes' visiting order.
-    pub fn allowing_bindings(&self, username: &str, groups: &[impl AsRef<str>], req: &Request) -> Vec<usize> {
-        let mut candidates = self.candidates(username, groups);
-        candidates.retain(|&i| self.why_not(i, req).is_none());
-        candidates
-    }
 }
 
 #[cfg(test)]
@@ -160,7 +157,7 @@ mod tests {
 
     /// Allow and deny lists per caller, in the style of Kubernetes' rbac_test.go.
     #[test]
-    fn allowing_bindings_follow_kubernetes_binding_semantics() {
+    fn bindings_that_allow_follow_kubernetes_binding_semantics() {
         use RoleKind::*;
         let state = AccessState {
             roles: vec![
@@ -190,15 +187,21 @@ mod tests {
                 binding(None, "ghost", ClusterRole, "missing", vec![user("alice")]),
                 // 5: a ClusterRoleBinding that repeats binding 0 for alice everywhere.
                 binding(None, "alice-pods-everywhere", ClusterRole, "pod-reader", vec![user("alice")]),
+                // 8 (pushed below): a ClusterRoleBinding's service account without a namespace.
                 // 6, 7: URL rules count only through ClusterRoleBindings.
                 binding(Some("dev"), "hal-health", ClusterRole, "health", vec![user("hal")]),
                 binding(None, "hal-live", ClusterRole, "health", vec![user("hal")]),
             ],
             ..AccessState::default()
         };
+        let mut state = state;
+        state.bindings.push(binding(None, "sa-no-ns", ClusterRole, "pod-reader", vec![sa("", "builder")]));
         let idx = RbacIndex::new(&state);
+        // Every binding that allows, in Kubernetes' visiting order (the chain does the same).
+        let allowing = |username: &str, groups: &[&str], req: &Request| -> Vec<usize> {
+            idx.candidates(username, groups).into_iter().filter(|&i| idx.why_not(i, req).is_none()).collect()
+        };
         assert_eq!(idx.unresolved, vec![4]);
-        let none: [&str; 0] = [];
         let pods_dev = Request::resource("get", "", "pods", "", "dev", "p");
         let pods_prod = Request::resource("get", "", "pods", "", "prod", "p");
         // (case, username, groups, request, allowing bindings)
@@ -237,6 +240,13 @@ mod tests {
             ),
             ("service account of another namespace", "system:serviceaccount:prod:builder", vec![], pods_dev, vec![]),
             (
+                "a ClusterRoleBinding's service account without a namespace names nobody",
+                "system:serviceaccount::builder",
+                vec![],
+                pods_prod,
+                vec![],
+            ),
+            (
                 "of a RoleBinding and a ClusterRoleBinding granting a URL, only the latter applies",
                 "hal",
                 vec![],
@@ -252,11 +262,7 @@ mod tests {
             ),
         ];
         for (name, username, groups, req, want) in cases {
-            let got = if groups.is_empty() {
-                idx.allowing_bindings(username, &none, &req)
-            } else {
-                idx.allowing_bindings(username, &groups, &req)
-            };
+            let got = allowing(username, &groups, &req);
             assert_eq!(got, want, "{name}");
         }
     }

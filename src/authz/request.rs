@@ -32,13 +32,16 @@ impl<'a> Request<'a> {
     }
 
     pub fn of_shape(s: &'a RequestShape<'_>) -> Request<'a> {
+        // The audit log names the object a `create` makes (from the request body), but the
+        // authorizer decided without it: a collection was posted to.
+        let name = if s.verb == "create" && s.subresource.is_empty() { "" } else { &s.name };
         Request {
             verb: &s.verb,
             api_group: &s.api_group,
             resource: &s.resource,
             subresource: &s.subresource,
             namespace: &s.namespace,
-            name: &s.name,
+            name,
             path: &s.path,
         }
     }
@@ -51,5 +54,38 @@ impl<'a> Request<'a> {
     /// Namespaced resource requests; cluster-scoped and non-resource requests are not.
     pub fn is_namespaced(&self) -> bool {
         self.is_resource() && !self.namespace.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_create_is_authorized_without_the_name_the_audit_log_shows() {
+        let shape = |verb: &'static str, sub: &'static str| RequestShape {
+            cluster: "c".into(),
+            principal: "u".into(),
+            iam: false,
+            username: "u".into(),
+            groups: vec![],
+            session_name: "".into(),
+            verb: verb.into(),
+            api_group: "".into(),
+            resource: "pods".into(),
+            subresource: sub.into(),
+            namespace: "dev".into(),
+            name: "web-1".into(),
+            path: "".into(),
+        };
+        let cases = [
+            ("create of a collection has no name (Kubernetes' RequestInfo)", "create", "", ""),
+            ("create of a subresource keeps its parent's name", "create", "eviction", "web-1"),
+            ("other verbs keep the name", "delete", "", "web-1"),
+        ];
+        for (name, verb, sub, want) in cases {
+            let s = shape(verb, sub);
+            assert_eq!(Request::of_shape(&s).name, want, "{name}");
+        }
     }
 }

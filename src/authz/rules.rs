@@ -41,20 +41,18 @@ pub fn resource_matches(rule: &PolicyRule, resource: &str, subresource: &str) ->
     })
 }
 
-/// An empty list matches any name; a non-empty list never matches a request without a name
-/// (`list`, `create` of a collection).
+/// An empty list matches any name; a non-empty list matches only a listed name, so never a request
+/// without one (`list`, `create` of a collection) unless it lists `""`, as Kubernetes compares.
 pub fn resource_name_matches(rule: &PolicyRule, name: &str) -> bool {
-    if rule.resource_names.is_empty() {
-        return true;
-    }
-    !name.is_empty() && rule.resource_names.iter().any(|n| n == name)
+    rule.resource_names.is_empty() || rule.resource_names.iter().any(|n| n == name)
 }
 
 /// Exact path, `*`, or a trailing `*` as a prefix match (`/healthz/*` matches `/healthz/etcd`).
 pub fn non_resource_url_matches(rule: &PolicyRule, path: &str) -> bool {
+    // Kubernetes trims every trailing `*` (strings.TrimRight) before the prefix test.
     rule.non_resource_urls
         .iter()
-        .any(|u| u == "*" || u == path || u.strip_suffix('*').is_some_and(|prefix| path.starts_with(prefix)))
+        .any(|u| u == "*" || u == path || (u.ends_with('*') && path.starts_with(u.trim_end_matches('*'))))
 }
 
 /// Whether the rule allows the request: only an AND of the helpers above.
@@ -146,6 +144,12 @@ mod tests {
             ("listed name", &["a", "b"][..], "b", true),
             ("unlisted name", &["a"][..], "c", false),
             ("names never match a request without a name", &["a"][..], "", false),
+            (
+                "an empty string listed matches an unnamed request (Kubernetes compares strings)",
+                &["", "a"][..],
+                "",
+                true,
+            ),
         ];
         for (name, names, requested, want) in cases {
             assert_eq!(resource_name_matches(&rule(&[], &[], &[], names, &[]), requested), want, "{name}");
@@ -162,6 +166,7 @@ mod tests {
             ("trailing star needs its prefix", &["/healthz/*"][..], "/healthz", false),
             ("star inside is literal", &["/a*/b"][..], "/ax/b", false),
             ("root", &["/"][..], "/", true),
+            ("all trailing stars are trimmed", &["/api**"][..], "/apis", true),
         ];
         for (name, urls, path, want) in cases {
             assert_eq!(non_resource_url_matches(&rule(&[], &[], &[], &[], urls), path), want, "{name}");

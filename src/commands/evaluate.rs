@@ -89,9 +89,11 @@ impl EvaluateSink<'_> {
             _ => None,
         };
         let by = d.by.map(id);
-        let attribution_agrees = match (&recorded_by, &by, d.allowed) {
-            (Some(rec), Some(found), Some(true)) => Some(same_grant(found, rec)),
-            (Some(_), None, Some(true)) => Some(false),
+        let shadowed: Vec<String> = d.shadowed.iter().map(|&g| id(g)).collect();
+        // Kubernetes visits bindings in its informer cache's order, not ours: any grant of the same
+        // authorizer that allows the request may be the one the API server named.
+        let attribution_agrees = match (&recorded_by, d.allowed) {
+            (Some(rec), Some(true)) => Some(by.iter().chain(&shadowed).any(|found| same_grant(found, rec))),
             _ => None,
         };
         let a = &mut self.agreement;
@@ -129,7 +131,7 @@ impl EvaluateSink<'_> {
                     outcome: d.outcome,
                     authenticated_by: d.authenticated_by.map(id),
                     by,
-                    shadowed: d.shadowed.iter().map(|&g| id(g)).collect(),
+                    shadowed,
                     undocumented: d.undocumented.iter().map(|&g| id(g)).collect(),
                     recorded,
                     recorded_by,

@@ -51,8 +51,19 @@ pub fn run(args: ExplainArgs, format: Format) -> Result<bool, CommandError> {
             // The API server adds system:authenticated to every authenticated user, as it does for
             // impersonated ones; the anonymous user is not one.
             let anonymous = user == "system:anonymous" || groups.iter().any(|g| g == "system:unauthenticated");
-            if !anonymous && !groups.iter().any(|g| g == AUTHENTICATED_GROUP) {
-                groups.push(AUTHENTICATED_GROUP.to_string());
+            let mut implied = Vec::new();
+            if let Some((ns, _)) = user.strip_prefix("system:serviceaccount:").and_then(|sa| sa.split_once(':')) {
+                // The groups every service account token carries.
+                implied.push("system:serviceaccounts".to_string());
+                implied.push(format!("system:serviceaccounts:{ns}"));
+            }
+            if !anonymous {
+                implied.push(AUTHENTICATED_GROUP.to_string());
+            }
+            for g in implied {
+                if !groups.contains(&g) {
+                    groups.push(g);
+                }
             }
             (user.clone(), false, user.clone(), groups, String::new())
         }

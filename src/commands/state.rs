@@ -1,7 +1,7 @@
 //! `grantscope state import|show|export`: access-state versions in the database.
 
 use super::{CommandError, now_ms};
-use crate::model::{AccessScope, AccessState, time};
+use crate::model::{AccessState, time};
 use crate::outln;
 use crate::output::{Format, print_json, write_stdout};
 use crate::state::{self, Snapshot};
@@ -106,11 +106,7 @@ pub fn show(db: &Path, cluster: Option<&str>, version: Option<i64>, format: Form
     for e in &s.access_entries {
         outln!("  {} ({:?}) groups {:?}", e.principal_arn, e.entry_type, e.kubernetes_groups);
         for a in &e.policies {
-            let scope = match &a.scope {
-                AccessScope::Cluster => "cluster".to_string(),
-                AccessScope::Namespace { namespaces } => format!("namespaces {}", namespaces.join(", ")),
-            };
-            outln!("    {} @ {scope}", a.policy_arn);
+            outln!("    {} @ {}", a.policy_arn, a.scope);
         }
     }
     let a = &s.aws_auth;

@@ -45,6 +45,8 @@ pub enum AccessEntryType {
     /// EKS Auto Mode node role.
     #[serde(rename = "EC2")]
     Ec2,
+    /// SageMaker HyperPod nodes.
+    HyperpodLinux,
 }
 
 impl AccessEntryType {
@@ -62,6 +64,16 @@ pub enum AccessScope {
     Namespace {
         namespaces: Vec<String>,
     },
+}
+
+impl std::fmt::Display for AccessScope {
+    /// `cluster`, or `ns:` and the namespaces: the form grant ids use.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AccessScope::Cluster => f.write_str("cluster"),
+            AccessScope::Namespace { namespaces } => write!(f, "ns:{}", namespaces.join(",")),
+        }
+    }
 }
 
 /// One access policy associated with an access entry.

@@ -20,7 +20,8 @@ pub fn canonical_principal_arn(arn: &str) -> Option<String> {
     let iam = |kind: &str, name: &str| format!("arn:{partition}:iam::{account}:{kind}/{name}");
     match (service, kind) {
         ("sts", "assumed-role") => {
-            let (role, session) = rest.split_once('/')?;
+            // Everything before the last `/` is the role, as the authenticator's Canonicalize joins it.
+            let (role, session) = rest.rsplit_once('/')?;
             (!role.is_empty() && !session.is_empty()).then(|| iam("role", role))
         }
         ("iam", "role" | "user") => (!rest.is_empty() && !rest.ends_with('/')).then(|| arn.to_string()),

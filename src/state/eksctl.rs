@@ -2,7 +2,7 @@
 //! their access policies, and `iamIdentityMappings`, which eksctl writes into aws-auth.
 
 use super::{Builder, FieldError, typed};
-use crate::authz::{Principal, policies};
+use crate::authz::Principal;
 use crate::model::{AccessEntry, AccessEntryType, AccessScope, AuthenticationMode, IdentityMapping, PolicyAssociation};
 use serde::Deserialize;
 use serde_json::Value;
@@ -77,51 +77,43 @@ struct IamIdentityMapping {
 }
 
 pub(super) fn load(b: &mut Builder, doc: Value) -> Result<(), FieldError> {
+    // eksctl's default: EKS gives whoever creates the cluster an admin access entry no file lists.
+    let creator_admin =
+        doc.pointer("/accessConfig/bootstrapClusterCreatorAdminPermissions").and_then(Value::as_bool).unwrap_or(true);
     let config: ClusterConfig = typed("", doc)?;
+    if creator_admin {
+        b.warn(format!(
+            "cluster {}: bootstrapClusterCreatorAdminPermissions is on, so EKS gave the creator an admin access entry this file does not list; add it (or import live state) or the creator's requests replay as unauthenticated",
+            config.metadata.name
+        ));
+    }
     b.set_cluster(&config.metadata.name);
     if let Some(access) = config.access_config {
         // eksctl's default when the field is absent.
         b.set_mode(access.authentication_mode.unwrap_or(AuthenticationMode::ApiAndConfigMap));
         for (i, e) in access.access_entries.into_iter().enumerate() {
-            let at = format!("accessConfig.accessEntries[{i}]");
-            if Principal::parse(&e.principal_arn).is_none() {
-                return Err(FieldError::new(
-                    format!("{at}.principalARN"),
-                    format!("`{}` is not an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME)", e.principal_arn),
-                ));
-            }
-            let mut associations = Vec::new();
-            for (j, p) in e.access_policies.into_iter().enumerate() {
-                let at = format!("{at}.accessPolicies[{j}]");
-                if policies::policy_name(&p.policy_arn).is_none() {
-                    return Err(FieldError::new(
-                        format!("{at}.policyARN"),
-                        format!(
-                            "`{}` is not an EKS access policy ARN (arn:aws:eks::aws:cluster-access-policy/NAME)",
-                            p.policy_arn
-                        ),
-                    ));
-                }
-                let scope = match p.access_scope.scope_type {
-                    ScopeType::Cluster => AccessScope::Cluster,
-                    ScopeType::Namespace if p.access_scope.namespaces.is_empty() => {
-                        return Err(FieldError::new(
-                            format!("{at}.accessScope.namespaces"),
-                            "a namespace scope needs at least one namespace",
-                        ));
-                    }
-                    ScopeType::Namespace => AccessScope::Namespace { namespaces: p.access_scope.namespaces },
-                };
-                associations.push(PolicyAssociation { policy_arn: p.policy_arn, scope, associated_at_ms: None });
-            }
-            b.add_entry(AccessEntry {
+            let policies = e
+                .access_policies
+                .into_iter()
+                .map(|p| PolicyAssociation {
+                    policy_arn: p.policy_arn,
+                    scope: match p.access_scope.scope_type {
+                        ScopeType::Cluster => AccessScope::Cluster,
+                        ScopeType::Namespace => AccessScope::Namespace { namespaces: p.access_scope.namespaces },
+                    },
+                    associated_at_ms: None,
+                })
+                .collect();
+            let entry = AccessEntry {
                 principal_arn: e.principal_arn,
                 entry_type: e.entry_type,
                 username: e.kubernetes_username.filter(|u| !u.is_empty()),
                 kubernetes_groups: e.kubernetes_groups,
-                policies: associations,
+                policies,
                 created_at_ms: None,
-            });
+            };
+            super::validate_entry(&entry, &format!("accessConfig.accessEntries[{i}]"))?;
+            b.add_entry(entry);
         }
     }
     for (i, m) in config.iam_identity_mappings.into_iter().enumerate() {

@@ -108,6 +108,11 @@ fn rules(rules: Option<Vec<rbac::PolicyRule>>) -> Vec<PolicyRule> {
         .collect()
 }
 
+/// A YAML number that is a whole, non-negative number (a leading zero can make YAML read it as a float).
+fn whole_number(n: &serde_json::Number) -> Option<u64> {
+    n.as_u64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1e15).map(|f| f as u64))
+}
+
 fn role_kind(kind: &str, path: &str) -> Result<RoleKind, FieldError> {
     match kind {
         // k8s-openapi defaults a missing roleRef to empty strings.
@@ -189,14 +194,24 @@ fn aws_auth(b: &mut Builder, data: std::collections::BTreeMap<String, String>, p
     };
     let map_roles = mapping("mapRoles", "rolearn")?;
     let map_users = mapping("mapUsers", "userarn")?;
-    // Account ids written without quotes are YAML numbers.
-    let map_accounts = parse_list("mapAccounts")?
-        .into_iter()
-        .map(|v| match v {
+    // Account ids written without quotes are YAML numbers, which lose leading zeros; the
+    // authenticator keeps the text. Account ids are always 12 digits, so the zeros are restored.
+    let mut map_accounts: Vec<String> = Vec::new();
+    for v in parse_list("mapAccounts")? {
+        let account = match v {
             Value::String(s) => s,
-            other => other.to_string(),
-        })
-        .collect();
+            Value::Number(n) if whole_number(&n).is_some() => format!("{:012}", whole_number(&n).unwrap_or_default()),
+            other => {
+                return Err(FieldError::new(
+                    join(prefix, "data.mapAccounts"),
+                    format!("`{other}` is not an account id"),
+                ));
+            }
+        };
+        if !map_accounts.contains(&account) {
+            map_accounts.push(account);
+        }
+    }
     b.set_aws_auth(AwsAuth { map_roles, map_users, map_accounts });
     Ok(())
 }

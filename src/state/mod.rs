@@ -146,6 +146,10 @@ impl Builder {
         self.aws_auth = Some(aws_auth);
     }
 
+    pub fn warn(&mut self, warning: String) {
+        self.warnings.push(warning);
+    }
+
     pub fn add_mapping_role(&mut self, m: IdentityMapping) {
         self.eksctl_mappings.map_roles.push(m);
     }
@@ -161,8 +165,7 @@ impl Builder {
     }
 
     fn finish(mut self, cluster_override: Option<&str>) -> Loaded {
-        let mut roles = self.roles.items;
-        aggregation::aggregate(&mut roles, &self.cluster_role_meta);
+        let roles = self.roles.items;
         if self.mode.is_none() && !self.entries.items.is_empty() {
             self.warnings.push("no authentication mode given (an eksctl ClusterConfig or a snapshot names it); assuming API_AND_CONFIG_MAP, eksctl's default".into());
         }
@@ -175,7 +178,9 @@ impl Builder {
             roles,
             bindings: self.bindings.items,
         };
+        // Sorted first, so aggregated rules come in the same order whatever the file order.
         canonical_order(&mut state);
+        aggregation::aggregate(&mut state.roles, &self.cluster_role_meta);
         Loaded { state, warnings: self.warnings }
     }
 }
@@ -259,6 +264,35 @@ fn load_document(b: &mut Builder, doc: Value, prefix: &str) -> Result<(), FieldE
     }
 }
 
+/// The checks every access entry passes, whichever file it comes from. `at` is its field path.
+pub(crate) fn validate_entry(e: &AccessEntry, at: &str) -> Result<(), FieldError> {
+    if crate::authz::Principal::parse(&e.principal_arn).is_none() {
+        return Err(FieldError::new(
+            format!("{at}.principalARN"),
+            format!("`{}` is not an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME)", e.principal_arn),
+        ));
+    }
+    for (j, a) in e.policies.iter().enumerate() {
+        let at = format!("{at}.accessPolicies[{j}]");
+        if crate::authz::policies::policy_name(&a.policy_arn).is_none() {
+            return Err(FieldError::new(
+                format!("{at}.policyARN"),
+                format!(
+                    "`{}` is not an EKS access policy ARN (arn:aws:eks::aws:cluster-access-policy/NAME)",
+                    a.policy_arn
+                ),
+            ));
+        }
+        if matches!(&a.scope, crate::model::AccessScope::Namespace { namespaces } if namespaces.is_empty()) {
+            return Err(FieldError::new(
+                format!("{at}.accessScope.namespaces"),
+                "a namespace scope needs at least one namespace",
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn join(prefix: &str, field: &str) -> String {
     if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") }
 }
@@ -290,10 +324,16 @@ data:
   mapAccounts: |
     - 111122223333
     - "444455556666"
+    - 012345678901
+    - 012345678901
 "#]);
         assert_eq!(s.aws_auth.map_roles[0].arn, "arn:aws:iam::1:role/a");
         assert_eq!(s.aws_auth.map_roles[0].username, "a");
-        assert_eq!(s.aws_auth.map_accounts, ["111122223333", "444455556666"]);
+        assert_eq!(
+            s.aws_auth.map_accounts,
+            ["111122223333", "444455556666", "012345678901"],
+            "zeros restored, duplicates dropped"
+        );
     }
 
     #[test]
@@ -324,6 +364,32 @@ data:
         assert_eq!(load(&[eksctl]).aws_auth.map_users[0].groups, ["x"], "eksctl mappings alone");
         assert_eq!(load(&[eksctl, cm]), load(&[cm, eksctl]));
         assert_eq!(load(&[eksctl, cm]).aws_auth.map_users[0].groups, ["devs"]);
+    }
+
+    #[test]
+    fn a_snapshot_keeps_what_was_aggregated_into_built_in_roles() {
+        let crd_viewer = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: widgets-view\n  labels: {rbac.authorization.k8s.io/aggregate-to-view: \"true\"}\nrules: [{apiGroups: [example.com], resources: [widgets], verbs: [get]}]\n";
+        let has_widgets = |s: &AccessState| {
+            s.roles
+                .iter()
+                .find(|r| r.namespace.is_none() && r.name == "view")
+                .unwrap()
+                .rules
+                .iter()
+                .any(|r| r.resources == ["widgets"])
+        };
+        let mut b = Builder::default();
+        bootstrap::add_to(&mut b);
+        load_text(&mut b, "crd.yaml", crd_viewer).unwrap();
+        let original = b.finish(Some("c")).state;
+        assert!(has_widgets(&original), "view aggregates the CRD's role");
+        let text = serde_json::to_string(&Snapshot::new(original.clone())).unwrap();
+        let mut b = Builder::default();
+        bootstrap::add_to(&mut b);
+        load_text(&mut b, "snapshot.json", &text).unwrap();
+        let reloaded = b.finish(Some("c")).state;
+        assert!(has_widgets(&reloaded));
+        assert_eq!(reloaded, original, "a snapshot reloads to the very state it was taken of");
     }
 
     #[test]

@@ -23,7 +23,8 @@ impl Snapshot {
 
 /// Snapshots are JSON objects whose first key names the format.
 pub(super) fn is_snapshot(text: &str) -> bool {
-    text.trim_start().starts_with('{') && text[..text.len().min(256)].contains("\"grantscope_snapshot\"")
+    let head = &text.as_bytes()[..text.len().min(256)];
+    text.trim_start().starts_with('{') && memchr::memmem::find(head, b"\"grantscope_snapshot\"").is_some()
 }
 
 pub(super) fn load(b: &mut Builder, text: &str) -> Result<(), FieldError> {
@@ -44,11 +45,19 @@ pub(super) fn load(b: &mut Builder, text: &str) -> Result<(), FieldError> {
         b.set_cluster(&s.cluster);
     }
     b.set_mode(s.authentication_mode);
-    for e in s.access_entries {
+    for (i, e) in s.access_entries.into_iter().enumerate() {
+        super::validate_entry(&e, &format!("state.access_entries[{i}]"))?;
         b.add_entry(e);
     }
     b.set_aws_auth(s.aws_auth);
     for r in s.roles {
+        // A snapshot's roles are already aggregated: filling them again from the selectors of the
+        // bootstrap roles would drop what other roles contributed.
+        if r.namespace.is_none() {
+            if let Some(meta) = b.cluster_role_meta.get_mut(&r.name) {
+                meta.selectors.clear();
+            }
+        }
         b.add_role(r);
     }
     for binding in s.bindings {
