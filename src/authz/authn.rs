@@ -101,7 +101,7 @@ impl<'s> AuthnIndex<'s> {
             // Service accounts, OIDC users, certificates, anonymous: the recorded identity stands.
             return recorded_identity(shape);
         }
-        if let Some(found) = Principal::parse(&shape.principal).and_then(|p| self.from_state(shape, &p)) {
+        if let Some(found) = Principal::parse(&shape.principal).and_then(|p| self.admitted_by_state(shape, &p)) {
             return found;
         }
         // EKS maps its own control-plane identities (`eks:addon-manager`, `eks:node-manager`, ...),
@@ -114,7 +114,11 @@ impl<'s> AuthnIndex<'s> {
     }
 
     /// The identity the state's access entries and aws-auth give a principal, if any.
-    fn from_state<'a>(&'a self, shape: &'a RequestShape<'_>, principal: &Principal<'a>) -> Option<Authentication<'a>> {
+    fn admitted_by_state<'a>(
+        &'a self,
+        shape: &'a RequestShape<'_>,
+        principal: &Principal<'a>,
+    ) -> Option<Authentication<'a>> {
         let input = TemplateInput { account_id: principal.account, session_name: &shape.session_name };
         let mode = self.state.authentication_mode;
         if mode.uses_access_entries() {
