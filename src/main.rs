@@ -16,6 +16,7 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success (bad records inside inputs are recorded and skipped; see `grantscope errors`)
   1  `explain`: the request is not allowed
+  3  `whatif`: the proposed state would deny requests allowed today
   2  error: bad flag or config, unreadable input or state file, unusable database
 
 Environment:
@@ -117,7 +118,21 @@ enum Command {
         #[arg(long, default_value = "90d", value_parser = commands::replay::parse_days)]
         window: u32,
     },
-    /// Grants nobody used in the window (replays what is new first)
+    /// What would a proposed access state break? The window's requests decided under it: which flip
+    /// from allowed to denied (exit 3, for pull-request checks) and from denied to allowed
+    ///
+    /// Example: grantscope whatif --cluster prod --proposed cluster.yaml --proposed rbac.yaml
+    Whatif {
+        #[arg(long)]
+        cluster: Option<String>,
+        /// Analysis window, in days (`90d` or `90`)
+        #[arg(long, default_value = "90d", value_parser = commands::replay::parse_days)]
+        window: u32,
+        /// The proposed state: eksctl ClusterConfig, kubectl YAML/JSON, a grantscope snapshot
+        #[arg(long, required = true, value_name = "PATH")]
+        proposed: Vec<PathBuf>,
+    },
+    /// Grants nobody used, used only in part, or never deciding anything in the window (replays what is new first)
     ///
     /// Example: grantscope findings --cluster prod --kind unused-access-entry --format json
     Findings {
@@ -130,7 +145,7 @@ enum Command {
         #[arg(long, default_value_t = 14)]
         min_observed_days: u32,
         /// Only this kind: unused-access-entry, unused-policy-association, unused-aws-auth-mapping,
-        /// unused-rbac-binding, insufficient-evidence
+        /// unused-rbac-binding, shadowed-grant, overbroad-scope, overbroad-policy, insufficient-evidence
         #[arg(long)]
         kind: Option<String>,
     },
@@ -387,6 +402,11 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
                 kind: kind.as_deref(),
             };
             commands::replay::findings(&db, args, cli.format).map(|_| 0)
+        }
+        Command::Whatif { cluster, window, proposed } => {
+            let args =
+                commands::replay::WhatifArgs { cluster: cluster.as_deref(), window_days: window, proposed: &proposed };
+            commands::replay::whatif(&db, args, cli.format).map(|breaks| if breaks { 3 } else { 0 })
         }
         Command::State(cmd) => match cmd {
             StateCommand::Import { cluster, files } => commands::state::import(&db, &cluster, &files, cli.format),

@@ -17,7 +17,11 @@ fn demo_generates_ingests_and_reports() {
     assert_eq!(docs.len(), 5, "{out}");
     assert_eq!(docs[3]["version"], 1);
     let kinds: Vec<&str> = docs[4].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["unused-access-entry", "unused-rbac-binding"], "the demo's planted over-grants");
+    assert_eq!(
+        kinds,
+        ["unused-access-entry", "unused-rbac-binding", "overbroad-scope"],
+        "the demo's planted over-grants"
+    );
     assert_eq!(docs[0]["ingested"], 50_000);
     let demo = &docs[2]["clusters"]["demo"];
     assert_eq!(

@@ -52,7 +52,7 @@ fn kinds_and_grants(found: &[Value]) -> Vec<(String, String)> {
 }
 
 #[test]
-fn findings_name_exactly_the_planted_unused_grants() {
+fn findings_name_exactly_the_planted_over_grants() {
     let dir = tempfile::tempdir().unwrap();
     cluster_with_data(dir.path(), 20);
     let db = dir.path().join("g.db");
@@ -62,6 +62,10 @@ fn findings_name_exactly_the_planted_unused_grants() {
         [
             ("unused-access-entry".to_string(), "eks-entry:arn:aws:iam::111122223333:role/break-glass".to_string()),
             ("unused-rbac-binding".to_string(), "rbac:ClusterRoleBinding/old-contractors:ClusterRole/edit".to_string()),
+            (
+                "overbroad-scope".to_string(),
+                "eks:arn:aws:iam::111122223333:role/readonly-auditor:AmazonEKSViewPolicy@cluster".to_string()
+            ),
         ]
     );
     assert_eq!(found[0]["severity"], "high", "an unused cluster-admin entry");
@@ -70,10 +74,158 @@ fn findings_name_exactly_the_planted_unused_grants() {
         "aws eks delete-access-entry --cluster-name demo --principal-arn arn:aws:iam::111122223333:role/break-glass"
     );
     assert_eq!(found[0]["evidence"]["observed_days"], 20);
+    // The auditor read in every namespace but never cluster-wide; data-ingest and data-analytics
+    // are the only data-* namespaces, so they compress to a wildcard.
+    assert!(
+        found[2]["recommendation"]["commands"][0].as_str().unwrap().ends_with(
+            "--access-scope type=namespace,namespaces=argocd,checkout,data-*,default,kube-system,monitoring,payments"
+        ),
+        "{}",
+        found[2]
+    );
     let again = findings(&db, &[]);
     assert_eq!(found[0]["id"], again[0]["id"], "finding ids are stable");
     let only = findings(&db, &["--kind", "unused-rbac-binding"]);
     assert_eq!(only.len(), 1);
+}
+
+/// Edits the generated state; every edit must apply.
+fn edited(data: &Path, edits: &[(&str, &str)]) -> String {
+    let mut text = std::fs::read_to_string(data.join("state.yaml")).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "state.yaml holds {from:?}");
+        text = text.replace(from, to);
+    }
+    text
+}
+
+const BREAK_GLASS: &str = "    # A break-glass role nobody has used.\n    - principalARN: arn:aws:iam::111122223333:role/break-glass\n      accessPolicies:\n        - policyARN: arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy\n          accessScope: {type: cluster}\n";
+const AUDITOR_SCOPE: &str = "AmazonEKSViewPolicy\n          accessScope: {type: cluster}";
+const OLD_CONTRACTORS: &str = "subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: contractors}]";
+
+fn whatif(db: &Path, proposed: &Path) -> (Option<i32>, Value) {
+    let out = grantscope(db).args(["--format", "json", "whatif", "--proposed"]).arg(proposed).output().unwrap();
+    (out.status.code(), serde_json::from_slice(&out.stdout).unwrap())
+}
+
+#[test]
+fn whatif_on_the_recommended_state_breaks_nothing_and_on_a_bad_change_names_what_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cluster_with_data(dir.path(), 20);
+    let db = dir.path().join("g.db");
+    // Every recommendation applied.
+    let recommended = dir.path().join("recommended.yaml");
+    std::fs::write(
+        &recommended,
+        edited(&data, &[
+            (BREAK_GLASS, ""),
+            (AUDITOR_SCOPE, "AmazonEKSViewPolicy\n          accessScope: {type: namespace, namespaces: [argocd, checkout, data-*, default, kube-system, monitoring, payments]}"),
+            (OLD_CONTRACTORS, "subjects: []"),
+        ]),
+    )
+    .unwrap();
+    let (code, report) = whatif(&db, &recommended);
+    assert_eq!(
+        (code, report["broken_requests"].as_i64()),
+        (Some(0), Some(0)),
+        "0 of N requests would be denied: {report}"
+    );
+    assert!(report["shapes"].as_u64().unwrap() > 100);
+    // Recommending away the CI role's policy breaks exactly the CI role's requests.
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        edited(
+            &data,
+            &[(
+                "role/ci-deployer\n      accessPolicies:",
+                "role/ci-deployer\n      kubernetesGroups: []\n      accessPolicies: []\n      x-unused:",
+            )],
+        ),
+    )
+    .unwrap();
+    let (code, report) = whatif(&db, &bad);
+    assert_eq!(code, Some(3), "{report}");
+    let broken = report["allow_to_deny"].as_array().unwrap();
+    assert!(!broken.is_empty());
+    for b in broken {
+        assert_eq!(b["principal"], "arn:aws:iam::111122223333:role/ci-deployer", "{b}");
+        assert_eq!(
+            b["was_allowed_by"],
+            "eks:arn:aws:iam::111122223333:role/ci-deployer:AmazonEKSEditPolicy@ns:payments,checkout",
+            "{b}"
+        );
+    }
+    assert_eq!(report["deny_to_allow"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn a_cluster_admin_used_for_reads_gets_the_smallest_policy_that_covers_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cluster_with_data(dir.path(), 20);
+    let db = dir.path().join("g.db");
+    // The auditor holds cluster admin: its reads of secrets and RBAC objects are now allowed too.
+    let admin = dir.path().join("admin.yaml");
+    std::fs::write(
+        &admin,
+        edited(
+            &data,
+            &[(
+                "AmazonEKSViewPolicy\n          accessScope: {type: cluster}",
+                "AmazonEKSClusterAdminPolicy\n          accessScope: {type: cluster}",
+            )],
+        ),
+    )
+    .unwrap();
+    run_ok(grantscope(&db).args(["-q", "state", "import", "--cluster", "demo"]).arg(&admin));
+    let found = findings(&db, &["--kind", "overbroad-policy"]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let commands = found[0]["recommendation"]["commands"].as_array().unwrap();
+    assert!(
+        commands[0]
+            .as_str()
+            .unwrap()
+            .contains("--policy-arn arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"),
+        "reads of secrets need AdminView, not View: {}",
+        found[0]
+    );
+    assert!(commands[1].as_str().unwrap().starts_with("aws eks disassociate-access-policy"));
+    // And it is safe: the state with AdminView instead breaks nothing.
+    let narrowed = dir.path().join("narrowed.yaml");
+    std::fs::write(
+        &narrowed,
+        edited(
+            &data,
+            &[(
+                "AmazonEKSViewPolicy\n          accessScope: {type: cluster}",
+                "AmazonEKSAdminViewPolicy\n          accessScope: {type: cluster}",
+            )],
+        ),
+    )
+    .unwrap();
+    assert_eq!(whatif(&db, &narrowed).0, Some(0));
+}
+
+#[test]
+fn a_binding_that_only_repeats_what_another_allows_is_shadowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cluster_with_data(dir.path(), 20);
+    let db = dir.path().join("g.db");
+    // A cluster-wide view for data-readers: it decides first, so the two namespace RoleBindings
+    // never decide anything again.
+    let extra = "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: data-readers-everywhere}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: data-readers}]\n";
+    let wider = dir.path().join("wider.yaml");
+    std::fs::write(&wider, edited(&data, &[]) + extra).unwrap();
+    run_ok(grantscope(&db).args(["-q", "state", "import", "--cluster", "demo"]).arg(&wider));
+    let shadowed: Vec<String> =
+        findings(&db, &["--kind", "shadowed-grant"]).iter().map(|f| f["grant"].as_str().unwrap().to_string()).collect();
+    assert_eq!(
+        shadowed,
+        [
+            "rbac:RoleBinding/data-analytics/data-readers:ClusterRole/view",
+            "rbac:RoleBinding/data-ingest/data-readers:ClusterRole/view"
+        ]
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Unused grants: access entries, policy associations, aws-auth mappings and RBAC bindings that no
-//! allowed request in the window was attributed to.
+//! allowed request in the window was attributed to; those that would have allowed some, had a grant
+//! earlier in the chain not done it, are `shadowed-grant`s.
 //!
 //! Evidence guard: with fewer observed days than asked for, or for a grant created inside the
 //! window, "nobody used it" is not yet evidence: such grants are reported as
@@ -56,6 +57,16 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
                     created: Option<i64>,
                     recommendation: Recommendation| {
         let shadowed = usage(&grant, "shadowed").map_or(0, |u| u.requests);
+        // A grant that never decided a request but would have allowed some is redundant, not idle:
+        // everything it allows, a grant earlier in the chain already allowed.
+        let (kind, recommendation) = if shadowed > 0 {
+            let summary = format!(
+                "It allowed nothing itself: all {shadowed} requests it would allow were allowed earlier in the chain by other grants. Remove it."
+            );
+            ("shadowed-grant", Recommendation { summary, commands: recommendation.commands })
+        } else {
+            (kind, recommendation)
+        };
         let young = created.is_some_and(|c| c >= ctx.window_start_ms);
         let (kind, would_be, recommendation) = if thin_data || young {
             let why = if young {

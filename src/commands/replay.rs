@@ -1,7 +1,7 @@
 //! `grantscope replay` and `grantscope findings`.
 
 use super::{CommandError, now_ms};
-use crate::analysis::{Finding, UnusedContext, unused_findings};
+use crate::analysis::{Finding, NarrowerContext, UnusedContext, narrower_findings, unused_findings};
 use crate::outln;
 use crate::output::{Format, print_json};
 use crate::replay::{self, ReplaySummary, window_start};
@@ -102,6 +102,11 @@ pub fn findings(db: &Path, args: FindingsArgs, format: Format) -> Result<Vec<Fin
         created_ms: &created_ms,
     };
     let mut found = unused_findings(&state, &ctx);
+    let shapes = store::window_shapes(store.conn(), cluster, from_day, summary.state_version)?;
+    let narrower = NarrowerContext { cluster, observed_days: ctx.observed_days, window_days: args.window_days };
+    if ctx.observed_days >= i64::from(args.min_observed_days) {
+        found.extend(narrower_findings(&state, &shapes, &narrower));
+    }
     if let Some(kind) = args.kind {
         found.retain(|f| f.kind == kind || f.would_be == Some(kind));
     }
@@ -122,4 +127,73 @@ pub fn findings(db: &Path, args: FindingsArgs, format: Format) -> Result<Vec<Fin
         }
     }
     Ok(found)
+}
+
+pub struct WhatifArgs<'a> {
+    pub cluster: Option<&'a str>,
+    pub window_days: u32,
+    pub proposed: &'a [std::path::PathBuf],
+}
+
+/// `whatif`: the window's request shapes decided under a proposed state. Returns whether anything
+/// allowed today would be denied.
+pub fn whatif(db: &Path, args: WhatifArgs, format: Format) -> Result<bool, CommandError> {
+    let mut store = Store::open_existing(db)?;
+    let summary = run_replay(&mut store, args.cluster, args.window_days)?;
+    let cluster = summary.cluster.as_str();
+    let proposed = super::state::load(args.proposed, Some(cluster))?;
+    let from_day = window_start(now_ms(), args.window_days);
+    let shapes = store::window_shapes(store.conn(), cluster, from_day, summary.state_version)?;
+    let flips = crate::analysis::whatif::flips(&proposed, &shapes);
+    let (breaks, grants): (Vec<_>, Vec<_>) = flips.iter().partition(|f| f.from == Some(true) && f.to != Some(true));
+    let broken_requests: i64 = breaks.iter().map(|f| f.shape.requests).sum();
+    let line = |f: &crate::analysis::whatif::Flip| {
+        serde_json::json!({
+            "request": crate::analysis::whatif::describe(f.shape),
+            "principal": f.shape.stored.shape.principal,
+            "from": f.from,
+            "to": f.to,
+            "requests": f.shape.requests,
+            "last_seen": crate::model::time::format_rfc3339(f.shape.last_ms),
+            "was_allowed_by": f.was_allowed_by,
+            "now_allowed_by": f.now_allowed_by,
+        })
+    };
+    match format {
+        Format::Json => print_json(&serde_json::json!({
+            "cluster": cluster,
+            "state_version": summary.state_version,
+            "window_days": args.window_days,
+            "shapes": shapes.len(),
+            "broken_requests": broken_requests,
+            "allow_to_deny": breaks.iter().map(|f| line(f)).collect::<Vec<_>>(),
+            "deny_to_allow": grants.iter().map(|f| line(f)).collect::<Vec<_>>(),
+        })),
+        Format::Text => {
+            outln!(
+                "cluster {cluster}, {} request shapes of the last {} days against the proposed state:",
+                shapes.len(),
+                args.window_days
+            );
+            outln!("{} of them ({broken_requests} requests) would be denied that are allowed now", breaks.len());
+            for f in &breaks {
+                outln!(
+                    "  DENY  {} ({} requests, last {}; allowed now by {})",
+                    crate::analysis::whatif::describe(f.shape),
+                    f.shape.requests,
+                    crate::model::time::format_rfc3339(f.shape.last_ms),
+                    f.was_allowed_by.as_deref().unwrap_or("-")
+                );
+            }
+            outln!("{} would be allowed that are not now", grants.len());
+            for f in &grants {
+                outln!(
+                    "  ALLOW {} (by {})",
+                    crate::analysis::whatif::describe(f.shape),
+                    f.now_allowed_by.as_deref().unwrap_or("-")
+                );
+            }
+        }
+    }
+    Ok(!breaks.is_empty())
 }

@@ -5,6 +5,7 @@ use rusqlite::{Connection, Transaction, params};
 use std::borrow::Cow;
 
 /// A shape as stored, owned.
+#[derive(Clone)]
 pub struct StoredShape {
     pub id: i64,
     pub shape: RequestShape<'static>,
@@ -17,15 +18,69 @@ pub fn shapes_to_replay(
     from_day: i64,
     state_version: i64,
 ) -> rusqlite::Result<Vec<StoredShape>> {
-    let mut stmt = conn.prepare(
+    read_shapes(
+        conn,
         "SELECT s.id, s.principal, s.iam, s.username, s.groups, s.session_name, s.verb, s.api_group, s.resource,
                 s.subresource, s.namespace, s.name, s.path
          FROM shapes s
          WHERE s.cluster = ?1
            AND EXISTS (SELECT 1 FROM shape_days u WHERE u.shape_id = s.id AND u.day >= ?2)
            AND NOT EXISTS (SELECT 1 FROM shape_decisions d WHERE d.shape_id = s.id AND d.state_version = ?3)",
+        params![cluster, from_day, state_version],
+        cluster,
+    )
+}
+
+/// A shape of the window with its current decision and its requests in the window.
+pub struct WindowShape {
+    pub stored: StoredShape,
+    pub allowed: Option<bool>,
+    pub by: Option<String>,
+    pub requests: i64,
+    pub last_ms: i64,
+}
+
+/// Every shape of the window that has a decision under `state_version`, with its use.
+pub fn window_shapes(
+    conn: &Connection,
+    cluster: &str,
+    from_day: i64,
+    state_version: i64,
+) -> rusqlite::Result<Vec<WindowShape>> {
+    let shapes = read_shapes(
+        conn,
+        "SELECT s.id, s.principal, s.iam, s.username, s.groups, s.session_name, s.verb, s.api_group, s.resource,
+                s.subresource, s.namespace, s.name, s.path
+         FROM shapes s JOIN shape_decisions d ON d.shape_id = s.id
+         WHERE s.cluster = ?1 AND d.state_version = ?3
+           AND EXISTS (SELECT 1 FROM shape_days u WHERE u.shape_id = s.id AND u.day >= ?2)
+         ORDER BY s.id",
+        params![cluster, from_day, state_version],
+        cluster,
     )?;
-    let rows = stmt.query_map(params![cluster, from_day, state_version], |r| {
+    let mut use_of = conn.prepare_cached(
+        "SELECT d.allowed, d.by_grant, coalesce(sum(u.requests), 0), coalesce(max(u.last_ms), 0)
+         FROM shape_decisions d LEFT JOIN shape_days u ON u.shape_id = d.shape_id AND u.day >= ?2
+         WHERE d.shape_id = ?1",
+    )?;
+    shapes
+        .into_iter()
+        .map(|stored| {
+            let (allowed, by, requests, last_ms) =
+                use_of.query_row(params![stored.id, from_day], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            Ok(WindowShape { stored, allowed, by, requests, last_ms })
+        })
+        .collect()
+}
+
+fn read_shapes(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    cluster: &str,
+) -> rusqlite::Result<Vec<StoredShape>> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map(params, |r| {
         let groups: String = r.get(4)?;
         let own = |i: usize| -> rusqlite::Result<Cow<'static, str>> { Ok(Cow::Owned(r.get::<_, String>(i)?)) };
         Ok(StoredShape {

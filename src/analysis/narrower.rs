@@ -1,0 +1,265 @@
+//! Over-broad access-policy associations, with the narrower grant that still allows everything used:
+//!
+//! - `overbroad-scope`: every request the association allowed was namespaced, in namespaces N →
+//!   `namespace` scope N (a `prefix-*` wildcard only where it covers no other observed namespace);
+//! - `overbroad-policy`: a smaller documented policy (View, AdminView, Edit, Admin) allows every
+//!   request it allowed → that policy.
+//!
+//! Each recommendation is applied to a copy of the state and the window replayed: one that would
+//! deny any request allowed today is not made, and the finding says why.
+
+use super::whatif::requests_broken;
+use super::{Evidence, Finding, Recommendation, Severity, finding_id};
+use crate::authz::policies::{PolicyLookup, catalog, policy_name};
+use crate::authz::rules::rules_allow;
+use crate::authz::scope::scope_matches;
+use crate::authz::{Authorizer, Grant, Request};
+use crate::model::{AccessScope, AccessState, time};
+use crate::store::WindowShape;
+use std::collections::BTreeSet;
+
+/// Smaller policies to try, smallest first; each is tried only against a larger current policy.
+const LADDER: [&str; 5] = [
+    "AmazonEKSViewPolicy",
+    "AmazonEKSAdminViewPolicy",
+    "AmazonEKSEditPolicy",
+    "AmazonEKSAdminPolicy",
+    "AmazonEKSClusterAdminPolicy",
+];
+
+pub struct NarrowerContext<'a> {
+    pub cluster: &'a str,
+    pub observed_days: i64,
+    pub window_days: u32,
+}
+
+pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &NarrowerContext) -> Vec<Finding> {
+    let authz = Authorizer::new(state);
+    let observed: BTreeSet<&str> =
+        shapes.iter().map(|s| s.stored.shape.namespace.as_ref()).filter(|n| !n.is_empty()).collect();
+    let mut out = Vec::new();
+    for (i, e) in state.access_entries.iter().enumerate() {
+        for (j, a) in e.policies.iter().enumerate() {
+            let grant = authz.grant_id(Grant::AccessPolicy { entry: i, association: j });
+            let used: Vec<&WindowShape> = shapes.iter().filter(|s| s.by.as_deref() == Some(grant.as_str())).collect();
+            if used.is_empty() {
+                continue; // Unused: reported by the unused-grant analysis.
+            }
+            let evidence = evidence(&used, ctx);
+            let Some(current) = policy_name(&a.policy_arn) else { continue };
+            // Scope: only namespaced requests in fewer namespaces than the scope allows.
+            if used.iter().all(|s| Request::of_shape(&s.stored.shape).is_namespaced()) {
+                let namespaces: BTreeSet<&str> = used.iter().map(|s| s.stored.shape.namespace.as_ref()).collect();
+                let narrower = AccessScope::Namespace { namespaces: compress(&namespaces, &observed) };
+                let same = match (&a.scope, &narrower) {
+                    (AccessScope::Namespace { namespaces: now }, AccessScope::Namespace { namespaces: new }) => {
+                        now.iter().collect::<BTreeSet<_>>() == new.iter().collect::<BTreeSet<_>>()
+                    }
+                    _ => false,
+                };
+                if !same {
+                    let mut proposed = state.clone();
+                    proposed.access_entries[i].policies[j].scope = narrower.clone();
+                    let AccessScope::Namespace { namespaces: list } = &narrower else { unreachable!() };
+                    let recommendation = safe(
+                        &proposed,
+                        shapes,
+                        Recommendation {
+                            summary: format!(
+                                "{} used {current} only in {}: scope it to those namespaces.",
+                                e.principal_arn,
+                                list.join(", ")
+                            ),
+                            commands: vec![format!(
+                                "aws eks associate-access-policy --cluster-name {} --principal-arn {} --policy-arn {} --access-scope type=namespace,namespaces={}",
+                                ctx.cluster,
+                                e.principal_arn,
+                                a.policy_arn,
+                                list.join(",")
+                            )],
+                        },
+                    );
+                    out.push(finding(
+                        "overbroad-scope",
+                        severity(current),
+                        ctx,
+                        &e.principal_arn,
+                        &grant,
+                        evidence.clone(),
+                        recommendation,
+                    ));
+                }
+            }
+            // Policy: the smallest documented policy below the current one that allows every use.
+            let Some(rank) = LADDER.iter().position(|p| *p == current) else { continue };
+            let smaller = LADDER[..rank].iter().find(|name| {
+                let arn = a.policy_arn.replace(current, name);
+                match catalog().lookup(&arn) {
+                    PolicyLookup::Documented(p) => used.iter().all(|s| {
+                        let req = Request::of_shape(&s.stored.shape);
+                        scope_matches(&a.scope, &req) && rules_allow(&p.rules, &req)
+                    }),
+                    _ => false,
+                }
+            });
+            if let Some(name) = smaller {
+                let arn = a.policy_arn.replace(current, name);
+                let mut proposed = state.clone();
+                proposed.access_entries[i].policies[j].policy_arn = arn.clone();
+                let scope = match &a.scope {
+                    AccessScope::Cluster => "type=cluster".to_string(),
+                    AccessScope::Namespace { namespaces } => {
+                        format!("type=namespace,namespaces={}", namespaces.join(","))
+                    }
+                };
+                let recommendation = safe(
+                    &proposed,
+                    shapes,
+                    Recommendation {
+                        summary: format!(
+                            "Every request {} made through {current} is allowed by {name}: associate it instead.",
+                            e.principal_arn
+                        ),
+                        commands: vec![
+                            format!(
+                                "aws eks associate-access-policy --cluster-name {} --principal-arn {} --policy-arn {arn} --access-scope {scope}",
+                                ctx.cluster, e.principal_arn
+                            ),
+                            format!(
+                                "aws eks disassociate-access-policy --cluster-name {} --principal-arn {} --policy-arn {}",
+                                ctx.cluster, e.principal_arn, a.policy_arn
+                            ),
+                        ],
+                    },
+                );
+                out.push(finding(
+                    "overbroad-policy",
+                    severity(current),
+                    ctx,
+                    &e.principal_arn,
+                    &grant,
+                    evidence,
+                    recommendation,
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The namespaces, with a `prefix-*` wildcard for two or more that share a prefix no other
+/// observed namespace has (so the wildcard grants nothing that exists and was not used).
+pub fn compress(used: &BTreeSet<&str>, observed: &BTreeSet<&str>) -> Vec<String> {
+    let prefix_of = |ns: &str| ns.rfind('-').map(|i| ns[..=i].to_string());
+    let mut out: Vec<String> = Vec::new();
+    let mut done: BTreeSet<&str> = BTreeSet::new();
+    for ns in used {
+        if done.contains(ns) {
+            continue;
+        }
+        if let Some(prefix) = prefix_of(ns) {
+            let family: Vec<&str> =
+                used.iter().copied().filter(|u| u.starts_with(&prefix) && u.len() > prefix.len()).collect();
+            let others = observed.iter().any(|o| o.starts_with(&prefix) && !used.contains(o));
+            if family.len() >= 2 && !others {
+                out.push(format!("{prefix}*"));
+                done.extend(family);
+                continue;
+            }
+        }
+        out.push(ns.to_string());
+        done.insert(ns);
+    }
+    out
+}
+
+fn severity(policy: &str) -> Severity {
+    match policy {
+        "AmazonEKSClusterAdminPolicy" => Severity::High,
+        "AmazonEKSAdminPolicy" | "AmazonEKSEditPolicy" | "AmazonEKSAdminViewPolicy" => Severity::Medium,
+        _ => Severity::Low,
+    }
+}
+
+fn evidence(used: &[&WindowShape], ctx: &NarrowerContext) -> Evidence {
+    Evidence {
+        requests: used.iter().map(|s| s.requests).sum(),
+        shapes: used.len() as i64,
+        first_used: None,
+        last_used: used.iter().map(|s| s.last_ms).max().map(time::format_rfc3339),
+        shadowed_requests: 0,
+        observed_days: ctx.observed_days,
+        window_days: ctx.window_days,
+    }
+}
+
+/// Keeps a recommendation only if replaying the window against it denies nothing allowed today.
+fn safe(proposed: &AccessState, shapes: &[WindowShape], r: Recommendation) -> Recommendation {
+    let (broken, examples) = requests_broken(proposed, shapes);
+    if broken == 0 {
+        return r;
+    }
+    Recommendation {
+        summary: format!(
+            "No narrower grant is recommended: it would deny {broken} requests allowed today (e.g. {}).",
+            examples.join("; ")
+        ),
+        commands: Vec::new(),
+    }
+}
+
+fn finding(
+    kind: &'static str,
+    severity: Severity,
+    ctx: &NarrowerContext,
+    principal: &str,
+    grant: &str,
+    evidence: Evidence,
+    recommendation: Recommendation,
+) -> Finding {
+    Finding {
+        id: finding_id(kind, ctx.cluster, grant),
+        kind,
+        would_be: None,
+        severity,
+        cluster: ctx.cluster.to_string(),
+        principal: Some(principal.to_string()),
+        grant: grant.to_string(),
+        evidence,
+        recommendation,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compress_uses_a_wildcard_only_where_it_covers_nothing_unused() {
+        let set = |xs: &[&'static str]| xs.iter().copied().collect::<BTreeSet<&str>>();
+        let cases = [
+            (
+                "two of a family, no other observed",
+                set(&["dev-a", "dev-b"]),
+                set(&["dev-a", "dev-b", "prod"]),
+                vec!["dev-*"],
+            ),
+            (
+                "an unused sibling exists: no wildcard",
+                set(&["dev-a", "dev-b"]),
+                set(&["dev-a", "dev-b", "dev-c"]),
+                vec!["dev-a", "dev-b"],
+            ),
+            ("one of a family stays itself", set(&["dev-a", "prod"]), set(&["dev-a", "prod"]), vec!["dev-a", "prod"]),
+            (
+                "no dash, no family",
+                set(&["payments", "checkout"]),
+                set(&["payments", "checkout"]),
+                vec!["checkout", "payments"],
+            ),
+        ];
+        for (name, used, observed, want) in cases {
+            assert_eq!(compress(&used, &observed), want, "{name}");
+        }
+    }
+}
