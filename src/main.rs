@@ -132,7 +132,7 @@ enum Command {
         #[arg(long, required = true, value_name = "PATH")]
         proposed: Vec<PathBuf>,
     },
-    /// Grants nobody used, used only in part, or never deciding anything in the window (replays what is new first)
+    /// Grants nobody used, used only in part, shadowed, or risky (replays what is new first)
     ///
     /// Example: grantscope findings --cluster prod --kind unused-access-entry --format json
     Findings {
@@ -145,7 +145,7 @@ enum Command {
         #[arg(long, default_value_t = 14)]
         min_observed_days: u32,
         /// Only this kind: unused-access-entry, unused-policy-association, unused-aws-auth-mapping,
-        /// unused-rbac-binding, shadowed-grant, overbroad-scope, overbroad-policy, insufficient-evidence
+        /// unused-rbac-binding, shadowed-grant, overbroad-scope, overbroad-policy, risky, insufficient-evidence
         #[arg(long)]
         kind: Option<String>,
     },

@@ -19,8 +19,8 @@ fn demo_generates_ingests_and_reports() {
     let kinds: Vec<&str> = docs[4].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
-        ["unused-access-entry", "unused-rbac-binding", "overbroad-scope"],
-        "the demo's planted over-grants"
+        ["unused-access-entry", "risky", "unused-rbac-binding", "risky", "overbroad-scope", "risky"],
+        "the demo's planted over-grants, most severe first"
     );
     assert_eq!(docs[0]["ingested"], 50_000);
     let demo = &docs[2]["clusters"]["demo"];

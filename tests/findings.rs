@@ -28,18 +28,9 @@ fn today() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 / 86_400
 }
 
-/// A day number as YYYY-MM-DD (Howard Hinnant's civil_from_days, as the product does).
+/// A day number as YYYY-MM-DD.
 fn civil(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    grantscope::model::time::format_day(days)
 }
 
 fn findings(db: &Path, extra: &[&str]) -> Vec<Value> {
@@ -56,7 +47,7 @@ fn findings_name_exactly_the_planted_over_grants() {
     let dir = tempfile::tempdir().unwrap();
     cluster_with_data(dir.path(), 20);
     let db = dir.path().join("g.db");
-    let found = findings(&db, &[]);
+    let found: Vec<Value> = findings(&db, &[]).into_iter().filter(|f| f["kind"] != "risky").collect();
     assert_eq!(
         kinds_and_grants(&found),
         [
@@ -84,7 +75,7 @@ fn findings_name_exactly_the_planted_over_grants() {
         found[2]
     );
     let again = findings(&db, &[]);
-    assert_eq!(found[0]["id"], again[0]["id"], "finding ids are stable");
+    assert!(again.iter().any(|f| f["id"] == found[0]["id"]), "finding ids are stable");
     let only = findings(&db, &["--kind", "unused-rbac-binding"]);
     assert_eq!(only.len(), 1);
 }
@@ -232,7 +223,8 @@ fn a_binding_that_only_repeats_what_another_allows_is_shadowed() {
 fn too_few_observed_days_is_insufficient_evidence_never_unused() {
     let dir = tempfile::tempdir().unwrap();
     cluster_with_data(dir.path(), 5);
-    let found = findings(&dir.path().join("g.db"), &[]);
+    let found: Vec<Value> =
+        findings(&dir.path().join("g.db"), &[]).into_iter().filter(|f| f["kind"] != "risky").collect();
     assert_eq!(found.len(), 2);
     for f in &found {
         assert_eq!(f["kind"], "insufficient-evidence", "{f}");
@@ -240,6 +232,7 @@ fn too_few_observed_days_is_insufficient_evidence_never_unused() {
         assert!(f["recommendation"]["commands"].as_array().unwrap().is_empty(), "nothing to run yet: {f}");
     }
     let lenient = findings(&dir.path().join("g.db"), &["--min-observed-days", "5"]);
+    assert!(lenient.iter().any(|f| f["kind"] == "unused-access-entry"));
     assert_eq!(lenient.iter().filter(|f| f["kind"] == "insufficient-evidence").count(), 0);
 }
 
@@ -307,4 +300,62 @@ fn findings_without_a_stored_state_say_what_to_do() {
     ingest_audit(&db, &[&fixture("audit/events.jsonl")]);
     let out = run_fails(grantscope(&db).arg("findings"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("state import"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn risky_grants_are_reported_whether_used_or_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cluster_with_data(dir.path(), 20);
+    let db = dir.path().join("g.db");
+    run_ok(grantscope(&db).args(["-q", "ingest", "cloudtrail"]).arg(data.join("cloudtrail.json")));
+    let risky = |db: &Path| -> Vec<(String, String)> {
+        findings(db, &["--kind", "risky"])
+            .iter()
+            .map(|f| (f["grant"].as_str().unwrap().to_string(), f["severity"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    assert_eq!(
+        risky(&db),
+        [
+            // CloudTrail: data-team was deleted and re-created after its entry was made.
+            ("eks-entry:arn:aws:iam::111122223333:role/data-team".to_string(), "high".to_string()),
+            // edit lets its holders impersonate service accounts.
+            ("rbac:ClusterRoleBinding/old-contractors:ClusterRole/edit".to_string(), "medium".to_string()),
+            // legacy-ops still comes in through aws-auth next to access entries.
+            ("aws-auth:mapUsers/arn:aws:iam::111122223333:user/legacy-ops".to_string(), "low".to_string()),
+        ]
+    );
+    // A state with the classic risks: system:masters through aws-auth, mapAccounts, a principal of
+    // another account, and the cluster creator's (platform-terraform, from CloudTrail) admin entry.
+    let risks = "    - principalARN: arn:aws:iam::999988887777:role/vendor\n      accessPolicies:\n        - policyARN: arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy\n          accessScope: {type: cluster}\n    - principalARN: arn:aws:iam::111122223333:role/platform-terraform\n      accessPolicies:\n        - policyARN: arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy\n          accessScope: {type: cluster}\n    # A break-glass role nobody has used.\n";
+    let cm = "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: aws-auth, namespace: kube-system}\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::111122223333:role/old-admin\n      username: old-admin\n      groups: [system:masters]\n  mapAccounts: |\n    - \"555566667777\"\n";
+    let risky_state = dir.path().join("risky.yaml");
+    std::fs::write(&risky_state, edited(&data, &[("    # A break-glass role nobody has used.\n", risks)]) + cm)
+        .unwrap();
+    run_ok(grantscope(&db).args(["-q", "state", "import", "--cluster", "demo"]).arg(&risky_state));
+    let found = findings(&db, &["--kind", "risky"]);
+    let summary = |grant: &str| -> String {
+        found
+            .iter()
+            .filter(|f| f["grant"] == grant)
+            .map(|f| f["recommendation"]["summary"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    assert!(
+        summary("aws-auth:mapRoles/arn:aws:iam::111122223333:role/old-admin").contains("system:masters"),
+        "{found:?}"
+    );
+    assert!(
+        summary("aws-auth:mapAccounts/555566667777").contains("every IAM principal of account 555566667777"),
+        "{found:?}"
+    );
+    assert!(
+        summary("eks-entry:arn:aws:iam::999988887777:role/vendor").contains("not the cluster's account 111122223333"),
+        "{found:?}"
+    );
+    assert!(
+        summary("eks-entry:arn:aws:iam::111122223333:role/platform-terraform").contains("cluster creator"),
+        "{found:?}"
+    );
 }

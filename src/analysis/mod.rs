@@ -1,10 +1,12 @@
 //! Findings: what replay's grant usage says about the access configuration.
 
 mod narrower;
+mod risky;
 mod unused;
 pub mod whatif;
 
 pub use narrower::{NarrowerContext, compress, narrower_findings};
+pub use risky::{RiskyContext, risky_findings};
 pub use unused::{UnusedContext, unused_findings};
 
 use serde::Serialize;

@@ -39,3 +39,20 @@ pub enum CommandError {
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
+
+/// The cluster a command works on: the one asked for, or the only one with a stored access state.
+pub fn pick_cluster(store: &crate::store::Store, cluster: Option<&str>) -> Result<String, CommandError> {
+    if let Some(c) = cluster {
+        return Ok(c.to_string());
+    }
+    match crate::store::state_clusters(store.conn())?.as_slice() {
+        [only] => Ok(only.clone()),
+        [] => Err(CommandError::Usage(
+            "no access state stored yet; run `grantscope state import --cluster NAME FILE...`".into(),
+        )),
+        many => Err(CommandError::Usage(format!(
+            "several clusters have stored states ({}); pass --cluster",
+            many.join(", ")
+        ))),
+    }
+}

@@ -1,7 +1,9 @@
 //! `grantscope replay` and `grantscope findings`.
 
 use super::{CommandError, now_ms};
-use crate::analysis::{Finding, NarrowerContext, UnusedContext, narrower_findings, unused_findings};
+use crate::analysis::{
+    Finding, NarrowerContext, RiskyContext, UnusedContext, narrower_findings, risky_findings, unused_findings,
+};
 use crate::outln;
 use crate::output::{Format, print_json};
 use crate::replay::{self, ReplaySummary, window_start};
@@ -18,25 +20,8 @@ pub fn parse_days(s: &str) -> Result<u32, String> {
         .ok_or_else(|| format!("`{s}` is not a number of days, like 90d"))
 }
 
-/// The cluster to analyse: the one asked for, or the only one with a stored state.
-fn pick_cluster(store: &Store, cluster: Option<&str>) -> Result<String, CommandError> {
-    if let Some(c) = cluster {
-        return Ok(c.to_string());
-    }
-    match store::state_clusters(store.conn())?.as_slice() {
-        [only] => Ok(only.clone()),
-        [] => Err(CommandError::Usage(
-            "no access state stored yet; run `grantscope state import --cluster NAME FILE...`".into(),
-        )),
-        many => Err(CommandError::Usage(format!(
-            "several clusters have stored states ({}); pass --cluster",
-            many.join(", ")
-        ))),
-    }
-}
-
 fn run_replay(store: &mut Store, cluster: Option<&str>, window_days: u32) -> Result<ReplaySummary, CommandError> {
-    let cluster = pick_cluster(store, cluster)?;
+    let cluster = super::pick_cluster(store, cluster)?;
     replay::replay(store, &cluster, window_days, now_ms()).map_err(|e| CommandError::Usage(e.to_string()))
 }
 
@@ -107,6 +92,12 @@ pub fn findings(db: &Path, args: FindingsArgs, format: Format) -> Result<Vec<Fin
     if ctx.observed_days >= i64::from(args.min_observed_days) {
         found.extend(narrower_findings(&state, &shapes, &narrower));
     }
+    let changes = store::access_changes_for(store.conn(), cluster)?;
+    let risky =
+        RiskyContext { cluster, observed_days: ctx.observed_days, window_days: args.window_days, changes: &changes };
+    found.extend(risky_findings(&state, &risky));
+    // Most severe first; within a severity, unused before over-broad before risky, as found.
+    found.sort_by_key(|f| std::cmp::Reverse(f.severity));
     if let Some(kind) = args.kind {
         found.retain(|f| f.kind == kind || f.would_be == Some(kind));
     }

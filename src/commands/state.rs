@@ -35,31 +35,13 @@ pub fn import(db: &Path, cluster: &str, paths: &[PathBuf], format: Format) -> Re
     Ok(())
 }
 
-/// The cluster to read: the one asked for, or the only one with stored states.
-fn pick_cluster(store: &Store, cluster: Option<&str>) -> Result<String, CommandError> {
-    if let Some(c) = cluster {
-        return Ok(c.to_string());
-    }
-    let clusters = store::state_clusters(store.conn())?;
-    match clusters.as_slice() {
-        [only] => Ok(only.clone()),
-        [] => Err(CommandError::Usage(
-            "no access state stored yet; run `grantscope state import --cluster NAME FILE...`".into(),
-        )),
-        many => Err(CommandError::Usage(format!(
-            "several clusters have stored states ({}); pass --cluster",
-            many.join(", ")
-        ))),
-    }
-}
-
 fn read(
     db: &Path,
     cluster: Option<&str>,
     version: Option<i64>,
 ) -> Result<(store::StateVersion, Snapshot), CommandError> {
     let store = Store::open_existing(db)?;
-    let cluster = pick_cluster(&store, cluster)?;
+    let cluster = super::pick_cluster(&store, cluster)?;
     let (meta, text) = store::read_state_version(store.conn(), &cluster, version)?.ok_or_else(|| {
         CommandError::Usage(match version {
             Some(v) => format!("cluster {cluster} has no state version {v}"),

@@ -42,3 +42,28 @@ pub fn access_grant_times(
     let rows = stmt.query_map([cluster], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
 }
+
+/// The cluster's EKS access changes and every IAM principal lifecycle event, oldest first.
+pub fn access_changes_for(conn: &rusqlite::Connection, cluster: &str) -> rusqlite::Result<Vec<AccessChange>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, event_id, time_ms, source, name, cluster, principal_arn, policy_arn, account, actor_arn, raw
+         FROM access_changes WHERE cluster = ?1 OR cluster IS NULL ORDER BY time_ms",
+    )?;
+    let rows = stmt.query_map([cluster], |r| {
+        let id: Vec<u8> = r.get(0)?;
+        Ok(AccessChange {
+            id: crate::model::EventId(id.try_into().unwrap_or([0; 16])),
+            event_id: r.get(1)?,
+            time_ms: r.get(2)?,
+            source: r.get(3)?,
+            name: r.get(4)?,
+            cluster: r.get(5)?,
+            principal_arn: r.get(6)?,
+            policy_arn: r.get(7)?,
+            account: r.get(8)?,
+            actor_arn: r.get(9)?,
+            raw: r.get(10)?,
+        })
+    })?;
+    rows.collect()
+}

@@ -14,7 +14,7 @@ mod state_versions;
 mod stats;
 mod usage;
 
-pub use access_changes::{access_grant_times, insert_access_change};
+pub use access_changes::{access_changes_for, access_grant_times, insert_access_change};
 pub use checkpoints::{read_checkpoint, write_checkpoint};
 pub use events::{NewEvent, event_exists, insert_event};
 pub use gc::{GcOutcome, Horizons, collect_garbage};

@@ -1,0 +1,304 @@
+//! Risky grants, whether used or not: what a security review of an EKS cluster looks for first.
+//!
+//! - `system:masters` mappings in aws-auth: all-powerful, and invisible to RBAC and to access entries;
+//! - `mapAccounts`: every principal of an account authenticates;
+//! - aws-auth mappings not migrated although access entries are in use;
+//! - access entries whose IAM principal was deleted and re-created after the entry (CloudTrail):
+//!   EKS binds an entry to the principal's unique id, so the entry no longer works, and a new entry
+//!   for the same ARN silently differs;
+//! - the cluster creator's admin entry still present (CloudTrail `CreateCluster`);
+//! - principals of other accounts;
+//! - RBAC rules granting every verb on secrets, or `escalate`, `bind` or `impersonate`.
+
+use super::{Evidence, Finding, Recommendation, Severity, finding_id};
+use crate::authz::{Authorizer, Grant, NODES_GROUP, Principal, SYSTEM_MASTERS};
+use crate::model::{AccessChange, AccessState, AuthenticationMode, PolicyRule, RoleKind, canonical_principal_arn};
+use std::collections::HashSet;
+
+pub struct RiskyContext<'a> {
+    pub cluster: &'a str,
+    pub observed_days: i64,
+    pub window_days: u32,
+    /// The cluster's access changes from CloudTrail, oldest first (EKS events of this cluster, IAM events).
+    pub changes: &'a [AccessChange],
+}
+
+pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
+    let authz = Authorizer::new(state);
+    let mut out = Vec::new();
+    let mut push = |severity, principal: Option<String>, grant: String, summary: String, commands: Vec<String>| {
+        out.push(Finding {
+            id: finding_id("risky", ctx.cluster, &format!("{grant}\n{summary}")),
+            kind: "risky",
+            would_be: None,
+            severity,
+            cluster: ctx.cluster.to_string(),
+            principal,
+            grant,
+            evidence: Evidence {
+                requests: 0,
+                shapes: 0,
+                first_used: None,
+                last_used: None,
+                shadowed_requests: 0,
+                observed_days: ctx.observed_days,
+                window_days: ctx.window_days,
+            },
+            recommendation: Recommendation { summary, commands },
+        });
+    };
+    let cluster = ctx.cluster;
+    let a = &state.aws_auth;
+    let entry_principals: HashSet<(String, String, String)> = state
+        .access_entries
+        .iter()
+        .filter_map(|e| {
+            Principal::parse(&e.principal_arn)
+                .map(|p| (p.account.to_string(), p.kind.to_string(), p.name.to_lowercase()))
+        })
+        .collect();
+    let mappings = a
+        .map_roles
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (Grant::AwsAuthRole(i), m))
+        .chain(a.map_users.iter().enumerate().map(|(i, m)| (Grant::AwsAuthUser(i), m)));
+    for (g, m) in mappings {
+        if m.groups.iter().any(|x| x == NODES_GROUP) {
+            continue;
+        }
+        let grant = authz.grant_id(g);
+        if state.authentication_mode.uses_aws_auth() && m.groups.iter().any(|x| x == SYSTEM_MASTERS) {
+            push(
+                Severity::High,
+                Some(m.arn.clone()),
+                grant.clone(),
+                format!(
+                    "{} is mapped into system:masters: all-powerful, bypassing RBAC, and invisible to access entries. Give it an access entry with the access policy it needs instead.",
+                    m.arn
+                ),
+                vec![format!("eksctl delete iamidentitymapping --cluster {cluster} --arn {}", m.arn)],
+            );
+        }
+        let migrated = Principal::parse(&m.arn).is_some_and(|p| {
+            entry_principals.contains(&(p.account.to_string(), p.kind.to_string(), p.name.to_lowercase()))
+        });
+        if state.authentication_mode == AuthenticationMode::ApiAndConfigMap
+            && !state.access_entries.is_empty()
+            && !migrated
+        {
+            push(
+                Severity::Low,
+                Some(m.arn.clone()),
+                grant,
+                format!(
+                    "{} still authenticates through aws-auth while the cluster uses access entries: migrate it to an access entry, then switch the cluster to API mode.",
+                    m.arn
+                ),
+                vec![format!("aws eks create-access-entry --cluster-name {cluster} --principal-arn {}", m.arn)],
+            );
+        }
+    }
+    if state.authentication_mode.uses_aws_auth() {
+        for (i, account) in a.map_accounts.iter().enumerate() {
+            push(
+                Severity::High,
+                None,
+                authz.grant_id(Grant::AwsAuthAccount(i)),
+                format!(
+                    "mapAccounts admits every IAM principal of account {account}: map the principals that need access, one by one."
+                ),
+                vec![format!("kubectl -n kube-system edit configmap aws-auth   # remove {account} from mapAccounts")],
+            );
+        }
+    }
+
+    // Principals deleted and re-created after their access entry.
+    for (i, e) in state.access_entries.iter().enumerate() {
+        let Some(p) = Principal::parse(&e.principal_arn) else { continue };
+        let same = |c: &AccessChange| {
+            c.principal_arn
+                .as_deref()
+                .and_then(Principal::parse)
+                .is_some_and(|q| q.account == p.account && q.kind == p.kind && q.name.eq_ignore_ascii_case(p.name))
+        };
+        let entry_created = ctx
+            .changes
+            .iter()
+            .filter(|c| c.name == "CreateAccessEntry" && same(c))
+            .map(|c| c.time_ms)
+            .max()
+            .or(e.created_at_ms)
+            .unwrap_or(i64::MIN);
+        let (delete, create) =
+            if p.kind == "role" { ("DeleteRole", "CreateRole") } else { ("DeleteUser", "CreateUser") };
+        let deleted = ctx
+            .changes
+            .iter()
+            .filter(|c| c.name == delete && same(c) && c.time_ms > entry_created)
+            .map(|c| c.time_ms)
+            .min();
+        if let Some(deleted) = deleted {
+            let recreated = ctx.changes.iter().any(|c| c.name == create && same(c) && c.time_ms > deleted);
+            let what = if recreated { "deleted and re-created" } else { "deleted" };
+            push(
+                Severity::High,
+                Some(e.principal_arn.clone()),
+                authz.grant_id(Grant::AccessEntry(i)),
+                format!(
+                    "{} was {what} after its access entry was made: EKS ties an entry to the principal's unique id, so the entry no longer works. Delete the entry and create it again if the principal still needs access.",
+                    e.principal_arn
+                ),
+                vec![
+                    format!("aws eks delete-access-entry --cluster-name {cluster} --principal-arn {}", e.principal_arn),
+                    format!("aws eks create-access-entry --cluster-name {cluster} --principal-arn {}", e.principal_arn),
+                ],
+            );
+        }
+    }
+
+    // The cluster creator's admin entry, made by EKS when the cluster was created.
+    // The latest CreateCluster of this name: a cluster deleted and created again has a new creator.
+    let creator = ctx
+        .changes
+        .iter()
+        .rev()
+        .filter(|c| c.name == "CreateCluster" && c.cluster.as_deref() == Some(cluster))
+        .find_map(|c| c.actor_arn.as_deref().and_then(canonical_principal_arn));
+    if let Some(creator) = creator {
+        for (i, e) in state.access_entries.iter().enumerate() {
+            let admin = e.policies.iter().any(|a| a.policy_arn.ends_with("/AmazonEKSClusterAdminPolicy"));
+            if admin && canonical_principal_arn(&e.principal_arn).is_some_and(|arn| same_principal(&arn, &creator)) {
+                push(
+                    Severity::Medium,
+                    Some(e.principal_arn.clone()),
+                    authz.grant_id(Grant::AccessEntry(i)),
+                    format!(
+                        "The cluster creator's admin access entry ({}) is still there: the identity that ran CreateCluster keeps cluster admin. Remove it once the cluster has its own admins.",
+                        e.principal_arn
+                    ),
+                    vec![format!(
+                        "aws eks delete-access-entry --cluster-name {cluster} --principal-arn {}",
+                        e.principal_arn
+                    )],
+                );
+            }
+        }
+    }
+
+    // Principals of another account than the cluster's.
+    let home = ctx.changes.iter().filter(|c| c.cluster.as_deref() == Some(cluster)).find_map(|c| c.account.clone());
+    if let Some(home) = home {
+        for (i, e) in state.access_entries.iter().enumerate() {
+            if let Some(p) = Principal::parse(&e.principal_arn).filter(|p| p.account != home) {
+                push(
+                    Severity::Medium,
+                    Some(e.principal_arn.clone()),
+                    authz.grant_id(Grant::AccessEntry(i)),
+                    format!(
+                        "{} belongs to account {}, not the cluster's account {home}: whoever can assume it there has this access.",
+                        e.principal_arn, p.account
+                    ),
+                    Vec::new(),
+                );
+            }
+        }
+    }
+
+    // Dangerous RBAC rules in roles the cluster's owners bind.
+    for (i, b) in state.bindings.iter().enumerate() {
+        if b.system {
+            continue;
+        }
+        let ns = match b.role_kind {
+            RoleKind::ClusterRole => None,
+            RoleKind::Role => b.namespace.as_deref(),
+        };
+        let Some(role) = state.roles.iter().find(|r| r.name == b.role_name && r.namespace.as_deref() == ns) else {
+            continue;
+        };
+        let mut dangers: Vec<&str> = role.rules.iter().flat_map(dangers_of).collect();
+        dangers.sort();
+        dangers.dedup();
+        if !dangers.is_empty() {
+            let severity = if b.role_name == "cluster-admin" { Severity::High } else { Severity::Medium };
+            push(
+                severity,
+                None,
+                authz.grant_id(Grant::Binding(i)),
+                format!(
+                    "{} grants {}: ways to gain more than is granted. Bind a role without them unless they are needed.",
+                    b.name,
+                    dangers.join(", ")
+                ),
+                Vec::new(),
+            );
+        }
+    }
+    out
+}
+
+fn same_principal(a: &str, b: &str) -> bool {
+    match (Principal::parse(a), Principal::parse(b)) {
+        (Some(x), Some(y)) => x.account == y.account && x.kind == y.kind && x.name.eq_ignore_ascii_case(y.name),
+        _ => false,
+    }
+}
+
+/// What a rule grants that lets its holder gain more.
+fn dangers_of(r: &PolicyRule) -> Vec<&'static str> {
+    let has = |list: &[String], x: &str| list.iter().any(|v| v == "*" || v == x);
+    let core = has(&r.api_groups, "");
+    let rbac = has(&r.api_groups, "rbac.authorization.k8s.io");
+    let mut out = Vec::new();
+    if core && r.verbs.iter().any(|v| v == "*") && has(&r.resources, "secrets") {
+        out.push("every verb on secrets");
+    }
+    if rbac && has(&r.verbs, "escalate") && (has(&r.resources, "roles") || has(&r.resources, "clusterroles")) {
+        out.push("escalate on roles");
+    }
+    if rbac && has(&r.verbs, "bind") && (has(&r.resources, "roles") || has(&r.resources, "clusterroles")) {
+        out.push("bind on roles");
+    }
+    if has(&r.verbs, "impersonate") && ["users", "groups", "serviceaccounts"].iter().any(|x| has(&r.resources, x)) {
+        out.push("impersonate");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(verbs: &[&str], groups: &[&str], resources: &[&str]) -> PolicyRule {
+        let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect();
+        PolicyRule { verbs: v(verbs), api_groups: v(groups), resources: v(resources), ..PolicyRule::default() }
+    }
+
+    #[test]
+    fn dangers_of_names_the_ways_to_gain_more() {
+        let cases = [
+            ("every verb on secrets", rule(&["*"], &[""], &["secrets"]), vec!["every verb on secrets"]),
+            ("reading secrets is not every verb", rule(&["get"], &[""], &["secrets"]), vec![]),
+            (
+                "cluster-admin's wildcard",
+                rule(&["*"], &["*"], &["*"]),
+                vec!["every verb on secrets", "escalate on roles", "bind on roles", "impersonate"],
+            ),
+            (
+                "bind on clusterroles",
+                rule(&["bind"], &["rbac.authorization.k8s.io"], &["clusterroles"]),
+                vec!["bind on roles"],
+            ),
+            ("escalate in another group is not RBAC", rule(&["escalate"], &["example.com"], &["roles"]), vec![]),
+            (
+                "impersonating service accounts (the EKS Edit policy does)",
+                rule(&["impersonate"], &[""], &["serviceaccounts"]),
+                vec!["impersonate"],
+            ),
+        ];
+        for (name, r, want) in cases {
+            assert_eq!(dangers_of(&r), want, "{name}");
+        }
+    }
+}
