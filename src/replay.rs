@@ -2,9 +2,12 @@
 //! the cluster's current access-state version, and the usage of every grant derived from it.
 //!
 //! Shapes already decided under the current version are not evaluated again, so after an ingest
-//! only the new shapes cost anything; a new state version re-evaluates the window's shapes once.
+//! only the new shapes cost anything. After a new state version, only the shapes whose caller the
+//! change can reach (their principal, username or a group: see [`Affected`]) are decided again;
+//! the others carry their decision over.
 
-use crate::authz::{Authorizer, Outcome};
+use crate::authz::changes::Affected;
+use crate::authz::{Authentication, Authorizer, Outcome};
 use crate::model::time;
 use crate::state::Snapshot;
 use crate::store::{self, ShapeDecision, Store};
@@ -29,8 +32,10 @@ pub struct ReplaySummary {
     pub cluster: String,
     pub state_version: i64,
     pub window_days: u32,
-    /// Shapes decided in this run (new ones, or all of the window's after a new state version).
+    /// Shapes decided in this run: new ones, and those a state change can affect.
     pub shapes_evaluated: u64,
+    /// Shapes whose decision under the previous state version carried over unchanged.
+    pub shapes_carried: u64,
     pub allowed: u64,
     pub denied: u64,
     pub unauthenticated: u64,
@@ -43,7 +48,15 @@ pub struct ReplaySummary {
 
 /// The cluster's latest stored state, with its version.
 pub fn current_state(store: &Store, cluster: &str) -> Result<(i64, crate::model::AccessState), ReplayError> {
-    let (meta, text) = store::read_state_version(store.conn(), cluster, None)?
+    state_version(store, cluster, None)
+}
+
+fn state_version(
+    store: &Store,
+    cluster: &str,
+    version: Option<i64>,
+) -> Result<(i64, crate::model::AccessState), ReplayError> {
+    let (meta, text) = store::read_state_version(store.conn(), cluster, version)?
         .ok_or_else(|| ReplayError::NoState { cluster: cluster.to_string() })?;
     let snapshot: Snapshot = serde_json::from_str(&text).map_err(|e| ReplayError::BadState {
         cluster: cluster.to_string(),
@@ -63,11 +76,35 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
     let authz = Authorizer::new(&state);
     let from_day = window_start(now_ms, window_days);
     let shapes = store::shapes_to_replay(store.conn(), cluster, from_day, version)?;
+    // Decisions under an earlier version carry over unless the change can reach their caller.
+    let previous = store::previous_decided_version(store.conn(), cluster, version)?;
+    let (carried, affected) = match previous {
+        Some(p) => {
+            let (_, old) = state_version(store, cluster, Some(p))?;
+            (store::decided_shapes(store.conn(), cluster, p)?, Some(Affected::between(&old, &state)))
+        }
+        None => Default::default(),
+    };
+    let must_decide = |s: &store::StoredShape| {
+        if !carried.contains(&s.id) {
+            return true;
+        }
+        let Some(affected) = &affected else { return true };
+        let principal = s.shape.iam.then_some(s.shape.principal.as_ref());
+        match authz.authenticate(&s.shape) {
+            Authentication::Authenticated { username, groups, .. } => affected.touches(principal, &username, &groups),
+            Authentication::Node { .. } | Authentication::Unauthenticated => {
+                affected.touches(principal, &s.shape.username, &s.shape.groups)
+            }
+        }
+    };
+    let shapes: Vec<&store::StoredShape> = shapes.iter().filter(|s| must_decide(s)).collect();
     let mut summary = ReplaySummary {
         cluster: cluster.to_string(),
         state_version: version,
         window_days,
         shapes_evaluated: shapes.len() as u64,
+        shapes_carried: 0,
         allowed: 0,
         denied: 0,
         unauthenticated: 0,
@@ -76,7 +113,7 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
         recorded_requests_agreeing: 0,
     };
     let tx = store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    for s in &shapes {
+    for s in shapes {
         let d = authz.authorize(&s.shape);
         let outcome = match d.outcome {
             Outcome::Allowed => {
@@ -111,6 +148,9 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
                 undocumented: d.undocumented.iter().map(|&g| id(g)).collect(),
             },
         )?;
+    }
+    if let Some(p) = previous {
+        summary.shapes_carried = store::carry_decisions(&tx, cluster, p, version)? as u64;
     }
     store::recompute_grant_usage(&tx, cluster, version, window_days, from_day)?;
     tx.commit()?;

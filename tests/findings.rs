@@ -263,7 +263,7 @@ fn a_grant_created_inside_the_window_is_insufficient_evidence() {
 }
 
 #[test]
-fn replay_evaluates_only_what_is_new_and_everything_after_a_state_change() {
+fn replay_decides_only_what_is_new_or_reached_by_a_state_change() {
     let dir = tempfile::tempdir().unwrap();
     let data = cluster_with_data(dir.path(), 20);
     let db = dir.path().join("g.db");
@@ -283,14 +283,34 @@ fn replay_evaluates_only_what_is_new_and_everything_after_a_state_change() {
     std::fs::write(&changed, state).unwrap();
     run_ok(grantscope(&db).args(["-q", "state", "import", "--cluster", "demo"]).arg(&changed));
     let after = replay();
-    assert_eq!(
-        (after["state_version"].as_i64(), after["shapes_evaluated"].as_u64()),
-        (Some(2), Some(shapes)),
-        "{after}"
-    );
+    let evaluated = after["shapes_evaluated"].as_u64().unwrap();
+    assert_eq!(after["state_version"], 2, "{after}");
+    assert!(evaluated > 0 && evaluated < shapes / 2, "only data-readers' shapes are decided again: {after}");
+    assert_eq!(evaluated + after["shapes_carried"].as_u64().unwrap(), shapes, "the rest carry over: {after}");
     let compared = after["recorded_requests_compared"].as_i64().unwrap();
     let agreeing = after["recorded_requests_agreeing"].as_i64().unwrap();
     assert!(agreeing < compared, "data-team's reads in data-analytics are no longer allowed: {after}");
+    // The incremental result is the full one: a fresh store with only the new state agrees.
+    let fresh = dir.path().join("fresh.db");
+    std::fs::copy(&db, &fresh).unwrap();
+    let conn = rusqlite::Connection::open(&fresh).unwrap();
+    conn.execute_batch(
+        "DELETE FROM shape_decisions; DELETE FROM grant_usage; DELETE FROM state_versions WHERE version = 1;",
+    )
+    .unwrap();
+    drop(conn);
+    let full: Value = serde_json::from_str(&run_ok(grantscope(&fresh).args(["--format", "json", "replay"]))).unwrap();
+    assert_eq!(full["shapes_evaluated"].as_u64(), Some(shapes), "{full}");
+    assert_eq!(
+        (full["recorded_requests_compared"].as_i64(), full["recorded_requests_agreeing"].as_i64()),
+        (Some(compared), Some(agreeing))
+    );
+    let usage = |db: &Path| -> Vec<(String, String, i64)> {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        let mut stmt = conn.prepare("SELECT grant_id, role, requests FROM grant_usage ORDER BY 1, 2").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(usage(&db), usage(&fresh), "grant usage after an incremental replay equals a full one");
 }
 
 #[test]

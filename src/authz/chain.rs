@@ -141,6 +141,11 @@ impl<'s> Authorizer<'s> {
         self.state
     }
 
+    /// Who the state takes the caller of a recorded request to be.
+    pub fn authenticate<'a>(&'a self, shape: &'a RequestShape) -> Authentication<'a> {
+        self.authn.authenticate(shape)
+    }
+
     /// Decides a recorded request against this state, re-authenticating its caller.
     pub fn authorize(&self, shape: &RequestShape) -> Decision {
         self.evaluate(shape, None)

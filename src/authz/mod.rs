@@ -6,6 +6,7 @@
 
 mod authn;
 mod chain;
+pub mod changes;
 mod grant;
 pub mod policies;
 mod rbac;

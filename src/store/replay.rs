@@ -236,3 +236,30 @@ pub fn observed_days(conn: &Connection, cluster: &str, from_day: i64) -> rusqlit
         |r| r.get(0),
     )
 }
+
+/// The state version the cluster's decisions were made under, other than `current`, if any.
+pub fn previous_decided_version(conn: &Connection, cluster: &str, current: i64) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT max(state_version) FROM shape_decisions WHERE cluster = ?1 AND state_version != ?2",
+        params![cluster, current],
+        |r| r.get(0),
+    )
+}
+
+/// Ids of the shapes decided under `version`.
+pub fn decided_shapes(
+    conn: &Connection,
+    cluster: &str,
+    version: i64,
+) -> rusqlite::Result<std::collections::HashSet<i64>> {
+    let mut stmt = conn.prepare("SELECT shape_id FROM shape_decisions WHERE cluster = ?1 AND state_version = ?2")?;
+    stmt.query_map(params![cluster, version], |r| r.get(0))?.collect()
+}
+
+/// Moves decisions made under `from` to `to`: the change between the versions cannot touch them.
+pub fn carry_decisions(tx: &Transaction, cluster: &str, from: i64, to: i64) -> rusqlite::Result<usize> {
+    tx.execute(
+        "UPDATE shape_decisions SET state_version = ?3 WHERE cluster = ?1 AND state_version = ?2",
+        params![cluster, from, to],
+    )
+}

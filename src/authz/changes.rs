@@ -1,0 +1,171 @@
+//! Which callers a change of access state can affect, so replay re-decides only their requests
+//! (DESIGN: a new state version re-evaluates only shapes whose subject is affected).
+
+use super::Principal;
+use crate::model::{AccessEntry, AccessState, IdentityMapping, PolicyRule, RoleBinding, RoleKind, Subject};
+use std::collections::{HashMap, HashSet};
+
+/// The subjects whose decisions may differ between two states.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Affected {
+    /// The authentication mode changed, or something else that touches every caller.
+    pub everyone: bool,
+    /// IAM principals, as (account, kind, lowercase name).
+    pub principals: HashSet<(String, String, String)>,
+    /// Accounts whose every principal may authenticate differently (mapAccounts).
+    pub accounts: HashSet<String>,
+    pub users: HashSet<String>,
+    pub groups: HashSet<String>,
+}
+
+fn entries_by_arn(s: &AccessState) -> HashMap<String, &AccessEntry> {
+    s.access_entries.iter().map(|e| (e.principal_arn.to_lowercase(), e)).collect()
+}
+
+/// The effective mapping per ARN: the authenticator keeps the last of duplicates.
+fn mappings_by_arn(list: &[IdentityMapping]) -> HashMap<String, &IdentityMapping> {
+    list.iter().map(|m| (m.arn.to_lowercase(), m)).collect()
+}
+
+fn roles_by_id(s: &AccessState) -> HashMap<(Option<String>, String), &Vec<PolicyRule>> {
+    s.roles.iter().map(|r| ((r.namespace.clone(), r.name.clone()), &r.rules)).collect()
+}
+
+fn bindings_by_id(s: &AccessState) -> HashMap<(Option<String>, String), &RoleBinding> {
+    s.bindings.iter().map(|b| ((b.namespace.clone(), b.name.clone()), b)).collect()
+}
+
+fn key(arn: &str) -> Option<(String, String, String)> {
+    Principal::parse(arn).map(|p| (p.account.to_string(), p.kind.to_string(), p.name.to_lowercase()))
+}
+
+impl Affected {
+    pub fn between(old: &AccessState, new: &AccessState) -> Affected {
+        let mut a = Affected { everyone: old.authentication_mode != new.authentication_mode, ..Affected::default() };
+        // Access entries, with their usernames, groups and associations.
+        let (before, after) = (entries_by_arn(old), entries_by_arn(new));
+        for (arn, e) in before.iter().chain(after.iter()) {
+            if before.get(arn) != after.get(arn) {
+                a.principals.extend(key(&e.principal_arn));
+            }
+        }
+        // aws-auth mappings: order decides duplicates, so compare each ARN's effective mapping.
+        for (old_list, new_list) in
+            [(&old.aws_auth.map_roles, &new.aws_auth.map_roles), (&old.aws_auth.map_users, &new.aws_auth.map_users)]
+        {
+            let (before, after) = (mappings_by_arn(old_list), mappings_by_arn(new_list));
+            for (arn, m) in before.iter().chain(after.iter()) {
+                if before.get(arn) != after.get(arn) {
+                    a.principals.extend(key(&m.arn));
+                }
+            }
+        }
+        let accounts = |s: &AccessState| s.aws_auth.map_accounts.iter().cloned().collect::<HashSet<_>>();
+        a.accounts.extend(accounts(old).symmetric_difference(&accounts(new)).cloned());
+        // Roles whose rules changed reach every subject bound to them.
+        let (rb, ra) = (roles_by_id(old), roles_by_id(new));
+        let changed_roles: HashSet<&(Option<String>, String)> =
+            rb.keys().chain(ra.keys()).filter(|k| rb.get(*k) != ra.get(*k)).collect();
+        let (bb, ba) = (bindings_by_id(old), bindings_by_id(new));
+        for (id, b) in bb.iter().chain(ba.iter()) {
+            let role = (if b.role_kind == RoleKind::Role { b.namespace.clone() } else { None }, b.role_name.clone());
+            if bb.get(id) != ba.get(id) || changed_roles.contains(&role) {
+                for s in &b.subjects {
+                    match s {
+                        Subject::User { name } => {
+                            a.users.insert(name.clone());
+                        }
+                        Subject::Group { name } => {
+                            a.groups.insert(name.clone());
+                        }
+                        Subject::ServiceAccount { namespace, name } => {
+                            let ns = if namespace.is_empty() {
+                                b.namespace.clone().unwrap_or_default()
+                            } else {
+                                namespace.clone()
+                            };
+                            a.users.insert(format!("system:serviceaccount:{ns}:{name}"));
+                        }
+                    }
+                }
+            }
+        }
+        a
+    }
+
+    pub fn is_empty(&self) -> bool {
+        !self.everyone
+            && self.principals.is_empty()
+            && self.accounts.is_empty()
+            && self.users.is_empty()
+            && self.groups.is_empty()
+    }
+
+    /// Whether a caller, as authenticated (`username`, `groups`) and by IAM principal, is affected.
+    pub fn touches(&self, principal_arn: Option<&str>, username: &str, groups: &[impl AsRef<str>]) -> bool {
+        self.everyone
+            || principal_arn.and_then(Principal::parse).is_some_and(|p| {
+                self.accounts.contains(p.account)
+                    || self.principals.contains(&(p.account.to_string(), p.kind.to_string(), p.name.to_lowercase()))
+            })
+            || self.users.contains(username)
+            || groups.iter().any(|g| self.groups.contains(g.as_ref()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Role;
+
+    fn base() -> AccessState {
+        AccessState {
+            access_entries: vec![AccessEntry {
+                principal_arn: "arn:aws:iam::1:role/Dev".into(),
+                entry_type: Default::default(),
+                username: None,
+                kubernetes_groups: vec!["devs".into()],
+                policies: vec![],
+                created_at_ms: None,
+            }],
+            roles: vec![Role { namespace: None, name: "reader".into(), rules: vec![PolicyRule::default()] }],
+            bindings: vec![RoleBinding {
+                namespace: Some("dev".into()),
+                name: "readers".into(),
+                role_kind: RoleKind::ClusterRole,
+                role_name: "reader".into(),
+                subjects: vec![
+                    Subject::Group { name: "devs".into() },
+                    Subject::ServiceAccount { namespace: String::new(), name: "ci".into() },
+                ],
+                system: false,
+            }],
+            ..AccessState::default()
+        }
+    }
+
+    #[test]
+    fn between_finds_the_subjects_a_change_reaches() {
+        let same = Affected::between(&base(), &base());
+        assert!(same.is_empty(), "no change, no one affected");
+
+        let mut entry = base();
+        entry.access_entries[0].kubernetes_groups.push("ops".into());
+        let a = Affected::between(&base(), &entry);
+        assert!(a.principals.contains(&("1".into(), "role".into(), "dev".into())), "{a:?}");
+        assert!(a.touches(Some("arn:aws:iam::1:role/dev"), "x", &[] as &[&str]), "principal names ignore case");
+        assert!(!a.touches(Some("arn:aws:iam::1:role/other"), "x", &["devs"]));
+
+        let mut rules = base();
+        rules.roles[0].rules[0].verbs.push("get".into());
+        let a = Affected::between(&base(), &rules);
+        assert!(
+            a.groups.contains("devs") && a.users.contains("system:serviceaccount:dev:ci"),
+            "a role's change reaches its bindings' subjects: {a:?}"
+        );
+
+        let mut mode = base();
+        mode.authentication_mode = crate::model::AuthenticationMode::Api;
+        assert!(Affected::between(&base(), &mode).everyone);
+    }
+}
