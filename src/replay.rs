@@ -75,7 +75,9 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
     let (version, state) = current_state(store, cluster)?;
     let authz = Authorizer::new(&state);
     let from_day = window_start(now_ms, window_days);
+    let started = std::time::Instant::now();
     let shapes = store::shapes_to_replay(store.conn(), cluster, from_day, version)?;
+    tracing::debug!(shapes = shapes.len(), elapsed = ?started.elapsed(), "read the shapes without a decision");
     // Decisions under an earlier version carry over unless the change can reach their caller.
     let previous = store::previous_decided_version(store.conn(), cluster, version)?;
     let (carried, affected) = match previous {
@@ -112,6 +114,7 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
         recorded_requests_compared: 0,
         recorded_requests_agreeing: 0,
     };
+    tracing::debug!(to_decide = shapes.len(), elapsed = ?started.elapsed(), "chose the shapes to decide");
     let tx = store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     for s in shapes {
         let d = authz.authorize(&s.shape);
@@ -152,8 +155,10 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
     if let Some(p) = previous {
         summary.shapes_carried = store::carry_decisions(&tx, cluster, p, version)? as u64;
     }
+    tracing::debug!(elapsed = ?started.elapsed(), "decided and carried over");
     store::recompute_grant_usage(&tx, cluster, version, window_days, from_day)?;
     tx.commit()?;
+    tracing::debug!(elapsed = ?started.elapsed(), "grant usage recomputed and committed");
     let (compared, agreeing) = store::recorded_agreement(store.conn(), cluster, version, from_day)?;
     summary.recorded_requests_compared = compared;
     summary.recorded_requests_agreeing = agreeing;
