@@ -198,6 +198,9 @@ struct ExplainCli {
     /// STS session name, for username templates ({{SessionName}})
     #[arg(long, requires = "arn")]
     session: Option<String>,
+    /// Access key id of the session, for {{AccessKeyID}} templates
+    #[arg(long, requires = "arn")]
+    access_key_id: Option<String>,
     /// Kubernetes username, taken as given
     #[arg(long)]
     user: Option<String>,
@@ -388,6 +391,7 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
                 namespace: x.namespace,
                 name: x.name,
                 path: x.path,
+                access_key_id: x.access_key_id,
             };
             commands::explain::run(args, cli.format).map(|allowed| if allowed { 0 } else { 1 })
         }

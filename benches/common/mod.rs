@@ -100,6 +100,7 @@ pub fn shapes(n: usize) -> Vec<RequestShape<'static>> {
                 namespace: if i % 11 == 0 { "".into() } else { Cow::Owned(format!("team-{}", (i * 7) % 50)) },
                 name: "".into(),
                 path: "".into(),
+                access_key_id: "".into(),
             }
         })
         .collect()

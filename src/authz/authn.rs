@@ -119,7 +119,11 @@ impl<'s> AuthnIndex<'s> {
         shape: &'a RequestShape<'_>,
         principal: &Principal<'a>,
     ) -> Option<Authentication<'a>> {
-        let input = TemplateInput { account_id: principal.account, session_name: &shape.session_name };
+        let input = TemplateInput {
+            account_id: principal.account,
+            session_name: &shape.session_name,
+            access_key_id: &shape.access_key_id,
+        };
         let mode = self.state.authentication_mode;
         if mode.uses_access_entries() {
             if let Some(&i) = self.entries.get(&principal.key()) {

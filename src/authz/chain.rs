@@ -119,7 +119,7 @@ impl<'s> Authorizer<'s> {
         for (arn, template) in templates {
             if !super::templates::is_renderable(template) {
                 warnings.push(format!(
-                    "{arn}: `{template}` uses a placeholder an audit event does not carry ({}); decisions for it use the text as written",
+                    "{arn}: `{template}` uses a placeholder stored request shapes cannot fill ({}): replay decides with the text as written (evaluate and explain render {{{{AccessKeyID}}}} from the event)",
                     super::templates::UNRENDERABLE.join(", ")
                 ));
             }
@@ -417,6 +417,7 @@ mod tests {
             namespace: ns.into(),
             name: "".into(),
             path: "".into(),
+            access_key_id: "".into(),
         }
     }
 
@@ -730,6 +731,23 @@ mod tests {
         let mut node = iam_shape("111122223333:role/mng-node", "i-0abc", "get", "");
         node.groups = vec!["system:nodes".into(), "system:authenticated".into()];
         assert_eq!(authz.authorize(&node).outcome, Outcome::NotEvaluated);
+    }
+
+    #[test]
+    fn access_key_id_templates_render_from_the_event_in_hand() {
+        let mut st = state(AuthenticationMode::ConfigMap);
+        st.aws_auth.map_roles.push(mapping(&format!("arn:aws:iam::{ACCT}:role/keyed"), "key-{{AccessKeyID}}", &[]));
+        st.bindings.push(crb("by-key", "cluster-admin", Subject::User { name: "key-ASIAKEY".into() }));
+        let authz = Authorizer::new(&st);
+        assert!(authz.warnings.iter().any(|w| w.contains("AccessKeyID")), "{:?}", authz.warnings);
+        let mut shape = iam_shape(&format!("{ACCT}:role/keyed"), "s", "delete", "dev");
+        shape.access_key_id = "ASIAKEY".into();
+        assert_eq!(
+            authz.authorize(&shape).by.map(|g| authz.grant_id(g)).as_deref(),
+            Some("rbac:ClusterRoleBinding/by-key:ClusterRole/cluster-admin")
+        );
+        shape.access_key_id = "".into();
+        assert_eq!(authz.authorize(&shape).outcome, Outcome::NoGrant, "a stored shape has no key: the token stays");
     }
 
     #[test]

@@ -77,6 +77,7 @@ mod tests {
             namespace: "dev".into(),
             name: "web-1".into(),
             path: "".into(),
+            access_key_id: "".into(),
         };
         let cases = [
             ("create of a collection has no name (Kubernetes' RequestInfo)", "create", "", ""),

@@ -9,10 +9,12 @@ pub struct TemplateInput<'a> {
     pub account_id: &'a str,
     /// Empty for IAM users (they have no session).
     pub session_name: &'a str,
+    /// Empty when not known (request shapes in the store do not keep it): the token then stays.
+    pub access_key_id: &'a str,
 }
 
-/// Placeholders whose value an audit event does not carry: a template using one cannot be
-/// rendered faithfully from recorded requests.
+/// Placeholders a stored request shape cannot fill: the access key id changes with every credential
+/// (an event in hand has it), the instance's DNS name needs the EC2 API.
 pub const UNRENDERABLE: [&str; 2] = ["{{AccessKeyID}}", "{{EC2PrivateDNSName}}"];
 
 /// Renders one username or group template.
@@ -20,10 +22,11 @@ pub fn render(template: &str, input: TemplateInput) -> String {
     if !template.contains("{{") {
         return template.to_string();
     }
-    template
+    let rendered = template
         .replace("{{AccountID}}", input.account_id)
         .replace("{{SessionName}}", &input.session_name.replace('@', "-"))
-        .replace("{{SessionNameRaw}}", input.session_name)
+        .replace("{{SessionNameRaw}}", input.session_name);
+    if input.access_key_id.is_empty() { rendered } else { rendered.replace("{{AccessKeyID}}", input.access_key_id) }
 }
 
 /// Whether the template uses a placeholder grantscope cannot fill from an audit event.
@@ -37,7 +40,7 @@ mod tests {
 
     #[test]
     fn render_follows_the_authenticator() {
-        let input = TemplateInput { account_id: "123", session_name: "jdoe@example.com" };
+        let input = TemplateInput { account_id: "123", session_name: "jdoe@example.com", access_key_id: "ASIAKEY" };
         // Cases from aws-iam-authenticator's TestRenderTemplate.
         let cases = [
             ("SessionName turns @ into -", "a-{{SessionName}}-b", "a-jdoe-example.com-b"),
@@ -49,13 +52,15 @@ mod tests {
             ),
             ("every occurrence is replaced", "{{SessionName}}:{{SessionName}}", "jdoe-example.com:jdoe-example.com"),
             ("unknown tokens stay", "x-{{Unknown}}", "x-{{Unknown}}"),
+            ("the access key id, from the event's extra.accessKeyId", "key-{{AccessKeyID}}", "key-ASIAKEY"),
             ("no template", "admin", "admin"),
         ];
         for (name, template, want) in cases {
             assert_eq!(render(template, input), want, "{name}");
         }
-        let user = TemplateInput { account_id: "123", session_name: "" };
+        let user = TemplateInput { account_id: "123", session_name: "", access_key_id: "" };
         assert_eq!(render("u-{{SessionName}}", user), "u-", "IAM users have an empty session name");
+        assert_eq!(render("k-{{AccessKeyID}}", user), "k-{{AccessKeyID}}", "an unknown key leaves the token");
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct ExplainArgs {
     pub namespace: Option<String>,
     pub name: Option<String>,
     pub path: Option<String>,
+    /// For `{{AccessKeyID}}` templates.
+    pub access_key_id: Option<String>,
 }
 
 /// Explains and returns whether the request is allowed.
@@ -95,6 +97,7 @@ pub fn run(args: ExplainArgs, format: Format) -> Result<bool, CommandError> {
         namespace: Cow::Owned(args.namespace.clone().unwrap_or_default()),
         name: Cow::Owned(args.name.clone().unwrap_or_default()),
         path: Cow::Owned(args.path.clone().unwrap_or_default()),
+        access_key_id: Cow::Owned(args.access_key_id.clone().unwrap_or_default()),
     };
     let x = authz.explain(&shape);
     let d = &x.decision;

@@ -123,6 +123,8 @@ struct Extra<'a> {
     arn: Option<Vec<JsonStr<'a>>>,
     #[serde(borrow, rename = "sessionName")]
     session_name: Option<Vec<JsonStr<'a>>>,
+    #[serde(borrow, rename = "accessKeyId")]
+    access_key_id: Option<Vec<JsonStr<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -317,6 +319,11 @@ fn normalize<'a>(r: Record<'a>, cluster: &'a str, bytes: &[u8]) -> AuditItem<'a>
             namespace,
             name,
             path,
+            access_key_id: extra
+                .as_ref()
+                .and_then(|x| first(&x.access_key_id))
+                .map(|k| k.0.clone())
+                .unwrap_or_default(),
         },
         decision,
         reason,

@@ -27,6 +27,9 @@ pub struct RequestShape<'a> {
     pub name: Cow<'a, str>,
     /// Non-resource URL path (no query string); empty for resource requests.
     pub path: Cow<'a, str>,
+    /// The STS access key id, for `{{AccessKeyID}}` templates. Not part of the shape's identity (it
+    /// changes with every credential) and not stored: known only while an event is in hand.
+    pub access_key_id: Cow<'a, str>,
 }
 
 impl RequestShape<'_> {
@@ -75,6 +78,7 @@ mod tests {
             namespace: "default".into(),
             name: "".into(),
             path: "".into(),
+            access_key_id: "ASIAEXAMPLE".into(),
         }
     }
 
@@ -103,5 +107,7 @@ mod tests {
         for (name, v) in variants {
             assert_ne!(v.key(), base.key(), "changing {name} must change the key");
         }
+        let rotated = RequestShape { access_key_id: "ASIAOTHER".into(), ..shape() };
+        assert_eq!(rotated.key(), base.key(), "a new credential is the same caller");
     }
 }

@@ -103,6 +103,7 @@ fn read_shapes(
                 namespace: own(10)?,
                 name: own(11)?,
                 path: own(12)?,
+                access_key_id: "".into(),
             },
         })
     })?;
