@@ -59,6 +59,8 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+// Parsed once at start: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Ingest events from files (exactly once: re-ingesting adds nothing)
     #[command(subcommand)]

@@ -740,7 +740,8 @@ mod tests {
         st.bindings.push(crb("by-key", "cluster-admin", Subject::User { name: "key-ASIAKEY".into() }));
         let authz = Authorizer::new(&st);
         assert!(authz.warnings.iter().any(|w| w.contains("AccessKeyID")), "{:?}", authz.warnings);
-        let mut shape = iam_shape(&format!("{ACCT}:role/keyed"), "s", "delete", "dev");
+        let principal = format!("{ACCT}:role/keyed");
+        let mut shape = iam_shape(&principal, "s", "delete", "dev");
         shape.access_key_id = "ASIAKEY".into();
         assert_eq!(
             authz.authorize(&shape).by.map(|g| authz.grant_id(g)).as_deref(),
