@@ -9,7 +9,7 @@ mod common;
 use grantscope::model::time;
 use grantscope::replay::replay;
 use grantscope::state::Snapshot;
-use grantscope::store::{Store, store_state_version};
+use grantscope::store::{Store, insert_shape, store_state_version};
 use rusqlite::params;
 use std::time::Instant;
 
@@ -32,13 +32,6 @@ fn main() {
     let started = Instant::now();
     {
         let tx = store.conn_mut().transaction().unwrap();
-        let mut shape_stmt = tx
-            .prepare(
-                "INSERT INTO shapes (key, cluster, principal, iam, username, groups, session_name, verb, api_group, resource,
-                                     subresource, namespace, name, path, examples)
-                 VALUES (?1, 'bench', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, '[]')",
-            )
-            .unwrap();
         let mut day_stmt = tx
             .prepare(
                 "INSERT INTO shape_days (shape_id, day, reason_id, requests, allowed, denied, first_ms, last_ms)
@@ -48,28 +41,12 @@ fn main() {
         for (i, mut s) in common::shapes(n).into_iter().enumerate() {
             // A distinct object per shape: a million distinct shapes, as a busy cluster's quarter has.
             s.name = format!("obj-{i}").into();
-            let groups = serde_json::to_string(&s.groups).unwrap();
-            shape_stmt
-                .execute(params![
-                    &s.key().to_be_bytes()[..],
-                    s.principal,
-                    s.iam,
-                    s.username,
-                    groups,
-                    s.session_name,
-                    s.verb,
-                    s.api_group,
-                    s.resource,
-                    s.subresource,
-                    s.namespace,
-                    s.name,
-                    s.path
-                ])
-                .unwrap();
+            s.cluster = "bench".into();
+            let id = insert_shape(&tx, s.key(), &s).unwrap();
             let day = today - (i as i64 % 90);
-            day_stmt.execute(params![tx.last_insert_rowid(), day, day * time::MS_PER_DAY]).unwrap();
+            day_stmt.execute(params![id, day, day * time::MS_PER_DAY]).unwrap();
         }
-        drop((shape_stmt, day_stmt));
+        drop(day_stmt);
         tx.commit().unwrap();
     }
     eprintln!("stored {n} shapes in {:.2?}", started.elapsed());

@@ -34,6 +34,21 @@ pub struct Evidence {
     pub window_days: u32,
 }
 
+impl Evidence {
+    /// No use at all: the evidence of an unused or risky grant.
+    pub fn unused(observed_days: i64, window_days: u32) -> Evidence {
+        Evidence {
+            requests: 0,
+            shapes: 0,
+            first_used: None,
+            last_used: None,
+            shadowed_requests: 0,
+            observed_days,
+            window_days,
+        }
+    }
+}
+
 /// What to do about it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommendation {

@@ -35,15 +35,7 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
             cluster: ctx.cluster.to_string(),
             principal,
             grant,
-            evidence: Evidence {
-                requests: 0,
-                shapes: 0,
-                first_used: None,
-                last_used: None,
-                shadowed_requests: 0,
-                observed_days: ctx.observed_days,
-                window_days: ctx.window_days,
-            },
+            evidence: Evidence::unused(ctx.observed_days, ctx.window_days),
             recommendation: Recommendation { summary, commands },
         });
     };

@@ -93,15 +93,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
             cluster: cluster.to_string(),
             principal,
             grant,
-            evidence: Evidence {
-                requests: 0,
-                shapes: 0,
-                first_used: None,
-                last_used: None,
-                shadowed_requests: shadowed,
-                observed_days: ctx.observed_days,
-                window_days: ctx.window_days,
-            },
+            evidence: Evidence { shadowed_requests: shadowed, ..Evidence::unused(ctx.observed_days, ctx.window_days) },
             recommendation,
         });
     };

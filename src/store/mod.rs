@@ -26,7 +26,7 @@ pub use replay::{
 };
 pub use state_versions::{StateVersion, read_state_version, state_clusters, store_state_version};
 pub use stats::{ClusterStats, Stats, stats};
-pub use usage::{Resolved, UsageFolder};
+pub use usage::{Resolved, UsageFolder, insert_shape};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};

@@ -137,6 +137,13 @@ fn load_or_insert_shape(tx: &Transaction, key: u128, s: &RequestShape) -> rusqli
         let examples = serde_json::from_str(&examples).unwrap_or_default();
         return Ok(ShapeSlot { id, examples, examples_dirty: false });
     }
+    let id = insert_shape(tx, key, s)?;
+    Ok(ShapeSlot { id, examples: Vec::new(), examples_dirty: false })
+}
+
+/// Stores a new shape under its key; returns its id.
+pub fn insert_shape(tx: &Transaction, key: u128, s: &RequestShape) -> rusqlite::Result<i64> {
+    let key_bytes = key.to_be_bytes();
     let groups = serde_json::to_string(&s.groups).expect("strings serialize");
     tx.prepare_cached(
         "INSERT INTO shapes (key, cluster, principal, iam, username, groups, session_name, verb, api_group,
@@ -159,7 +166,7 @@ fn load_or_insert_shape(tx: &Transaction, key: u128, s: &RequestShape) -> rusqli
         s.name,
         s.path
     ])?;
-    Ok(ShapeSlot { id: tx.last_insert_rowid(), examples: Vec::new(), examples_dirty: false })
+    Ok(tx.last_insert_rowid())
 }
 
 fn intern_reason(tx: &Transaction, reason: &str) -> rusqlite::Result<i64> {
