@@ -5,10 +5,13 @@ use serde::Serialize;
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
-    /// Readable text.
+    /// Readable text (`table` is the same).
     #[default]
+    #[value(alias = "table")]
     Text,
-    /// One JSON document, for scripts and `jq`.
+    /// JSON for scripts and `jq`: one document, or one object per line where a command prints a
+    /// stream (`evaluate`; `jsonl` is the same).
+    #[value(alias = "jsonl")]
     Json,
 }
 

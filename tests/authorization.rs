@@ -13,7 +13,7 @@ fn state_files() -> Vec<PathBuf> {
 
 fn evaluate(db: &std::path::Path, state: &[PathBuf], events: &std::path::Path) -> (Vec<Value>, String) {
     let mut cmd = grantscope(db);
-    cmd.args(["--format", "json", "evaluate", "--events"]).arg(events);
+    cmd.args(["--format", "jsonl", "evaluate", "--events"]).arg(events);
     for s in state {
         cmd.arg("--state").arg(s);
     }
@@ -137,6 +137,14 @@ fn state_import_stores_versions_only_when_they_change_and_export_round_trips() {
     assert_eq!(import(&files[..1]), serde_json::json!({"cluster": CLUSTER, "version": 2, "created": true}));
 
     let text = run_ok(grantscope(&db).args(["state", "show", "--version", "1"]));
+    let table = run_ok(
+        grantscope(&db)
+            .args(["--format", "table", "evaluate", "--state"])
+            .arg(&files[0])
+            .arg("--events")
+            .arg(fixture("audit/events.jsonl")),
+    );
+    assert!(table.starts_with("AUDIT ID") && table.lines().count() == 11, "{table}");
     assert!(
         text.contains("authentication mode: ApiAndConfigMap")
             && text.contains("arn:aws:iam::777788889999:role/readonly-auditor"),
