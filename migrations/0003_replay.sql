@@ -1,4 +1,5 @@
--- Replay: each request shape's decision under its cluster's current access-state version, and how
+-- Replay: each request shape's decision under its cluster's current access-state version (the
+-- version the decision was made under is kept: a later version that cannot change it leaves it), and how
 -- much each grant was used in the analysis window: as `by` (it allowed the request), as `shadowed`
 -- (it would also have), and as `authenticated` (the access entry or aws-auth mapping the caller was
 -- admitted through, for allowed requests). Findings are read from these.
@@ -14,7 +15,14 @@ CREATE TABLE shape_decisions (
     authenticated_by TEXT,
     undocumented     TEXT    NOT NULL  -- JSON array of grant ids
 );
-CREATE INDEX shape_decisions_by_cluster ON shape_decisions (cluster, state_version);
+CREATE INDEX shape_decisions_by_cluster ON shape_decisions (cluster);
+
+-- The state version a cluster's decisions reflect. Moving it is what makes a replay current: a
+-- decision the change between two versions cannot reach is not rewritten, only this row is.
+CREATE TABLE replay_watermarks (
+    cluster       TEXT    PRIMARY KEY,
+    state_version INTEGER NOT NULL
+) WITHOUT ROWID;
 
 CREATE TABLE grant_usage (
     cluster       TEXT    NOT NULL,

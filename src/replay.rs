@@ -7,7 +7,7 @@
 //! the others carry their decision over.
 
 use crate::authz::changes::Affected;
-use crate::authz::{Authentication, Authorizer, Outcome};
+use crate::authz::{Authorizer, Outcome};
 use crate::model::time;
 use crate::state::Snapshot;
 use crate::store::{self, ShapeDecision, Store};
@@ -76,37 +76,26 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
     let authz = Authorizer::new(&state);
     let from_day = window_start(now_ms, window_days);
     let started = std::time::Instant::now();
-    let shapes = store::shapes_to_replay(store.conn(), cluster, from_day, version)?;
+    let mut shapes = store::shapes_to_replay(store.conn(), cluster, from_day)?;
     tracing::debug!(shapes = shapes.len(), elapsed = ?started.elapsed(), "read the shapes without a decision");
-    // Decisions under an earlier version carry over unless the change can reach their caller.
-    let previous = store::previous_decided_version(store.conn(), cluster, version)?;
-    let (carried, affected) = match previous {
-        Some(p) => {
-            let (_, old) = state_version(store, cluster, Some(p))?;
-            (store::decided_shapes(store.conn(), cluster, p)?, Some(Affected::between(&old, &state)))
-        }
-        None => Default::default(),
-    };
-    let must_decide = |s: &store::StoredShape| {
-        if !carried.contains(&s.id) {
-            return true;
-        }
-        let Some(affected) = &affected else { return true };
-        let principal = s.shape.iam.then_some(s.shape.principal.as_ref());
-        match authz.authenticate(&s.shape) {
-            Authentication::Authenticated { username, groups, .. } => affected.touches(principal, &username, &groups),
-            Authentication::Node { .. } | Authentication::Unauthenticated => {
-                affected.touches(principal, &s.shape.username, &s.shape.groups)
-            }
-        }
-    };
-    let shapes: Vec<&store::StoredShape> = shapes.iter().filter(|s| must_decide(s)).collect();
+    // After a state change, decide again only what the change can reach; the rest stands.
+    let watermark = store::replay_watermark(store.conn(), cluster)?;
+    let mut carried = 0;
+    if let Some(previous) = watermark.filter(|w| *w != version) {
+        let (_, old) = state_version(store, cluster, Some(previous))?;
+        let mut affected = Affected::between(&old, &state);
+        affected.reach_principals([&old, &state]);
+        let reached = store::affected_shapes(store.conn(), cluster, from_day, affected)?;
+        carried = store::decided_in_window(store.conn(), cluster, from_day)? - reached.len() as u64;
+        shapes.extend(reached);
+    }
+    tracing::debug!(to_decide = shapes.len(), carried, elapsed = ?started.elapsed(), "chose the shapes to decide");
     let mut summary = ReplaySummary {
         cluster: cluster.to_string(),
         state_version: version,
         window_days,
         shapes_evaluated: shapes.len() as u64,
-        shapes_carried: 0,
+        shapes_carried: carried,
         allowed: 0,
         denied: 0,
         unauthenticated: 0,
@@ -114,9 +103,8 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
         recorded_requests_compared: 0,
         recorded_requests_agreeing: 0,
     };
-    tracing::debug!(to_decide = shapes.len(), elapsed = ?started.elapsed(), "chose the shapes to decide");
     let tx = store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    for s in shapes {
+    for s in &shapes {
         let d = authz.authorize(&s.shape);
         let outcome = match d.outcome {
             Outcome::Allowed => {
@@ -152,14 +140,12 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
             },
         )?;
     }
-    if let Some(p) = previous {
-        summary.shapes_carried = store::carry_decisions(&tx, cluster, p, version)? as u64;
-    }
+    store::set_replay_watermark(&tx, cluster, version)?;
     tracing::debug!(elapsed = ?started.elapsed(), "decided and carried over");
     store::recompute_grant_usage(&tx, cluster, version, window_days, from_day)?;
     tx.commit()?;
     tracing::debug!(elapsed = ?started.elapsed(), "grant usage recomputed and committed");
-    let (compared, agreeing) = store::recorded_agreement(store.conn(), cluster, version, from_day)?;
+    let (compared, agreeing) = store::recorded_agreement(store.conn(), cluster, from_day)?;
     summary.recorded_requests_compared = compared;
     summary.recorded_requests_agreeing = agreeing;
     Ok(summary)

@@ -93,6 +93,55 @@ impl Affected {
         a
     }
 
+    /// Adds the IAM principals the change reaches through their Kubernetes identity: those whose
+    /// access entry or aws-auth mapping (in either state) gives them an affected group, or a
+    /// username that is (or, for a template, may render to) an affected user. Replay can then
+    /// select affected shapes by principal without re-authenticating every one.
+    pub fn reach_principals(&mut self, states: [&AccessState; 2]) {
+        if self.groups.contains(super::AUTHENTICATED_GROUP) {
+            self.everyone = true; // Every authenticated caller is in it.
+            return;
+        }
+        let may_be = |template: &str, users: &HashSet<String>| {
+            let literal = template.split("{{").next().unwrap_or_default();
+            if template.contains("{{") {
+                users.iter().any(|u| u.starts_with(literal))
+            } else {
+                users.contains(template)
+            }
+        };
+        for s in states {
+            for e in &s.access_entries {
+                let groups = e.kubernetes_groups.iter().any(|g| self.groups.contains(g));
+                // The default username is the user ARN or the assumed-role session ARN.
+                let user = match (&e.username, Principal::parse(&e.principal_arn)) {
+                    (Some(u), _) => may_be(u, &self.users),
+                    (None, Some(p)) if p.kind == "role" => may_be(
+                        &format!("arn:{}:sts::{}:assumed-role/{}/{{{{SessionName}}}}", p.partition, p.account, p.name),
+                        &self.users,
+                    ),
+                    (None, _) => self.users.contains(&e.principal_arn),
+                };
+                if groups || user {
+                    self.principals.extend(key(&e.principal_arn));
+                }
+            }
+            for m in s.aws_auth.map_roles.iter().chain(&s.aws_auth.map_users) {
+                if m.groups.iter().any(|g| self.groups.contains(g)) || may_be(&m.username, &self.users) {
+                    self.principals.extend(key(&m.arn));
+                }
+            }
+        }
+        // mapAccounts callers are named by their ARN.
+        let arns: Vec<_> = self
+            .users
+            .iter()
+            .filter_map(|u| crate::model::canonical_principal_arn(u))
+            .filter_map(|a| key(&a))
+            .collect();
+        self.principals.extend(arns);
+    }
+
     pub fn is_empty(&self) -> bool {
         !self.everyone
             && self.principals.is_empty()
@@ -167,5 +216,37 @@ mod tests {
         let mut mode = base();
         mode.authentication_mode = crate::model::AuthenticationMode::Api;
         assert!(Affected::between(&base(), &mode).everyone);
+    }
+
+    #[test]
+    fn reach_principals_follows_groups_and_usernames_to_iam_principals() {
+        let dev = ("1".to_string(), "role".to_string(), "dev".to_string());
+        let reached = |groups: &[&str], users: &[&str]| {
+            let mut a = Affected {
+                groups: groups.iter().map(|s| s.to_string()).collect(),
+                users: users.iter().map(|s| s.to_string()).collect(),
+                ..Affected::default()
+            };
+            a.reach_principals([&base(), &base()]);
+            a
+        };
+        let cases = [
+            ("through the entry's Kubernetes group", reached(&["devs"], &[]).principals.contains(&dev), true),
+            ("an unrelated group reaches nobody", reached(&["ops"], &[]).principals.contains(&dev), false),
+            (
+                "through the default assumed-role username",
+                reached(&[], &["arn:aws:sts::1:assumed-role/Dev/alice"]).principals.contains(&dev),
+                true,
+            ),
+            (
+                "another role's session does not",
+                reached(&[], &["arn:aws:sts::1:assumed-role/Ops/alice"]).principals.contains(&dev),
+                false,
+            ),
+            ("system:authenticated reaches everyone", reached(&["system:authenticated"], &[]).everyone, true),
+        ];
+        for (name, got, want) in cases {
+            assert_eq!(got, want, "{name}");
+        }
     }
 }

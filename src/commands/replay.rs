@@ -87,7 +87,7 @@ pub fn findings(db: &Path, args: FindingsArgs, format: Format) -> Result<Vec<Fin
         created_ms: &created_ms,
     };
     let mut found = unused_findings(&state, &ctx);
-    let shapes = store::window_shapes(store.conn(), cluster, from_day, summary.state_version)?;
+    let shapes = store::window_shapes(store.conn(), cluster, from_day)?;
     let narrower = NarrowerContext { cluster, observed_days: ctx.observed_days, window_days: args.window_days };
     if ctx.observed_days >= i64::from(args.min_observed_days) {
         found.extend(narrower_findings(&state, &shapes, &narrower));
@@ -134,7 +134,7 @@ pub fn whatif(db: &Path, args: WhatifArgs, format: Format) -> Result<bool, Comma
     let cluster = summary.cluster.as_str();
     let proposed = super::state::load(args.proposed, Some(cluster))?;
     let from_day = window_start(now_ms(), args.window_days);
-    let shapes = store::window_shapes(store.conn(), cluster, from_day, summary.state_version)?;
+    let shapes = store::window_shapes(store.conn(), cluster, from_day)?;
     let flips = crate::analysis::whatif::flips(&proposed, &shapes);
     let (breaks, grants): (Vec<_>, Vec<_>) = flips.iter().partition(|f| f.from == Some(true) && f.to != Some(true));
     let broken_requests: i64 = breaks.iter().map(|f| f.shape.requests).sum();

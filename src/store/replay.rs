@@ -1,7 +1,8 @@
 //! Reading shapes for replay and writing their decisions and the grants' usage.
 
+use crate::authz::changes::Affected;
 use crate::model::RequestShape;
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::borrow::Cow;
 
 /// A shape as stored, owned.
@@ -11,13 +12,8 @@ pub struct StoredShape {
     pub shape: RequestShape<'static>,
 }
 
-/// Shapes of `cluster` seen since `from_day` that have no decision for `state_version` yet.
-pub fn shapes_to_replay(
-    conn: &Connection,
-    cluster: &str,
-    from_day: i64,
-    state_version: i64,
-) -> rusqlite::Result<Vec<StoredShape>> {
+/// Shapes of `cluster` seen since `from_day` that have no decision yet.
+pub fn shapes_to_replay(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite::Result<Vec<StoredShape>> {
     read_shapes(
         conn,
         "SELECT s.id, s.principal, s.iam, s.username, s.groups, s.session_name, s.verb, s.api_group, s.resource,
@@ -25,8 +21,8 @@ pub fn shapes_to_replay(
          FROM shapes s
          WHERE s.cluster = ?1
            AND EXISTS (SELECT 1 FROM shape_days u WHERE u.shape_id = s.id AND u.day >= ?2)
-           AND NOT EXISTS (SELECT 1 FROM shape_decisions d WHERE d.shape_id = s.id AND d.state_version = ?3)",
-        params![cluster, from_day, state_version],
+           AND NOT EXISTS (SELECT 1 FROM shape_decisions d WHERE d.shape_id = s.id)",
+        params![cluster, from_day],
         cluster,
     )
 }
@@ -40,22 +36,17 @@ pub struct WindowShape {
     pub last_ms: i64,
 }
 
-/// Every shape of the window that has a decision under `state_version`, with its use.
-pub fn window_shapes(
-    conn: &Connection,
-    cluster: &str,
-    from_day: i64,
-    state_version: i64,
-) -> rusqlite::Result<Vec<WindowShape>> {
+/// Every shape of the window that has a decision, with its use.
+pub fn window_shapes(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite::Result<Vec<WindowShape>> {
     let shapes = read_shapes(
         conn,
         "SELECT s.id, s.principal, s.iam, s.username, s.groups, s.session_name, s.verb, s.api_group, s.resource,
                 s.subresource, s.namespace, s.name, s.path
          FROM shapes s JOIN shape_decisions d ON d.shape_id = s.id
-         WHERE s.cluster = ?1 AND d.state_version = ?3
+         WHERE s.cluster = ?1
            AND EXISTS (SELECT 1 FROM shape_days u WHERE u.shape_id = s.id AND u.day >= ?2)
          ORDER BY s.id",
-        params![cluster, from_day, state_version],
+        params![cluster, from_day],
         cluster,
     )?;
     let mut use_of = conn.prepare_cached(
@@ -170,7 +161,7 @@ pub fn recompute_grant_usage(
                  FROM shape_decisions d{join}
                  JOIN shapes s ON s.id = d.shape_id
                  JOIN shape_days u ON u.shape_id = d.shape_id
-                 WHERE d.cluster = ?1 AND d.state_version = ?2 AND u.day >= ?4 AND {condition}
+                 WHERE d.cluster = ?1 AND u.day >= ?4 AND {condition}
                  GROUP BY {grant}"
             ),
             params![cluster, state_version, window_days, from_day],
@@ -213,18 +204,13 @@ pub fn grant_usage(
 }
 
 /// Recorded decisions against replayed ones over the window, in requests: (compared, agreeing).
-pub fn recorded_agreement(
-    conn: &Connection,
-    cluster: &str,
-    state_version: i64,
-    from_day: i64,
-) -> rusqlite::Result<(i64, i64)> {
+pub fn recorded_agreement(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite::Result<(i64, i64)> {
     conn.query_row(
         "SELECT coalesce(sum(u.allowed + u.denied), 0),
                 coalesce(sum(CASE WHEN d.allowed = 1 THEN u.allowed ELSE u.denied END), 0)
          FROM shape_decisions d JOIN shape_days u ON u.shape_id = d.shape_id
-         WHERE d.cluster = ?1 AND d.state_version = ?2 AND u.day >= ?3 AND d.allowed IS NOT NULL",
-        params![cluster, state_version, from_day],
+         WHERE d.cluster = ?1 AND u.day >= ?2 AND d.allowed IS NOT NULL",
+        params![cluster, from_day],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )
 }
@@ -238,29 +224,65 @@ pub fn observed_days(conn: &Connection, cluster: &str, from_day: i64) -> rusqlit
     )
 }
 
-/// The state version the cluster's decisions were made under, other than `current`, if any.
-pub fn previous_decided_version(conn: &Connection, cluster: &str, current: i64) -> rusqlite::Result<Option<i64>> {
-    conn.query_row(
-        "SELECT max(state_version) FROM shape_decisions WHERE cluster = ?1 AND state_version != ?2",
-        params![cluster, current],
-        |r| r.get(0),
-    )
+/// The state version the cluster's decisions reflect, if it was replayed.
+pub fn replay_watermark(conn: &Connection, cluster: &str) -> rusqlite::Result<Option<i64>> {
+    conn.query_row("SELECT state_version FROM replay_watermarks WHERE cluster = ?1", [cluster], |r| r.get(0)).optional()
 }
 
-/// Ids of the shapes decided under `version`.
-pub fn decided_shapes(
+/// Records that the cluster's decisions now reflect `version`, in the replay's transaction.
+pub fn set_replay_watermark(tx: &Transaction, cluster: &str, version: i64) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO replay_watermarks (cluster, state_version) VALUES (?1, ?2)
+         ON CONFLICT (cluster) DO UPDATE SET state_version = excluded.state_version",
+        params![cluster, version],
+    )?;
+    Ok(())
+}
+
+/// The window's decided shapes a state change reaches, selected inside SQLite (a Rust function
+/// tests each row against `affected`), so an incremental replay never loads the rest.
+pub fn affected_shapes(
     conn: &Connection,
     cluster: &str,
-    version: i64,
-) -> rusqlite::Result<std::collections::HashSet<i64>> {
-    let mut stmt = conn.prepare("SELECT shape_id FROM shape_decisions WHERE cluster = ?1 AND state_version = ?2")?;
-    stmt.query_map(params![cluster, version], |r| r.get(0))?.collect()
+    from_day: i64,
+    affected: Affected,
+) -> rusqlite::Result<Vec<StoredShape>> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "grantscope_affected",
+        4,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        move |ctx| {
+            let iam: bool = ctx.get(0)?;
+            let principal: String = ctx.get(1)?;
+            let username: String = ctx.get(2)?;
+            let groups: String = ctx.get(3)?;
+            let groups: Vec<String> =
+                if affected.groups.is_empty() { Vec::new() } else { serde_json::from_str(&groups).unwrap_or_default() };
+            Ok(affected.touches(iam.then_some(principal.as_str()), &username, &groups))
+        },
+    )?;
+    let shapes = read_shapes(
+        conn,
+        "SELECT s.id, s.principal, s.iam, s.username, s.groups, s.session_name, s.verb, s.api_group, s.resource,
+                s.subresource, s.namespace, s.name, s.path
+         FROM shapes s JOIN shape_decisions d ON d.shape_id = s.id
+         WHERE s.cluster = ?1
+           AND EXISTS (SELECT 1 FROM shape_days u WHERE u.shape_id = s.id AND u.day >= ?2)
+           AND grantscope_affected(s.iam, s.principal, s.username, s.groups)",
+        params![cluster, from_day],
+        cluster,
+    );
+    conn.remove_function("grantscope_affected", 4)?;
+    shapes
 }
 
-/// Moves decisions made under `from` to `to`: the change between the versions cannot touch them.
-pub fn carry_decisions(tx: &Transaction, cluster: &str, from: i64, to: i64) -> rusqlite::Result<usize> {
-    tx.execute(
-        "UPDATE shape_decisions SET state_version = ?3 WHERE cluster = ?1 AND state_version = ?2",
-        params![cluster, from, to],
+/// How many of the cluster's shapes seen in the window have a decision.
+pub fn decided_in_window(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite::Result<u64> {
+    conn.query_row(
+        "SELECT count(*) FROM shape_decisions d WHERE d.cluster = ?1
+           AND EXISTS (SELECT 1 FROM shape_days u WHERE u.shape_id = d.shape_id AND u.day >= ?2)",
+        params![cluster, from_day],
+        |r| r.get(0),
     )
 }
