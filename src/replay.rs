@@ -82,12 +82,22 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
     let watermark = store::replay_watermark(store.conn(), cluster)?;
     let mut carried = 0;
     if let Some(previous) = watermark.filter(|w| *w != version) {
-        let (_, old) = state_version(store, cluster, Some(previous))?;
-        let mut affected = Affected::between(&old, &state);
-        affected.reach_principals([&old, &state]);
-        let reached = store::affected_shapes(store.conn(), cluster, from_day, affected)?;
-        carried = store::decided_in_window(store.conn(), cluster, from_day)? - reached.len() as u64;
-        shapes.extend(reached);
+        match state_version(store, cluster, Some(previous)) {
+            Ok((_, old)) => {
+                let mut affected = Affected::between(&old, &state);
+                affected.reach_principals([&old, &state]);
+                let reached = store::affected_shapes(store.conn(), cluster, from_day, affected)?;
+                carried =
+                    store::decided_in_window(store.conn(), cluster, from_day)?.saturating_sub(reached.len() as u64);
+                shapes.extend(reached);
+            }
+            Err(e) => {
+                // Without the old state, nothing can be carried over: decide everything again.
+                tracing::warn!("{e}; replaying the whole window");
+                store::forget_decisions(store.conn(), cluster)?;
+                shapes = store::shapes_to_replay(store.conn(), cluster, from_day)?;
+            }
+        }
     }
     tracing::debug!(to_decide = shapes.len(), carried, elapsed = ?started.elapsed(), "chose the shapes to decide");
     let mut summary = ReplaySummary {
@@ -140,6 +150,8 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
             },
         )?;
     }
+    // Decisions of shapes that left the window would be stale when they come back: drop them.
+    store::forget_decisions_outside(&tx, cluster, from_day)?;
     store::set_replay_watermark(&tx, cluster, version)?;
     tracing::debug!(elapsed = ?started.elapsed(), "decided and carried over");
     store::recompute_grant_usage(&tx, cluster, version, window_days, from_day)?;

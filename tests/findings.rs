@@ -379,3 +379,66 @@ fn risky_grants_are_reported_whether_used_or_not() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_wide_replay_after_a_narrow_one_under_a_new_state_equals_a_full_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cluster_with_data(dir.path(), 20);
+    let db = dir.path().join("g.db");
+    // One data-team request seen only 15 days ago: its shape is outside a one-week window.
+    let audit = std::fs::read_to_string(data.join("audit.jsonl")).unwrap();
+    let line = audit
+        .lines()
+        .find(|l| l.contains("role/data-team") && l.contains("\"verb\":\"list\"") && l.contains("data-analytics"))
+        .unwrap();
+    let event: Value = serde_json::from_str(line).unwrap();
+    let day = civil(today() - 15);
+    let old = line
+        .replace(event["auditID"].as_str().unwrap(), "00000000-0000-4000-8000-0000000000aa")
+        .replace("\"resource\":\"pods\"", "\"resource\":\"endpoints\"")
+        .replace(&event["requestReceivedTimestamp"].as_str().unwrap()[..10], &day)
+        .replace(&event["stageTimestamp"].as_str().unwrap()[..10], &day);
+    let old_file = dir.path().join("old.jsonl");
+    std::fs::write(&old_file, old + "\n").unwrap();
+    assert_eq!(ingest_audit_as(&db, "demo", &old_file)["ingested"], 1);
+    let fresh = dir.path().join("fresh.db");
+    std::fs::copy(&db, &fresh).unwrap();
+    // Replay 20 days, change the state (data-readers lose their reads), replay only the last week
+    // under the new state, then look at 20 days again: the older shapes were decided under the
+    // old state and must not come back with those decisions.
+    run_ok(grantscope(&db).args(["-q", "replay", "--window", "20d"]));
+    let changed = dir.path().join("changed.yaml");
+    std::fs::write(
+        &changed,
+        edited(&data, &[(
+            "metadata: {name: data-readers, namespace: data-analytics}\n    roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}",
+            "metadata: {name: data-readers, namespace: data-analytics}\n    roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: gone}",
+        )]),
+    )
+    .unwrap();
+    for store in [&db, &fresh] {
+        run_ok(grantscope(store).args(["-q", "state", "import", "--cluster", "demo"]).arg(&changed));
+    }
+    run_ok(grantscope(&db).args(["-q", "replay", "--window", "7d"]));
+    let wide = |store: &Path| -> Value {
+        serde_json::from_str(&run_ok(grantscope(store).args(["--format", "json", "replay", "--window", "20d"])))
+            .unwrap()
+    };
+    let (after, full) = (wide(&db), wide(&fresh));
+    assert_eq!(
+        (after["recorded_requests_compared"].as_i64(), after["recorded_requests_agreeing"].as_i64()),
+        (full["recorded_requests_compared"].as_i64(), full["recorded_requests_agreeing"].as_i64()),
+        "incremental {after} vs full {full}"
+    );
+    assert!(
+        full["recorded_requests_agreeing"].as_i64() < full["recorded_requests_compared"].as_i64(),
+        "the change denies something: {full}"
+    );
+}
+
+fn ingest_audit_as(db: &Path, cluster: &str, file: &Path) -> Value {
+    serde_json::from_str(&run_ok(
+        grantscope(db).args(["--format", "json", "ingest", "audit", "--cluster", cluster]).arg(file),
+    ))
+    .unwrap()
+}

@@ -18,14 +18,40 @@ use crate::model::{AccessScope, AccessState, time};
 use crate::store::WindowShape;
 use std::collections::BTreeSet;
 
-/// Smaller policies to try, smallest first; each is tried only against a larger current policy.
-const LADDER: [&str; 5] = [
-    "AmazonEKSViewPolicy",
-    "AmazonEKSAdminViewPolicy",
-    "AmazonEKSEditPolicy",
-    "AmazonEKSAdminPolicy",
-    "AmazonEKSClusterAdminPolicy",
-];
+/// The documented policies whose rules are contained in `current`'s, smallest first. AdminView
+/// (get/list/watch on everything) is contained only in ClusterAdmin: it reads cluster-scoped
+/// resources and RBAC objects that Edit and Admin do not.
+pub fn smaller_policies(current: &str) -> &'static [&'static str] {
+    match current {
+        "AmazonEKSClusterAdminPolicy" => {
+            &["AmazonEKSViewPolicy", "AmazonEKSAdminViewPolicy", "AmazonEKSEditPolicy", "AmazonEKSAdminPolicy"]
+        }
+        "AmazonEKSAdminPolicy" => &["AmazonEKSViewPolicy", "AmazonEKSEditPolicy"],
+        "AmazonEKSEditPolicy" | "AmazonEKSAdminViewPolicy" => &["AmazonEKSViewPolicy"],
+        _ => &[],
+    }
+}
+
+/// The narrower namespace list for a scope whose use was all in `used`, if there is one. From a
+/// cluster scope: the used namespaces, compressed. From a namespace list: only the entries that
+/// were used, never a new pattern (compressing could widen what the list allows).
+pub fn narrower_namespaces(
+    scope: &AccessScope,
+    used: &BTreeSet<&str>,
+    observed: &BTreeSet<&str>,
+) -> Option<Vec<String>> {
+    match scope {
+        AccessScope::Cluster => Some(compress(used, observed)),
+        AccessScope::Namespace { namespaces } => {
+            let kept: Vec<String> = namespaces
+                .iter()
+                .filter(|p| used.iter().any(|u| crate::authz::scope::namespace_matches(p, u)))
+                .cloned()
+                .collect();
+            (kept.len() < namespaces.len()).then_some(kept)
+        }
+    }
+}
 
 pub struct NarrowerContext<'a> {
     pub cluster: &'a str,
@@ -50,17 +76,10 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
             // Scope: only namespaced requests in fewer namespaces than the scope allows.
             if used.iter().all(|s| Request::of_shape(&s.stored.shape).is_namespaced()) {
                 let namespaces: BTreeSet<&str> = used.iter().map(|s| s.stored.shape.namespace.as_ref()).collect();
-                let narrower = AccessScope::Namespace { namespaces: compress(&namespaces, &observed) };
-                let same = match (&a.scope, &narrower) {
-                    (AccessScope::Namespace { namespaces: now }, AccessScope::Namespace { namespaces: new }) => {
-                        now.iter().collect::<BTreeSet<_>>() == new.iter().collect::<BTreeSet<_>>()
-                    }
-                    _ => false,
-                };
-                if !same {
+                if let Some(list) = narrower_namespaces(&a.scope, &namespaces, &observed) {
+                    let narrower = AccessScope::Namespace { namespaces: list.clone() };
                     let mut proposed = state.clone();
-                    proposed.access_entries[i].policies[j].scope = narrower.clone();
-                    let AccessScope::Namespace { namespaces: list } = &narrower else { unreachable!() };
+                    proposed.access_entries[i].policies[j].scope = narrower;
                     let recommendation = safe(
                         &proposed,
                         shapes,
@@ -91,8 +110,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                 }
             }
             // Policy: the smallest documented policy below the current one that allows every use.
-            let Some(rank) = LADDER.iter().position(|p| *p == current) else { continue };
-            let smaller = LADDER[..rank].iter().find(|name| {
+            let smaller = smaller_policies(current).iter().find(|name| {
                 let arn = a.policy_arn.replace(current, name);
                 match catalog().lookup(&arn) {
                     PolicyLookup::Documented(p) => used.iter().all(|s| {
@@ -233,6 +251,45 @@ fn finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn narrower_namespaces_never_widen_a_namespace_list() {
+        let set = |xs: &[&'static str]| xs.iter().copied().collect::<BTreeSet<&str>>();
+        let list = |xs: &[&str]| AccessScope::Namespace { namespaces: xs.iter().map(|s| s.to_string()).collect() };
+        let observed = set(&["dev-a", "dev-b", "prod"]);
+        let cases = [
+            (
+                "cluster scope: the used namespaces, compressed",
+                AccessScope::Cluster,
+                set(&["dev-a", "dev-b"]),
+                Some(vec!["dev-*".to_string()]),
+            ),
+            (
+                "an exact list fully used stays: no wildcard in its place",
+                list(&["dev-a", "dev-b"]),
+                set(&["dev-a", "dev-b"]),
+                None,
+            ),
+            ("an unused entry is dropped", list(&["dev-a", "prod"]), set(&["dev-a"]), Some(vec!["dev-a".to_string()])),
+            (
+                "a used wildcard stays a wildcard",
+                list(&["dev-*", "prod"]),
+                set(&["dev-a"]),
+                Some(vec!["dev-*".to_string()]),
+            ),
+        ];
+        for (name, scope, used, want) in cases {
+            assert_eq!(narrower_namespaces(&scope, &used, &observed), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn smaller_policies_are_those_contained_in_the_current_one() {
+        assert_eq!(smaller_policies("AmazonEKSEditPolicy"), ["AmazonEKSViewPolicy"], "AdminView reads more than Edit");
+        assert!(!smaller_policies("AmazonEKSAdminPolicy").contains(&"AmazonEKSAdminViewPolicy"));
+        assert!(smaller_policies("AmazonEKSClusterAdminPolicy").contains(&"AmazonEKSAdminViewPolicy"));
+        assert!(smaller_policies("AmazonEKSViewPolicy").is_empty());
+    }
 
     #[test]
     fn compress_uses_a_wildcard_only_where_it_covers_nothing_unused() {

@@ -56,10 +56,8 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
         .map(|(i, m)| (Grant::AwsAuthRole(i), m))
         .chain(a.map_users.iter().enumerate().map(|(i, m)| (Grant::AwsAuthUser(i), m)));
     for (g, m) in mappings {
-        if m.groups.iter().any(|x| x == NODES_GROUP) {
-            continue;
-        }
         let grant = authz.grant_id(g);
+        // Checked even for node mappings: a node role in system:masters is all-powerful too.
         if state.authentication_mode.uses_aws_auth() && m.groups.iter().any(|x| x == SYSTEM_MASTERS) {
             push(
                 Severity::High,
@@ -71,6 +69,9 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
                 ),
                 vec![format!("eksctl delete iamidentitymapping --cluster {cluster} --arn {}", m.arn)],
             );
+        }
+        if m.groups.iter().any(|x| x == NODES_GROUP) {
+            continue; // Node roles move to EC2_LINUX entries, which are not findings here.
         }
         let migrated = Principal::parse(&m.arn).is_some_and(|p| {
             entry_principals.contains(&(p.account.to_string(), p.kind.to_string(), p.name.to_lowercase()))
@@ -114,14 +115,10 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
                 .and_then(Principal::parse)
                 .is_some_and(|q| q.account == p.account && q.kind == p.kind && q.name.eq_ignore_ascii_case(p.name))
         };
-        let entry_created = ctx
-            .changes
-            .iter()
-            .filter(|c| c.name == "CreateAccessEntry" && same(c))
-            .map(|c| c.time_ms)
-            .max()
-            .or(e.created_at_ms)
-            .unwrap_or(i64::MIN);
+        let from_trail =
+            ctx.changes.iter().filter(|c| c.name == "CreateAccessEntry" && same(c)).map(|c| c.time_ms).max();
+        // The later of what CloudTrail and the EKS API say; with neither, there is no "after".
+        let Some(entry_created) = from_trail.max(e.created_at_ms) else { continue };
         let (delete, create) =
             if p.kind == "role" { ("DeleteRole", "CreateRole") } else { ("DeleteUser", "CreateUser") };
         let deleted = ctx
@@ -181,15 +178,19 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
     // Principals of another account than the cluster's.
     let home = ctx.changes.iter().filter(|c| c.cluster.as_deref() == Some(cluster)).find_map(|c| c.account.clone());
     if let Some(home) = home {
-        for (i, e) in state.access_entries.iter().enumerate() {
-            if let Some(p) = Principal::parse(&e.principal_arn).filter(|p| p.account != home) {
+        let entries =
+            state.access_entries.iter().enumerate().map(|(i, e)| (Grant::AccessEntry(i), e.principal_arn.as_str()));
+        let mapped = a.map_roles.iter().enumerate().map(|(i, m)| (Grant::AwsAuthRole(i), m.arn.as_str()));
+        let mapped_users = a.map_users.iter().enumerate().map(|(i, m)| (Grant::AwsAuthUser(i), m.arn.as_str()));
+        for (g, arn) in entries.chain(mapped).chain(mapped_users) {
+            if let Some(p) = Principal::parse(&arn.to_lowercase()).filter(|p| p.account != home) {
                 push(
                     Severity::Medium,
-                    Some(e.principal_arn.clone()),
-                    authz.grant_id(Grant::AccessEntry(i)),
+                    Some(arn.to_string()),
+                    authz.grant_id(g),
                     format!(
-                        "{} belongs to account {}, not the cluster's account {home}: whoever can assume it there has this access.",
-                        e.principal_arn, p.account
+                        "{arn} belongs to account {}, not the cluster's account {home}: whoever can assume it there has this access.",
+                        p.account
                     ),
                     Vec::new(),
                 );

@@ -8,7 +8,8 @@
 //! from YAML) is taken to have existed for the whole window.
 
 use super::{Evidence, Finding, Recommendation, Severity, finding_id};
-use crate::authz::{Authorizer, Grant, NODES_GROUP, policies::policy_name};
+use crate::authz::policies::{PolicyLookup, catalog, policy_name};
+use crate::authz::{Authorizer, Grant, NODES_GROUP};
 use crate::model::{AccessState, RoleKind};
 use crate::store::GrantUsage;
 use std::collections::HashMap;
@@ -101,6 +102,11 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
     for (i, e) in state.access_entries.iter().enumerate() {
         if e.entry_type.is_node() {
             continue; // Nodes are decided by the Node authorizer: their use is not replayed.
+        }
+        if e.policies.iter().any(|a| !matches!(catalog().lookup(&a.policy_arn), PolicyLookup::Documented(_))) {
+            // A policy whose rules are not documented might have allowed what replay denied: its
+            // entry is never called unused, and neither are its associations.
+            continue;
         }
         let created = e.created_at_ms.or_else(|| ctx.created_ms.get(&e.principal_arn).copied());
         let entry_grant = authz.grant_id(Grant::AccessEntry(i));

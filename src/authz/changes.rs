@@ -54,9 +54,9 @@ impl Affected {
             [(&old.aws_auth.map_roles, &new.aws_auth.map_roles), (&old.aws_auth.map_users, &new.aws_auth.map_users)]
         {
             let (before, after) = (mappings_by_arn(old_list), mappings_by_arn(new_list));
-            for (arn, m) in before.iter().chain(after.iter()) {
+            for arn in before.keys().chain(after.keys()) {
                 if before.get(arn) != after.get(arn) {
-                    a.principals.extend(key(&m.arn));
+                    a.principals.extend(key(arn)); // lowercased, as aws-auth ARNs match
                 }
             }
         }
@@ -102,17 +102,19 @@ impl Affected {
             self.everyone = true; // Every authenticated caller is in it.
             return;
         }
-        let may_be = |template: &str, users: &HashSet<String>| {
+        // Whether a username or group template may render to one of `names` (a template is compared
+        // by its literal prefix: a superset, never a miss).
+        let may_be = |template: &str, names: &HashSet<String>| {
             let literal = template.split("{{").next().unwrap_or_default();
             if template.contains("{{") {
-                users.iter().any(|u| u.starts_with(literal))
+                names.iter().any(|u| u.starts_with(literal))
             } else {
-                users.contains(template)
+                names.contains(template)
             }
         };
         for s in states {
             for e in &s.access_entries {
-                let groups = e.kubernetes_groups.iter().any(|g| self.groups.contains(g));
+                let groups = e.kubernetes_groups.iter().any(|g| may_be(g, &self.groups));
                 // The default username is the user ARN or the assumed-role session ARN.
                 let user = match (&e.username, Principal::parse(&e.principal_arn)) {
                     (Some(u), _) => may_be(u, &self.users),
@@ -127,8 +129,8 @@ impl Affected {
                 }
             }
             for m in s.aws_auth.map_roles.iter().chain(&s.aws_auth.map_users) {
-                if m.groups.iter().any(|g| self.groups.contains(g)) || may_be(&m.username, &self.users) {
-                    self.principals.extend(key(&m.arn));
+                if m.groups.iter().any(|g| may_be(g, &self.groups)) || may_be(&m.username, &self.users) {
+                    self.principals.extend(key(&m.arn.to_lowercase()));
                 }
             }
         }
@@ -216,6 +218,19 @@ mod tests {
         let mut mode = base();
         mode.authentication_mode = crate::model::AuthenticationMode::Api;
         assert!(Affected::between(&base(), &mode).everyone);
+
+        // aws-auth ARNs match ignoring case, so their changes must reach the principal too.
+        let mapped = |groups: &[&str]| {
+            let mut s = base();
+            s.aws_auth.map_roles.push(crate::model::IdentityMapping {
+                arn: "ARN:AWS:IAM::1:ROLE/SHOUTY".into(),
+                username: "shouty".into(),
+                groups: groups.iter().map(|g| g.to_string()).collect(),
+            });
+            s
+        };
+        let a = Affected::between(&mapped(&["readers"]), &mapped(&["system:masters"]));
+        assert!(a.touches(Some("arn:aws:iam::1:role/shouty"), "x", &[] as &[&str]), "{a:?}");
     }
 
     #[test]

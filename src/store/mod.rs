@@ -20,9 +20,9 @@ pub use events::{NewEvent, event_exists, insert_event};
 pub use gc::{GcOutcome, Horizons, collect_garbage};
 pub use ingest_errors::{IngestErrorRow, insert_ingest_error, list_ingest_errors};
 pub use replay::{
-    GrantUsage, ShapeDecision, StoredShape, WindowShape, affected_shapes, decided_in_window, grant_usage,
-    observed_days, recompute_grant_usage, recorded_agreement, replay_watermark, set_replay_watermark, shapes_to_replay,
-    window_shapes, write_shape_decision,
+    GrantUsage, ShapeDecision, StoredShape, WindowShape, affected_shapes, decided_in_window, forget_decisions,
+    forget_decisions_outside, grant_usage, observed_days, recompute_grant_usage, recorded_agreement, replay_watermark,
+    set_replay_watermark, shapes_to_replay, window_shapes, write_shape_decision,
 };
 pub use state_versions::{StateVersion, read_state_version, state_clusters, store_state_version};
 pub use stats::{ClusterStats, Stats, stats};

@@ -286,3 +286,20 @@ pub fn decided_in_window(conn: &Connection, cluster: &str, from_day: i64) -> rus
         |r| r.get(0),
     )
 }
+
+/// Drops every decision of the cluster: the next replay decides everything again.
+pub fn forget_decisions(conn: &Connection, cluster: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM shape_decisions WHERE cluster = ?1", [cluster])?;
+    Ok(())
+}
+
+/// Drops the decisions of shapes not seen since `from_day`: later replays did not look at them,
+/// so they would be stale if the shapes came back.
+pub fn forget_decisions_outside(tx: &Transaction, cluster: &str, from_day: i64) -> rusqlite::Result<()> {
+    tx.execute(
+        "DELETE FROM shape_decisions WHERE cluster = ?1
+           AND NOT EXISTS (SELECT 1 FROM shape_days u WHERE u.shape_id = shape_decisions.shape_id AND u.day >= ?2)",
+        params![cluster, from_day],
+    )?;
+    Ok(())
+}
