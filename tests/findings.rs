@@ -74,6 +74,11 @@ fn findings_name_exactly_the_planted_over_grants() {
         "{}",
         found[2]
     );
+    let text = run_ok(grantscope(&db).arg("findings"));
+    assert!(
+        text.contains("all 3 recommendations applied together: 0 of ") && text.contains("would be denied"),
+        "the report proves the recommendations safe together: {text}"
+    );
     let again = findings(&db, &[]);
     assert!(again.iter().any(|f| f["id"] == found[0]["id"]), "finding ids are stable");
     let only = findings(&db, &["--kind", "unused-rbac-binding"]);

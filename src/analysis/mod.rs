@@ -5,7 +5,7 @@ mod risky;
 mod unused;
 pub mod whatif;
 
-pub use narrower::{NarrowerContext, compress, narrower_findings};
+pub use narrower::{NarrowerContext, compress, narrower_findings, narrower_namespaces, smaller_policies};
 pub use risky::{RiskyContext, risky_findings};
 pub use unused::{UnusedContext, unused_findings};
 
@@ -73,10 +73,193 @@ pub struct Finding {
     pub grant: String,
     pub evidence: Evidence,
     pub recommendation: Recommendation,
+    /// The change the recommendation makes, for proving all of them safe together.
+    #[serde(skip)]
+    pub change: Option<Change>,
+}
+
+/// A least-privilege change to the state the findings were computed on (indexes into it).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Remove the grant: an access entry, an association, an aws-auth mapping or account, a binding.
+    Remove(crate::authz::Grant),
+    Scope {
+        entry: usize,
+        association: usize,
+        scope: crate::model::AccessScope,
+    },
+    Policy {
+        entry: usize,
+        association: usize,
+        policy_arn: String,
+    },
+}
+
+/// The state with every change applied.
+pub fn apply(state: &crate::model::AccessState, changes: &[&Change]) -> crate::model::AccessState {
+    use crate::authz::Grant;
+    use std::collections::HashSet;
+    let mut s = state.clone();
+    let mut removed: HashSet<Grant> = HashSet::new();
+    for c in changes {
+        match c {
+            Change::Remove(g) => {
+                removed.insert(*g);
+            }
+            Change::Scope { entry, association, scope } => {
+                s.access_entries[*entry].policies[*association].scope = scope.clone()
+            }
+            Change::Policy { entry, association, policy_arn } => {
+                s.access_entries[*entry].policies[*association].policy_arn = policy_arn.clone();
+            }
+        }
+    }
+    let keep = |g: Grant| !removed.contains(&g);
+    for (i, e) in s.access_entries.iter_mut().enumerate() {
+        let mut j = 0;
+        e.policies.retain(|_| {
+            j += 1;
+            keep(Grant::AccessPolicy { entry: i, association: j - 1 })
+        });
+    }
+    let mut i = 0;
+    s.access_entries.retain(|_| {
+        i += 1;
+        keep(Grant::AccessEntry(i - 1))
+    });
+    let mut i = 0;
+    s.aws_auth.map_roles.retain(|_| {
+        i += 1;
+        keep(Grant::AwsAuthRole(i - 1))
+    });
+    let mut i = 0;
+    s.aws_auth.map_users.retain(|_| {
+        i += 1;
+        keep(Grant::AwsAuthUser(i - 1))
+    });
+    let mut i = 0;
+    s.aws_auth.map_accounts.retain(|_| {
+        i += 1;
+        keep(Grant::AwsAuthAccount(i - 1))
+    });
+    let mut i = 0;
+    s.bindings.retain(|_| {
+        i += 1;
+        keep(Grant::Binding(i - 1))
+    });
+    s
 }
 
 /// `GS-` and 12 hex digits of a hash of what identifies the finding.
 pub fn finding_id(kind: &str, cluster: &str, grant: &str) -> String {
     let h = xxhash_rust::xxh3::xxh3_64(format!("{kind}\n{cluster}\n{grant}").as_bytes());
     format!("GS-{:012x}", h & 0xffff_ffff_ffff)
+}
+
+/// All recommendations applied together, replayed over the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Together {
+    /// Recommendations applied.
+    pub changes: usize,
+    /// Requests allowed today that the changed state would deny (0 when every change is kept).
+    pub denied_requests: i64,
+    /// Requests allowed today, in the window.
+    pub allowed_requests: i64,
+}
+
+/// Applies every finding's change to one copy of the state and replays the window. Each change is
+/// safe alone, but two can conflict (a shadowed grant and the grant that shadows it): if together
+/// they would deny anything, the shadowed-grant removals are withdrawn, which leaves every request
+/// its original grant.
+pub fn prove_together(
+    state: &crate::model::AccessState,
+    findings: &mut [Finding],
+    shapes: &[crate::store::WindowShape],
+) -> Together {
+    let allowed_requests = shapes.iter().filter(|s| s.allowed == Some(true)).map(|s| s.requests).sum();
+    let try_all = |findings: &[Finding]| {
+        let changes: Vec<&Change> = findings.iter().filter_map(|f| f.change.as_ref()).collect();
+        let (denied, _) = whatif::requests_broken(&apply(state, &changes), shapes);
+        (changes.len(), denied)
+    };
+    let (mut changes, mut denied) = try_all(findings);
+    if denied > 0 {
+        for f in findings.iter_mut().filter(|f| f.kind == "shadowed-grant" && f.change.is_some()) {
+            f.change = None;
+            f.recommendation
+                .summary
+                .push_str(" (Withdrawn: together with the other recommendations it would deny requests.)");
+            f.recommendation.commands.clear();
+        }
+        (changes, denied) = try_all(findings);
+    }
+    Together { changes, denied_requests: denied, allowed_requests }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authz::Grant;
+    use crate::model::{
+        AccessEntry, AccessScope, AccessState, IdentityMapping, PolicyAssociation, RoleBinding, RoleKind,
+    };
+
+    #[test]
+    fn apply_removes_and_rewrites_exactly_the_named_grants() {
+        let assoc =
+            |p: &str| PolicyAssociation { policy_arn: p.into(), scope: AccessScope::Cluster, associated_at_ms: None };
+        let entry = |arn: &str, policies: Vec<PolicyAssociation>| AccessEntry {
+            principal_arn: arn.into(),
+            entry_type: Default::default(),
+            username: None,
+            kubernetes_groups: vec![],
+            policies,
+            created_at_ms: None,
+        };
+        let binding = |name: &str| RoleBinding {
+            namespace: None,
+            name: name.into(),
+            role_kind: RoleKind::ClusterRole,
+            role_name: "view".into(),
+            subjects: vec![],
+            system: false,
+        };
+        let state = AccessState {
+            access_entries: vec![
+                entry("a", vec![assoc("p0"), assoc("p1")]),
+                entry("b", vec![]),
+                entry("c", vec![assoc("p2")]),
+            ],
+            bindings: vec![binding("x"), binding("y")],
+            aws_auth: crate::model::AwsAuth {
+                map_roles: vec![IdentityMapping { arn: "r".into(), username: "r".into(), groups: vec![] }],
+                map_users: vec![],
+                map_accounts: vec!["1".into(), "2".into()],
+            },
+            ..AccessState::default()
+        };
+        let changes = [
+            Change::Remove(Grant::AccessPolicy { entry: 0, association: 0 }),
+            Change::Remove(Grant::AccessEntry(1)),
+            Change::Remove(Grant::Binding(0)),
+            Change::Remove(Grant::AwsAuthAccount(0)),
+            Change::Policy { entry: 2, association: 0, policy_arn: "p9".into() },
+            Change::Scope {
+                entry: 0,
+                association: 1,
+                scope: AccessScope::Namespace { namespaces: vec!["dev".into()] },
+            },
+        ];
+        let s = apply(&state, &changes.iter().collect::<Vec<_>>());
+        let entries: Vec<(&str, Vec<&str>)> = s
+            .access_entries
+            .iter()
+            .map(|e| (e.principal_arn.as_str(), e.policies.iter().map(|a| a.policy_arn.as_str()).collect()))
+            .collect();
+        assert_eq!(entries, [("a", vec!["p1"]), ("c", vec!["p9"])]);
+        assert_eq!(s.access_entries[0].policies[0].scope, AccessScope::Namespace { namespaces: vec!["dev".into()] });
+        assert_eq!(s.bindings.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(), ["y"]);
+        assert_eq!(s.aws_auth.map_accounts, ["2"]);
+        assert_eq!(s.aws_auth.map_roles.len(), 1);
+    }
 }

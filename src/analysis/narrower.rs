@@ -9,7 +9,7 @@
 //! deny any request allowed today is not made, and the finding says why.
 
 use super::whatif::requests_broken;
-use super::{Evidence, Finding, Recommendation, Severity, finding_id};
+use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
 use crate::authz::policies::{PolicyLookup, catalog, policy_name};
 use crate::authz::rules::rules_allow;
 use crate::authz::scope::scope_matches;
@@ -78,11 +78,12 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                 let namespaces: BTreeSet<&str> = used.iter().map(|s| s.stored.shape.namespace.as_ref()).collect();
                 if let Some(list) = narrower_namespaces(&a.scope, &namespaces, &observed) {
                     let narrower = AccessScope::Namespace { namespaces: list.clone() };
-                    let mut proposed = state.clone();
-                    proposed.access_entries[i].policies[j].scope = narrower;
-                    let recommendation = safe(
+                    let change = Change::Scope { entry: i, association: j, scope: narrower };
+                    let proposed = super::apply(state, &[&change]);
+                    let (recommendation, change) = safe(
                         &proposed,
                         shapes,
+                        change,
                         Recommendation {
                             summary: format!(
                                 "{} used {current} only in {}: scope it to those namespaces.",
@@ -105,7 +106,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                         &e.principal_arn,
                         &grant,
                         evidence.clone(),
-                        recommendation,
+                        (recommendation, change),
                     ));
                 }
             }
@@ -122,17 +123,18 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
             });
             if let Some(name) = smaller {
                 let arn = a.policy_arn.replace(current, name);
-                let mut proposed = state.clone();
-                proposed.access_entries[i].policies[j].policy_arn = arn.clone();
+                let change = Change::Policy { entry: i, association: j, policy_arn: arn.clone() };
+                let proposed = super::apply(state, &[&change]);
                 let scope = match &a.scope {
                     AccessScope::Cluster => "type=cluster".to_string(),
                     AccessScope::Namespace { namespaces } => {
                         format!("type=namespace,namespaces={}", namespaces.join(","))
                     }
                 };
-                let recommendation = safe(
+                let (recommendation, change) = safe(
                     &proposed,
                     shapes,
+                    change,
                     Recommendation {
                         summary: format!(
                             "Every request {} made through {current} is allowed by {name}: associate it instead.",
@@ -157,7 +159,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                     &e.principal_arn,
                     &grant,
                     evidence,
-                    recommendation,
+                    (recommendation, change),
                 ));
             }
         }
@@ -212,18 +214,24 @@ fn evidence(used: &[&WindowShape], ctx: &NarrowerContext) -> Evidence {
 }
 
 /// Keeps a recommendation only if replaying the window against it denies nothing allowed today.
-fn safe(proposed: &AccessState, shapes: &[WindowShape], r: Recommendation) -> Recommendation {
+fn safe(
+    proposed: &AccessState,
+    shapes: &[WindowShape],
+    change: Change,
+    r: Recommendation,
+) -> (Recommendation, Option<Change>) {
     let (broken, examples) = requests_broken(proposed, shapes);
     if broken == 0 {
-        return r;
+        return (r, Some(change));
     }
-    Recommendation {
+    let r = Recommendation {
         summary: format!(
             "No narrower grant is recommended: it would deny {broken} requests allowed today (e.g. {}).",
             examples.join("; ")
         ),
         commands: Vec::new(),
-    }
+    };
+    (r, None)
 }
 
 fn finding(
@@ -233,7 +241,7 @@ fn finding(
     principal: &str,
     grant: &str,
     evidence: Evidence,
-    recommendation: Recommendation,
+    (recommendation, change): (Recommendation, Option<Change>),
 ) -> Finding {
     Finding {
         id: finding_id(kind, ctx.cluster, grant),
@@ -245,6 +253,7 @@ fn finding(
         grant: grant.to_string(),
         evidence,
         recommendation,
+        change,
     }
 }
 

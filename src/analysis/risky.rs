@@ -37,6 +37,8 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
             grant,
             evidence: Evidence::unused(ctx.observed_days, ctx.window_days),
             recommendation: Recommendation { summary, commands },
+            // Advice about risk, not a least-privilege change: not applied with the others.
+            change: None,
         });
     };
     let cluster = ctx.cluster;

@@ -7,7 +7,7 @@
 //! `insufficient-evidence`, never as unused. A grant whose creation time is unknown (a state loaded
 //! from YAML) is taken to have existed for the whole window.
 
-use super::{Evidence, Finding, Recommendation, Severity, finding_id};
+use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
 use crate::authz::policies::{PolicyLookup, catalog, policy_name};
 use crate::authz::{Authorizer, Grant, NODES_GROUP};
 use crate::model::{AccessState, RoleKind};
@@ -51,7 +51,8 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
     let usage = |grant: &str, role: &str| ctx.usage.get(&(grant.to_string(), role.to_string()));
     let thin_data = ctx.observed_days < i64::from(ctx.min_observed_days);
     let mut out = Vec::new();
-    let mut push = |kind: &'static str,
+    let mut push = |target: Grant,
+                    kind: &'static str,
                     severity,
                     principal: Option<String>,
                     grant: String,
@@ -86,6 +87,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
         } else {
             (kind, None, recommendation)
         };
+        let change = would_be.is_none().then_some(Change::Remove(target));
         out.push(Finding {
             id: finding_id(would_be.unwrap_or(kind), cluster, &grant),
             kind,
@@ -96,6 +98,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
             grant,
             evidence: Evidence { shadowed_requests: shadowed, ..Evidence::unused(ctx.observed_days, ctx.window_days) },
             recommendation,
+            change,
         });
     };
 
@@ -113,6 +116,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
         if usage(&entry_grant, "authenticated").is_none() {
             let severity = e.policies.iter().map(|a| severity_of_policy(&a.policy_arn)).max().unwrap_or(Severity::Low);
             push(
+                Grant::AccessEntry(i),
                 "unused-access-entry",
                 severity,
                 Some(e.principal_arn.clone()),
@@ -136,6 +140,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
             if usage(&grant, "by").is_none() {
                 let created = a.associated_at_ms.or(created);
                 push(
+                    Grant::AccessPolicy { entry: i, association: j },
                     "unused-policy-association",
                     severity_of_policy(&a.policy_arn),
                     Some(e.principal_arn.clone()),
@@ -175,6 +180,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
                 Severity::Medium
             };
             push(
+                g,
                 "unused-aws-auth-mapping",
                 severity,
                 Some(m.arn.clone()),
@@ -194,6 +200,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
         let grant = authz.grant_id(Grant::AwsAuthAccount(i));
         if usage(&grant, "authenticated").is_none() {
             push(
+                Grant::AwsAuthAccount(i),
                 "unused-aws-auth-mapping",
                 Severity::Medium,
                 None,
@@ -222,6 +229,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
                 Some(ns) => format!("kubectl -n {ns} delete rolebinding {}", b.name),
             };
             push(
+                Grant::Binding(i),
                 "unused-rbac-binding",
                 severity_of_role(b.role_kind, &b.role_name),
                 None,

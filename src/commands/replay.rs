@@ -2,7 +2,8 @@
 
 use super::{CommandError, now_ms};
 use crate::analysis::{
-    Finding, NarrowerContext, RiskyContext, UnusedContext, narrower_findings, risky_findings, unused_findings,
+    Finding, NarrowerContext, RiskyContext, UnusedContext, narrower_findings, prove_together, risky_findings,
+    unused_findings,
 };
 use crate::outln;
 use crate::output::{Format, print_json};
@@ -98,11 +99,19 @@ pub fn findings(db: &Path, args: FindingsArgs, format: Format) -> Result<Vec<Fin
     found.extend(risky_findings(&state, &risky));
     // Most severe first; within a severity, unused before over-broad before risky, as found.
     found.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let together = prove_together(&state, &mut found, &shapes);
+    let proof = format!(
+        "all {} recommendations applied together: {} of {} requests allowed in the last {} days would be denied",
+        together.changes, together.denied_requests, together.allowed_requests, args.window_days
+    );
     if let Some(kind) = args.kind {
         found.retain(|f| f.kind == kind || f.would_be == Some(kind));
     }
     match format {
-        Format::Json => print_json(&found),
+        Format::Json => {
+            print_json(&found);
+            eprintln!("{proof}");
+        }
         Format::Text => {
             if found.is_empty() {
                 outln!("no findings for cluster {cluster} over the last {} days", args.window_days);
@@ -115,6 +124,7 @@ pub fn findings(db: &Path, args: FindingsArgs, format: Format) -> Result<Vec<Fin
                     outln!("    $ {c}");
                 }
             }
+            outln!("{proof}");
         }
     }
     Ok(found)
