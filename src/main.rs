@@ -147,7 +147,8 @@ enum Command {
         #[arg(long, default_value_t = 14)]
         min_observed_days: u32,
         /// Only this kind: unused-access-entry, unused-policy-association, unused-aws-auth-mapping,
-        /// unused-rbac-binding, shadowed-grant, overbroad-scope, overbroad-policy, risky, insufficient-evidence
+        /// unused-rbac-binding, unused-kubernetes-group, shadowed-grant, overbroad-scope, overbroad-policy, risky,
+        /// insufficient-evidence
         #[arg(long)]
         kind: Option<String>,
     },

@@ -447,3 +447,26 @@ fn ingest_audit_as(db: &Path, cluster: &str, file: &Path) -> Value {
     ))
     .unwrap()
 }
+
+#[test]
+fn a_group_an_entry_gives_that_no_allow_ever_came_from_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cluster_with_data(dir.path(), 20);
+    let db = dir.path().join("g.db");
+    let extra = dir.path().join("extra-group.yaml");
+    std::fs::write(
+        &extra,
+        edited(&data, &[("kubernetesGroups: [data-readers]", "kubernetesGroups: [data-readers, incident-responders]")]),
+    )
+    .unwrap();
+    run_ok(grantscope(&db).args(["-q", "state", "import", "--cluster", "demo"]).arg(&extra));
+    let found = findings(&db, &["--kind", "unused-kubernetes-group"]);
+    assert_eq!(found.len(), 1, "data-readers is used, incident-responders is not: {found:?}");
+    assert_eq!(found[0]["grant"], "eks-entry:arn:aws:iam::111122223333:role/data-team#group/incident-responders");
+    assert_eq!(
+        found[0]["recommendation"]["commands"][0],
+        "aws eks update-access-entry --cluster-name demo --principal-arn arn:aws:iam::111122223333:role/data-team --kubernetes-groups data-readers"
+    );
+    let text = run_ok(grantscope(&db).arg("findings"));
+    assert!(text.contains("recommendations applied together: 0 of "), "{text}");
+}

@@ -1,10 +1,12 @@
 //! Findings: what replay's grant usage says about the access configuration.
 
+mod groups;
 mod narrower;
 mod risky;
 mod unused;
 pub mod whatif;
 
+pub use groups::{GroupsContext, unused_group_findings};
 pub use narrower::{NarrowerContext, compress, narrower_findings, narrower_namespaces, smaller_policies};
 pub use risky::{RiskyContext, risky_findings};
 pub use unused::{UnusedContext, unused_findings};
@@ -93,6 +95,11 @@ pub enum Change {
         association: usize,
         policy_arn: String,
     },
+    /// Take a Kubernetes group off an access entry.
+    RemoveGroup {
+        entry: usize,
+        group: String,
+    },
 }
 
 /// The state with every change applied.
@@ -112,6 +119,7 @@ pub fn apply(state: &crate::model::AccessState, changes: &[&Change]) -> crate::m
             Change::Policy { entry, association, policy_arn } => {
                 s.access_entries[*entry].policies[*association].policy_arn = policy_arn.clone();
             }
+            Change::RemoveGroup { entry, group } => s.access_entries[*entry].kubernetes_groups.retain(|g| g != group),
         }
     }
     let keep = |g: Grant| !removed.contains(&g);

@@ -2,8 +2,8 @@
 
 use super::{CommandError, now_ms};
 use crate::analysis::{
-    Finding, NarrowerContext, RiskyContext, UnusedContext, narrower_findings, prove_together, risky_findings,
-    unused_findings,
+    Finding, GroupsContext, NarrowerContext, RiskyContext, UnusedContext, narrower_findings, prove_together,
+    risky_findings, unused_findings, unused_group_findings,
 };
 use crate::outln;
 use crate::output::{Format, print_json};
@@ -93,6 +93,13 @@ pub fn findings(db: &Path, args: FindingsArgs, format: Format) -> Result<Vec<Fin
     if ctx.observed_days >= i64::from(args.min_observed_days) {
         found.extend(narrower_findings(&state, &shapes, &narrower));
     }
+    let groups = GroupsContext {
+        cluster,
+        observed_days: ctx.observed_days,
+        window_days: args.window_days,
+        min_observed_days: args.min_observed_days,
+    };
+    found.extend(unused_group_findings(&state, &shapes, &groups));
     let changes = store::access_changes_for(store.conn(), cluster)?;
     let risky =
         RiskyContext { cluster, observed_days: ctx.observed_days, window_days: args.window_days, changes: &changes };

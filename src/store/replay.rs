@@ -32,6 +32,10 @@ pub struct WindowShape {
     pub stored: StoredShape,
     pub allowed: Option<bool>,
     pub by: Option<String>,
+    /// Grants that would also have allowed it.
+    pub shadowed: Vec<String>,
+    /// The access entry or aws-auth mapping its caller came in through.
+    pub authenticated_by: Option<String>,
     pub requests: i64,
     pub last_ms: i64,
 }
@@ -50,16 +54,19 @@ pub fn window_shapes(conn: &Connection, cluster: &str, from_day: i64) -> rusqlit
         cluster,
     )?;
     let mut use_of = conn.prepare_cached(
-        "SELECT d.allowed, d.by_grant, coalesce(sum(u.requests), 0), coalesce(max(u.last_ms), 0)
+        "SELECT d.allowed, d.by_grant, coalesce(sum(u.requests), 0), coalesce(max(u.last_ms), 0), d.shadowed, d.authenticated_by
          FROM shape_decisions d LEFT JOIN shape_days u ON u.shape_id = d.shape_id AND u.day >= ?2
          WHERE d.shape_id = ?1",
     )?;
     shapes
         .into_iter()
         .map(|stored| {
-            let (allowed, by, requests, last_ms) =
-                use_of.query_row(params![stored.id, from_day], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-            Ok(WindowShape { stored, allowed, by, requests, last_ms })
+            let (allowed, by, requests, last_ms, shadowed, authenticated_by): (_, _, _, _, String, _) = use_of
+                .query_row(params![stored.id, from_day], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                })?;
+            let shadowed = serde_json::from_str(&shadowed).unwrap_or_default();
+            Ok(WindowShape { stored, allowed, by, shadowed, authenticated_by, requests, last_ms })
         })
         .collect()
 }
