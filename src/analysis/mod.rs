@@ -124,37 +124,13 @@ pub fn apply(state: &crate::model::AccessState, changes: &[&Change]) -> crate::m
     }
     let keep = |g: Grant| !removed.contains(&g);
     for (i, e) in s.access_entries.iter_mut().enumerate() {
-        let mut j = 0;
-        e.policies.retain(|_| {
-            j += 1;
-            keep(Grant::AccessPolicy { entry: i, association: j - 1 })
-        });
+        retain_indexed(&mut e.policies, |j| keep(Grant::AccessPolicy { entry: i, association: j }));
     }
-    let mut i = 0;
-    s.access_entries.retain(|_| {
-        i += 1;
-        keep(Grant::AccessEntry(i - 1))
-    });
-    let mut i = 0;
-    s.aws_auth.map_roles.retain(|_| {
-        i += 1;
-        keep(Grant::AwsAuthRole(i - 1))
-    });
-    let mut i = 0;
-    s.aws_auth.map_users.retain(|_| {
-        i += 1;
-        keep(Grant::AwsAuthUser(i - 1))
-    });
-    let mut i = 0;
-    s.aws_auth.map_accounts.retain(|_| {
-        i += 1;
-        keep(Grant::AwsAuthAccount(i - 1))
-    });
-    let mut i = 0;
-    s.bindings.retain(|_| {
-        i += 1;
-        keep(Grant::Binding(i - 1))
-    });
+    retain_indexed(&mut s.access_entries, |i| keep(Grant::AccessEntry(i)));
+    retain_indexed(&mut s.aws_auth.map_roles, |i| keep(Grant::AwsAuthRole(i)));
+    retain_indexed(&mut s.aws_auth.map_users, |i| keep(Grant::AwsAuthUser(i)));
+    retain_indexed(&mut s.aws_auth.map_accounts, |i| keep(Grant::AwsAuthAccount(i)));
+    retain_indexed(&mut s.bindings, |i| keep(Grant::Binding(i)));
     s
 }
 
@@ -162,6 +138,15 @@ pub fn apply(state: &crate::model::AccessState, changes: &[&Change]) -> crate::m
 pub fn finding_id(kind: &str, cluster: &str, grant: &str) -> String {
     let h = xxhash_rust::xxh3::xxh3_64(format!("{kind}\n{cluster}\n{grant}").as_bytes());
     format!("GS-{:012x}", h & 0xffff_ffff_ffff)
+}
+
+/// `Vec::retain` by the items' positions before any was removed (grants are named by position).
+fn retain_indexed<T>(items: &mut Vec<T>, keep: impl Fn(usize) -> bool) {
+    let mut i = 0;
+    items.retain(|_| {
+        i += 1;
+        keep(i - 1)
+    });
 }
 
 /// All recommendations applied together, replayed over the window.

@@ -5,6 +5,11 @@ use crate::model::RequestShape;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::borrow::Cow;
 
+/// The columns `read_shapes` reads, in its order; queries add their FROM and WHERE.
+const SHAPE_COLUMNS: &str =
+    "SELECT s.id, s.principal, s.iam, s.username, s.groups, s.session_name, s.verb, s.api_group,
+    s.resource, s.subresource, s.namespace, s.name, s.path";
+
 /// A shape as stored, owned.
 #[derive(Clone)]
 pub struct StoredShape {
@@ -16,12 +21,13 @@ pub struct StoredShape {
 pub fn shapes_to_replay(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite::Result<Vec<StoredShape>> {
     read_shapes(
         conn,
-        "SELECT s.id, s.principal, s.iam, s.username, s.groups, s.session_name, s.verb, s.api_group, s.resource,
-                s.subresource, s.namespace, s.name, s.path
+        &format!(
+            "{SHAPE_COLUMNS}
          FROM shapes s
          WHERE s.cluster = ?1
            AND EXISTS (SELECT 1 FROM shape_days u WHERE u.shape_id = s.id AND u.day >= ?2)
-           AND NOT EXISTS (SELECT 1 FROM shape_decisions d WHERE d.shape_id = s.id)",
+           AND NOT EXISTS (SELECT 1 FROM shape_decisions d WHERE d.shape_id = s.id)"
+        ),
         params![cluster, from_day],
         cluster,
     )
@@ -44,12 +50,13 @@ pub struct WindowShape {
 pub fn window_shapes(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite::Result<Vec<WindowShape>> {
     let shapes = read_shapes(
         conn,
-        "SELECT s.id, s.principal, s.iam, s.username, s.groups, s.session_name, s.verb, s.api_group, s.resource,
-                s.subresource, s.namespace, s.name, s.path
+        &format!(
+            "{SHAPE_COLUMNS}
          FROM shapes s JOIN shape_decisions d ON d.shape_id = s.id
          WHERE s.cluster = ?1
            AND EXISTS (SELECT 1 FROM shape_days u WHERE u.shape_id = s.id AND u.day >= ?2)
-         ORDER BY s.id",
+         ORDER BY s.id"
+        ),
         params![cluster, from_day],
         cluster,
     )?;
@@ -271,12 +278,13 @@ pub fn affected_shapes(
     )?;
     let shapes = read_shapes(
         conn,
-        "SELECT s.id, s.principal, s.iam, s.username, s.groups, s.session_name, s.verb, s.api_group, s.resource,
-                s.subresource, s.namespace, s.name, s.path
+        &format!(
+            "{SHAPE_COLUMNS}
          FROM shapes s JOIN shape_decisions d ON d.shape_id = s.id
          WHERE s.cluster = ?1
            AND EXISTS (SELECT 1 FROM shape_days u WHERE u.shape_id = s.id AND u.day >= ?2)
-           AND grantscope_affected(s.iam, s.principal, s.username, s.groups)",
+           AND grantscope_affected(s.iam, s.principal, s.username, s.groups)"
+        ),
         params![cluster, from_day],
         cluster,
     );
