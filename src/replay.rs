@@ -86,7 +86,12 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
             Ok((_, old)) => {
                 let mut affected = Affected::between(&old, &state);
                 affected.reach_principals([&old, &state]);
-                let reached = store::affected_shapes(store.conn(), cluster, from_day, affected)?;
+                // A change that reaches nobody (a binding without subjects, say) needs no scan at all.
+                let reached = if affected.is_empty() {
+                    Vec::new()
+                } else {
+                    store::affected_shapes(store.conn(), cluster, from_day, affected)?
+                };
                 carried =
                     store::decided_in_window(store.conn(), cluster, from_day)?.saturating_sub(reached.len() as u64);
                 shapes.extend(reached);
@@ -116,24 +121,12 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
     let tx = store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     for s in &shapes {
         let d = authz.authorize(&s.shape);
-        let outcome = match d.outcome {
-            Outcome::Allowed => {
-                summary.allowed += 1;
-                "allowed"
-            }
-            Outcome::NoGrant => {
-                summary.denied += 1;
-                "no-grant"
-            }
-            Outcome::Unauthenticated => {
-                summary.unauthenticated += 1;
-                "unauthenticated"
-            }
-            Outcome::NotEvaluated => {
-                summary.not_evaluated += 1;
-                "not-evaluated"
-            }
-        };
+        *match d.outcome {
+            Outcome::Allowed => &mut summary.allowed,
+            Outcome::NoGrant => &mut summary.denied,
+            Outcome::Unauthenticated => &mut summary.unauthenticated,
+            Outcome::NotEvaluated => &mut summary.not_evaluated,
+        } += 1;
         let id = |g| authz.grant_id(g);
         store::write_shape_decision(
             &tx,
@@ -141,7 +134,7 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
             version,
             &ShapeDecision {
                 shape_id: s.id,
-                outcome,
+                outcome: d.outcome.as_str(),
                 allowed: d.allowed,
                 by: d.by.map(id),
                 shadowed: d.shadowed.iter().map(|&g| id(g)).collect(),

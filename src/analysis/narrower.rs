@@ -78,6 +78,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                 let namespaces: BTreeSet<&str> = used.iter().map(|s| s.stored.shape.namespace.as_ref()).collect();
                 if let Some(list) = narrower_namespaces(&a.scope, &namespaces, &observed) {
                     let narrower = AccessScope::Namespace { namespaces: list.clone() };
+                    let command = associate_command(ctx.cluster, &e.principal_arn, &a.policy_arn, &narrower);
                     let change = Change::Scope { entry: i, association: j, scope: narrower };
                     let proposed = super::apply(state, &[&change]);
                     let (recommendation, change) = safe(
@@ -90,13 +91,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                                 e.principal_arn,
                                 list.join(", ")
                             ),
-                            commands: vec![format!(
-                                "aws eks associate-access-policy --cluster-name {} --principal-arn {} --policy-arn {} --access-scope type=namespace,namespaces={}",
-                                ctx.cluster,
-                                e.principal_arn,
-                                a.policy_arn,
-                                list.join(",")
-                            )],
+                            commands: vec![command],
                         },
                     );
                     out.push(finding(
@@ -125,12 +120,6 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                 let arn = a.policy_arn.replace(current, name);
                 let change = Change::Policy { entry: i, association: j, policy_arn: arn.clone() };
                 let proposed = super::apply(state, &[&change]);
-                let scope = match &a.scope {
-                    AccessScope::Cluster => "type=cluster".to_string(),
-                    AccessScope::Namespace { namespaces } => {
-                        format!("type=namespace,namespaces={}", namespaces.join(","))
-                    }
-                };
                 let (recommendation, change) = safe(
                     &proposed,
                     shapes,
@@ -141,10 +130,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                             e.principal_arn
                         ),
                         commands: vec![
-                            format!(
-                                "aws eks associate-access-policy --cluster-name {} --principal-arn {} --policy-arn {arn} --access-scope {scope}",
-                                ctx.cluster, e.principal_arn
-                            ),
+                            associate_command(ctx.cluster, &e.principal_arn, &arn, &a.scope),
                             format!(
                                 "aws eks disassociate-access-policy --cluster-name {} --principal-arn {} --policy-arn {}",
                                 ctx.cluster, e.principal_arn, a.policy_arn
@@ -191,6 +177,17 @@ pub fn compress(used: &BTreeSet<&str>, observed: &BTreeSet<&str>) -> Vec<String>
         done.insert(ns);
     }
     out
+}
+
+/// The AWS CLI call that associates `policy_arn` with `scope` (it replaces an existing association's scope).
+fn associate_command(cluster: &str, principal: &str, policy_arn: &str, scope: &AccessScope) -> String {
+    let scope = match scope {
+        AccessScope::Cluster => "type=cluster".to_string(),
+        AccessScope::Namespace { namespaces } => format!("type=namespace,namespaces={}", namespaces.join(",")),
+    };
+    format!(
+        "aws eks associate-access-policy --cluster-name {cluster} --principal-arn {principal} --policy-arn {policy_arn} --access-scope {scope}"
+    )
 }
 
 fn severity(policy: &str) -> Severity {

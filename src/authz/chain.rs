@@ -29,6 +29,18 @@ pub enum Outcome {
     NotEvaluated,
 }
 
+impl Outcome {
+    /// As stored and printed: the serialized name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::NoGrant => "no-grant",
+            Outcome::Unauthenticated => "unauthenticated",
+            Outcome::NotEvaluated => "not-evaluated",
+        }
+    }
+}
+
 /// The decision for one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
@@ -135,10 +147,6 @@ impl<'s> Authorizer<'s> {
             ));
         }
         Authorizer { state, authn: AuthnIndex::new(state), rbac, policies, warnings }
-    }
-
-    pub fn state(&self) -> &'s AccessState {
-        self.state
     }
 
     /// Who the state takes the caller of a recorded request to be.

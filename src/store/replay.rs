@@ -5,7 +5,7 @@ use crate::model::RequestShape;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::borrow::Cow;
 
-/// The columns `read_shapes` reads, in its order; queries add their FROM and WHERE.
+/// The columns `stored_shape` reads, in its order; queries add their FROM and WHERE.
 const SHAPE_COLUMNS: &str =
     "SELECT s.id, s.principal, s.iam, s.username, s.groups, s.session_name, s.verb, s.api_group,
     s.resource, s.subresource, s.namespace, s.name, s.path";
@@ -46,36 +46,30 @@ pub struct WindowShape {
     pub last_ms: i64,
 }
 
-/// Every shape of the window that has a decision, with its use.
+/// Every shape of the window that has a decision, with its decision and its use: one query.
 pub fn window_shapes(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite::Result<Vec<WindowShape>> {
-    let shapes = read_shapes(
-        conn,
-        &format!(
-            "{SHAPE_COLUMNS}
-         FROM shapes s JOIN shape_decisions d ON d.shape_id = s.id
+    let mut stmt = conn.prepare(&format!(
+        "{SHAPE_COLUMNS}, d.allowed, d.by_grant, d.shadowed, d.authenticated_by, u.requests, u.last_ms
+         FROM shapes s
+         JOIN shape_decisions d ON d.shape_id = s.id
+         JOIN (SELECT shape_id, sum(requests) AS requests, max(last_ms) AS last_ms
+               FROM shape_days WHERE day >= ?2 GROUP BY shape_id) u ON u.shape_id = s.id
          WHERE s.cluster = ?1
-           AND EXISTS (SELECT 1 FROM shape_days u WHERE u.shape_id = s.id AND u.day >= ?2)
          ORDER BY s.id"
-        ),
-        params![cluster, from_day],
-        cluster,
-    )?;
-    let mut use_of = conn.prepare_cached(
-        "SELECT d.allowed, d.by_grant, coalesce(sum(u.requests), 0), coalesce(max(u.last_ms), 0), d.shadowed, d.authenticated_by
-         FROM shape_decisions d LEFT JOIN shape_days u ON u.shape_id = d.shape_id AND u.day >= ?2
-         WHERE d.shape_id = ?1",
-    )?;
-    shapes
-        .into_iter()
-        .map(|stored| {
-            let (allowed, by, requests, last_ms, shadowed, authenticated_by): (_, _, _, _, String, _) = use_of
-                .query_row(params![stored.id, from_day], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-                })?;
-            let shadowed = serde_json::from_str(&shadowed).unwrap_or_default();
-            Ok(WindowShape { stored, allowed, by, shadowed, authenticated_by, requests, last_ms })
+    ))?;
+    let rows = stmt.query_map(params![cluster, from_day], |r| {
+        let shadowed: String = r.get(15)?;
+        Ok(WindowShape {
+            stored: stored_shape(r, cluster)?,
+            allowed: r.get(13)?,
+            by: r.get(14)?,
+            shadowed: serde_json::from_str(&shadowed).unwrap_or_default(),
+            authenticated_by: r.get(16)?,
+            requests: r.get(17)?,
+            last_ms: r.get(18)?,
         })
-        .collect()
+    })?;
+    rows.collect()
 }
 
 fn read_shapes(
@@ -85,34 +79,37 @@ fn read_shapes(
     cluster: &str,
 ) -> rusqlite::Result<Vec<StoredShape>> {
     let mut stmt = conn.prepare(sql)?;
-    let rows = stmt.query_map(params, |r| {
-        let groups: String = r.get(4)?;
-        let own = |i: usize| -> rusqlite::Result<Cow<'static, str>> { Ok(Cow::Owned(r.get::<_, String>(i)?)) };
-        Ok(StoredShape {
-            id: r.get(0)?,
-            shape: RequestShape {
-                cluster: Cow::Owned(cluster.to_string()),
-                principal: own(1)?,
-                iam: r.get(2)?,
-                username: own(3)?,
-                groups: serde_json::from_str::<Vec<String>>(&groups)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(Cow::Owned)
-                    .collect(),
-                session_name: own(5)?,
-                verb: own(6)?,
-                api_group: own(7)?,
-                resource: own(8)?,
-                subresource: own(9)?,
-                namespace: own(10)?,
-                name: own(11)?,
-                path: own(12)?,
-                access_key_id: "".into(),
-            },
-        })
-    })?;
+    let rows = stmt.query_map(params, |r| stored_shape(r, cluster))?;
     rows.collect()
+}
+
+/// The shape in the first columns of a row ([`SHAPE_COLUMNS`]).
+fn stored_shape(r: &rusqlite::Row, cluster: &str) -> rusqlite::Result<StoredShape> {
+    let groups: String = r.get(4)?;
+    let own = |i: usize| -> rusqlite::Result<Cow<'static, str>> { Ok(Cow::Owned(r.get::<_, String>(i)?)) };
+    Ok(StoredShape {
+        id: r.get(0)?,
+        shape: RequestShape {
+            cluster: Cow::Owned(cluster.to_string()),
+            principal: own(1)?,
+            iam: r.get(2)?,
+            username: own(3)?,
+            groups: serde_json::from_str::<Vec<String>>(&groups)
+                .unwrap_or_default()
+                .into_iter()
+                .map(Cow::Owned)
+                .collect(),
+            session_name: own(5)?,
+            verb: own(6)?,
+            api_group: own(7)?,
+            resource: own(8)?,
+            subresource: own(9)?,
+            namespace: own(10)?,
+            name: own(11)?,
+            path: own(12)?,
+            access_key_id: "".into(),
+        },
+    })
 }
 
 /// One shape's decision, as grant ids.
