@@ -1,17 +1,18 @@
 //! Replay: every distinct request shape of a cluster seen in the analysis window, decided against
 //! the cluster's current access-state version, and the usage of every grant derived from it.
 //!
-//! Shapes already decided under the current version are not evaluated again, so after an ingest
-//! only the new shapes cost anything. After a new state version, only the shapes whose caller the
-//! change can reach (their principal, username or a group: see [`Affected`]) are decided again;
-//! the others carry their decision over.
+//! Every stored shape keeps a decision, so after an ingest only the new shapes (those above the
+//! watermark) cost anything. After a new state version, only the shapes of the callers the change
+//! can reach (their principal, username or a group: see [`Affected`]) are decided again; the others
+//! carry their decision over, and only the reached callers' usage buckets are rebuilt.
 
 use crate::authz::changes::Affected;
-use crate::authz::{Authorizer, Outcome};
+use crate::authz::{Authorizer, Decision, Outcome};
 use crate::model::time;
 use crate::state::Snapshot;
-use crate::store::{self, ShapeDecision, Store};
+use crate::store::{self, GrantUsage, ReplayWatermark, Store, StoredDecision};
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 
 /// A replay that cannot run.
 #[derive(Debug, thiserror::Error)]
@@ -76,41 +77,45 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
     let authz = Authorizer::new(&state);
     let from_day = window_start(now_ms, window_days);
     let started = std::time::Instant::now();
-    let mut shapes = store::shapes_to_replay(store.conn(), cluster, from_day)?;
-    tracing::debug!(shapes = shapes.len(), elapsed = ?started.elapsed(), "read the shapes without a decision");
-    // After a state change, decide again only what the change can reach; the rest stands.
-    let watermark = store::replay_watermark(store.conn(), cluster)?;
-    let mut carried = 0;
-    if let Some(previous) = watermark.filter(|w| *w != version) {
+    // Read first: an ingest that commits while this replay runs leaves the usage marked stale.
+    let generation = store::ingest_generation(store.conn(), cluster)?;
+    let mark = store::replay_watermark(store.conn(), cluster)?;
+    let callers = store::callers(store.conn(), cluster)?;
+    let mut through = mark.map_or(0, |m| m.shapes_through);
+    // After a state change, decide again only the shapes of the callers the change can reach.
+    let mut reached = Vec::new();
+    let mut shapes = Vec::new();
+    if let Some(previous) = mark.map(|m| m.state_version).filter(|v| *v != version) {
         match state_version(store, cluster, Some(previous)) {
             Ok((_, old)) => {
                 let mut affected = Affected::between(&old, &state);
                 affected.reach_principals([&old, &state]);
-                // A change that reaches nobody (a binding without subjects, say) needs no scan at all.
-                let reached = if affected.is_empty() {
-                    Vec::new()
-                } else {
-                    store::affected_shapes(store.conn(), cluster, from_day, affected)?
-                };
-                carried =
-                    store::decided_in_window(store.conn(), cluster, from_day)?.saturating_sub(reached.len() as u64);
-                shapes.extend(reached);
+                reached = callers
+                    .iter()
+                    .filter(|c| affected.touches(c.iam.then_some(c.principal.as_str()), &c.username, &c.groups))
+                    .map(|c| c.id)
+                    .collect();
+                shapes = store::shapes_of_callers(store.conn(), cluster, &reached, through)?;
             }
             Err(e) => {
                 // Without the old state, nothing can be carried over: decide everything again.
-                tracing::warn!("{e}; replaying the whole window");
-                store::forget_decisions(store.conn(), cluster)?;
-                shapes = store::shapes_to_replay(store.conn(), cluster, from_day)?;
+                tracing::warn!("{e}; replaying every shape");
+                through = 0;
             }
         }
     }
-    tracing::debug!(to_decide = shapes.len(), carried, elapsed = ?started.elapsed(), "chose the shapes to decide");
+    let new_shapes = store::shapes_after(store.conn(), cluster, through)?;
+    let shapes_through = new_shapes.iter().map(|s| s.id).max().unwrap_or(through);
+    let usage_current =
+        mark.is_some_and(|m| m.usage_from_day == from_day && m.usage_generation == generation) && new_shapes.is_empty();
+    shapes.extend(new_shapes);
+    tracing::debug!(to_decide = shapes.len(), callers_reached = reached.len(), elapsed = ?started.elapsed(), "read the shapes to decide");
     let mut summary = ReplaySummary {
         cluster: cluster.to_string(),
         state_version: version,
         window_days,
         shapes_evaluated: shapes.len() as u64,
-        shapes_carried: carried,
+        shapes_carried: 0,
         allowed: 0,
         denied: 0,
         unauthenticated: 0,
@@ -119,6 +124,9 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
         recorded_requests_agreeing: 0,
     };
     let tx = store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut decisions = store::Decisions::load(&tx)?;
+    // Shapes share a few thousand decisions: turn each into grant ids and intern it once.
+    let mut interned: HashMap<Decision, i64> = HashMap::new();
     for s in &shapes {
         let d = authz.authorize(&s.shape);
         *match d.outcome {
@@ -127,31 +135,88 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
             Outcome::Unauthenticated => &mut summary.unauthenticated,
             Outcome::NotEvaluated => &mut summary.not_evaluated,
         } += 1;
-        let id = |g| authz.grant_id(g);
-        store::write_shape_decision(
-            &tx,
-            cluster,
-            version,
-            &ShapeDecision {
-                shape_id: s.id,
-                outcome: d.outcome.as_str(),
-                allowed: d.allowed,
-                by: d.by.map(id),
-                shadowed: d.shadowed.iter().map(|&g| id(g)).collect(),
-                authenticated_by: d.authenticated_by.map(id),
-                undocumented: d.undocumented.iter().map(|&g| id(g)).collect(),
-            },
-        )?;
+        let decision_id = match interned.get(&d) {
+            Some(&id) => id,
+            None => {
+                let id = decisions.intern(&tx, stored_decision(&authz, &d))?;
+                interned.insert(d, id);
+                id
+            }
+        };
+        store::write_shape_decision(&tx, s.id, s.caller_id, decision_id, version)?;
     }
-    // Decisions of shapes that left the window would be stale when they come back: drop them.
-    store::forget_decisions_outside(&tx, cluster, from_day)?;
-    store::set_replay_watermark(&tx, cluster, version)?;
-    tracing::debug!(elapsed = ?started.elapsed(), "decided and carried over");
-    store::recompute_grant_usage(&tx, cluster, version, window_days, from_day)?;
+    tracing::debug!(decisions = interned.len(), elapsed = ?started.elapsed(), "decided");
+    if !usage_current {
+        let ids = callers.iter().map(|c| c.id).collect();
+        store::rebuild_all_buckets(&tx, cluster, from_day, &ids)?;
+    } else if !reached.is_empty() {
+        store::rebuild_caller_buckets(&tx, cluster, from_day, &reached)?;
+    }
+    let buckets = store::usage_buckets(&tx, cluster)?;
+    let principals = callers.iter().map(|c| (c.id, c.principal.as_str())).collect();
+    store::write_grant_usage(&tx, cluster, version, window_days, &grant_usage(&buckets, &decisions, &principals))?;
+    store::set_replay_watermark(
+        &tx,
+        cluster,
+        &ReplayWatermark {
+            state_version: version,
+            shapes_through,
+            usage_from_day: from_day,
+            usage_generation: generation,
+        },
+    )?;
     tx.commit()?;
-    tracing::debug!(elapsed = ?started.elapsed(), "grant usage recomputed and committed");
-    let (compared, agreeing) = store::recorded_agreement(store.conn(), cluster, from_day)?;
-    summary.recorded_requests_compared = compared;
-    summary.recorded_requests_agreeing = agreeing;
+    tracing::debug!(elapsed = ?started.elapsed(), usage_rebuilt = !usage_current, "usage written and committed");
+    (summary.recorded_requests_compared, summary.recorded_requests_agreeing) =
+        store::recorded_agreement(store.conn(), cluster)?;
+    summary.shapes_carried = store::decided_shapes(store.conn(), cluster)?.saturating_sub(summary.shapes_evaluated);
     Ok(summary)
+}
+
+/// A decision with its grants named.
+fn stored_decision(authz: &Authorizer, d: &Decision) -> StoredDecision {
+    let id = |g| authz.grant_id(g);
+    StoredDecision {
+        outcome: d.outcome.as_str().to_string(),
+        allowed: d.allowed,
+        by: d.by.map(id),
+        shadowed: d.shadowed.iter().map(|&g| id(g)).collect(),
+        authenticated_by: d.authenticated_by.map(id),
+        undocumented: d.undocumented.iter().map(|&g| id(g)).collect(),
+    }
+}
+
+/// Each grant's usage in the window, per role: `by` (it allowed the request), `shadowed` (it would
+/// also have), `authenticated` (the caller came in through it, for allowed requests).
+fn grant_usage(
+    buckets: &store::Buckets,
+    decisions: &store::Decisions,
+    principals: &HashMap<i64, &str>,
+) -> HashMap<(String, String), GrantUsage> {
+    let mut usage: HashMap<(String, String), (GrantUsage, HashSet<&str>)> = HashMap::new();
+    for (&(caller, decision), c) in buckets {
+        let (Some(d), Some(&principal)) = (decisions.by_id.get(&decision), principals.get(&caller)) else {
+            continue;
+        };
+        let authenticated = d.authenticated_by.as_ref().filter(|_| d.allowed == Some(true));
+        let roles = d.by.iter().map(|g| (g, "by")).chain(d.shadowed.iter().map(|g| (g, "shadowed")));
+        for (grant, role) in roles.chain(authenticated.map(|g| (g, "authenticated"))) {
+            let (u, seen) = usage.entry((grant.clone(), role.to_string())).or_default();
+            if u.shapes == 0 {
+                (u.first_ms, u.last_ms) = (c.first_ms, c.last_ms);
+            }
+            u.requests += c.requests;
+            u.shapes += c.shapes;
+            u.first_ms = u.first_ms.min(c.first_ms);
+            u.last_ms = u.last_ms.max(c.last_ms);
+            seen.insert(principal);
+        }
+    }
+    usage
+        .into_iter()
+        .map(|(k, (mut u, seen))| {
+            u.principals = seen.len() as i64;
+            (k, u)
+        })
+        .collect()
 }

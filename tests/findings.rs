@@ -38,6 +38,11 @@ fn findings(db: &Path, extra: &[&str]) -> Vec<Value> {
     serde_json::from_str::<Value>(&out).unwrap().as_array().unwrap().clone()
 }
 
+/// `replay --format json` on the default window.
+fn replay_json(db: &Path) -> Value {
+    serde_json::from_str(&run_ok(grantscope(db).args(["--format", "json", "replay"]))).unwrap()
+}
+
 fn kinds_and_grants(found: &[Value]) -> Vec<(String, String)> {
     found.iter().map(|f| (f["kind"].as_str().unwrap().to_string(), f["grant"].as_str().unwrap().to_string())).collect()
 }
@@ -272,8 +277,7 @@ fn replay_decides_only_what_is_new_or_reached_by_a_state_change() {
     let dir = tempfile::tempdir().unwrap();
     let data = cluster_with_data(dir.path(), 20);
     let db = dir.path().join("g.db");
-    let replay =
-        || -> Value { serde_json::from_str(&run_ok(grantscope(&db).args(["--format", "json", "replay"]))).unwrap() };
+    let replay = || replay_json(&db);
     let first = replay();
     let shapes = first["shapes_evaluated"].as_u64().unwrap();
     assert!(shapes > 100, "{first}");
@@ -300,7 +304,8 @@ fn replay_decides_only_what_is_new_or_reached_by_a_state_change() {
     std::fs::copy(&db, &fresh).unwrap();
     let conn = rusqlite::Connection::open(&fresh).unwrap();
     conn.execute_batch(
-        "DELETE FROM shape_decisions; DELETE FROM grant_usage; DELETE FROM state_versions WHERE version = 1;",
+        "DELETE FROM shape_decisions; DELETE FROM usage_buckets; DELETE FROM grant_usage; DELETE FROM replay_watermarks;
+         DELETE FROM state_versions WHERE version = 1;",
     )
     .unwrap();
     drop(conn);
@@ -469,4 +474,42 @@ fn a_group_an_entry_gives_that_no_allow_ever_came_from_is_found() {
     );
     let text = run_ok(grantscope(&db).arg("findings"));
     assert!(text.contains("recommendations applied together: 0 of "), "{text}");
+}
+
+#[test]
+fn requests_ingested_for_decided_shapes_count_in_the_next_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cluster_with_data(dir.path(), 20);
+    let db = dir.path().join("g.db");
+    let replay = || replay_json(&db);
+    let usage = |grant_like: &str| -> i64 {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.query_row(
+            "SELECT sum(requests) FROM grant_usage WHERE role = 'by' AND grant_id LIKE ?1",
+            [grant_like],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let before = replay();
+    let used = usage("rbac:RoleBinding/data-analytics/data-readers:%");
+    // The same request again, as a new event: its shape is already decided.
+    let audit = std::fs::read_to_string(data.join("audit.jsonl")).unwrap();
+    let line = audit.lines().find(|l| l.contains("role/data-team") && l.contains("data-analytics")).unwrap();
+    let event: Value = serde_json::from_str(line).unwrap();
+    let again = dir.path().join("again.jsonl");
+    std::fs::write(
+        &again,
+        line.replace(event["auditID"].as_str().unwrap(), "00000000-0000-4000-8000-0000000000bb") + "\n",
+    )
+    .unwrap();
+    assert_eq!(ingest_audit_as(&db, "demo", &again)["ingested"], 1);
+    let after = replay();
+    assert_eq!(after["shapes_evaluated"], 0, "no new shape: {after}");
+    assert_eq!(usage("rbac:RoleBinding/data-analytics/data-readers:%"), used + 1);
+    assert_eq!(
+        after["recorded_requests_compared"].as_i64().unwrap(),
+        before["recorded_requests_compared"].as_i64().unwrap() + 1,
+        "{after}"
+    );
 }

@@ -17,7 +17,7 @@ use serde::Serialize;
 pub const SYSTEM_MASTERS: &str = "system:masters";
 
 /// Why a decision came out as it did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     Allowed,
@@ -42,7 +42,7 @@ impl Outcome {
 }
 
 /// The decision for one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Decision {
     /// `None` when not evaluated (nodes).
     pub allowed: Option<bool>,

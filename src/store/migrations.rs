@@ -56,6 +56,29 @@ mod tests {
     }
 
     #[test]
+    fn shapes_stored_before_callers_existed_get_their_caller() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_version(&mut conn, 3).unwrap();
+        for (key, principal, groups) in [(1u8, "arn:a", "[\"g\"]"), (2, "arn:a", "[\"g\"]"), (3, "arn:b", "[]")] {
+            conn.execute(
+                "INSERT INTO shapes (key, cluster, principal, iam, username, groups, session_name, verb, api_group,
+                                     resource, subresource, namespace, name, path, examples)
+                 VALUES (?1, 'c', ?2, 1, 'u', ?3, '', 'get', '', 'pods', '', 'ns', '', '', '[]')",
+                rusqlite::params![vec![key], principal, groups],
+            )
+            .unwrap();
+        }
+        apply(&mut conn, Path::new(":memory:")).unwrap();
+        let callers: i64 = conn.query_row("SELECT count(*) FROM callers", [], |r| r.get(0)).unwrap();
+        let orphans: i64 =
+            conn.query_row("SELECT count(*) FROM shapes WHERE caller_id IS NULL", [], |r| r.get(0)).unwrap();
+        let shared: i64 = conn
+            .query_row("SELECT count(DISTINCT caller_id) FROM shapes WHERE principal = 'arn:a'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!((callers, orphans, shared), (2, 0, 1));
+    }
+
+    #[test]
     fn a_database_from_a_newer_binary_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.db");

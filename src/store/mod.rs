@@ -5,6 +5,7 @@
 
 mod access_changes;
 mod checkpoints;
+mod decisions;
 mod events;
 mod gc;
 mod ingest_errors;
@@ -13,20 +14,25 @@ mod replay;
 mod state_versions;
 mod stats;
 mod usage;
+mod usage_buckets;
 
 pub use access_changes::{access_changes_for, access_grant_times, insert_access_change};
 pub use checkpoints::{read_checkpoint, write_checkpoint};
+pub use decisions::{Decisions, StoredDecision, write_shape_decision};
 pub use events::{NewEvent, event_exists, insert_event};
 pub use gc::{GcOutcome, Horizons, collect_garbage};
 pub use ingest_errors::{IngestErrorRow, insert_ingest_error, list_ingest_errors};
 pub use replay::{
-    GrantUsage, ShapeDecision, StoredShape, WindowShape, affected_shapes, decided_in_window, forget_decisions,
-    forget_decisions_outside, grant_usage, observed_days, recompute_grant_usage, recorded_agreement, replay_watermark,
-    set_replay_watermark, shapes_to_replay, window_shapes, write_shape_decision,
+    Caller, ReplayWatermark, StoredShape, WindowShape, callers, decided_shapes, ingest_generation, observed_days,
+    replay_watermark, set_replay_watermark, shapes_after, shapes_of_callers, window_shapes,
 };
 pub use state_versions::{StateVersion, read_state_version, state_clusters, store_state_version};
 pub use stats::{ClusterStats, Stats, stats};
 pub use usage::{Resolved, UsageFolder, insert_shape};
+pub use usage_buckets::{
+    Buckets, GrantUsage, WindowCounts, grant_usage, rebuild_all_buckets, rebuild_caller_buckets, recorded_agreement,
+    usage_buckets, write_grant_usage,
+};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};

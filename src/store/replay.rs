@@ -1,36 +1,70 @@
-//! Reading shapes for replay and writing their decisions and the grants' usage.
+//! What replay reads: the shapes to decide, their callers, the window's shapes with their
+//! decisions, and the watermark that says how far the decisions and usage are current.
 
-use crate::authz::changes::Affected;
 use crate::model::RequestShape;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::borrow::Cow;
 
 /// The columns `stored_shape` reads, in its order; queries add their FROM and WHERE.
 const SHAPE_COLUMNS: &str =
-    "SELECT s.id, s.principal, s.iam, s.username, s.groups, s.session_name, s.verb, s.api_group,
+    "SELECT s.id, s.caller_id, s.principal, s.iam, s.username, s.groups, s.session_name, s.verb, s.api_group,
     s.resource, s.subresource, s.namespace, s.name, s.path";
+const SHAPE_COLUMN_COUNT: usize = 14;
 
 /// A shape as stored, owned.
 #[derive(Clone)]
 pub struct StoredShape {
     pub id: i64,
+    pub caller_id: i64,
     pub shape: RequestShape<'static>,
 }
 
-/// Shapes of `cluster` seen since `from_day` that have no decision yet.
-pub fn shapes_to_replay(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite::Result<Vec<StoredShape>> {
-    read_shapes(
-        conn,
-        &format!(
-            "{SHAPE_COLUMNS}
-         FROM shapes s
-         WHERE s.cluster = ?1
-           AND EXISTS (SELECT 1 FROM shape_days u WHERE u.shape_id = s.id AND u.day >= ?2)
-           AND NOT EXISTS (SELECT 1 FROM shape_decisions d WHERE d.shape_id = s.id)"
-        ),
-        params![cluster, from_day],
-        cluster,
-    )
+/// The cluster's shapes with an id above `after`: those stored since a replay decided up to it.
+pub fn shapes_after(conn: &Connection, cluster: &str, after: i64) -> rusqlite::Result<Vec<StoredShape>> {
+    // `+s.cluster`: read the id range in table order, not every row of the cluster through its index.
+    let mut stmt = conn.prepare(&format!("{SHAPE_COLUMNS} FROM shapes s WHERE s.id > ?2 AND +s.cluster = ?1"))?;
+    let rows = stmt.query_map(params![cluster, after], |r| stored_shape(r, cluster))?;
+    rows.collect()
+}
+
+/// The shapes of the given callers with an id up to `through`, read through `shapes_by_caller`.
+pub fn shapes_of_callers(
+    conn: &Connection,
+    cluster: &str,
+    callers: &[i64],
+    through: i64,
+) -> rusqlite::Result<Vec<StoredShape>> {
+    let mut stmt = conn.prepare(&format!("{SHAPE_COLUMNS} FROM shapes s WHERE s.caller_id = ?1 AND s.id <= ?2"))?;
+    let mut shapes = Vec::new();
+    for caller in callers {
+        for shape in stmt.query_map(params![caller, through], |r| stored_shape(r, cluster))? {
+            shapes.push(shape?);
+        }
+    }
+    Ok(shapes)
+}
+
+/// Who sent a cluster's requests: one row per distinct principal, username and groups.
+pub struct Caller {
+    pub id: i64,
+    pub principal: String,
+    pub iam: bool,
+    pub username: String,
+    pub groups: Vec<String>,
+}
+
+pub fn callers(conn: &Connection, cluster: &str) -> rusqlite::Result<Vec<Caller>> {
+    let mut stmt = conn.prepare("SELECT id, principal, iam, username, groups FROM callers WHERE cluster = ?1")?;
+    let rows = stmt.query_map([cluster], |r| {
+        Ok(Caller {
+            id: r.get(0)?,
+            principal: r.get(1)?,
+            iam: r.get(2)?,
+            username: r.get(3)?,
+            groups: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
+        })
+    })?;
+    rows.collect()
 }
 
 /// A shape of the window with its current decision and its requests in the window.
@@ -49,180 +83,124 @@ pub struct WindowShape {
 /// Every shape of the window that has a decision, with its decision and its use: one query.
 pub fn window_shapes(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite::Result<Vec<WindowShape>> {
     let mut stmt = conn.prepare(&format!(
-        "{SHAPE_COLUMNS}, d.allowed, d.by_grant, d.shadowed, d.authenticated_by, u.requests, u.last_ms
+        "{SHAPE_COLUMNS}, dd.allowed, dd.by_grant, dd.shadowed, dd.authenticated_by, u.requests, u.last_ms
          FROM shapes s
          JOIN shape_decisions d ON d.shape_id = s.id
+         JOIN decisions dd ON dd.id = d.decision_id
          JOIN (SELECT shape_id, sum(requests) AS requests, max(last_ms) AS last_ms
                FROM shape_days WHERE day >= ?2 GROUP BY shape_id) u ON u.shape_id = s.id
-         WHERE s.cluster = ?1
+         WHERE +s.cluster = ?1
          ORDER BY s.id"
     ))?;
     let rows = stmt.query_map(params![cluster, from_day], |r| {
-        let shadowed: String = r.get(15)?;
+        let n = SHAPE_COLUMN_COUNT;
+        let shadowed: String = r.get(n + 2)?;
         Ok(WindowShape {
             stored: stored_shape(r, cluster)?,
-            allowed: r.get(13)?,
-            by: r.get(14)?,
+            allowed: r.get(n)?,
+            by: r.get(n + 1)?,
             shadowed: serde_json::from_str(&shadowed).unwrap_or_default(),
-            authenticated_by: r.get(16)?,
-            requests: r.get(17)?,
-            last_ms: r.get(18)?,
+            authenticated_by: r.get(n + 3)?,
+            requests: r.get(n + 4)?,
+            last_ms: r.get(n + 5)?,
         })
     })?;
     rows.collect()
 }
 
-fn read_shapes(
-    conn: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-    cluster: &str,
-) -> rusqlite::Result<Vec<StoredShape>> {
-    let mut stmt = conn.prepare(sql)?;
-    let rows = stmt.query_map(params, |r| stored_shape(r, cluster))?;
-    rows.collect()
-}
-
 /// The shape in the first columns of a row ([`SHAPE_COLUMNS`]).
 fn stored_shape(r: &rusqlite::Row, cluster: &str) -> rusqlite::Result<StoredShape> {
-    let groups: String = r.get(4)?;
+    let groups: String = r.get(5)?;
     let own = |i: usize| -> rusqlite::Result<Cow<'static, str>> { Ok(Cow::Owned(r.get::<_, String>(i)?)) };
     Ok(StoredShape {
         id: r.get(0)?,
+        caller_id: r.get(1)?,
         shape: RequestShape {
             cluster: Cow::Owned(cluster.to_string()),
-            principal: own(1)?,
-            iam: r.get(2)?,
-            username: own(3)?,
+            principal: own(2)?,
+            iam: r.get(3)?,
+            username: own(4)?,
             groups: serde_json::from_str::<Vec<String>>(&groups)
                 .unwrap_or_default()
                 .into_iter()
                 .map(Cow::Owned)
                 .collect(),
-            session_name: own(5)?,
-            verb: own(6)?,
-            api_group: own(7)?,
-            resource: own(8)?,
-            subresource: own(9)?,
-            namespace: own(10)?,
-            name: own(11)?,
-            path: own(12)?,
+            session_name: own(6)?,
+            verb: own(7)?,
+            api_group: own(8)?,
+            resource: own(9)?,
+            subresource: own(10)?,
+            namespace: own(11)?,
+            name: own(12)?,
+            path: own(13)?,
             access_key_id: "".into(),
         },
     })
 }
 
-/// One shape's decision, as grant ids.
-pub struct ShapeDecision<'a> {
-    pub shape_id: i64,
-    pub outcome: &'a str,
-    pub allowed: Option<bool>,
-    pub by: Option<String>,
-    pub shadowed: Vec<String>,
-    pub authenticated_by: Option<String>,
-    pub undocumented: Vec<String>,
+/// How far a cluster's replay is current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplayWatermark {
+    /// The decisions reflect this state version.
+    pub state_version: i64,
+    /// Every shape of the cluster with an id up to this one has a decision.
+    pub shapes_through: i64,
+    /// The usage buckets cover the days from this one...
+    pub usage_from_day: i64,
+    /// ... and what the cluster's ingest generation was when they were built.
+    pub usage_generation: i64,
 }
 
-pub fn write_shape_decision(
-    tx: &Transaction,
-    cluster: &str,
-    state_version: i64,
-    d: &ShapeDecision,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO shape_decisions
-           (shape_id, cluster, state_version, outcome, allowed, by_grant, shadowed, authenticated_by, undocumented)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        d.shape_id,
-        cluster,
-        state_version,
-        d.outcome,
-        d.allowed,
-        d.by,
-        serde_json::to_string(&d.shadowed).expect("ids serialize"),
-        d.authenticated_by,
-        serde_json::to_string(&d.undocumented).expect("ids serialize"),
-    ])?;
-    Ok(())
-}
-
-/// Recomputes the cluster's grant usage over the window from the decisions and daily counts.
-pub fn recompute_grant_usage(
-    tx: &Transaction,
-    cluster: &str,
-    state_version: i64,
-    window_days: u32,
-    from_day: i64,
-) -> rusqlite::Result<()> {
-    tx.execute("DELETE FROM grant_usage WHERE cluster = ?1", [cluster])?;
-    // (grant expression, role, extra join, extra condition)
-    let parts = [
-        ("d.by_grant", "by", "", "d.by_grant IS NOT NULL"),
-        ("j.value", "shadowed", ", json_each(d.shadowed) j", "1"),
-        ("d.authenticated_by", "authenticated", "", "d.authenticated_by IS NOT NULL AND d.allowed = 1"),
-    ];
-    for (grant, role, join, condition) in parts {
-        tx.execute(
-            &format!(
-                "INSERT INTO grant_usage (cluster, grant_id, role, state_version, window_days, requests, shapes, principals, first_ms, last_ms)
-                 SELECT ?1, {grant}, '{role}', ?2, ?3, sum(u.requests), count(DISTINCT s.id), count(DISTINCT s.principal),
-                        min(u.first_ms), max(u.last_ms)
-                 FROM shape_decisions d{join}
-                 JOIN shapes s ON s.id = d.shape_id
-                 JOIN shape_days u ON u.shape_id = d.shape_id
-                 WHERE d.cluster = ?1 AND u.day >= ?4 AND {condition}
-                 GROUP BY {grant}"
-            ),
-            params![cluster, state_version, window_days, from_day],
-        )?;
-    }
-    Ok(())
-}
-
-/// Usage of one grant in one role.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct GrantUsage {
-    pub requests: i64,
-    pub shapes: i64,
-    pub principals: i64,
-    pub first_ms: i64,
-    pub last_ms: i64,
-}
-
-/// The cluster's grant usage: (grant id, role) → usage.
-pub fn grant_usage(
-    conn: &Connection,
-    cluster: &str,
-) -> rusqlite::Result<std::collections::HashMap<(String, String), GrantUsage>> {
-    let mut stmt = conn.prepare(
-        "SELECT grant_id, role, requests, shapes, principals, first_ms, last_ms FROM grant_usage WHERE cluster = ?1",
-    )?;
-    let rows = stmt.query_map([cluster], |r| {
-        Ok((
-            (r.get(0)?, r.get(1)?),
-            GrantUsage {
-                requests: r.get(2)?,
-                shapes: r.get(3)?,
-                principals: r.get(4)?,
-                first_ms: r.get(5)?,
-                last_ms: r.get(6)?,
-            },
-        ))
-    })?;
-    rows.collect()
-}
-
-/// Recorded decisions against replayed ones over the window, in requests: (compared, agreeing).
-pub fn recorded_agreement(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite::Result<(i64, i64)> {
+pub fn replay_watermark(conn: &Connection, cluster: &str) -> rusqlite::Result<Option<ReplayWatermark>> {
     conn.query_row(
-        "SELECT coalesce(sum(u.allowed + u.denied), 0),
-                coalesce(sum(CASE WHEN d.allowed = 1 THEN u.allowed ELSE u.denied END), 0)
-         FROM shape_decisions d JOIN shape_days u ON u.shape_id = d.shape_id
-         WHERE d.cluster = ?1 AND u.day >= ?2 AND d.allowed IS NOT NULL",
-        params![cluster, from_day],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        "SELECT state_version, shapes_through, usage_from_day, usage_generation FROM replay_watermarks WHERE cluster = ?1",
+        [cluster],
+        |r| {
+            Ok(ReplayWatermark {
+                state_version: r.get(0)?,
+                shapes_through: r.get(1)?,
+                usage_from_day: r.get(2)?,
+                usage_generation: r.get(3)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Moves the watermark, in the replay's transaction.
+pub fn set_replay_watermark(tx: &Transaction, cluster: &str, w: &ReplayWatermark) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO replay_watermarks (cluster, state_version, shapes_through, usage_from_day, usage_generation)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![cluster, w.state_version, w.shapes_through, w.usage_from_day, w.usage_generation],
+    )?;
+    Ok(())
+}
+
+/// How many ingest transactions have added requests to the cluster.
+pub fn ingest_generation(conn: &Connection, cluster: &str) -> rusqlite::Result<i64> {
+    Ok(conn
+        .query_row("SELECT generation FROM ingest_generations WHERE cluster = ?1", [cluster], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Records, in an ingest transaction, that the cluster's requests changed.
+pub fn bump_ingest_generation(tx: &Transaction, cluster: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO ingest_generations (cluster, generation) VALUES (?1, 1)
+         ON CONFLICT (cluster) DO UPDATE SET generation = generation + 1",
+    )?
+    .execute([cluster])?;
+    Ok(())
+}
+
+/// How many of the cluster's shapes have a decision.
+pub fn decided_shapes(conn: &Connection, cluster: &str) -> rusqlite::Result<u64> {
+    conn.query_row(
+        "SELECT count(*) FROM shape_decisions WHERE caller_id IN (SELECT id FROM callers WHERE cluster = ?1)",
+        [cluster],
+        |r| r.get(0),
     )
 }
 
@@ -233,85 +211,4 @@ pub fn observed_days(conn: &Connection, cluster: &str, from_day: i64) -> rusqlit
         params![cluster, from_day],
         |r| r.get(0),
     )
-}
-
-/// The state version the cluster's decisions reflect, if it was replayed.
-pub fn replay_watermark(conn: &Connection, cluster: &str) -> rusqlite::Result<Option<i64>> {
-    conn.query_row("SELECT state_version FROM replay_watermarks WHERE cluster = ?1", [cluster], |r| r.get(0)).optional()
-}
-
-/// Records that the cluster's decisions now reflect `version`, in the replay's transaction.
-pub fn set_replay_watermark(tx: &Transaction, cluster: &str, version: i64) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT INTO replay_watermarks (cluster, state_version) VALUES (?1, ?2)
-         ON CONFLICT (cluster) DO UPDATE SET state_version = excluded.state_version",
-        params![cluster, version],
-    )?;
-    Ok(())
-}
-
-/// The window's decided shapes a state change reaches, selected inside SQLite (a Rust function
-/// tests each row against `affected`), so an incremental replay never loads the rest.
-pub fn affected_shapes(
-    conn: &Connection,
-    cluster: &str,
-    from_day: i64,
-    affected: Affected,
-) -> rusqlite::Result<Vec<StoredShape>> {
-    use rusqlite::functions::FunctionFlags;
-    conn.create_scalar_function(
-        "grantscope_affected",
-        4,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        move |ctx| {
-            let iam: bool = ctx.get(0)?;
-            let principal: String = ctx.get(1)?;
-            let username: String = ctx.get(2)?;
-            let groups: String = ctx.get(3)?;
-            let groups: Vec<String> =
-                if affected.groups.is_empty() { Vec::new() } else { serde_json::from_str(&groups).unwrap_or_default() };
-            Ok(affected.touches(iam.then_some(principal.as_str()), &username, &groups))
-        },
-    )?;
-    let shapes = read_shapes(
-        conn,
-        &format!(
-            "{SHAPE_COLUMNS}
-         FROM shapes s JOIN shape_decisions d ON d.shape_id = s.id
-         WHERE s.cluster = ?1
-           AND EXISTS (SELECT 1 FROM shape_days u WHERE u.shape_id = s.id AND u.day >= ?2)
-           AND grantscope_affected(s.iam, s.principal, s.username, s.groups)"
-        ),
-        params![cluster, from_day],
-        cluster,
-    );
-    conn.remove_function("grantscope_affected", 4)?;
-    shapes
-}
-
-/// How many of the cluster's shapes seen in the window have a decision.
-pub fn decided_in_window(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite::Result<u64> {
-    conn.query_row(
-        "SELECT count(*) FROM shape_decisions d WHERE d.cluster = ?1
-           AND EXISTS (SELECT 1 FROM shape_days u WHERE u.shape_id = d.shape_id AND u.day >= ?2)",
-        params![cluster, from_day],
-        |r| r.get(0),
-    )
-}
-
-/// Drops every decision of the cluster: the next replay decides everything again.
-pub fn forget_decisions(conn: &Connection, cluster: &str) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM shape_decisions WHERE cluster = ?1", [cluster])?;
-    Ok(())
-}
-
-/// Drops the decisions of shapes not seen since `from_day`: later replays did not look at them,
-/// so they would be stale if the shapes came back.
-pub fn forget_decisions_outside(tx: &Transaction, cluster: &str, from_day: i64) -> rusqlite::Result<()> {
-    tx.execute(
-        "DELETE FROM shape_decisions WHERE cluster = ?1
-           AND NOT EXISTS (SELECT 1 FROM shape_days u WHERE u.shape_id = shape_decisions.shape_id AND u.day >= ?2)",
-        params![cluster, from_day],
-    )?;
-    Ok(())
 }

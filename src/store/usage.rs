@@ -38,6 +38,8 @@ pub struct UsageFolder {
     shapes: HashMap<u128, ShapeSlot>,
     reasons: HashMap<String, i64>,
     pending: HashMap<(i64, i64, i64), Usage>,
+    /// Clusters this batch added requests to: their ingest generation moves on flush.
+    clusters: Vec<String>,
 }
 
 impl UsageFolder {
@@ -75,6 +77,10 @@ impl UsageFolder {
 
     /// Counts one newly stored event (the dedupe insert said it was new).
     pub fn count(&mut self, event: &AuditEvent, resolved: &Resolved) {
+        // A batch holds one cluster or a few: a scan beats hashing every event's name.
+        if !self.clusters.iter().any(|c| c == event.shape.cluster.as_ref()) {
+            self.clusters.push(event.shape.cluster.to_string());
+        }
         let day = time::day_of(event.time_ms);
         let usage = self.pending.entry((resolved.shape_id, day, resolved.reason_id)).or_insert_with(|| Usage {
             first_ms: event.time_ms,
@@ -118,6 +124,9 @@ impl UsageFolder {
             examples.execute(params![slot.id, serde_json::to_string(&slot.examples).expect("strings serialize")])?;
             slot.examples_dirty = false;
         }
+        for cluster in self.clusters.drain(..) {
+            super::replay::bump_ingest_generation(tx, &cluster)?;
+        }
         Ok(())
     }
 
@@ -141,14 +150,15 @@ fn load_or_insert_shape(tx: &Transaction, key: u128, s: &RequestShape) -> rusqli
     Ok(ShapeSlot { id, examples: Vec::new(), examples_dirty: false })
 }
 
-/// Stores a new shape under its key; returns its id.
+/// Stores a new shape under its key, with its caller; returns its id.
 pub fn insert_shape(tx: &Transaction, key: u128, s: &RequestShape) -> rusqlite::Result<i64> {
     let key_bytes = key.to_be_bytes();
     let groups = serde_json::to_string(&s.groups).expect("strings serialize");
+    let caller = caller_id(tx, s, &groups)?;
     tx.prepare_cached(
         "INSERT INTO shapes (key, cluster, principal, iam, username, groups, session_name, verb, api_group,
-                             resource, subresource, namespace, name, path, examples)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, '[]')",
+                             resource, subresource, namespace, name, path, examples, caller_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, '[]', ?15)",
     )?
     .execute(params![
         &key_bytes[..],
@@ -164,9 +174,25 @@ pub fn insert_shape(tx: &Transaction, key: u128, s: &RequestShape) -> rusqlite::
         s.subresource,
         s.namespace,
         s.name,
-        s.path
+        s.path,
+        caller
     ])?;
     Ok(tx.last_insert_rowid())
+}
+
+/// The id of the shape's caller (cluster, principal, username, groups), inserting it if new.
+fn caller_id(tx: &Transaction, s: &RequestShape, groups: &str) -> rusqlite::Result<i64> {
+    let caller = params![s.cluster, s.principal, s.iam, s.username, groups];
+    tx.prepare_cached(
+        "INSERT INTO callers (cluster, principal, iam, username, groups) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT DO NOTHING",
+    )?
+    .execute(caller)?;
+    tx.prepare_cached(
+        "SELECT id FROM callers
+         WHERE cluster = ?1 AND principal = ?2 AND iam = ?3 AND username = ?4 AND groups = ?5",
+    )?
+    .query_row(caller, |r| r.get(0))
 }
 
 fn intern_reason(tx: &Transaction, reason: &str) -> rusqlite::Result<i64> {
