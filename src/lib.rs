@@ -18,6 +18,7 @@
 //! them into request shapes in SQLite, [`model`] holds the pure domain types.
 
 pub mod analysis;
+pub mod assess;
 pub mod authz;
 pub mod commands;
 pub mod config;

@@ -6,7 +6,7 @@ use grantscope::config::Config;
 use grantscope::generate::GenerateOptions;
 use grantscope::ingest::InputFormat;
 use grantscope::model::time;
-use grantscope::output::Format;
+use grantscope::output::FormatArg;
 use grantscope::store::Horizons;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -51,9 +51,10 @@ struct Cli {
     /// Only errors on stderr; no progress bars
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
-    /// Output format of commands that print data
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    /// Output format: text or json for every command that prints data; md or html for `report`;
+    /// eksctl, terraform, aws-cli or kubectl for `remediate`
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Text)]
+    format: FormatArg,
     #[command(subcommand)]
     command: Command,
 }
@@ -353,6 +354,7 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
         dedupe_days: h.dedupe_days.unwrap_or(config.store.dedupe_days),
     };
     let progress = !cli.quiet;
+    let data_format = cli.format.data().map_err(CommandError::Usage);
     match cli.command {
         Command::Ingest(cmd) => {
             let (kind, cluster, files) = match cmd {
@@ -368,14 +370,14 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
                 progress,
                 horizons: horizons(files.horizons),
             };
-            commands::ingest::run(&db, args, cli.format).map(|_| 0)
+            commands::ingest::run(&db, args, data_format?).map(|_| 0)
         }
-        Command::Stats { cluster } => commands::stats::run(&db, cluster.as_deref(), cli.format).map(|_| 0),
-        Command::Errors { limit } => commands::errors::run(&db, limit, cli.format).map(|_| 0),
-        Command::Gc(h) => commands::gc::run(&db, horizons(h), cli.format).map(|_| 0),
+        Command::Stats { cluster } => commands::stats::run(&db, cluster.as_deref(), data_format?).map(|_| 0),
+        Command::Errors { limit } => commands::errors::run(&db, limit, data_format?).map(|_| 0),
+        Command::Gc(h) => commands::gc::run(&db, horizons(h), data_format?).map(|_| 0),
         Command::Evaluate { state, events, cluster, input_format } => {
             let args = commands::evaluate::EvaluateArgs { state, events, cluster, input_format };
-            commands::evaluate::run(args, cli.format).map(|_| 0)
+            commands::evaluate::run(args, data_format?).map(|_| 0)
         }
         Command::Explain(x) => {
             let caller = match (x.arn, x.user) {
@@ -396,10 +398,10 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
                 path: x.path,
                 access_key_id: x.access_key_id,
             };
-            commands::explain::run(args, cli.format).map(|allowed| if allowed { 0 } else { 1 })
+            commands::explain::run(args, data_format?).map(|allowed| if allowed { 0 } else { 1 })
         }
         Command::Replay { cluster, window } => {
-            commands::replay::replay(&db, cluster.as_deref(), window, cli.format).map(|_| 0)
+            commands::replay::replay(&db, cluster.as_deref(), window, data_format?).map(|_| 0)
         }
         Command::Findings { cluster, window, min_observed_days, kind } => {
             let args = commands::replay::FindingsArgs {
@@ -408,17 +410,17 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
                 min_observed_days,
                 kind: kind.as_deref(),
             };
-            commands::replay::findings(&db, args, cli.format).map(|_| 0)
+            commands::replay::findings(&db, args, data_format?).map(|_| 0)
         }
         Command::Whatif { cluster, window, proposed } => {
             let args =
                 commands::replay::WhatifArgs { cluster: cluster.as_deref(), window_days: window, proposed: &proposed };
-            commands::replay::whatif(&db, args, cli.format).map(|breaks| if breaks { 3 } else { 0 })
+            commands::replay::whatif(&db, args, data_format?).map(|breaks| if breaks { 3 } else { 0 })
         }
         Command::State(cmd) => match cmd {
-            StateCommand::Import { cluster, files } => commands::state::import(&db, &cluster, &files, cli.format),
+            StateCommand::Import { cluster, files } => commands::state::import(&db, &cluster, &files, data_format?),
             StateCommand::Show { cluster, version } => {
-                commands::state::show(&db, cluster.as_deref(), version, cli.format)
+                commands::state::show(&db, cluster.as_deref(), version, data_format?)
             }
             StateCommand::Export { cluster, version, out } => {
                 commands::state::export(&db, cluster.as_deref(), version, out.as_deref())
@@ -434,8 +436,10 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
                 cluster: g.cluster,
                 account: g.account,
             };
-            commands::generate::run(&g.out, &opts, cli.format).map(|_| 0)
+            commands::generate::run(&g.out, &opts, data_format?).map(|_| 0)
         }
-        Command::Demo { out, horizons: h } => commands::demo::run(&out, horizons(h), progress, cli.format).map(|()| 0),
+        Command::Demo { out, horizons: h } => {
+            commands::demo::run(&out, horizons(h), progress, data_format?).map(|()| 0)
+        }
     }
 }

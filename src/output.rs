@@ -15,6 +15,54 @@ pub enum Format {
     Json,
 }
 
+/// `--format` as given: every command prints `text` or `json`; `report` also writes `md` and
+/// `html`, and `remediate` writes `eksctl`, `terraform`, `aws-cli` and `kubectl`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum FormatArg {
+    /// Readable text (`table` is the same)
+    #[default]
+    #[value(alias = "table")]
+    Text,
+    /// JSON for scripts and jq (`jsonl` is the same)
+    #[value(alias = "jsonl")]
+    Json,
+    /// Markdown (report)
+    #[value(alias = "markdown")]
+    Md,
+    /// One self-contained HTML file (report)
+    Html,
+    /// eksctl ClusterConfig accessConfig (remediate)
+    Eksctl,
+    /// Terraform HCL (remediate)
+    Terraform,
+    /// AWS CLI and kubectl commands, as a shell script (remediate)
+    AwsCli,
+    /// Kubernetes YAML manifests (remediate)
+    Kubectl,
+}
+
+impl FormatArg {
+    /// The text-or-JSON format of a command that prints data, or why `--format` does not apply.
+    pub fn data(self) -> Result<Format, String> {
+        match self {
+            FormatArg::Text => Ok(Format::Text),
+            FormatArg::Json => Ok(Format::Json),
+            FormatArg::Md | FormatArg::Html => {
+                Err(format!("--format {} is for `grantscope report`; this command prints text or json", self.name()))
+            }
+            _ => {
+                Err(format!("--format {} is for `grantscope remediate`; this command prints text or json", self.name()))
+            }
+        }
+    }
+
+    /// The name as typed on the command line.
+    pub fn name(self) -> String {
+        use clap::ValueEnum;
+        self.to_possible_value().map_or_else(String::new, |v| v.get_name().to_string())
+    }
+}
+
 /// Prints `value` as pretty JSON followed by a newline.
 pub fn print_json<T: Serialize>(value: &T) {
     write_stdout(&format!("{}\n", serde_json::to_string_pretty(value).expect("output serializes")));

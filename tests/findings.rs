@@ -71,10 +71,10 @@ fn findings_name_exactly_the_planted_over_grants() {
     );
     assert_eq!(found[0]["evidence"]["observed_days"], 20);
     // The auditor read in every namespace but never cluster-wide; data-ingest and data-analytics
-    // are the only data-* namespaces, so they compress to a wildcard.
+    // are the only data-* namespaces, so they compress to a wildcard (quoted against the shell's globbing).
     assert!(
         found[2]["recommendation"]["commands"][0].as_str().unwrap().ends_with(
-            "--access-scope type=namespace,namespaces=argocd,checkout,data-*,default,kube-system,monitoring,payments"
+            "--access-scope 'type=namespace,namespaces=argocd,checkout,data-*,default,kube-system,monitoring,payments'"
         ),
         "{}",
         found[2]

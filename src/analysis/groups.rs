@@ -2,6 +2,7 @@
 //! contributes an allow — no request that came in through the entry was allowed (or would also
 //! have been) by a binding to that group. Removing it from the entry takes nothing that is used.
 
+use super::commands;
 use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
 use crate::authz::{Authorizer, Grant};
 use crate::model::{AccessState, Subject};
@@ -76,12 +77,7 @@ pub fn unused_group_findings(state: &AccessState, shapes: &[WindowShape], ctx: &
                     e.principal_arn,
                     through.iter().map(|s| s.requests).sum::<i64>()
                 );
-                let command = format!(
-                    "aws eks update-access-entry --cluster-name {} --principal-arn {} --kubernetes-groups {}",
-                    ctx.cluster,
-                    e.principal_arn,
-                    if remaining.is_empty() { "[]".to_string() } else { remaining.join(" ") }
-                );
+                let command = commands::update_access_entry_groups(ctx.cluster, &e.principal_arn, &remaining);
                 let change = Change::RemoveGroup { entry: i, group: group.clone() };
                 ("unused-kubernetes-group", None, Recommendation { summary, commands: vec![command] }, Some(change))
             };

@@ -1,5 +1,6 @@
 //! Findings: what replay's grant usage says about the access configuration.
 
+pub mod commands;
 mod groups;
 mod narrower;
 mod risky;

@@ -8,6 +8,7 @@
 //! Each recommendation is applied to a copy of the state and the window replayed: one that would
 //! deny any request allowed today is not made, and the finding says why.
 
+use super::commands;
 use super::whatif::requests_broken;
 use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
 use crate::authz::policies::{PolicyLookup, catalog, policy_name};
@@ -78,7 +79,8 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                 let namespaces: BTreeSet<&str> = used.iter().map(|s| s.stored.shape.namespace.as_ref()).collect();
                 if let Some(list) = narrower_namespaces(&a.scope, &namespaces, &observed) {
                     let narrower = AccessScope::Namespace { namespaces: list.clone() };
-                    let command = associate_command(ctx.cluster, &e.principal_arn, &a.policy_arn, &narrower);
+                    let command =
+                        commands::associate_access_policy(ctx.cluster, &e.principal_arn, &a.policy_arn, &narrower);
                     let change = Change::Scope { entry: i, association: j, scope: narrower };
                     let proposed = super::apply(state, &[&change]);
                     let (recommendation, change) = safe(
@@ -130,11 +132,8 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                             e.principal_arn
                         ),
                         commands: vec![
-                            associate_command(ctx.cluster, &e.principal_arn, &arn, &a.scope),
-                            format!(
-                                "aws eks disassociate-access-policy --cluster-name {} --principal-arn {} --policy-arn {}",
-                                ctx.cluster, e.principal_arn, a.policy_arn
-                            ),
+                            commands::associate_access_policy(ctx.cluster, &e.principal_arn, &arn, &a.scope),
+                            commands::disassociate_access_policy(ctx.cluster, &e.principal_arn, &a.policy_arn),
                         ],
                     },
                 );
@@ -177,17 +176,6 @@ pub fn compress(used: &BTreeSet<&str>, observed: &BTreeSet<&str>) -> Vec<String>
         done.insert(ns);
     }
     out
-}
-
-/// The AWS CLI call that associates `policy_arn` with `scope` (it replaces an existing association's scope).
-fn associate_command(cluster: &str, principal: &str, policy_arn: &str, scope: &AccessScope) -> String {
-    let scope = match scope {
-        AccessScope::Cluster => "type=cluster".to_string(),
-        AccessScope::Namespace { namespaces } => format!("type=namespace,namespaces={}", namespaces.join(",")),
-    };
-    format!(
-        "aws eks associate-access-policy --cluster-name {cluster} --principal-arn {principal} --policy-arn {policy_arn} --access-scope {scope}"
-    )
 }
 
 fn severity(policy: &str) -> Severity {

@@ -10,6 +10,7 @@
 //! - principals of other accounts;
 //! - RBAC rules granting every verb on secrets, or `escalate`, `bind` or `impersonate`.
 
+use super::commands;
 use super::{Evidence, Finding, Recommendation, Severity, finding_id};
 use crate::authz::{Authorizer, Grant, NODES_GROUP, Principal, SYSTEM_MASTERS};
 use crate::model::{AccessChange, AccessState, AuthenticationMode, PolicyRule, RoleKind, canonical_principal_arn};
@@ -90,7 +91,7 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
                     "{} still authenticates through aws-auth while the cluster uses access entries: migrate it to an access entry, then switch the cluster to API mode.",
                     m.arn
                 ),
-                vec![format!("aws eks create-access-entry --cluster-name {cluster} --principal-arn {}", m.arn)],
+                vec![commands::create_access_entry(cluster, &m.arn)],
             );
         }
     }
@@ -141,8 +142,8 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
                     e.principal_arn
                 ),
                 vec![
-                    format!("aws eks delete-access-entry --cluster-name {cluster} --principal-arn {}", e.principal_arn),
-                    format!("aws eks create-access-entry --cluster-name {cluster} --principal-arn {}", e.principal_arn),
+                    commands::delete_access_entry(cluster, &e.principal_arn),
+                    commands::create_access_entry(cluster, &e.principal_arn),
                 ],
             );
         }
@@ -168,10 +169,7 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
                         "The cluster creator's admin access entry ({}) is still there: the identity that ran CreateCluster keeps cluster admin. Remove it once the cluster has its own admins.",
                         e.principal_arn
                     ),
-                    vec![format!(
-                        "aws eks delete-access-entry --cluster-name {cluster} --principal-arn {}",
-                        e.principal_arn
-                    )],
+                    vec![commands::delete_access_entry(cluster, &e.principal_arn)],
                 );
             }
         }

@@ -7,6 +7,7 @@
 //! `insufficient-evidence`, never as unused. A grant whose creation time is unknown (a state loaded
 //! from YAML) is taken to have existed for the whole window.
 
+use super::commands;
 use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
 use crate::authz::policies::{PolicyLookup, catalog, policy_name};
 use crate::authz::{Authorizer, Grant, NODES_GROUP};
@@ -127,10 +128,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
                         "No request from {} was allowed in {} days: delete its access entry.",
                         e.principal_arn, ctx.window_days
                     ),
-                    commands: vec![format!(
-                        "aws eks delete-access-entry --cluster-name {cluster} --principal-arn {}",
-                        e.principal_arn
-                    )],
+                    commands: vec![commands::delete_access_entry(cluster, &e.principal_arn)],
                 },
             );
             continue; // Its associations are unused too; the entry finding covers them.
@@ -151,10 +149,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
                             "{} never allowed a request of {}: disassociate it.",
                             a.policy_arn, e.principal_arn
                         ),
-                        commands: vec![format!(
-                            "aws eks disassociate-access-policy --cluster-name {cluster} --principal-arn {} --policy-arn {}",
-                            e.principal_arn, a.policy_arn
-                        )],
+                        commands: vec![commands::disassociate_access_policy(cluster, &e.principal_arn, &a.policy_arn)],
                     },
                 );
             }
@@ -224,10 +219,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
         }
         let grant = authz.grant_id(Grant::Binding(i));
         if usage(&grant, "by").is_none() {
-            let command = match &b.namespace {
-                None => format!("kubectl delete clusterrolebinding {}", b.name),
-                Some(ns) => format!("kubectl -n {ns} delete rolebinding {}", b.name),
-            };
+            let command = commands::delete_binding(b);
             push(
                 Grant::Binding(i),
                 "unused-rbac-binding",

@@ -1,10 +1,8 @@
 //! `grantscope replay` and `grantscope findings`.
 
 use super::{CommandError, now_ms};
-use crate::analysis::{
-    Finding, GroupsContext, NarrowerContext, RiskyContext, UnusedContext, narrower_findings, prove_together,
-    risky_findings, unused_findings, unused_group_findings,
-};
+use crate::analysis::Finding;
+use crate::assess::{AssessOptions, Assessment, assess};
 use crate::outln;
 use crate::output::{Format, print_json};
 use crate::replay::{self, ReplaySummary, window_start};
@@ -68,49 +66,24 @@ pub struct FindingsArgs<'a> {
     pub kind: Option<&'a str>,
 }
 
+/// Replays what is new, then assesses the cluster: replay, findings and the proof.
+pub fn assessment(
+    store: &mut Store,
+    cluster: Option<&str>,
+    window_days: u32,
+    min_observed_days: u32,
+) -> Result<Assessment, CommandError> {
+    let cluster = super::pick_cluster(store, cluster)?;
+    let options = AssessOptions { window_days, min_observed_days, now_ms: now_ms() };
+    assess(store, &cluster, options).map_err(|e| CommandError::Usage(e.to_string()))
+}
+
 /// Replays what is new, then lists the findings.
 pub fn findings(db: &Path, args: FindingsArgs, format: Format) -> Result<Vec<Finding>, CommandError> {
     let mut store = Store::open_existing(db)?;
-    let summary = run_replay(&mut store, args.cluster, args.window_days)?;
-    let cluster = summary.cluster.as_str();
-    let (_, state) = replay::current_state(&store, cluster).map_err(|e| CommandError::Usage(e.to_string()))?;
-    let now = now_ms();
-    let from_day = window_start(now, args.window_days);
-    let usage = store::grant_usage(store.conn(), cluster)?;
-    let created_ms = store::access_grant_times(store.conn(), cluster)?;
-    let ctx = UnusedContext {
-        cluster,
-        usage: &usage,
-        observed_days: store::observed_days(store.conn(), cluster, from_day)?,
-        window_days: args.window_days,
-        min_observed_days: args.min_observed_days,
-        window_start_ms: from_day * crate::model::time::MS_PER_DAY,
-        created_ms: &created_ms,
-    };
-    let mut found = unused_findings(&state, &ctx);
-    let shapes = store::window_shapes(store.conn(), cluster, from_day)?;
-    let narrower = NarrowerContext { cluster, observed_days: ctx.observed_days, window_days: args.window_days };
-    if ctx.observed_days >= i64::from(args.min_observed_days) {
-        found.extend(narrower_findings(&state, &shapes, &narrower));
-    }
-    let groups = GroupsContext {
-        cluster,
-        observed_days: ctx.observed_days,
-        window_days: args.window_days,
-        min_observed_days: args.min_observed_days,
-    };
-    found.extend(unused_group_findings(&state, &shapes, &groups));
-    let changes = store::access_changes_for(store.conn(), cluster)?;
-    let risky =
-        RiskyContext { cluster, observed_days: ctx.observed_days, window_days: args.window_days, changes: &changes };
-    found.extend(risky_findings(&state, &risky));
-    // Most severe first; within a severity, unused before over-broad before risky, as found.
-    found.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    let together = prove_together(&state, &mut found, &shapes);
-    let proof = format!(
-        "all {} recommendations applied together: {} of {} requests allowed in the last {} days would be denied",
-        together.changes, together.denied_requests, together.allowed_requests, args.window_days
-    );
+    let a = assessment(&mut store, args.cluster, args.window_days, args.min_observed_days)?;
+    let proof = a.proof();
+    let (cluster, mut found) = (a.replay.cluster, a.findings);
     if let Some(kind) = args.kind {
         found.retain(|f| f.kind == kind || f.would_be == Some(kind));
     }

@@ -1,0 +1,98 @@
+//! An assessment: replay what is new, then every finding over the window with the proof that all
+//! recommendations together break nothing. What `findings`, `report`, `remediate` and the daemon
+//! share.
+
+use crate::analysis::{
+    Finding, GroupsContext, NarrowerContext, RiskyContext, Together, UnusedContext, narrower_findings, prove_together,
+    risky_findings, unused_findings, unused_group_findings,
+};
+use crate::model::AccessState;
+use crate::model::time::MS_PER_DAY;
+use crate::replay::{self, ReplayError, ReplaySummary, window_start};
+use crate::store::{self, GrantUsage, Store, WindowShape};
+use std::collections::HashMap;
+
+/// What to assess.
+#[derive(Debug, Clone, Copy)]
+pub struct AssessOptions {
+    pub window_days: u32,
+    /// Fewer observed days than this make "unused" `insufficient-evidence`.
+    pub min_observed_days: u32,
+    pub now_ms: i64,
+}
+
+/// The findings over the window and what they were computed from.
+pub struct Assessment {
+    pub replay: ReplaySummary,
+    pub state: AccessState,
+    /// Most severe first.
+    pub findings: Vec<Finding>,
+    /// All recommendations applied together and replayed.
+    pub together: Together,
+    pub usage: HashMap<(String, String), GrantUsage>,
+    pub shapes: Vec<WindowShape>,
+    pub observed_days: i64,
+    pub from_day: i64,
+    pub options: AssessOptions,
+}
+
+impl Assessment {
+    /// The sentence that states the proof.
+    pub fn proof(&self) -> String {
+        format!(
+            "all {} recommendations applied together: {} of {} requests allowed in the last {} days would be denied",
+            self.together.changes,
+            self.together.denied_requests,
+            self.together.allowed_requests,
+            self.options.window_days
+        )
+    }
+}
+
+pub fn assess(store: &mut Store, cluster: &str, options: AssessOptions) -> Result<Assessment, ReplayError> {
+    let summary = replay::replay(store, cluster, options.window_days, options.now_ms)?;
+    let (_, state) = replay::current_state(store, cluster)?;
+    let from_day = window_start(options.now_ms, options.window_days);
+    let usage = store::grant_usage(store.conn(), cluster)?;
+    let created_ms = store::access_grant_times(store.conn(), cluster)?;
+    let observed_days = store::observed_days(store.conn(), cluster, from_day)?;
+    let ctx = UnusedContext {
+        cluster,
+        usage: &usage,
+        observed_days,
+        window_days: options.window_days,
+        min_observed_days: options.min_observed_days,
+        window_start_ms: from_day * MS_PER_DAY,
+        created_ms: &created_ms,
+    };
+    let mut found = unused_findings(&state, &ctx);
+    let shapes = store::window_shapes(store.conn(), cluster, from_day)?;
+    if observed_days >= i64::from(options.min_observed_days) {
+        let narrower = NarrowerContext { cluster, observed_days, window_days: options.window_days };
+        found.extend(narrower_findings(&state, &shapes, &narrower));
+    }
+    let groups = GroupsContext {
+        cluster,
+        observed_days,
+        window_days: options.window_days,
+        min_observed_days: options.min_observed_days,
+    };
+    found.extend(unused_group_findings(&state, &shapes, &groups));
+    let changes = store::access_changes_for(store.conn(), cluster)?;
+    let risky = RiskyContext { cluster, observed_days, window_days: options.window_days, changes: &changes };
+    found.extend(risky_findings(&state, &risky));
+    // Most severe first; within a severity, unused before over-broad before risky, as found.
+    found.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let together = prove_together(&state, &mut found, &shapes);
+    Ok(Assessment {
+        replay: summary,
+        state,
+        findings: found,
+        together,
+        usage,
+        shapes,
+        observed_days,
+        from_day,
+        options,
+    })
+}
