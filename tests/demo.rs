@@ -19,7 +19,16 @@ fn demo_generates_ingests_and_reports() {
     let kinds: Vec<&str> = docs[4].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
-        ["unused-access-entry", "risky", "unused-rbac-binding", "risky", "overbroad-scope", "risky"],
+        [
+            "unused-access-entry",
+            "overbroad-policy",
+            "risky",
+            "unused-rbac-binding",
+            "overbroad-policy",
+            "risky",
+            "overbroad-scope",
+            "risky"
+        ],
         "the demo's planted over-grants, most severe first"
     );
     assert_eq!(docs[0]["ingested"], 50_000);

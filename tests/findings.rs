@@ -1,6 +1,8 @@
 //! Replay and findings on generated data with known answers: the generated cluster's state
 //! (src/generate/state.yaml) plants a break-glass access entry and an old ClusterRoleBinding that no
-//! generated request uses; everything else is used.
+//! generated request uses; everything else is used. Platform-admin holds cluster admin and
+//! ci-deployer Edit for a handful of verbs that no smaller documented policy covers (writes, and
+//! reads of nodes), and the auditor's cluster-wide View is used namespace by namespace.
 
 mod support;
 
@@ -57,7 +59,15 @@ fn findings_name_exactly_the_planted_over_grants() {
         kinds_and_grants(&found),
         [
             ("unused-access-entry".to_string(), "eks-entry:arn:aws:iam::111122223333:role/break-glass".to_string()),
+            (
+                "overbroad-policy".to_string(),
+                "eks:arn:aws:iam::111122223333:role/platform-admin:AmazonEKSClusterAdminPolicy@cluster".to_string()
+            ),
             ("unused-rbac-binding".to_string(), "rbac:ClusterRoleBinding/old-contractors:ClusterRole/edit".to_string()),
+            (
+                "overbroad-policy".to_string(),
+                "eks:arn:aws:iam::111122223333:role/ci-deployer:AmazonEKSEditPolicy@ns:payments,checkout".to_string()
+            ),
             (
                 "overbroad-scope".to_string(),
                 "eks:arn:aws:iam::111122223333:role/readonly-auditor:AmazonEKSViewPolicy@cluster".to_string()
@@ -70,18 +80,24 @@ fn findings_name_exactly_the_planted_over_grants() {
         "aws eks delete-access-entry --cluster-name demo --principal-arn arn:aws:iam::111122223333:role/break-glass"
     );
     assert_eq!(found[0]["evidence"]["observed_days"], 20);
+    // No documented policy below Edit allows ci-deployer's writes: generated RBAC, exactly what it did.
+    let ci = found[3]["recommendation"]["summary"].as_str().unwrap();
+    assert!(ci.contains("(8 rules: a Role in checkout, a Role in payments)"), "{ci}");
+    // Platform-admin lists nodes (cluster-scoped) besides its namespaced work: a ClusterRole too.
+    let admin = found[1]["recommendation"]["summary"].as_str().unwrap();
+    assert!(admin.contains("a ClusterRole, a Role in argocd"), "{admin}");
     // The auditor read in every namespace but never cluster-wide; data-ingest and data-analytics
     // are the only data-* namespaces, so they compress to a wildcard (quoted against the shell's globbing).
     assert!(
-        found[2]["recommendation"]["commands"][0].as_str().unwrap().ends_with(
+        found[4]["recommendation"]["commands"][0].as_str().unwrap().ends_with(
             "--access-scope 'type=namespace,namespaces=argocd,checkout,data-*,default,kube-system,monitoring,payments'"
         ),
         "{}",
-        found[2]
+        found[4]
     );
     let text = run_ok(grantscope(&db).arg("findings"));
     assert!(
-        text.contains("all 3 recommendations applied together: 0 of ") && text.contains("would be denied"),
+        text.contains("all 5 recommendations applied together: 0 of ") && text.contains("would be denied"),
         "the report proves the recommendations safe together: {text}"
     );
     let again = findings(&db, &[]);
@@ -179,7 +195,10 @@ fn a_cluster_admin_used_for_reads_gets_the_smallest_policy_that_covers_them() {
     )
     .unwrap();
     run_ok(grantscope(&db).args(["-q", "state", "import", "--cluster", "demo"]).arg(&admin));
-    let found = findings(&db, &["--kind", "overbroad-policy"]);
+    let found: Vec<Value> = findings(&db, &["--kind", "overbroad-policy"])
+        .into_iter()
+        .filter(|f| f["principal"] == "arn:aws:iam::111122223333:role/readonly-auditor")
+        .collect();
     assert_eq!(found.len(), 1, "{found:?}");
     let commands = found[0]["recommendation"]["commands"].as_array().unwrap();
     assert!(

@@ -1,6 +1,7 @@
 //! Findings: what replay's grant usage says about the access configuration.
 
 pub mod commands;
+pub mod generated;
 mod groups;
 mod narrower;
 mod risky;
@@ -101,6 +102,13 @@ pub enum Change {
         entry: usize,
         group: String,
     },
+    /// Replace an association with generated RBAC: its roles and bindings are added, the entry
+    /// gets their group, and the association goes.
+    Replace {
+        entry: usize,
+        association: usize,
+        rbac: generated::GeneratedRbac,
+    },
 }
 
 /// The state with every change applied.
@@ -121,6 +129,16 @@ pub fn apply(state: &crate::model::AccessState, changes: &[&Change]) -> crate::m
                 s.access_entries[*entry].policies[*association].policy_arn = policy_arn.clone();
             }
             Change::RemoveGroup { entry, group } => s.access_entries[*entry].kubernetes_groups.retain(|g| g != group),
+            Change::Replace { entry, association, rbac } => {
+                removed.insert(Grant::AccessPolicy { entry: *entry, association: *association });
+                let groups = &mut s.access_entries[*entry].kubernetes_groups;
+                if !groups.contains(&rbac.group) {
+                    groups.push(rbac.group.clone());
+                }
+                // Appended after every existing binding: positions of the removed ones hold.
+                s.roles.extend(rbac.roles.iter().cloned());
+                s.bindings.extend(rbac.bindings.iter().cloned());
+            }
         }
     }
     let keep = |g: Grant| !removed.contains(&g);

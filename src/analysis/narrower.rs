@@ -3,12 +3,14 @@
 //! - `overbroad-scope`: every request the association allowed was namespaced, in namespaces N →
 //!   `namespace` scope N (a `prefix-*` wildcard only where it covers no other observed namespace);
 //! - `overbroad-policy`: a smaller documented policy (View, AdminView, Edit, Admin) allows every
-//!   request it allowed → that policy.
+//!   request it allowed → that policy; when none does, RBAC generated from exactly those requests
+//!   (see [`super::generated`]) → those Roles, bound to a group the entry gets.
 //!
 //! Each recommendation is applied to a copy of the state and the window replayed: one that would
 //! deny any request allowed today is not made, and the finding says why.
 
 use super::commands;
+use super::generated::{object_name, rbac_for};
 use super::whatif::requests_broken;
 use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
 use crate::authz::policies::{PolicyLookup, catalog, policy_name};
@@ -145,6 +147,46 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                     &grant,
                     evidence,
                     (recommendation, change),
+                ));
+            } else if !smaller_policies(current).is_empty() {
+                // No documented policy below it fits: RBAC generated from exactly what was used.
+                let requests: Vec<Request> = used.iter().map(|s| Request::of_shape(&s.stored.shape)).collect();
+                let name = object_name(&e.principal_arn);
+                let rbac = rbac_for(&name, &name, &requests);
+                let mut groups = e.kubernetes_groups.clone();
+                groups.push(name.clone());
+                let where_ = rbac
+                    .roles
+                    .iter()
+                    .map(|r| r.namespace.as_ref().map_or("a ClusterRole".to_string(), |ns| format!("a Role in {ns}")))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let rules: usize = rbac.roles.iter().map(|r| r.rules.len()).sum();
+                let summary = format!(
+                    "No smaller access policy allows every request {} made through {current}: replace it with generated RBAC that allows exactly what was used ({rules} rules: {where_}), bound to group {name} on the entry.",
+                    e.principal_arn
+                );
+                let change = Change::Replace { entry: i, association: j, rbac };
+                let proposed = super::apply(state, &[&change]);
+                let recommendation = Recommendation {
+                    summary,
+                    commands: vec![
+                        format!(
+                            "kubectl apply -f {}.k8s.yaml   # written by: grantscope remediate --format kubectl --out .",
+                            commands::sh(ctx.cluster)
+                        ),
+                        commands::update_access_entry_groups(ctx.cluster, &e.principal_arn, &groups),
+                        commands::disassociate_access_policy(ctx.cluster, &e.principal_arn, &a.policy_arn),
+                    ],
+                };
+                out.push(finding(
+                    "overbroad-policy",
+                    severity(current),
+                    ctx,
+                    &e.principal_arn,
+                    &grant,
+                    evidence,
+                    safe(&proposed, shapes, change, recommendation),
                 ));
             }
         }
