@@ -26,6 +26,7 @@ pub mod generate;
 pub mod ingest;
 pub mod model;
 pub mod output;
+pub mod remediate;
 pub mod replay;
 pub mod state;
 pub mod store;

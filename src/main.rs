@@ -139,19 +139,31 @@ enum Command {
     ///
     /// Example: grantscope findings --cluster prod --kind unused-access-entry --format json
     Findings {
-        #[arg(long)]
-        cluster: Option<String>,
-        /// Analysis window, in days (`90d` or `90`)
-        #[arg(long, default_value = "90d", value_parser = commands::replay::parse_days)]
-        window: u32,
-        /// With fewer days of events than this, nothing is called unused: it is insufficient-evidence
-        #[arg(long, default_value_t = 14)]
-        min_observed_days: u32,
+        #[command(flatten)]
+        assess: AssessArgs,
         /// Only this kind: unused-access-entry, unused-policy-association, unused-aws-auth-mapping,
         /// unused-rbac-binding, unused-kubernetes-group, shadowed-grant, overbroad-scope, overbroad-policy, risky,
         /// insufficient-evidence
         #[arg(long)]
         kind: Option<String>,
+    },
+    /// Write the recommendations as something to apply: --format aws-cli (a shell script, the
+    /// default), eksctl (the recommended accessConfig), terraform, kubectl (generated RBAC and the
+    /// aws-auth ConfigMap), or json. Only recommendations proven safe by replay are written.
+    ///
+    /// With --out DIR every format is written to DIR, with CLUSTER.snapshot.json: the recommended
+    /// state, which `grantscope whatif --proposed` takes.
+    ///
+    /// Example: grantscope remediate --cluster prod --format terraform > least-privilege.tf
+    Remediate {
+        #[command(flatten)]
+        assess: AssessArgs,
+        /// The cluster's AWS region, which an eksctl ClusterConfig names
+        #[arg(long, env = "AWS_REGION")]
+        region: Option<String>,
+        /// Write the files into this directory instead of printing one
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Generate a small cluster's data, ingest it and show the result
     Demo {
@@ -161,6 +173,29 @@ enum Command {
         #[command(flatten)]
         horizons: HorizonArgs,
     },
+}
+
+/// What `findings`, `remediate` and `report` assess.
+#[derive(Args)]
+struct AssessArgs {
+    #[arg(long)]
+    cluster: Option<String>,
+    /// Analysis window, in days (`90d` or `90`)
+    #[arg(long, default_value = "90d", value_parser = commands::replay::parse_days)]
+    window: u32,
+    /// With fewer days of events than this, nothing is called unused: it is insufficient-evidence
+    #[arg(long, default_value_t = 14)]
+    min_observed_days: u32,
+}
+
+impl AssessArgs {
+    fn scope(&self) -> commands::replay::AssessScope<'_> {
+        commands::replay::AssessScope {
+            cluster: self.cluster.as_deref(),
+            window_days: self.window,
+            min_observed_days: self.min_observed_days,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -403,14 +438,17 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
         Command::Replay { cluster, window } => {
             commands::replay::replay(&db, cluster.as_deref(), window, data_format?).map(|_| 0)
         }
-        Command::Findings { cluster, window, min_observed_days, kind } => {
-            let args = commands::replay::FindingsArgs {
-                cluster: cluster.as_deref(),
-                window_days: window,
-                min_observed_days,
-                kind: kind.as_deref(),
-            };
+        Command::Findings { assess, kind } => {
+            let args = commands::replay::FindingsArgs { scope: assess.scope(), kind: kind.as_deref() };
             commands::replay::findings(&db, args, data_format?).map(|_| 0)
+        }
+        Command::Remediate { assess, region, out } => {
+            let args = commands::remediate::RemediateArgs {
+                scope: assess.scope(),
+                region: region.as_deref(),
+                out: out.as_deref(),
+            };
+            commands::remediate::run(&db, args, cli.format).map(|()| 0)
         }
         Command::Whatif { cluster, window, proposed } => {
             let args =

@@ -7,33 +7,8 @@
 mod support;
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use support::*;
-
-/// Generates `days` of data ending yesterday, ingests it and imports its state. Returns the data dir.
-fn cluster_with_data(dir: &Path, days: u32) -> PathBuf {
-    let db = dir.join("g.db");
-    let data = dir.join("data");
-    let end = civil(today() - 1);
-    run_ok(
-        grantscope(&db)
-            .args(["-q", "generate", "--events", "20000", "--days", &days.to_string(), "--end", &end, "--out"])
-            .arg(&data),
-    );
-    run_ok(grantscope(&db).args(["-q", "ingest", "audit", "--cluster", "demo"]).arg(data.join("audit.jsonl")));
-    run_ok(grantscope(&db).args(["-q", "state", "import", "--cluster", "demo"]).arg(data.join("state.yaml")));
-    data
-}
-
-/// Days since the epoch, UTC, from the system clock.
-fn today() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 / 86_400
-}
-
-/// A day number as YYYY-MM-DD.
-fn civil(days: i64) -> String {
-    grantscope::model::time::format_day(days)
-}
 
 fn findings(db: &Path, extra: &[&str]) -> Vec<Value> {
     let out = run_ok(grantscope(db).args(["--format", "json", "findings"]).args(extra));

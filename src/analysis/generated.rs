@@ -5,7 +5,8 @@
 //! Namespaced requests get a Role in each namespace they were made in; cluster-scoped and
 //! non-resource requests one ClusterRole. A rule names objects (`resourceNames`) when every request
 //! for that verb named one of a few; never for `create`, `list`, `watch` or `deletecollection`,
-//! which RBAC cannot restrict by name.
+//! which RBAC cannot restrict by name, nor for objects whose names controllers generate (pods,
+//! replica sets, jobs, events): tomorrow's have other names than the window's.
 
 use crate::authz::Request;
 use crate::model::{PolicyRule, Role, RoleBinding, RoleKind, Subject};
@@ -35,13 +36,27 @@ pub fn object_name(principal_arn: &str) -> String {
     format!("grantscope-{}-{hash:06x}", if name.is_empty() { "principal" } else { name })
 }
 
+/// `name` with only letters, digits, `-`, `_` and `.`: safe as a file name.
+pub fn file_safe(name: &str) -> String {
+    let safe: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect();
+    if safe.is_empty() || safe.starts_with('.') { format!("_{safe}") } else { safe }
+}
+
+/// The Kubernetes YAML file `grantscope remediate --format kubectl --out DIR` writes for a cluster.
+pub fn manifest_file_name(cluster: &str) -> String {
+    format!("{}.k8s.yaml", file_safe(cluster))
+}
+
 /// `resource` or `resource/subresource`, as RBAC rules name it.
 fn rbac_resource(r: &Request) -> String {
     if r.subresource.is_empty() { r.resource.to_string() } else { format!("{}/{}", r.resource, r.subresource) }
 }
 
-fn names_allowed(verb: &str) -> bool {
+/// Whether a rule for this verb and resource may name its objects.
+fn names_allowed(verb: &str, resource: &str) -> bool {
     !matches!(verb, "create" | "list" | "watch" | "deletecollection")
+        && !matches!(resource, "pods" | "replicasets" | "jobs" | "events")
 }
 
 type VerbsByResource<'a> = BTreeMap<String, BTreeSet<&'a str>>;
@@ -57,7 +72,7 @@ pub fn rules_for(requests: &[&Request]) -> Vec<PolicyRule> {
             continue;
         }
         let names = uses.entry((r.api_group, rbac_resource(r), r.verb)).or_insert_with(|| Some(BTreeSet::new()));
-        match (names.as_mut(), r.name.is_empty() || !names_allowed(r.verb)) {
+        match (names.as_mut(), r.name.is_empty() || !names_allowed(r.verb, r.resource)) {
             (Some(set), false) => {
                 set.insert(r.name);
             }
@@ -156,7 +171,12 @@ mod tests {
             ),
             (
                 "a request without a name drops the names for its verb",
-                vec![req("get", "", "pods", "a", "p1"), req("get", "", "pods", "a", "")],
+                vec![req("get", "", "services", "a", "s1"), req("get", "", "services", "a", "")],
+                vec![rule(&["get"], "", &["services"], &[])],
+            ),
+            (
+                "pods are never named: controllers generate their names",
+                vec![req("get", "", "pods", "a", "api-7d9f8b6c5-x2lqp")],
                 vec![rule(&["get"], "", &["pods"], &[])],
             ),
             (
@@ -167,12 +187,12 @@ mod tests {
             (
                 "more than three names is a pattern, not a few objects",
                 vec![
-                    req("get", "", "pods", "a", "p1"),
-                    req("get", "", "pods", "a", "p2"),
-                    req("get", "", "pods", "a", "p3"),
-                    req("get", "", "pods", "a", "p4"),
+                    req("get", "", "secrets", "a", "s1"),
+                    req("get", "", "secrets", "a", "s2"),
+                    req("get", "", "secrets", "a", "s3"),
+                    req("get", "", "secrets", "a", "s4"),
                 ],
-                vec![rule(&["get"], "", &["pods"], &[])],
+                vec![rule(&["get"], "", &["secrets"], &[])],
             ),
             (
                 "resources with the same verbs in one group share a rule",

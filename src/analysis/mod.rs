@@ -23,6 +23,17 @@ pub enum Severity {
     High,
 }
 
+impl std::fmt::Display for Severity {
+    /// Lowercase, as serialized; padded as asked (`{:<6}`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        })
+    }
+}
+
 /// What the data says about a grant.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {

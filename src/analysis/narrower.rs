@@ -10,7 +10,7 @@
 //! deny any request allowed today is not made, and the finding says why.
 
 use super::commands;
-use super::generated::{object_name, rbac_for};
+use super::generated::{manifest_file_name, object_name, rbac_for};
 use super::whatif::requests_broken;
 use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
 use crate::authz::policies::{PolicyLookup, catalog, policy_name};
@@ -172,8 +172,8 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                     summary,
                     commands: vec![
                         format!(
-                            "kubectl apply -f {}.k8s.yaml   # written by: grantscope remediate --format kubectl --out .",
-                            commands::sh(ctx.cluster)
+                            "kubectl apply -f {}   # written by: grantscope remediate --format kubectl --out .",
+                            commands::sh(&manifest_file_name(ctx.cluster))
                         ),
                         commands::update_access_entry_groups(ctx.cluster, &e.principal_arn, &groups),
                         commands::disassociate_access_policy(ctx.cluster, &e.principal_arn, &a.policy_arn),

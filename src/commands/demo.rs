@@ -46,12 +46,8 @@ pub fn run(out: &Path, horizons: Horizons, progress: bool, format: Format) -> Re
     }
     stats::run(&db, None, format)?;
     super::state::import(&db, &opts.cluster, std::slice::from_ref(&generated.state), format)?;
-    let args = super::replay::FindingsArgs {
-        cluster: Some(&opts.cluster),
-        window_days: 90,
-        min_observed_days: 14,
-        kind: None,
-    };
+    let scope = super::replay::AssessScope { cluster: Some(&opts.cluster), window_days: 90, min_observed_days: 14 };
+    let args = super::replay::FindingsArgs { scope, kind: None };
     super::replay::findings(&db, args, format)?;
     if format == Format::Text {
         crate::outln!("database: {} (explore: grantscope --db {} --format json stats)", db.display(), db.display());

@@ -59,29 +59,31 @@ pub fn replay(
     Ok(s)
 }
 
-pub struct FindingsArgs<'a> {
+/// Which cluster and window to assess.
+#[derive(Debug, Clone, Copy)]
+pub struct AssessScope<'a> {
     pub cluster: Option<&'a str>,
     pub window_days: u32,
     pub min_observed_days: u32,
+}
+
+pub struct FindingsArgs<'a> {
+    pub scope: AssessScope<'a>,
     pub kind: Option<&'a str>,
 }
 
 /// Replays what is new, then assesses the cluster: replay, findings and the proof.
-pub fn assessment(
-    store: &mut Store,
-    cluster: Option<&str>,
-    window_days: u32,
-    min_observed_days: u32,
-) -> Result<Assessment, CommandError> {
-    let cluster = super::pick_cluster(store, cluster)?;
-    let options = AssessOptions { window_days, min_observed_days, now_ms: now_ms() };
+pub fn assessment(store: &mut Store, scope: AssessScope) -> Result<Assessment, CommandError> {
+    let cluster = super::pick_cluster(store, scope.cluster)?;
+    let options =
+        AssessOptions { window_days: scope.window_days, min_observed_days: scope.min_observed_days, now_ms: now_ms() };
     assess(store, &cluster, options).map_err(|e| CommandError::Usage(e.to_string()))
 }
 
 /// Replays what is new, then lists the findings.
 pub fn findings(db: &Path, args: FindingsArgs, format: Format) -> Result<Vec<Finding>, CommandError> {
     let mut store = Store::open_existing(db)?;
-    let a = assessment(&mut store, args.cluster, args.window_days, args.min_observed_days)?;
+    let a = assessment(&mut store, args.scope)?;
     let proof = a.proof();
     let (cluster, mut found) = (a.replay.cluster, a.findings);
     if let Some(kind) = args.kind {
@@ -94,11 +96,11 @@ pub fn findings(db: &Path, args: FindingsArgs, format: Format) -> Result<Vec<Fin
         }
         Format::Text => {
             if found.is_empty() {
-                outln!("no findings for cluster {cluster} over the last {} days", args.window_days);
+                outln!("no findings for cluster {cluster} over the last {} days", args.scope.window_days);
             }
             for f in &found {
                 let kind = f.would_be.map_or(f.kind.to_string(), |w| format!("{} (would be {w})", f.kind));
-                outln!("{} {:<6} {kind}: {}", f.id, format!("{:?}", f.severity).to_lowercase(), f.grant);
+                outln!("{} {:<6} {kind}: {}", f.id, f.severity, f.grant);
                 outln!("    {}", f.recommendation.summary);
                 for c in &f.recommendation.commands {
                     outln!("    $ {c}");

@@ -26,6 +26,7 @@ pub fn grantscope(db: &Path) -> Command {
         "GRANTSCOPE_STORE_RETENTION_DAYS",
         "GRANTSCOPE_STORE_DEDUPE_DAYS",
         "RUST_LOG",
+        "AWS_REGION",
     ] {
         c.env_remove(var);
     }
@@ -81,4 +82,36 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     enc.write_all(data).unwrap();
     enc.finish().unwrap()
+}
+
+/// Generates `days` of data ending yesterday, ingests it and imports its state. Returns the data dir.
+pub fn cluster_with_data(dir: &Path, days: u32) -> PathBuf {
+    let db = dir.join("g.db");
+    let data = dir.join("data");
+    let end = civil(today() - 1);
+    run_ok(
+        grantscope(&db)
+            .args(["-q", "generate", "--events", "20000", "--days", &days.to_string(), "--end", &end, "--out"])
+            .arg(&data),
+    );
+    run_ok(grantscope(&db).args(["-q", "ingest", "audit", "--cluster", "demo"]).arg(data.join("audit.jsonl")));
+    run_ok(grantscope(&db).args(["-q", "state", "import", "--cluster", "demo"]).arg(data.join("state.yaml")));
+    data
+}
+
+/// Days since the epoch, UTC, from the system clock.
+pub fn today() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 / 86_400
+}
+
+/// A day number as YYYY-MM-DD.
+pub fn civil(days: i64) -> String {
+    grantscope::model::time::format_day(days)
+}
+
+/// A validator the project's setup installed into .tools/venv (kubernetes-validate, python).
+pub fn validator(name: &str) -> Command {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin").join(name);
+    assert!(path.exists(), "{} is missing: run ./scripts/setup", path.display());
+    Command::new(path)
 }
