@@ -23,8 +23,9 @@ pub use events::{NewEvent, event_exists, insert_event};
 pub use gc::{GcOutcome, Horizons, collect_garbage};
 pub use ingest_errors::{IngestErrorRow, insert_ingest_error, list_ingest_errors};
 pub use replay::{
-    Caller, ReplayWatermark, StoredShape, WindowShape, callers, decided_shapes, ingest_generation, observed_days,
-    replay_watermark, set_replay_watermark, shapes_after, shapes_of_callers, window_shapes,
+    Caller, DayCount, ReplayWatermark, StoredShape, WindowShape, callers, cluster_days, decided_shapes,
+    ingest_generation, observed_days, replay_watermark, set_replay_watermark, shapes_after, shapes_of_callers,
+    window_shapes,
 };
 pub use state_versions::{StateVersion, read_state_version, state_clusters, store_state_version};
 pub use stats::{ClusterStats, Stats, stats};

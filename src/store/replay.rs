@@ -207,8 +207,29 @@ pub fn decided_shapes(conn: &Connection, cluster: &str) -> rusqlite::Result<u64>
 /// Distinct days with events for the cluster since `from_day`.
 pub fn observed_days(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite::Result<i64> {
     conn.query_row(
-        "SELECT count(DISTINCT u.day) FROM shape_days u JOIN shapes s ON s.id = u.shape_id WHERE s.cluster = ?1 AND u.day >= ?2",
+        "SELECT count(*) FROM cluster_days WHERE cluster = ?1 AND day >= ?2",
         params![cluster, from_day],
         |r| r.get(0),
     )
+}
+
+/// One day's requests of a cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct DayCount {
+    pub day: i64,
+    pub requests: i64,
+    /// Recorded allows and denials.
+    pub allowed: i64,
+    pub denied: i64,
+}
+
+/// The cluster's days with events since `from_day`, in order.
+pub fn cluster_days(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite::Result<Vec<DayCount>> {
+    let mut stmt = conn.prepare(
+        "SELECT day, requests, allowed, denied FROM cluster_days WHERE cluster = ?1 AND day >= ?2 ORDER BY day",
+    )?;
+    let rows = stmt.query_map(params![cluster, from_day], |r| {
+        Ok(DayCount { day: r.get(0)?, requests: r.get(1)?, allowed: r.get(2)?, denied: r.get(3)? })
+    })?;
+    rows.collect()
 }

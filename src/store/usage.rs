@@ -25,6 +25,19 @@ struct Usage {
     last_ms: i64,
 }
 
+impl Usage {
+    fn add(&mut self, event: &AuditEvent) {
+        self.requests += 1;
+        match event.decision {
+            Some(RecordedDecision::Allow) => self.allowed += 1,
+            Some(RecordedDecision::Forbid) => self.denied += 1,
+            None => {}
+        }
+        self.first_ms = self.first_ms.min(event.time_ms);
+        self.last_ms = self.last_ms.max(event.time_ms);
+    }
+}
+
 /// An event's shape and reason, as stored.
 pub struct Resolved {
     key: u128,
@@ -40,6 +53,8 @@ pub struct UsageFolder {
     pending: HashMap<(i64, i64, i64), Usage>,
     /// Clusters this batch added requests to: their ingest generation moves on flush.
     clusters: Vec<String>,
+    /// (index into `clusters`, day) → requests, for `cluster_days`.
+    days: HashMap<(usize, i64), Usage>,
 }
 
 impl UsageFolder {
@@ -78,23 +93,21 @@ impl UsageFolder {
     /// Counts one newly stored event (the dedupe insert said it was new).
     pub fn count(&mut self, event: &AuditEvent, resolved: &Resolved) {
         // A batch holds one cluster or a few: a scan beats hashing every event's name.
-        if !self.clusters.iter().any(|c| c == event.shape.cluster.as_ref()) {
-            self.clusters.push(event.shape.cluster.to_string());
-        }
+        let cluster = match self.clusters.iter().position(|c| c == event.shape.cluster.as_ref()) {
+            Some(i) => i,
+            None => {
+                self.clusters.push(event.shape.cluster.to_string());
+                self.clusters.len() - 1
+            }
+        };
         let day = time::day_of(event.time_ms);
+        self.days.entry((cluster, day)).or_default().add(event);
         let usage = self.pending.entry((resolved.shape_id, day, resolved.reason_id)).or_insert_with(|| Usage {
             first_ms: event.time_ms,
             last_ms: event.time_ms,
             ..Usage::default()
         });
-        usage.requests += 1;
-        match event.decision {
-            Some(RecordedDecision::Allow) => usage.allowed += 1,
-            Some(RecordedDecision::Forbid) => usage.denied += 1,
-            None => {}
-        }
-        usage.first_ms = usage.first_ms.min(event.time_ms);
-        usage.last_ms = usage.last_ms.max(event.time_ms);
+        usage.add(event);
         if let Some(slot) = self.shapes.get_mut(&resolved.key) {
             if slot.examples.len() < MAX_EXAMPLES {
                 slot.examples.push(event.audit_id.to_string());
@@ -118,6 +131,16 @@ impl UsageFolder {
         for ((shape_id, day, reason_id), u) in self.pending.drain() {
             upsert
                 .execute(params![shape_id, day, reason_id, u.requests, u.allowed, u.denied, u.first_ms, u.last_ms])?;
+        }
+        let mut day_upsert = tx.prepare_cached(
+            "INSERT INTO cluster_days (cluster, day, requests, allowed, denied) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (cluster, day) DO UPDATE SET
+               requests = requests + excluded.requests,
+               allowed = allowed + excluded.allowed,
+               denied = denied + excluded.denied",
+        )?;
+        for ((cluster, day), d) in self.days.drain() {
+            day_upsert.execute(params![self.clusters[cluster], day, d.requests, d.allowed, d.denied])?;
         }
         let mut examples = tx.prepare_cached("UPDATE shapes SET examples = ?2 WHERE id = ?1")?;
         for slot in self.shapes.values_mut().filter(|s| s.examples_dirty) {
