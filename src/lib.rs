@@ -28,5 +28,6 @@ pub mod model;
 pub mod output;
 pub mod remediate;
 pub mod replay;
+pub mod report;
 pub mod state;
 pub mod store;

@@ -165,6 +165,18 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// The least-privilege report: summary (grants used and unused, top risks, biggest reductions,
+    /// agreement with recorded decisions, data coverage), charts, every finding and grant. --format
+    /// md (the default), html (one self-contained file) or json (schemas/report.schema.json)
+    ///
+    /// Example: grantscope report --cluster prod --format html --out report.html
+    Report {
+        #[command(flatten)]
+        assess: AssessArgs,
+        /// Write the report to this file instead of printing it
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+    },
     /// Generate a small cluster's data, ingest it and show the result
     Demo {
         /// Directory for the data and its database
@@ -441,6 +453,10 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
         Command::Findings { assess, kind } => {
             let args = commands::replay::FindingsArgs { scope: assess.scope(), kind: kind.as_deref() };
             commands::replay::findings(&db, args, data_format?).map(|_| 0)
+        }
+        Command::Report { assess, out } => {
+            let args = commands::report::ReportArgs { scope: assess.scope(), out: out.as_deref() };
+            commands::report::run(&db, args, cli.format).map(|()| 0)
         }
         Command::Remediate { assess, region, out } => {
             let args = commands::remediate::RemediateArgs {

@@ -11,10 +11,13 @@ fn demo_generates_ingests_and_reports() {
     let out = run_ok(
         grantscope(&dir.path().join("unused.db")).args(["-q", "--format", "json", "demo", "--out"]).arg(&out_dir),
     );
-    // JSON documents: two ingest summaries, the stats, the state import, the findings.
+    // JSON documents: two ingest summaries, the stats, the state import, the findings, the reports.
     let docs: Vec<serde_json::Value> =
         serde_json::Deserializer::from_str(&out).into_iter().map(Result::unwrap).collect();
-    assert_eq!(docs.len(), 5, "{out}");
+    assert_eq!(docs.len(), 6, "{out}");
+    let html = std::fs::read_to_string(docs[5]["report_html"].as_str().unwrap()).unwrap();
+    assert!(html.contains("Least-privilege report: cluster demo"), "the demo writes the report");
+    assert!(std::fs::read_to_string(docs[5]["report_md"].as_str().unwrap()).unwrap().contains("## Top risks"));
     assert_eq!(docs[3]["version"], 1);
     let kinds: Vec<&str> = docs[4].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
     assert_eq!(

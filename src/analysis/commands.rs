@@ -59,6 +59,15 @@ pub fn update_access_entry_groups(cluster: &str, principal: &str, groups: &[impl
     )
 }
 
+pub fn delete_iam_identity_mapping(cluster: &str, arn: &str) -> String {
+    format!("eksctl delete iamidentitymapping --cluster {} --arn {}", sh(cluster), sh(arn))
+}
+
+/// Opens aws-auth in an editor, with what to do as a trailing comment.
+pub fn edit_aws_auth(what: &str) -> String {
+    format!("kubectl -n kube-system edit configmap aws-auth   # {}", what.replace('\n', " "))
+}
+
 pub fn delete_binding(b: &RoleBinding) -> String {
     match &b.namespace {
         None => format!("kubectl delete clusterrolebinding {}", sh(&b.name)),

@@ -3,6 +3,7 @@
 pub mod commands;
 pub mod generated;
 mod groups;
+pub mod inventory;
 mod narrower;
 mod risky;
 mod unused;
@@ -47,6 +48,8 @@ pub struct Evidence {
     /// Days with any event in the window, and the window.
     pub observed_days: i64,
     pub window_days: u32,
+    /// Up to 5 of the requests it allowed, the most frequent first.
+    pub examples: Vec<String>,
 }
 
 impl Evidence {
@@ -60,6 +63,7 @@ impl Evidence {
             shadowed_requests: 0,
             observed_days,
             window_days,
+            examples: Vec::new(),
         }
     }
 }

@@ -229,7 +229,10 @@ fn severity(policy: &str) -> Severity {
 }
 
 fn evidence(used: &[&WindowShape], ctx: &NarrowerContext) -> Evidence {
+    let mut top: Vec<&&WindowShape> = used.iter().collect();
+    top.sort_by_key(|s| std::cmp::Reverse(s.requests));
     Evidence {
+        examples: top.iter().take(5).map(|s| super::whatif::example(s)).collect(),
         requests: used.iter().map(|s| s.requests).sum(),
         shapes: used.len() as i64,
         first_used: None,

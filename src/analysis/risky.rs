@@ -70,7 +70,7 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
                     "{} is mapped into system:masters: all-powerful, bypassing RBAC, and invisible to access entries. Give it an access entry with the access policy it needs instead.",
                     m.arn
                 ),
-                vec![format!("eksctl delete iamidentitymapping --cluster {cluster} --arn {}", m.arn)],
+                vec![commands::delete_iam_identity_mapping(cluster, &m.arn)],
             );
         }
         if m.groups.iter().any(|x| x == NODES_GROUP) {
@@ -104,7 +104,7 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
                 format!(
                     "mapAccounts admits every IAM principal of account {account}: map the principals that need access, one by one."
                 ),
-                vec![format!("kubectl -n kube-system edit configmap aws-auth   # remove {account} from mapAccounts")],
+                vec![commands::edit_aws_auth(&format!("remove {account} from mapAccounts"))],
             );
         }
     }

@@ -186,7 +186,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
                         "No request through the aws-auth {list} entry for {} was allowed: remove it.",
                         m.arn
                     ),
-                    commands: vec![format!("eksctl delete iamidentitymapping --cluster {cluster} --arn {}", m.arn)],
+                    commands: vec![commands::delete_iam_identity_mapping(cluster, &m.arn)],
                 },
             );
         }
@@ -205,9 +205,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
                     summary: format!(
                         "No request was allowed through mapAccounts {account}: remove the account from aws-auth mapAccounts."
                     ),
-                    commands: vec![format!(
-                        "kubectl -n kube-system edit configmap aws-auth   # remove {account} from mapAccounts"
-                    )],
+                    commands: vec![commands::edit_aws_auth(&format!("remove {account} from mapAccounts"))],
                 },
             );
         }

@@ -44,6 +44,13 @@ pub fn requests_broken(proposed: &AccessState, shapes: &[WindowShape]) -> (i64, 
 }
 
 /// `principal verb resource in namespace`, for people.
+/// A request as evidence: what, how often, and the session it came from.
+pub fn example(s: &WindowShape) -> String {
+    let session = &s.stored.shape.session_name;
+    let from = if session.is_empty() { String::new() } else { format!(", session {session}") };
+    format!("{} ({} requests{from})", describe(s), s.requests)
+}
+
 pub fn describe(s: &WindowShape) -> String {
     let r = &s.stored.shape;
     if !r.path.is_empty() {

@@ -5,7 +5,7 @@ use crate::generate::GenerateOptions;
 use crate::ingest::InputFormat;
 use crate::ingest::file::DEFAULT_BATCH_RECORDS;
 use crate::model::time;
-use crate::output::Format;
+use crate::output::{Format, FormatArg};
 use crate::store::Horizons;
 use std::path::Path;
 
@@ -49,8 +49,23 @@ pub fn run(out: &Path, horizons: Horizons, progress: bool, format: Format) -> Re
     let scope = super::replay::AssessScope { cluster: Some(&opts.cluster), window_days: 90, min_observed_days: 14 };
     let args = super::replay::FindingsArgs { scope, kind: None };
     super::replay::findings(&db, args, format)?;
-    if format == Format::Text {
-        crate::outln!("database: {} (explore: grantscope --db {} --format json stats)", db.display(), db.display());
+    let mut reports = Vec::new();
+    for (kind, name) in [(FormatArg::Html, "report.html"), (FormatArg::Md, "report.md")] {
+        let (_, text) = super::report::build(&db, scope, kind)?;
+        let path = out.join(name);
+        std::fs::write(&path, text).map_err(|source| CommandError::Io { path: path.display().to_string(), source })?;
+        reports.push(path);
+    }
+    match format {
+        Format::Text => {
+            crate::outln!("report: {} (and {})", reports[0].display(), reports[1].display());
+            crate::outln!("database: {} (explore: grantscope --db {} --format json stats)", db.display(), db.display());
+        }
+        Format::Json => crate::output::print_json(&serde_json::json!({
+            "report_html": reports[0],
+            "report_md": reports[1],
+            "database": db,
+        })),
     }
     Ok(())
 }

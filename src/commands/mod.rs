@@ -10,6 +10,7 @@ pub mod generate;
 pub mod ingest;
 pub mod remediate;
 pub mod replay;
+pub mod report;
 pub mod state;
 pub mod stats;
 

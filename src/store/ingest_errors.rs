@@ -58,3 +58,8 @@ pub fn list_ingest_errors(conn: &Connection, limit: u64) -> rusqlite::Result<Vec
     })?;
     rows.collect()
 }
+
+/// How many bad records were skipped for the cluster.
+pub fn ingest_error_count(conn: &Connection, cluster: &str) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT count(*) FROM ingest_errors WHERE cluster = ?1", [cluster], |r| r.get(0))
+}

@@ -21,7 +21,7 @@ pub use checkpoints::{read_checkpoint, write_checkpoint};
 pub use decisions::{Decisions, StoredDecision, write_shape_decision};
 pub use events::{NewEvent, event_exists, insert_event};
 pub use gc::{GcOutcome, Horizons, collect_garbage};
-pub use ingest_errors::{IngestErrorRow, insert_ingest_error, list_ingest_errors};
+pub use ingest_errors::{IngestErrorRow, ingest_error_count, insert_ingest_error, list_ingest_errors};
 pub use replay::{
     Caller, DayCount, ReplayWatermark, StoredShape, WindowShape, callers, cluster_days, decided_shapes,
     ingest_generation, observed_days, replay_watermark, set_replay_watermark, shapes_after, shapes_of_callers,

@@ -1,0 +1,59 @@
+//! `grantscope report`: the assessment as a report for people, in Markdown, HTML or JSON.
+
+use super::CommandError;
+use super::replay::{AssessScope, assessment};
+use crate::model::time::format_rfc3339;
+use crate::output::{FormatArg, write_stdout};
+use crate::report::{Report, ReportInputs};
+use crate::store::{self, Store};
+use std::path::Path;
+
+pub struct ReportArgs<'a> {
+    pub scope: AssessScope<'a>,
+    /// Write the report here instead of printing it.
+    pub out: Option<&'a Path>,
+}
+
+/// Builds the report; returns it with its rendering in `format` (`text` is Markdown).
+pub fn build(db: &Path, scope: AssessScope, format: FormatArg) -> Result<(Report, String), CommandError> {
+    if matches!(format, FormatArg::Eksctl | FormatArg::Terraform | FormatArg::AwsCli | FormatArg::Kubectl) {
+        return Err(CommandError::Usage(format!(
+            "--format {} is for `grantscope remediate`; report writes md, html or json",
+            format.name()
+        )));
+    }
+    let mut store = Store::open_existing(db)?;
+    let a = assessment(&mut store, scope)?;
+    let cluster = a.replay.cluster.as_str();
+    let days = store::cluster_days(store.conn(), cluster, a.from_day)?;
+    let inputs = ReportInputs {
+        days: &days,
+        ingest_errors: store::ingest_error_count(store.conn(), cluster)?,
+        generated_at: format_rfc3339(a.options.now_ms),
+    };
+    let report = Report::build(&a, inputs);
+    let text = match format {
+        FormatArg::Html => crate::report::html(&report),
+        FormatArg::Json => serde_json::to_string_pretty(&report).expect("the report serializes") + "\n",
+        _ => crate::report::markdown(&report),
+    };
+    Ok((report, text))
+}
+
+pub fn run(db: &Path, args: ReportArgs, format: FormatArg) -> Result<(), CommandError> {
+    let (report, text) = build(db, args.scope, format)?;
+    match args.out {
+        Some(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|source| CommandError::Io { path: dir.display().to_string(), source })?;
+            }
+            std::fs::write(path, text)
+                .map_err(|source| CommandError::Io { path: path.display().to_string(), source })?;
+            tracing::info!(findings = report.findings.len(), "wrote the report");
+            crate::outln!("wrote {}", path.display());
+        }
+        None => write_stdout(&text),
+    }
+    Ok(())
+}

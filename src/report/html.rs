@@ -1,0 +1,125 @@
+//! The report as one self-contained HTML file: inline CSS and SVG, no script, no external request,
+//! readable in any browser or mail client. maud escapes every value it writes.
+
+use super::{Report, charts, percent};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+const CSS: &str = "
+body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:64rem;padding:0 1rem;color:#1d2430}
+h1{font-size:1.6rem}h2{margin-top:2.2rem;border-bottom:1px solid #d8dde6;padding-bottom:.2rem}
+table{border-collapse:collapse;width:100%;margin:.6rem 0}td,th{border:1px solid #d8dde6;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#f3f5f9}code,pre{font:13px ui-monospace,SFMono-Regular,Menlo,monospace}pre{background:#f3f5f9;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
+.sev-high{color:#b3261e;font-weight:600}.sev-medium{color:#a15c00;font-weight:600}.sev-low{color:#3c5a99}
+.finding{border:1px solid #d8dde6;border-radius:6px;padding:.4rem 1rem;margin:1rem 0}.muted{color:#5b6472}
+.chart .bar{fill:#3c6fd1}.chart .bar-denied{fill:#d1453c}.chart .axis{stroke:#8a93a3}.chart .label{font-size:11px;fill:#3b4350}
+.status-unused{color:#b3261e}.status-used{color:#1e7a3c}
+";
+
+pub fn render(r: &Report) -> String {
+    let s = &r.summary;
+    let g = &s.grants;
+    let c = &r.coverage;
+    let kinds: Vec<(String, usize)> = r.charts.findings_by_kind.iter().map(|(k, n)| (k.clone(), *n)).collect();
+    let unused: Vec<(String, usize)> =
+        r.charts.unused_grants_per_principal.iter().map(|p| (p.principal.clone(), p.unused)).collect();
+    let page: Markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "grantscope report: " (r.cluster) }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                h1 { "Least-privilege report: cluster " (r.cluster) }
+                p.muted {
+                    "Generated " (r.generated_at) " from state version " (r.state_version) ", over the "
+                    (r.window.days) " days " (r.window.from) " to " (r.window.to) "."
+                }
+                h2 { "Summary" }
+                table {
+                    tr { th { "Grants" } td { (g.total) " total: " span.status-used { (g.used) " used" } ", "
+                        span.status-unused { (g.unused) " unused" } ", " (g.shadowed) " shadowed, "
+                        (g.insufficient_evidence) " insufficient evidence, " (g.unknown) " not judged" } }
+                    tr { th { "Findings" } td { (s.findings.total) ": " span.sev-high { (s.findings.high) " high" } ", "
+                        span.sev-medium { (s.findings.medium) " medium" } ", " span.sev-low { (s.findings.low) " low" } } }
+                    tr { th { "Requests in the window" } td { (s.requests) } }
+                    tr { th { "Agreement with recorded decisions" } td { (percent(s.agreement.ratio)) " ("
+                        (s.agreement.agreeing) " of " (s.agreement.compared) " requests)" } }
+                    tr { th { "Recommendations" } td { (s.recommendations.changes) " applied together: "
+                        strong { (s.recommendations.denied_requests) } " of " (s.recommendations.allowed_requests)
+                        " allowed requests would be denied" } }
+                    tr { th { "Data coverage" } td {
+                        (c.observed_days) " of " (c.window_days) " days observed"
+                        @if let (Some(a), Some(b)) = (&c.first_day, &c.last_day) { " (" (a) " to " (b) ")" }
+                        "; "
+                        @if c.gaps.is_empty() { "no gaps" } @else {
+                            "gaps: "
+                            @for (i, gap) in c.gaps.iter().enumerate() {
+                                @if i > 0 { ", " }
+                                (gap.days) " day(s) from " (gap.from)
+                            }
+                        }
+                        "; " (c.ingest_errors) " bad records skipped at ingest"
+                    } }
+                }
+                h2 { "Requests per day" }
+                figure { (charts::requests_per_day(&r.charts.requests_per_day))
+                    figcaption.muted { "Bars: requests; red: recorded denials." } }
+                h2 { "Top risks" }
+                @if r.top_risks.is_empty() { p { "No high-severity finding." } }
+                ol {
+                    @for id in &r.top_risks {
+                        @if let Some(f) = r.finding(id) {
+                            li { span.sev-high { (f.kind) } " " code { (f.grant) } ": " (f.recommendation.summary) }
+                        }
+                    }
+                }
+                h2 { "Biggest privilege reductions" }
+                @if r.biggest_reductions.is_empty() { p { "No recommendation takes privilege away." } } @else {
+                    table {
+                        tr { th { "Finding" } th { "Severity" } th { "From" } th { "To" } }
+                        @for x in &r.biggest_reductions {
+                            tr { td { code { (x.finding) } " " (x.kind) } td { (x.severity) } td { code { (x.from) } } td { (x.to) } }
+                        }
+                    }
+                }
+                h2 { "Findings by kind" }
+                figure { (charts::horizontal_bars("Findings by kind", &kinds)) }
+                h2 { "Unused grants per principal" }
+                figure { (charts::horizontal_bars("Unused grants per principal", &unused)) }
+                h2 { "Findings" }
+                @for f in &r.findings {
+                    section.finding id=(f.id) {
+                        h3 { code { (f.id) } " " (f.kind) " " span class=(format!("sev-{}", f.severity)) { "(" (f.severity) ")" } }
+                        p { "Grant: " code { (f.grant) } }
+                        @if let Some(p) = &f.principal { p { "Principal: " code { (p) } } }
+                        p.muted {
+                            (f.evidence.requests) " requests in " (f.evidence.shapes) " distinct shapes"
+                            @if let Some(l) = &f.evidence.last_used { ", last used " (l) }
+                            "; " (f.evidence.shadowed_requests) " requests it would also have allowed; "
+                            (f.evidence.observed_days) " of " (f.evidence.window_days) " days observed"
+                        }
+                        @if !f.evidence.examples.is_empty() {
+                            ul { @for x in &f.evidence.examples { li { (x) } } }
+                        }
+                        p { (f.recommendation.summary) }
+                        @if !f.recommendation.commands.is_empty() {
+                            pre { (f.recommendation.commands.join("\n")) }
+                        }
+                    }
+                }
+                h2 { "Grants" }
+                table {
+                    tr { th { "Grant" } th { "Type" } th { "Status" } }
+                    @for g in &r.grants {
+                        tr { td { code { (g.grant) } } td { (g.grant_type.as_str()) }
+                            td class=(format!("status-{}", g.status.as_str())) { (g.status.as_str()) } }
+                    }
+                }
+            }
+        }
+    };
+    page.into_string()
+}

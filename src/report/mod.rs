@@ -1,0 +1,308 @@
+//! The least-privilege report: what a security lead wants first (grants used and unused, the top
+//! risks, the biggest privilege reductions, agreement with recorded decisions, data coverage),
+//! then every finding and grant. One [`Report`] value, written as JSON (schema:
+//! `schemas/report.schema.json`), Markdown or one self-contained HTML file.
+
+mod charts;
+mod html;
+mod markdown;
+
+use crate::analysis::inventory::{GrantRow, GrantStatus, inventory};
+use crate::analysis::{Change, Finding, Severity, Together};
+use crate::assess::Assessment;
+use crate::authz::policies::policy_name;
+use crate::model::AccessScope;
+use crate::model::time::format_day;
+use crate::store::DayCount;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub use html::render as html;
+pub use markdown::render as markdown;
+
+/// The version of the report's JSON format (`grantscope_report`).
+pub const REPORT_FORMAT: u32 = 1;
+
+/// How many top risks and reductions the summary shows.
+const TOP: usize = 5;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub grantscope_report: u32,
+    pub generated_at: String,
+    pub cluster: String,
+    pub state_version: i64,
+    pub window: Window,
+    pub summary: Summary,
+    pub coverage: Coverage,
+    /// Ids of the most severe findings, most severe first.
+    pub top_risks: Vec<String>,
+    pub biggest_reductions: Vec<Reduction>,
+    pub findings: Vec<Finding>,
+    pub grants: Vec<GrantRow>,
+    pub charts: Charts,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Window {
+    pub days: u32,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub grants: GrantCounts,
+    pub findings: SeverityCounts,
+    /// Requests in the window.
+    pub requests: i64,
+    pub agreement: Agreement,
+    /// All recommendations applied together and replayed over the window.
+    pub recommendations: Together,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GrantCounts {
+    pub total: usize,
+    pub used: usize,
+    pub unused: usize,
+    pub shadowed: usize,
+    pub insufficient_evidence: usize,
+    pub unknown: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SeverityCounts {
+    pub total: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+}
+
+/// Recorded decisions against the current state's, in requests.
+#[derive(Debug, Clone, Serialize)]
+pub struct Agreement {
+    pub compared: i64,
+    pub agreeing: i64,
+    /// `agreeing / compared`; absent when nothing recorded a decision.
+    pub ratio: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    pub window_days: u32,
+    pub observed_days: i64,
+    pub first_day: Option<String>,
+    pub last_day: Option<String>,
+    /// Runs of days without any event between the first and the last observed day.
+    pub gaps: Vec<Gap>,
+    /// Bad records skipped at ingest, for this cluster.
+    pub ingest_errors: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gap {
+    pub from: String,
+    pub to: String,
+    pub days: i64,
+}
+
+/// A recommendation that takes privilege away: from the grant to what replaces it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reduction {
+    pub finding: String,
+    pub kind: &'static str,
+    pub severity: Severity,
+    pub principal: Option<String>,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Charts {
+    pub requests_per_day: Vec<DayPoint>,
+    pub findings_by_kind: BTreeMap<String, usize>,
+    /// Principals with the most unused grants, most first.
+    pub unused_grants_per_principal: Vec<PrincipalCount>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DayPoint {
+    pub day: String,
+    pub requests: i64,
+    pub allowed: i64,
+    pub denied: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PrincipalCount {
+    pub principal: String,
+    pub unused: usize,
+}
+
+/// What the report is built from besides the assessment.
+pub struct ReportInputs<'a> {
+    pub days: &'a [DayCount],
+    pub ingest_errors: i64,
+    pub generated_at: String,
+}
+
+impl Report {
+    pub fn build(a: &Assessment, inputs: ReportInputs) -> Report {
+        let grants = inventory(&a.state, &a.usage, &a.findings);
+        let mut counts = GrantCounts { total: grants.len(), ..GrantCounts::default() };
+        for g in &grants {
+            *match g.status {
+                GrantStatus::Used => &mut counts.used,
+                GrantStatus::Unused => &mut counts.unused,
+                GrantStatus::Shadowed => &mut counts.shadowed,
+                GrantStatus::InsufficientEvidence => &mut counts.insufficient_evidence,
+                GrantStatus::Unknown => &mut counts.unknown,
+            } += 1;
+        }
+        let mut severities = SeverityCounts { total: a.findings.len(), ..SeverityCounts::default() };
+        for f in &a.findings {
+            *match f.severity {
+                Severity::High => &mut severities.high,
+                Severity::Medium => &mut severities.medium,
+                Severity::Low => &mut severities.low,
+            } += 1;
+        }
+        let (compared, agreeing) = (a.replay.recorded_requests_compared, a.replay.recorded_requests_agreeing);
+        let to_day = crate::model::time::day_of(a.options.now_ms);
+        let mut findings_by_kind = BTreeMap::new();
+        for f in &a.findings {
+            *findings_by_kind.entry(f.kind.to_string()).or_insert(0) += 1;
+        }
+        Report {
+            grantscope_report: REPORT_FORMAT,
+            generated_at: inputs.generated_at,
+            cluster: a.replay.cluster.clone(),
+            state_version: a.replay.state_version,
+            window: Window { days: a.options.window_days, from: format_day(a.from_day), to: format_day(to_day) },
+            summary: Summary {
+                grants: counts,
+                findings: severities,
+                requests: inputs.days.iter().map(|d| d.requests).sum(),
+                agreement: Agreement {
+                    compared,
+                    agreeing,
+                    ratio: (compared > 0).then(|| agreeing as f64 / compared as f64),
+                },
+                recommendations: a.together,
+            },
+            coverage: Coverage {
+                window_days: a.options.window_days,
+                observed_days: a.observed_days,
+                first_day: inputs.days.first().map(|d| format_day(d.day)),
+                last_day: inputs.days.last().map(|d| format_day(d.day)),
+                gaps: gaps(inputs.days),
+                ingest_errors: inputs.ingest_errors,
+            },
+            top_risks: a
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::High)
+                .take(TOP)
+                .map(|f| f.id.clone())
+                .collect(),
+            biggest_reductions: a.findings.iter().filter_map(reduction).take(TOP).collect(),
+            charts: Charts {
+                requests_per_day: inputs
+                    .days
+                    .iter()
+                    .map(|d| DayPoint {
+                        day: format_day(d.day),
+                        requests: d.requests,
+                        allowed: d.allowed,
+                        denied: d.denied,
+                    })
+                    .collect(),
+                findings_by_kind,
+                unused_grants_per_principal: unused_per_principal(&grants),
+            },
+            findings: a.findings.clone(),
+            grants,
+        }
+    }
+
+    /// A finding by id.
+    pub fn finding(&self, id: &str) -> Option<&Finding> {
+        self.findings.iter().find(|f| f.id == id)
+    }
+}
+
+/// A ratio as a percentage with two decimals, or `n/a`.
+fn percent(ratio: Option<f64>) -> String {
+    ratio.map_or("n/a".to_string(), |r| format!("{:.2} %", r * 100.0))
+}
+
+/// Runs of missing days between consecutive observed days (`days` in order).
+pub fn gaps(days: &[DayCount]) -> Vec<Gap> {
+    days.windows(2)
+        .filter(|w| w[1].day - w[0].day > 1)
+        .map(|w| Gap { from: format_day(w[0].day + 1), to: format_day(w[1].day - 1), days: w[1].day - w[0].day - 1 })
+        .collect()
+}
+
+fn unused_per_principal(grants: &[GrantRow]) -> Vec<PrincipalCount> {
+    let mut by: BTreeMap<&str, usize> = BTreeMap::new();
+    for g in grants.iter().filter(|g| g.status == GrantStatus::Unused) {
+        // RBAC bindings name subjects, not one principal: they count under their grant id.
+        *by.entry(g.principal.as_deref().unwrap_or(&g.grant)).or_insert(0) += 1;
+    }
+    let mut out: Vec<PrincipalCount> =
+        by.into_iter().map(|(principal, unused)| PrincipalCount { principal: principal.to_string(), unused }).collect();
+    out.sort_by(|a, b| b.unused.cmp(&a.unused).then_with(|| a.principal.cmp(&b.principal)));
+    out.truncate(10);
+    out
+}
+
+/// What the finding's change takes away, in words.
+fn reduction(f: &Finding) -> Option<Reduction> {
+    let scope = |s: &AccessScope| match s {
+        AccessScope::Cluster => "the whole cluster".to_string(),
+        AccessScope::Namespace { namespaces } => format!("namespaces {}", namespaces.join(", ")),
+    };
+    let to = match f.change.as_ref()? {
+        Change::Remove(_) => "removed".to_string(),
+        Change::Scope { scope: s, .. } => format!("the same policy in {}", scope(s)),
+        Change::Policy { policy_arn, .. } => policy_name(policy_arn).unwrap_or(policy_arn).to_string(),
+        Change::RemoveGroup { group, .. } => format!("the entry without group {group}"),
+        Change::Replace { rbac, .. } => {
+            let rules: usize = rbac.roles.iter().map(|r| r.rules.len()).sum();
+            format!("{rules} generated RBAC rules in {} roles, through group {}", rbac.roles.len(), rbac.group)
+        }
+    };
+    Some(Reduction {
+        finding: f.id.clone(),
+        kind: f.kind,
+        severity: f.severity,
+        principal: f.principal.clone(),
+        from: f.grant.clone(),
+        to,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_are_the_runs_of_missing_days_between_observed_ones() {
+        type Case<'a> = (&'a str, &'a [i64], &'a [(i64, i64)]);
+        let cases: [Case; 4] = [
+            ("no days, no gaps", &[], &[]),
+            ("consecutive days", &[10, 11, 12], &[]),
+            ("one missing day", &[10, 12], &[(11, 1)]),
+            ("two runs", &[10, 14, 15, 17], &[(11, 3), (16, 1)]),
+        ];
+        for (name, days, want) in cases {
+            let days: Vec<DayCount> =
+                days.iter().map(|&d| DayCount { day: d, requests: 1, allowed: 0, denied: 0 }).collect();
+            let got: Vec<(String, i64)> = gaps(&days).into_iter().map(|g| (g.from, g.days)).collect();
+            let want: Vec<(String, i64)> = want.iter().map(|&(d, n)| (format_day(d), n)).collect();
+            assert_eq!(got, want, "{name}");
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! `grantscope report` on generated data with known answers: the JSON follows the published schema
+//! (schemas/report.schema.json, checked with the jsonschema validator setup installs), the summary
+//! holds the known numbers, the HTML is one self-contained file, and hostile principal names,
+//! namespaces and session names come out escaped in HTML and Markdown.
+
+mod support;
+
+use serde_json::Value;
+use std::path::Path;
+use support::*;
+
+/// Validates `instance` against the report schema, or its `$defs/<def>`; returns the errors.
+fn schema_errors(dir: &Path, instance: &str, def: Option<&str>) -> String {
+    let file = dir.join("instance.json");
+    std::fs::write(&file, instance).unwrap();
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/report.schema.json");
+    let script = "import json,sys,jsonschema\n\
+        s=json.load(open(sys.argv[1])); jsonschema.Draft202012Validator.check_schema(s)\n\
+        if sys.argv[3]: s={'$schema':s['$schema'],'$defs':s['$defs'],'type':'array','items':{'$ref':'#/$defs/'+sys.argv[3]}}\n\
+        v=jsonschema.Draft202012Validator(s)\n\
+        errs=['/'.join(map(str,e.absolute_path))+': '+e.message for e in v.iter_errors(json.load(open(sys.argv[2])))]\n\
+        errs and print('\\n'.join(errs)); sys.exit(1 if errs else 0)";
+    let out = validator("python").args(["-c", script]).arg(&schema).arg(&file).arg(def.unwrap_or("")).output().unwrap();
+    assert!(out.status.code().is_some(), "validator ran");
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+#[test]
+fn the_json_report_follows_its_schema_and_holds_the_known_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    cluster_with_data(dir.path(), 20);
+    let db = dir.path().join("g.db");
+    let json = run_ok(grantscope(&db).args(["--format", "json", "report"]));
+    assert_eq!(schema_errors(dir.path(), &json, None), "");
+    let r: Value = serde_json::from_str(&json).unwrap();
+    let s = &r["summary"];
+    // break-glass's entry and its association, old-contractors' binding.
+    assert_eq!((s["grants"]["unused"].as_u64(), s["grants"]["shadowed"].as_u64()), (Some(3), Some(0)), "{s}");
+    assert_eq!(s["agreement"]["ratio"], 1.0, "the generated state decides as the recorded events say: {s}");
+    assert_eq!(s["recommendations"]["changes"], 5);
+    assert_eq!(s["recommendations"]["denied_requests"], 0);
+    assert_eq!(r["coverage"]["observed_days"], 20);
+    assert_eq!(r["coverage"]["gaps"].as_array().unwrap().len(), 0);
+    assert_eq!(r["charts"]["requests_per_day"].as_array().unwrap().len(), 20);
+    let requests: i64 =
+        r["charts"]["requests_per_day"].as_array().unwrap().iter().map(|d| d["requests"].as_i64().unwrap()).sum();
+    assert_eq!(requests, 20_000, "every generated event, once");
+    let reductions: Vec<&str> =
+        r["biggest_reductions"].as_array().unwrap().iter().map(|x| x["to"].as_str().unwrap()).collect();
+    assert_eq!(reductions[0], "removed", "break-glass goes first: {reductions:?}");
+    assert!(reductions.iter().any(|t| t.starts_with("8 generated RBAC rules in 2 roles")), "{reductions:?}");
+    // `findings --format json` prints the same finding objects.
+    let findings = run_ok(grantscope(&db).args(["--format", "json", "findings"]));
+    assert_eq!(schema_errors(dir.path(), &findings, Some("finding")), "");
+    // The schema is not a rubber stamp: a report missing a field fails it.
+    let mut broken = r.clone();
+    broken["summary"].as_object_mut().unwrap().remove("agreement");
+    assert!(schema_errors(dir.path(), &broken.to_string(), None).contains("'agreement' is a required property"));
+}
+
+#[test]
+fn the_html_report_stands_alone_and_markdown_too() {
+    let dir = tempfile::tempdir().unwrap();
+    cluster_with_data(dir.path(), 20);
+    let db = dir.path().join("g.db");
+    let out = dir.path().join("reports/report.html");
+    run_ok(grantscope(&db).args(["--format", "html", "report", "--out"]).arg(&out));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    for external in ["<script", "<link", "src=", "href=", "url(", "@import", "<iframe", "<object"] {
+        assert!(!html.contains(external), "nothing loads from elsewhere, no script: found {external}");
+    }
+    assert_eq!(html.matches("<svg ").count(), 3, "requests per day, findings by kind, unused grants per principal");
+    assert!(html.contains("of 20 days observed") || html.contains("20 of 90 days observed"), "coverage is stated");
+    assert!(html.contains("would be denied"), "the proof is stated");
+    let md = run_ok(grantscope(&db).args(["report"]));
+    assert!(md.starts_with("# grantscope least-privilege report: cluster demo\n"), "{md}");
+    assert!(md.contains("| Recommendations | 5 applied together: 0 of "), "{md}");
+}
+
+#[test]
+fn hostile_names_sessions_and_namespaces_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cluster_with_data(dir.path(), 20);
+    let db = dir.path().join("g.db");
+    // The auditor reads pods in a namespace and from a session with markup in their names, often
+    // enough to be the first example of its over-broad scope.
+    let (session, namespace) = ("<script>alert('session')</script>", "<img src=x onerror=alert(1)>");
+    let audit = std::fs::read_to_string(data.join("audit.jsonl")).unwrap();
+    let line = audit
+        .lines()
+        .find(|l| l.contains("role/readonly-auditor") && l.contains("\"namespace\":\"kube-system\""))
+        .unwrap();
+    let mut event: Value = serde_json::from_str(line).unwrap();
+    let username = format!("arn:aws:sts::111122223333:assumed-role/readonly-auditor/{session}");
+    event["user"]["username"] = username.clone().into();
+    event["user"]["extra"]["sessionName"] = serde_json::json!([session]);
+    event["user"]["extra"]["arn"] = serde_json::json!([username]);
+    event["objectRef"]["namespace"] = namespace.into();
+    let mut lines = String::new();
+    for i in 0..3000 {
+        event["auditID"] = format!("00000000-0000-4000-8000-{i:012x}").into();
+        lines.push_str(&event.to_string());
+        lines.push('\n');
+    }
+    let hostile = dir.path().join("hostile.jsonl");
+    std::fs::write(&hostile, lines).unwrap();
+    run_ok(grantscope(&db).args(["-q", "ingest", "audit", "--cluster", "demo"]).arg(&hostile));
+    // And an unused binding whose name and subject carry markup.
+    let rbac = dir.path().join("hostile-rbac.yaml");
+    std::fs::write(&rbac, "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: \"x-<b onmouseover=alert(2)>\"}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: \"<svg onload=alert(3)>\"}]\n").unwrap();
+    run_ok(
+        grantscope(&db).args(["-q", "state", "import", "--cluster", "demo"]).arg(data.join("state.yaml")).arg(&rbac),
+    );
+
+    let html = run_ok(grantscope(&db).args(["--format", "html", "report"]));
+    for raw in ["<script>alert", "<img src=x", "<b onmouseover", "<svg onload"] {
+        assert!(!html.contains(raw), "{raw} is escaped in HTML");
+    }
+    assert!(
+        html.contains("session &lt;script&gt;alert('session')&lt;/script&gt;"),
+        "the session name is shown, escaped"
+    );
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"), "the namespace is shown, escaped");
+    assert!(html.contains("x-&lt;b onmouseover=alert(2)&gt;"), "the binding is shown, escaped");
+    let md = run_ok(grantscope(&db).args(["--format", "md", "report"]));
+    for raw in ["<script>alert", "<img src=x", "<b onmouseover"] {
+        // Code blocks hold the commands verbatim (quoted for the shell); outside them, all is escaped.
+        let outside: String = md.split("```").step_by(2).collect();
+        assert!(!outside.contains(raw), "{raw} is escaped in Markdown text");
+    }
+    assert!(md.contains("&lt;script&gt;alert"), "{md}");
+}
