@@ -50,7 +50,10 @@ impl Assessment {
 }
 
 pub fn assess(store: &mut Store, cluster: &str, options: AssessOptions) -> Result<Assessment, ReplayError> {
+    let started = std::time::Instant::now();
+    let phase = |what: &str| tracing::debug!(elapsed = ?started.elapsed(), "assess: {what}");
     let summary = replay::replay(store, cluster, options.window_days, options.now_ms)?;
+    phase("replayed");
     let (_, state) = replay::current_state(store, cluster)?;
     let from_day = window_start(options.now_ms, options.window_days);
     let usage = store::grant_usage(store.conn(), cluster)?;
@@ -66,7 +69,9 @@ pub fn assess(store: &mut Store, cluster: &str, options: AssessOptions) -> Resul
         created_ms: &created_ms,
     };
     let mut found = unused_findings(&state, &ctx);
+    phase("unused grants");
     let shapes = store::window_shapes(store.conn(), cluster, from_day)?;
+    phase("read the window's shapes");
     if observed_days >= i64::from(options.min_observed_days) {
         let narrower = NarrowerContext { cluster, observed_days, window_days: options.window_days };
         found.extend(narrower_findings(&state, &shapes, &narrower));
@@ -77,13 +82,16 @@ pub fn assess(store: &mut Store, cluster: &str, options: AssessOptions) -> Resul
         window_days: options.window_days,
         min_observed_days: options.min_observed_days,
     };
+    phase("over-broad grants");
     found.extend(unused_group_findings(&state, &shapes, &groups));
+    phase("unused groups");
     let changes = store::access_changes_for(store.conn(), cluster)?;
     let risky = RiskyContext { cluster, observed_days, window_days: options.window_days, changes: &changes };
     found.extend(risky_findings(&state, &risky));
     // Most severe first; within a severity, unused before over-broad before risky, as found.
     found.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let together = prove_together(&state, &mut found, &shapes);
+    phase("proved the recommendations together");
     Ok(Assessment {
         replay: summary,
         state,

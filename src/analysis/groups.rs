@@ -32,19 +32,22 @@ pub fn unused_group_findings(state: &AccessState, shapes: &[WindowShape], ctx: &
             (authz.grant_id(Grant::Binding(i)), groups)
         })
         .collect();
+    // Allowed shapes by the entry their caller came in through.
+    let mut by_entry: HashMap<&str, Vec<&WindowShape>> = HashMap::new();
+    for s in shapes.iter().filter(|s| s.allowed == Some(true)) {
+        if let Some(entry) = &s.authenticated_by {
+            by_entry.entry(entry).or_default().push(s);
+        }
+    }
     let mut out = Vec::new();
     for (i, e) in state.access_entries.iter().enumerate() {
         if e.entry_type.is_node() || e.kubernetes_groups.is_empty() {
             continue;
         }
         let entry = authz.grant_id(Grant::AccessEntry(i));
-        let through: Vec<&WindowShape> = shapes
-            .iter()
-            .filter(|s| s.allowed == Some(true) && s.authenticated_by.as_deref() == Some(entry.as_str()))
-            .collect();
-        if through.is_empty() {
+        let Some(through) = by_entry.get(entry.as_str()) else {
             continue; // The whole entry is unused: that finding covers its groups.
-        }
+        };
         let contributing: HashSet<&str> = through
             .iter()
             .flat_map(|s| s.by.iter().chain(&s.shadowed))

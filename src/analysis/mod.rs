@@ -168,6 +168,39 @@ pub fn apply(state: &crate::model::AccessState, changes: &[&Change]) -> crate::m
     s
 }
 
+/// The callers `changes` can affect, read off the changes themselves: diffing whole states would
+/// cost the state's size for each of thousands of recommendation proofs.
+pub fn affected_by(
+    state: &crate::model::AccessState,
+    proposed: &crate::model::AccessState,
+    changes: &[&Change],
+) -> crate::authz::changes::Affected {
+    use crate::authz::Grant;
+    let mut a = crate::authz::changes::Affected::default();
+    let entry = |i: usize| state.access_entries[i].principal_arn.as_str();
+    for c in changes {
+        match c {
+            Change::Remove(Grant::AccessEntry(i) | Grant::AccessPolicy { entry: i, .. })
+            | Change::Scope { entry: i, .. }
+            | Change::Policy { entry: i, .. }
+            | Change::RemoveGroup { entry: i, .. } => a.add_principal(entry(*i)),
+            Change::Remove(Grant::AwsAuthRole(i)) => a.add_principal(&state.aws_auth.map_roles[*i].arn),
+            Change::Remove(Grant::AwsAuthUser(i)) => a.add_principal(&state.aws_auth.map_users[*i].arn),
+            Change::Remove(Grant::AwsAuthAccount(i)) => {
+                a.accounts.insert(state.aws_auth.map_accounts[*i].clone());
+            }
+            Change::Remove(Grant::Binding(i)) => a.add_subjects(&state.bindings[*i]),
+            Change::Remove(Grant::SystemMasters) => a.everyone = true,
+            Change::Replace { entry: i, rbac, .. } => {
+                a.add_principal(entry(*i));
+                rbac.bindings.iter().for_each(|b| a.add_subjects(b));
+            }
+        }
+    }
+    a.reach_principals([state, proposed]);
+    a
+}
+
 /// `GS-` and 12 hex digits of a hash of what identifies the finding.
 pub fn finding_id(kind: &str, cluster: &str, grant: &str) -> String {
     let h = xxhash_rust::xxh3::xxh3_64(format!("{kind}\n{cluster}\n{grant}").as_bytes());
@@ -204,9 +237,11 @@ pub fn prove_together(
     shapes: &[crate::store::WindowShape],
 ) -> Together {
     let allowed_requests = shapes.iter().filter(|s| s.allowed == Some(true)).map(|s| s.requests).sum();
+    let window = whatif::ShapesByCaller::new(shapes);
     let try_all = |findings: &[Finding]| {
         let changes: Vec<&Change> = findings.iter().filter_map(|f| f.change.as_ref()).collect();
-        let (denied, _) = whatif::requests_broken(&apply(state, &changes), shapes);
+        let proposed = apply(state, &changes);
+        let (denied, _) = whatif::requests_broken(&affected_by(state, &proposed, &changes), &proposed, &window);
         (changes.len(), denied)
     };
     let (mut changes, mut denied) = try_all(findings);
@@ -288,5 +323,78 @@ mod tests {
         assert_eq!(s.bindings.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(), ["y"]);
         assert_eq!(s.aws_auth.map_accounts, ["2"]);
         assert_eq!(s.aws_auth.map_roles.len(), 1);
+    }
+
+    #[test]
+    fn affected_by_a_change_covers_what_diffing_the_states_finds() {
+        let assoc = |p: &str| PolicyAssociation {
+            policy_arn: format!("arn:aws:eks::aws:cluster-access-policy/{p}"),
+            scope: AccessScope::Cluster,
+            associated_at_ms: None,
+        };
+        let state = AccessState {
+            access_entries: vec![AccessEntry {
+                principal_arn: "arn:aws:iam::1:role/Dev".into(),
+                entry_type: Default::default(),
+                username: None,
+                kubernetes_groups: vec!["devs".into()],
+                policies: vec![assoc("AmazonEKSEditPolicy")],
+                created_at_ms: None,
+            }],
+            bindings: vec![RoleBinding {
+                namespace: Some("dev".into()),
+                name: "readers".into(),
+                role_kind: RoleKind::ClusterRole,
+                role_name: "view".into(),
+                subjects: vec![crate::model::Subject::Group { name: "devs".into() }],
+                system: false,
+            }],
+            aws_auth: crate::model::AwsAuth {
+                map_roles: vec![IdentityMapping {
+                    arn: "arn:aws:iam::1:role/Ops".into(),
+                    username: "ops".into(),
+                    groups: vec!["ops".into()],
+                }],
+                map_users: vec![],
+                map_accounts: vec!["2".into()],
+            },
+            ..AccessState::default()
+        };
+        let rbac = generated::rbac_for(
+            "g",
+            "g",
+            &[crate::authz::Request {
+                verb: "get",
+                api_group: "",
+                resource: "pods",
+                subresource: "",
+                namespace: "dev",
+                name: "",
+                path: "",
+            }],
+        );
+        let cases = [
+            ("remove an entry", Change::Remove(Grant::AccessEntry(0))),
+            ("remove an association", Change::Remove(Grant::AccessPolicy { entry: 0, association: 0 })),
+            ("remove a binding", Change::Remove(Grant::Binding(0))),
+            ("remove an aws-auth role", Change::Remove(Grant::AwsAuthRole(0))),
+            ("remove an aws-auth account", Change::Remove(Grant::AwsAuthAccount(0))),
+            ("narrow a scope", Change::Scope { entry: 0, association: 0, scope: AccessScope::Cluster }),
+            ("swap a policy", Change::Policy { entry: 0, association: 0, policy_arn: "p".into() }),
+            ("drop a group", Change::RemoveGroup { entry: 0, group: "devs".into() }),
+            ("generated RBAC", Change::Replace { entry: 0, association: 0, rbac }),
+        ];
+        for (name, change) in cases {
+            let proposed = apply(&state, &[&change]);
+            let mut diffed = crate::authz::changes::Affected::between(&state, &proposed);
+            diffed.reach_principals([&state, &proposed]);
+            let read = affected_by(&state, &proposed, &[&change]);
+            assert!(!read.is_empty(), "{name}");
+            assert!(read.everyone || !diffed.everyone, "{name}");
+            assert!(diffed.principals.is_subset(&read.principals), "{name}: {diffed:?} vs {read:?}");
+            assert!(diffed.users.is_subset(&read.users), "{name}: {diffed:?} vs {read:?}");
+            assert!(diffed.groups.is_subset(&read.groups), "{name}: {diffed:?} vs {read:?}");
+            assert!(diffed.accounts.is_subset(&read.accounts), "{name}: {diffed:?} vs {read:?}");
+        }
     }
 }

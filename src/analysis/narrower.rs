@@ -11,7 +11,7 @@
 
 use super::commands;
 use super::generated::{manifest_file_name, object_name, rbac_for};
-use super::whatif::requests_broken;
+use super::whatif::{ShapesByCaller, requests_broken};
 use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
 use crate::authz::policies::{PolicyLookup, catalog, policy_name};
 use crate::authz::rules::rules_allow;
@@ -19,7 +19,7 @@ use crate::authz::scope::scope_matches;
 use crate::authz::{Authorizer, Grant, Request};
 use crate::model::{AccessScope, AccessState, time};
 use crate::store::WindowShape;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// The documented policies whose rules are contained in `current`'s, smallest first. AdminView
 /// (get/list/watch on everything) is contained only in ClusterAdmin: it reads cluster-scoped
@@ -66,15 +66,21 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
     let authz = Authorizer::new(state);
     let observed: BTreeSet<&str> =
         shapes.iter().map(|s| s.stored.shape.namespace.as_ref()).filter(|n| !n.is_empty()).collect();
+    let window = ShapesByCaller::new(shapes);
+    let mut by_grant: HashMap<&str, Vec<&WindowShape>> = HashMap::new();
+    for s in shapes {
+        if let Some(by) = &s.by {
+            by_grant.entry(by).or_default().push(s);
+        }
+    }
     let mut out = Vec::new();
     for (i, e) in state.access_entries.iter().enumerate() {
         for (j, a) in e.policies.iter().enumerate() {
             let grant = authz.grant_id(Grant::AccessPolicy { entry: i, association: j });
-            let used: Vec<&WindowShape> = shapes.iter().filter(|s| s.by.as_deref() == Some(grant.as_str())).collect();
-            if used.is_empty() {
+            let Some(used) = by_grant.get(grant.as_str()) else {
                 continue; // Unused: reported by the unused-grant analysis.
-            }
-            let evidence = evidence(&used, ctx);
+            };
+            let evidence = evidence(used, ctx);
             let Some(current) = policy_name(&a.policy_arn) else { continue };
             // Scope: only namespaced requests in fewer namespaces than the scope allows.
             if used.iter().all(|s| Request::of_shape(&s.stored.shape).is_namespaced()) {
@@ -86,8 +92,9 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                     let change = Change::Scope { entry: i, association: j, scope: narrower };
                     let proposed = super::apply(state, &[&change]);
                     let (recommendation, change) = safe(
+                        state,
                         &proposed,
-                        shapes,
+                        &window,
                         change,
                         Recommendation {
                             summary: format!(
@@ -125,8 +132,9 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                 let change = Change::Policy { entry: i, association: j, policy_arn: arn.clone() };
                 let proposed = super::apply(state, &[&change]);
                 let (recommendation, change) = safe(
+                    state,
                     &proposed,
-                    shapes,
+                    &window,
                     change,
                     Recommendation {
                         summary: format!(
@@ -186,7 +194,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                     &e.principal_arn,
                     &grant,
                     evidence,
-                    safe(&proposed, shapes, change, recommendation),
+                    safe(state, &proposed, &window, change, recommendation),
                 ));
             }
         }
@@ -245,12 +253,14 @@ fn evidence(used: &[&WindowShape], ctx: &NarrowerContext) -> Evidence {
 
 /// Keeps a recommendation only if replaying the window against it denies nothing allowed today.
 fn safe(
+    current: &AccessState,
     proposed: &AccessState,
-    shapes: &[WindowShape],
+    window: &ShapesByCaller,
     change: Change,
     r: Recommendation,
 ) -> (Recommendation, Option<Change>) {
-    let (broken, examples) = requests_broken(proposed, shapes);
+    let affected = super::affected_by(current, proposed, &[&change]);
+    let (broken, examples) = requests_broken(&affected, proposed, window);
     if broken == 0 {
         return (r, Some(change));
     }

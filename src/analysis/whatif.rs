@@ -2,8 +2,10 @@
 //! Used by `grantscope whatif` and to prove recommendations safe before they are made.
 
 use crate::authz::Authorizer;
+use crate::authz::changes::Affected;
 use crate::model::AccessState;
 use crate::store::WindowShape;
+use std::collections::HashMap;
 
 /// One shape whose decision changes.
 #[derive(Clone)]
@@ -17,12 +19,49 @@ pub struct Flip<'a> {
     pub now_allowed_by: Option<String>,
 }
 
-/// The shapes whose decision under `proposed` differs from their current one.
-pub fn flips<'a>(proposed: &AccessState, shapes: &'a [WindowShape]) -> Vec<Flip<'a>> {
+/// The window's shapes grouped by caller: a change's proof looks at the callers it reaches, not at
+/// every shape.
+pub struct ShapesByCaller<'a> {
+    callers: Vec<Vec<&'a WindowShape>>,
+}
+
+impl<'a> ShapesByCaller<'a> {
+    pub fn new(shapes: &'a [WindowShape]) -> ShapesByCaller<'a> {
+        let mut by: HashMap<i64, Vec<&WindowShape>> = HashMap::new();
+        for s in shapes {
+            by.entry(s.stored.caller_id).or_default().push(s);
+        }
+        let mut callers: Vec<Vec<&WindowShape>> = by.into_values().collect();
+        callers.sort_by_key(|c| c[0].stored.id); // window order: flips come out the same every run
+        ShapesByCaller { callers }
+    }
+}
+
+/// The shapes whose decision under `proposed` differs from their current one, which `current`
+/// made. Only the shapes of callers the change between the two can reach are decided again (see
+/// [`Affected`]).
+pub fn flips<'a>(current: &AccessState, proposed: &AccessState, window: &ShapesByCaller<'a>) -> Vec<Flip<'a>> {
+    let mut affected = Affected::between(current, proposed);
+    affected.reach_principals([current, proposed]);
+    flips_reaching(&affected, proposed, window)
+}
+
+/// The shapes of the callers in `affected` whose decision under `proposed` differs from their
+/// current one: a recommendation's proof costs what it touches, not the whole window.
+pub fn flips_reaching<'a>(affected: &Affected, proposed: &AccessState, window: &ShapesByCaller<'a>) -> Vec<Flip<'a>> {
+    if affected.is_empty() {
+        return Vec::new();
+    }
     let authz = Authorizer::new(proposed);
-    shapes
+    let mut out: Vec<Flip> = window
+        .callers
         .iter()
-        .filter_map(|s| {
+        .filter(|shapes| {
+            let c = &shapes[0].stored.shape;
+            affected.touches(c.iam.then_some(c.principal.as_ref()), &c.username, &c.groups)
+        })
+        .flatten()
+        .filter_map(|&s| {
             let d = authz.authorize(&s.stored.shape);
             (d.allowed != s.allowed).then(|| Flip {
                 shape: s,
@@ -32,13 +71,18 @@ pub fn flips<'a>(proposed: &AccessState, shapes: &'a [WindowShape]) -> Vec<Flip<
                 now_allowed_by: d.by.map(|g| authz.grant_id(g)),
             })
         })
-        .collect()
+        .collect();
+    out.sort_by_key(|f| f.shape.stored.id);
+    out
 }
 
-/// Requests (not shapes) the proposed state would deny that are allowed now.
-pub fn requests_broken(proposed: &AccessState, shapes: &[WindowShape]) -> (i64, Vec<String>) {
-    let broken: Vec<Flip> =
-        flips(proposed, shapes).into_iter().filter(|f| f.from == Some(true) && f.to == Some(false)).collect();
+/// Requests (not shapes) of the `affected` callers that the proposed state would deny and the
+/// current one allows.
+pub fn requests_broken(affected: &Affected, proposed: &AccessState, window: &ShapesByCaller) -> (i64, Vec<String>) {
+    let broken: Vec<Flip> = flips_reaching(affected, proposed, window)
+        .into_iter()
+        .filter(|f| f.from == Some(true) && f.to == Some(false))
+        .collect();
     let examples = broken.iter().take(3).map(|f| describe(f.shape)).collect();
     (broken.iter().map(|f| f.shape.requests).sum(), examples)
 }

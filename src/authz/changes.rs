@@ -70,27 +70,34 @@ impl Affected {
         for (id, b) in bb.iter().chain(ba.iter()) {
             let role = (if b.role_kind == RoleKind::Role { b.namespace.clone() } else { None }, b.role_name.clone());
             if bb.get(id) != ba.get(id) || changed_roles.contains(&role) {
-                for s in &b.subjects {
-                    match s {
-                        Subject::User { name } => {
-                            a.users.insert(name.clone());
-                        }
-                        Subject::Group { name } => {
-                            a.groups.insert(name.clone());
-                        }
-                        Subject::ServiceAccount { namespace, name } => {
-                            let ns = if namespace.is_empty() {
-                                b.namespace.clone().unwrap_or_default()
-                            } else {
-                                namespace.clone()
-                            };
-                            a.users.insert(format!("system:serviceaccount:{ns}:{name}"));
-                        }
-                    }
-                }
+                a.add_subjects(b);
             }
         }
         a
+    }
+
+    /// Adds an IAM principal, by its ARN (an access entry's or an aws-auth mapping's).
+    pub fn add_principal(&mut self, arn: &str) {
+        self.principals.extend(key(&arn.to_lowercase()));
+    }
+
+    /// Adds the subjects of a binding.
+    pub fn add_subjects(&mut self, b: &RoleBinding) {
+        for s in &b.subjects {
+            match s {
+                Subject::User { name } => {
+                    self.users.insert(name.clone());
+                }
+                Subject::Group { name } => {
+                    self.groups.insert(name.clone());
+                }
+                Subject::ServiceAccount { namespace, name } => {
+                    let ns =
+                        if namespace.is_empty() { b.namespace.clone().unwrap_or_default() } else { namespace.clone() };
+                    self.users.insert(format!("system:serviceaccount:{ns}:{name}"));
+                }
+            }
+        }
     }
 
     /// Adds the IAM principals the change reaches through their Kubernetes identity: those whose
@@ -98,6 +105,9 @@ impl Affected {
     /// username that is (or, for a template, may render to) an affected user. Replay can then
     /// select affected shapes by principal without re-authenticating every one.
     pub fn reach_principals(&mut self, states: [&AccessState; 2]) {
+        if self.users.is_empty() && self.groups.is_empty() {
+            return; // Nothing to reach through.
+        }
         if self.groups.contains(super::AUTHENTICATED_GROUP) {
             self.everyone = true; // Every authenticated caller is in it.
             return;

@@ -127,7 +127,9 @@ pub fn whatif(db: &Path, args: WhatifArgs, format: Format) -> Result<bool, Comma
     let proposed = super::state::load(args.proposed, Some(cluster))?;
     let from_day = window_start(now_ms(), args.window_days);
     let shapes = store::window_shapes(store.conn(), cluster, from_day)?;
-    let flips = crate::analysis::whatif::flips(&proposed, &shapes);
+    let (_, current) = replay::current_state(&store, cluster).map_err(|e| CommandError::Usage(e.to_string()))?;
+    let window = crate::analysis::whatif::ShapesByCaller::new(&shapes);
+    let flips = crate::analysis::whatif::flips(&current, &proposed, &window);
     let (breaks, grants): (Vec<_>, Vec<_>) = flips.iter().partition(|f| f.from == Some(true) && f.to != Some(true));
     let broken_requests: i64 = breaks.iter().map(|f| f.shape.requests).sum();
     let line = |f: &crate::analysis::whatif::Flip| {
