@@ -17,6 +17,7 @@
 //! The layout follows the data flow: [`ingest`] turns files into normalized events, [`store`] folds
 //! them into request shapes in SQLite, [`model`] holds the pure domain types.
 
+pub mod agreement;
 pub mod analysis;
 pub mod assess;
 pub mod authz;

@@ -45,6 +45,8 @@ pub struct ReplaySummary {
     /// them replay decides the same way under the current state.
     pub recorded_requests_compared: i64,
     pub recorded_requests_agreeing: i64,
+    /// The same comparison against the state that held on each request's day.
+    pub at_the_time: crate::agreement::AtTheTime,
 }
 
 /// The cluster's latest stored state, with its version.
@@ -122,6 +124,7 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
         not_evaluated: 0,
         recorded_requests_compared: 0,
         recorded_requests_agreeing: 0,
+        at_the_time: Default::default(),
     };
     let tx = store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut decisions = store::Decisions::load(&tx)?;
@@ -170,6 +173,9 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
     (summary.recorded_requests_compared, summary.recorded_requests_agreeing) =
         store::recorded_agreement(store.conn(), cluster)?;
     summary.shapes_carried = store::decided_shapes(store.conn(), cluster)?.saturating_sub(summary.shapes_evaluated);
+    let today = (summary.recorded_requests_compared, summary.recorded_requests_agreeing);
+    summary.at_the_time = crate::agreement::agreement_at_the_time(store.conn(), cluster, from_day, &state, today)?;
+    tracing::debug!(elapsed = ?started.elapsed(), "agreement at the time");
     Ok(summary)
 }
 

@@ -293,6 +293,10 @@ fn replay_decides_only_what_is_new_or_reached_by_a_state_change() {
     let compared = after["recorded_requests_compared"].as_i64().unwrap();
     let agreeing = after["recorded_requests_agreeing"].as_i64().unwrap();
     assert!(agreeing < compared, "data-team's reads in data-analytics are no longer allowed: {after}");
+    // But every request was made while the first version held: at the time, all of them agree.
+    let then = &after["at_the_time"];
+    assert_eq!((then["agreeing"].as_i64(), then["compared"].as_i64()), (Some(compared), Some(compared)), "{after}");
+    assert_eq!(then["excluded"], 0);
     // The incremental result is the full one: a fresh store with only the new state agrees.
     let fresh = dir.path().join("fresh.db");
     std::fs::copy(&db, &fresh).unwrap();
@@ -506,4 +510,37 @@ fn requests_ingested_for_decided_shapes_count_in_the_next_replay() {
         before["recorded_requests_compared"].as_i64().unwrap() + 1,
         "{after}"
     );
+}
+
+#[test]
+fn agreement_at_the_time_leaves_out_grants_cloudtrail_says_came_later() {
+    let dir = tempfile::tempdir().unwrap();
+    cluster_with_data(dir.path(), 20);
+    let db = dir.path().join("g.db");
+    let before = replay_json(&db);
+    assert_eq!(before["at_the_time"]["agreeing"], before["recorded_requests_compared"], "{before}");
+    // CloudTrail: ci-deployer's access entry was created five days ago, at noon.
+    let created = format!("{}T12:00:00Z", civil(today() - 5));
+    let trail = dir.path().join("trail.json");
+    std::fs::write(
+        &trail,
+        serde_json::json!({"Records": [{
+            "eventVersion": "1.09", "eventTime": created, "eventSource": "eks.amazonaws.com",
+            "eventName": "CreateAccessEntry", "awsRegion": "eu-west-1",
+            "eventID": "5d0c3b1e-0000-4000-8000-000000000001", "recipientAccountId": "111122223333",
+            "userIdentity": {"arn": "arn:aws:iam::111122223333:user/admin"},
+            "requestParameters": {"clusterName": "demo", "principalArn": "arn:aws:iam::111122223333:role/ci-deployer"}
+        }]})
+        .to_string(),
+    )
+    .unwrap();
+    run_ok(grantscope(&db).args(["-q", "ingest", "cloudtrail"]).arg(&trail));
+    let after = replay_json(&db);
+    let (today_compared, then) = (after["recorded_requests_compared"].as_i64().unwrap(), &after["at_the_time"]);
+    let (compared, agreeing, excluded) =
+        (then["compared"].as_i64().unwrap(), then["agreeing"].as_i64().unwrap(), then["excluded"].as_i64().unwrap());
+    assert!(excluded > 0, "the day the entry was created is not compared: {after}");
+    assert_eq!(compared + excluded, today_compared, "every request is compared or excluded: {after}");
+    assert!(agreeing < compared, "before the entry existed, ci-deployer's recorded allows are not reproduced: {after}");
+    assert_eq!(after["recorded_requests_agreeing"], after["recorded_requests_compared"], "today's state still agrees");
 }

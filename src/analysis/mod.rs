@@ -3,6 +3,7 @@
 pub mod commands;
 pub mod generated;
 mod groups;
+pub mod history;
 pub mod inventory;
 mod narrower;
 mod risky;

@@ -9,6 +9,11 @@ use crate::replay::{self, ReplaySummary, window_start};
 use crate::store::{self, Store};
 use std::path::Path;
 
+/// `part` of `whole` as a percentage, or `n/a`.
+fn percent(part: i64, whole: i64) -> String {
+    if whole == 0 { "n/a".to_string() } else { format!("{:.2}%", part as f64 * 100.0 / whole as f64) }
+}
+
 /// `90d` or `90` → 90.
 pub fn parse_days(s: &str) -> Result<u32, String> {
     s.strip_suffix('d')
@@ -44,15 +49,19 @@ pub fn replay(
                 s.unauthenticated,
                 s.not_evaluated
             );
-            let rate = if s.recorded_requests_compared == 0 {
-                "n/a".to_string()
-            } else {
-                format!("{:.2}%", s.recorded_requests_agreeing as f64 * 100.0 / s.recorded_requests_compared as f64)
-            };
+            let rate = percent(s.recorded_requests_agreeing, s.recorded_requests_compared);
             outln!(
                 "recorded decisions that the current state reproduces: {} of {} requests ({rate})",
                 s.recorded_requests_agreeing,
                 s.recorded_requests_compared
+            );
+            let t = &s.at_the_time;
+            outln!(
+                "... and that the state of the time reproduces: {} of {} requests ({}); {} requests on days the state changed or of principals whose grants were deleted since not compared",
+                t.agreeing,
+                t.compared,
+                percent(t.agreeing, t.compared),
+                t.excluded
             );
         }
     }

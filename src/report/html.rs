@@ -45,8 +45,12 @@ pub fn render(r: &Report) -> String {
                     tr { th { "Findings" } td { (s.findings.total) ": " span.sev-high { (s.findings.high) " high" } ", "
                         span.sev-medium { (s.findings.medium) " medium" } ", " span.sev-low { (s.findings.low) " low" } } }
                     tr { th { "Requests in the window" } td { (s.requests) } }
-                    tr { th { "Agreement with recorded decisions" } td { (percent(s.agreement.ratio)) " ("
-                        (s.agreement.agreeing) " of " (s.agreement.compared) " requests)" } }
+                    tr { th { "Agreement with recorded decisions" } td {
+                        (percent(s.agreement.ratio)) " (" (s.agreement.agreeing) " of " (s.agreement.compared)
+                        " requests) against today's state; " (percent(s.agreement.at_the_time.ratio)) " ("
+                        (s.agreement.at_the_time.agreeing) " of " (s.agreement.at_the_time.compared)
+                        ") against the state of the time, " (s.agreement.at_the_time.excluded) " requests not comparable"
+                    } }
                     tr { th { "Recommendations" } td { (s.recommendations.changes) " applied together: "
                         strong { (s.recommendations.denied_requests) } " of " (s.recommendations.allowed_requests)
                         " allowed requests would be denied" } }

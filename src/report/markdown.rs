@@ -56,10 +56,14 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(o, "| Requests in the window | {} |", s.requests);
     let _ = writeln!(
         o,
-        "| Agreement with recorded decisions | {} ({} of {} requests) |",
+        "| Agreement with recorded decisions | {} ({} of {} requests) against today's state; {} ({} of {}) against the state of the time, {} requests not comparable |",
         percent(s.agreement.ratio),
         s.agreement.agreeing,
-        s.agreement.compared
+        s.agreement.compared,
+        percent(s.agreement.at_the_time.ratio),
+        s.agreement.at_the_time.agreeing,
+        s.agreement.at_the_time.compared,
+        s.agreement.at_the_time.excluded
     );
     let rec = &s.recommendations;
     let _ = writeln!(

@@ -86,6 +86,21 @@ pub struct Agreement {
     pub agreeing: i64,
     /// `agreeing / compared`; absent when nothing recorded a decision.
     pub ratio: Option<f64>,
+    /// The same against the state that held on each request's day.
+    pub at_the_time: AgreementAtTheTime,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AgreementAtTheTime {
+    pub compared: i64,
+    pub agreeing: i64,
+    pub ratio: Option<f64>,
+    /// Requests not compared: on days the state changed, or of principals whose grants were deleted since.
+    pub excluded: i64,
+}
+
+fn ratio(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -187,7 +202,13 @@ impl Report {
                 agreement: Agreement {
                     compared,
                     agreeing,
-                    ratio: (compared > 0).then(|| agreeing as f64 / compared as f64),
+                    ratio: ratio(agreeing, compared),
+                    at_the_time: AgreementAtTheTime {
+                        compared: a.replay.at_the_time.compared,
+                        agreeing: a.replay.at_the_time.agreeing,
+                        ratio: ratio(a.replay.at_the_time.agreeing, a.replay.at_the_time.compared),
+                        excluded: a.replay.at_the_time.excluded,
+                    },
                 },
                 recommendations: a.together,
             },

@@ -43,6 +43,45 @@ pub fn access_grant_times(
     rows.collect()
 }
 
+/// When the cluster's access entries and associations were created and last removed, from
+/// CloudTrail (principal ARNs lowercased).
+pub fn grant_history_times(
+    conn: &rusqlite::Connection,
+    cluster: &str,
+) -> rusqlite::Result<crate::analysis::history::GrantTimes> {
+    let mut stmt = conn.prepare(
+        "SELECT name, lower(principal_arn), coalesce(policy_arn, ''), max(time_ms) FROM access_changes
+         WHERE cluster = ?1 AND principal_arn IS NOT NULL
+           AND name IN ('CreateAccessEntry', 'AssociateAccessPolicy', 'DeleteAccessEntry', 'DisassociateAccessPolicy')
+         GROUP BY 1, 2, 3",
+    )?;
+    let mut times = crate::analysis::history::GrantTimes::default();
+    let rows = stmt.query_map([cluster], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+    })?;
+    for row in rows {
+        let (name, principal, policy, t) = row?;
+        match name.as_str() {
+            "CreateAccessEntry" => {
+                times.entries.insert(principal, t);
+            }
+            "AssociateAccessPolicy" => {
+                times.associations.insert((principal, policy), t);
+            }
+            _ => {
+                let latest = times.removals.entry(principal).or_insert(t);
+                *latest = (*latest).max(t);
+            }
+        }
+    }
+    Ok(times)
+}
+
+/// How many access changes are stored for the cluster (and the account-wide IAM ones).
+pub fn access_change_count(conn: &rusqlite::Connection, cluster: &str) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT count(*) FROM access_changes WHERE cluster = ?1 OR cluster IS NULL", [cluster], |r| r.get(0))
+}
+
 /// The cluster's EKS access changes and every IAM principal lifecycle event, oldest first.
 pub fn access_changes_for(conn: &rusqlite::Connection, cluster: &str) -> rusqlite::Result<Vec<AccessChange>> {
     let mut stmt = conn.prepare(

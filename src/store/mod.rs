@@ -16,18 +16,20 @@ mod stats;
 mod usage;
 mod usage_buckets;
 
-pub use access_changes::{access_changes_for, access_grant_times, insert_access_change};
+pub use access_changes::{
+    access_change_count, access_changes_for, access_grant_times, grant_history_times, insert_access_change,
+};
 pub use checkpoints::{read_checkpoint, write_checkpoint};
 pub use decisions::{Decisions, StoredDecision, write_shape_decision};
 pub use events::{NewEvent, event_exists, insert_event};
 pub use gc::{GcOutcome, Horizons, collect_garbage};
 pub use ingest_errors::{IngestErrorRow, ingest_error_count, insert_ingest_error, list_ingest_errors};
 pub use replay::{
-    Caller, DayCount, ReplayWatermark, StoredShape, WindowShape, callers, cluster_days, decided_shapes,
-    ingest_generation, observed_days, replay_watermark, set_replay_watermark, shapes_after, shapes_of_callers,
-    window_shapes,
+    Caller, DayCount, RecordedDay, ReplayWatermark, StoredShape, WindowShape, callers, cluster_days, decided_shapes,
+    for_each_recorded_day, ingest_generation, observed_days, replay_watermark, set_replay_watermark, shape_by_id,
+    shapes_after, shapes_of_callers, window_shapes,
 };
-pub use state_versions::{StateVersion, read_state_version, state_clusters, store_state_version};
+pub use state_versions::{StateVersion, read_state_version, state_clusters, state_history, store_state_version};
 pub use stats::{ClusterStats, Stats, stats};
 pub use usage::{Resolved, UsageFolder, insert_shape};
 pub use usage_buckets::{

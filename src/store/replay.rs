@@ -233,3 +233,48 @@ pub fn cluster_days(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite
     })?;
     rows.collect()
 }
+
+/// One shape's recorded decisions on one day of the window, with its caller and current decision.
+pub struct RecordedDay {
+    pub shape_id: i64,
+    pub day: i64,
+    pub allowed: i64,
+    pub denied: i64,
+    pub caller_id: i64,
+    /// The shape's decision under the current state (`None`: not evaluated).
+    pub decided: Option<bool>,
+}
+
+/// Calls `f` for every (shape, day) since `from_day` with a recorded decision, in shape order.
+pub fn for_each_recorded_day(
+    conn: &Connection,
+    from_day: i64,
+    mut f: impl FnMut(RecordedDay) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT u.shape_id, u.day, sum(u.allowed), sum(u.denied), d.caller_id, dd.allowed
+         FROM shape_days u
+         JOIN shape_decisions d ON d.shape_id = u.shape_id
+         JOIN decisions dd ON dd.id = d.decision_id
+         WHERE u.day >= ?1 AND u.allowed + u.denied > 0
+         GROUP BY u.shape_id, u.day",
+    )?;
+    let mut rows = stmt.query([from_day])?;
+    while let Some(r) = rows.next()? {
+        f(RecordedDay {
+            shape_id: r.get(0)?,
+            day: r.get(1)?,
+            allowed: r.get(2)?,
+            denied: r.get(3)?,
+            caller_id: r.get(4)?,
+            decided: r.get(5)?,
+        })?;
+    }
+    Ok(())
+}
+
+/// One stored shape by id.
+pub fn shape_by_id(conn: &Connection, cluster: &str, id: i64) -> rusqlite::Result<StoredShape> {
+    conn.prepare_cached(&format!("{SHAPE_COLUMNS} FROM shapes s WHERE s.id = ?1"))?
+        .query_row([id], |r| stored_shape(r, cluster))
+}

@@ -69,3 +69,10 @@ pub fn state_clusters(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     let mut stmt = conn.prepare("SELECT DISTINCT cluster FROM state_versions ORDER BY cluster")?;
     stmt.query_map([], |r| r.get(0))?.collect()
 }
+
+/// Every version of the cluster, oldest first: (created_ms, snapshot JSON).
+pub fn state_history(conn: &Connection, cluster: &str) -> rusqlite::Result<Vec<(i64, String)>> {
+    let mut stmt =
+        conn.prepare("SELECT created_ms, snapshot FROM state_versions WHERE cluster = ?1 ORDER BY version")?;
+    stmt.query_map([cluster], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+}

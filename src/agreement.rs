@@ -1,0 +1,130 @@
+//! Agreement with recorded decisions under the state that held on each day, not only today's: a
+//! request the API server allowed last month under a grant removed since is no disagreement.
+//! The states come from [`crate::analysis::history`]; only callers whose decisions the day's state
+//! can change are decided again, the rest keep their current decision.
+
+use crate::analysis::history::{DayState, History, history};
+use crate::authz::Authorizer;
+use crate::authz::changes::Affected;
+use crate::model::AccessState;
+use crate::state::Snapshot;
+use crate::store::{self, Caller};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+/// Requests with a recorded decision, against the state of their day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct AtTheTime {
+    pub compared: i64,
+    pub agreeing: i64,
+    /// On days the state changed, or from principals whose grants were deleted since.
+    pub excluded: i64,
+}
+
+/// Agreement at the time over the window from `from_day`, recomputed only when what it depends on
+/// moved; `current` is the state replay just decided with, whose agreement is `today`.
+pub fn agreement_at_the_time(
+    conn: &Connection,
+    cluster: &str,
+    from_day: i64,
+    current: &AccessState,
+    today: (i64, i64),
+) -> rusqlite::Result<AtTheTime> {
+    let versions = store::state_history(conn, cluster)?;
+    let basis = format!(
+        "{}:{}:{from_day}:{}:{}",
+        versions.len(),
+        store::ingest_generation(conn, cluster)?,
+        store::access_change_count(conn, cluster)?,
+        today.0
+    );
+    let cached: Option<(String, i64, i64, i64)> = conn
+        .query_row(
+            "SELECT basis, compared, agreeing, excluded FROM agreement_at_the_time WHERE cluster = ?1",
+            [cluster],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    if let Some((b, compared, agreeing, excluded)) = cached {
+        if b == basis {
+            return Ok(AtTheTime { compared, agreeing, excluded });
+        }
+    }
+    let versions: Vec<(i64, AccessState)> = versions
+        .into_iter()
+        .filter_map(|(t, json)| serde_json::from_str::<Snapshot>(&json).ok().map(|s| (t, s.state)))
+        .collect();
+    let days: Vec<i64> = store::cluster_days(conn, cluster, from_day)?.iter().map(|d| d.day).collect();
+    let h = history(&versions, &store::grant_history_times(conn, cluster)?, &days);
+    let result = if h.is_trivial(current) {
+        AtTheTime { compared: today.0, agreeing: today.1, excluded: 0 }
+    } else {
+        compare(conn, cluster, from_day, current, &h)?
+    };
+    conn.execute(
+        "INSERT OR REPLACE INTO agreement_at_the_time (cluster, basis, compared, agreeing, excluded) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![cluster, basis, result.compared, result.agreeing, result.excluded],
+    )?;
+    Ok(result)
+}
+
+fn compare(
+    conn: &Connection,
+    cluster: &str,
+    from_day: i64,
+    current: &AccessState,
+    h: &History,
+) -> rusqlite::Result<AtTheTime> {
+    let callers: HashMap<i64, Caller> = store::callers(conn, cluster)?.into_iter().map(|c| (c.id, c)).collect();
+    // Per state: the callers whose decisions it can change, and its authorizer.
+    let reached: Vec<HashSet<i64>> = h
+        .states
+        .iter()
+        .map(|s| {
+            let mut a = Affected::between(current, s);
+            a.reach_principals([current, s]);
+            callers
+                .values()
+                .filter(|c| a.touches(c.iam.then_some(c.principal.as_str()), &c.username, &c.groups))
+                .map(|c| c.id)
+                .collect()
+        })
+        .collect();
+    let authorizers: Vec<Authorizer> = h.states.iter().map(Authorizer::new).collect();
+    let mut decided: HashMap<(usize, i64), Option<bool>> = HashMap::new();
+    let mut out = AtTheTime::default();
+    store::for_each_recorded_day(conn, from_day, |r| {
+        let Some(caller) = callers.get(&r.caller_id) else { return Ok(()) }; // another cluster's
+        if r.decided.is_none() {
+            return Ok(()); // Nodes: the Node authorizer decides, under any state; never compared.
+        }
+        let requests = r.allowed + r.denied;
+        let state = match h.days.get(&r.day) {
+            Some(DayState::State(i)) if !(caller.iam && h.uncertain(&caller.principal, r.day)) => *i,
+            _ => {
+                out.excluded += requests;
+                return Ok(());
+            }
+        };
+        let allowed = if reached[state].contains(&r.caller_id) {
+            match decided.get(&(state, r.shape_id)) {
+                Some(d) => *d,
+                None => {
+                    let shape = store::shape_by_id(conn, cluster, r.shape_id)?;
+                    let d = authorizers[state].authorize(&shape.shape).allowed;
+                    decided.insert((state, r.shape_id), d);
+                    d
+                }
+            }
+        } else {
+            r.decided
+        };
+        if let Some(allowed) = allowed {
+            out.compared += requests;
+            out.agreeing += if allowed { r.allowed } else { r.denied };
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
