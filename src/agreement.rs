@@ -60,7 +60,7 @@ pub fn agreement_at_the_time(
     let result = if h.is_trivial(current) {
         AtTheTime { compared: today.0, agreeing: today.1, excluded: 0 }
     } else {
-        compare(conn, cluster, from_day, current, &h)?
+        compare(conn, cluster, from_day, current, &h, today)?
     };
     conn.execute(
         "INSERT OR REPLACE INTO agreement_at_the_time (cluster, basis, compared, agreeing, excluded) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -69,12 +69,15 @@ pub fn agreement_at_the_time(
     Ok(result)
 }
 
+/// Compares every recorded request against its day's state; or, when no day is excluded, starts
+/// from today's agreement and looks again only at the callers some past state treats differently.
 fn compare(
     conn: &Connection,
     cluster: &str,
     from_day: i64,
     current: &AccessState,
     h: &History,
+    today: (i64, i64),
 ) -> rusqlite::Result<AtTheTime> {
     let callers: HashMap<i64, Caller> = store::callers(conn, cluster)?.into_iter().map(|c| (c.id, c)).collect();
     // Per state: the callers whose decisions it can change, and its authorizer.
@@ -94,18 +97,23 @@ fn compare(
     let authorizers: Vec<Authorizer> = h.states.iter().map(Authorizer::new).collect();
     let mut decided: HashMap<(usize, i64), Option<bool>> = HashMap::new();
     let mut out = AtTheTime::default();
-    store::for_each_recorded_day(conn, from_day, |r| {
+    let mut visit = |r: store::RecordedDay, out: &mut AtTheTime| -> rusqlite::Result<()> {
         let Some(caller) = callers.get(&r.caller_id) else { return Ok(()) }; // another cluster's
         if r.decided.is_none() {
             return Ok(()); // Nodes: the Node authorizer decides, under any state; never compared.
         }
         let requests = r.allowed + r.denied;
+        let touched =
+            |a: &Affected| a.touches(caller.iam.then_some(caller.principal.as_str()), &caller.username, &caller.groups);
         let state = match h.days.get(&r.day) {
-            Some(DayState::State(i)) if !(caller.iam && h.uncertain(&caller.principal, r.day)) => *i,
-            _ => {
-                out.excluded += requests;
-                return Ok(());
-            }
+            _ if caller.iam && h.uncertain(&caller.principal, r.day) => None,
+            Some(DayState::State(i)) => Some(*i),
+            Some(DayState::Changing { state, change }) => (!touched(&h.changes[*change])).then_some(*state),
+            None => None,
+        };
+        let Some(state) = state else {
+            out.excluded += requests;
+            return Ok(());
         };
         let allowed = if reached[state].contains(&r.caller_id) {
             match decided.get(&(state, r.shape_id)) {
@@ -125,6 +133,35 @@ fn compare(
             out.agreeing += if allowed { r.allowed } else { r.denied };
         }
         Ok(())
-    })?;
+    };
+    if h.has_uncertain() {
+        store::for_each_recorded_day(conn, from_day, None, |r| visit(r, &mut out))?;
+        return Ok(out);
+    }
+    // Today's counts, with the reached callers' requests taken out and compared again.
+    let mut delta = AtTheTime::default();
+    let mut today_part = AtTheTime::default();
+    // ... and those a day's change reaches.
+    let mut all_reached: HashSet<i64> = reached.iter().flatten().copied().collect();
+    for a in &h.changes {
+        all_reached.extend(
+            callers
+                .values()
+                .filter(|c| a.touches(c.iam.then_some(c.principal.as_str()), &c.username, &c.groups))
+                .map(|c| c.id),
+        );
+    }
+    for caller in all_reached {
+        store::for_each_recorded_day(conn, from_day, Some(caller), |r| {
+            if let Some(allowed) = r.decided {
+                today_part.compared += r.allowed + r.denied;
+                today_part.agreeing += if allowed { r.allowed } else { r.denied };
+            }
+            visit(r, &mut delta)
+        })?;
+    }
+    out.compared = today.0 - today_part.compared + delta.compared;
+    out.agreeing = today.1 - today_part.agreeing + delta.agreeing;
+    out.excluded = delta.excluded;
     Ok(out)
 }

@@ -543,4 +543,21 @@ fn agreement_at_the_time_leaves_out_grants_cloudtrail_says_came_later() {
     assert_eq!(compared + excluded, today_compared, "every request is compared or excluded: {after}");
     assert!(agreeing < compared, "before the entry existed, ci-deployer's recorded allows are not reproduced: {after}");
     assert_eq!(after["recorded_requests_agreeing"], after["recorded_requests_compared"], "today's state still agrees");
+    // A deleted grant of a principal that sent nothing makes every request be looked at (the slow
+    // path) and changes nothing: both ways count the same.
+    let deleted = dir.path().join("deleted.json");
+    std::fs::write(
+        &deleted,
+        serde_json::json!({"Records": [{
+            "eventVersion": "1.09", "eventTime": format!("{}T09:00:00Z", civil(today() - 3)),
+            "eventSource": "eks.amazonaws.com", "eventName": "DeleteAccessEntry", "awsRegion": "eu-west-1",
+            "eventID": "5d0c3b1e-0000-4000-8000-000000000002", "recipientAccountId": "111122223333",
+            "userIdentity": {"arn": "arn:aws:iam::111122223333:user/admin"},
+            "requestParameters": {"clusterName": "demo", "principalArn": "arn:aws:iam::111122223333:role/break-glass"}
+        }]})
+        .to_string(),
+    )
+    .unwrap();
+    run_ok(grantscope(&db).args(["-q", "ingest", "cloudtrail"]).arg(&deleted));
+    assert_eq!(replay_json(&db)["at_the_time"], after["at_the_time"]);
 }

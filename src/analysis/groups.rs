@@ -34,8 +34,8 @@ pub fn unused_group_findings(state: &AccessState, shapes: &[WindowShape], ctx: &
         .collect();
     // Allowed shapes by the entry their caller came in through.
     let mut by_entry: HashMap<&str, Vec<&WindowShape>> = HashMap::new();
-    for s in shapes.iter().filter(|s| s.allowed == Some(true)) {
-        if let Some(entry) = &s.authenticated_by {
+    for s in shapes.iter().filter(|s| s.allowed() == Some(true)) {
+        if let Some(entry) = s.authenticated_by() {
             by_entry.entry(entry).or_default().push(s);
         }
     }
@@ -50,7 +50,7 @@ pub fn unused_group_findings(state: &AccessState, shapes: &[WindowShape], ctx: &
         };
         let contributing: HashSet<&str> = through
             .iter()
-            .flat_map(|s| s.by.iter().chain(&s.shadowed))
+            .flat_map(|s| s.by().into_iter().chain(s.shadowed().iter().map(String::as_str)))
             .filter_map(|g| groups_of.get(g))
             .flatten()
             .copied()

@@ -4,12 +4,14 @@
 //! What is known: stored state versions (each from its `created_ms`: imports and syncs are taken to
 //! be frequent) and, from CloudTrail or the EKS API, when access entries and policy associations
 //! were created and when they were deleted. A day takes the latest version stored before it began,
-//! minus the entries and associations created after it ended. A day is *ambiguous* (not compared)
-//! when a version was stored during it, or a grant was created during it or between that version
-//! and the day (so the version does not show it); a principal's requests are *uncertain*
+//! minus the entries and associations created after it ended. A day is *changing* when a version
+//! was stored during it, or a grant was created during it or between that version and the day (so
+//! the version does not show it): the requests of the callers that change reaches are not compared
+//! that day; a principal's requests are *uncertain*
 //! (not compared) on the days before one of its grants was deleted, since the deleted grant cannot
 //! be rebuilt from what is stored.
 
+use crate::authz::changes::Affected;
 use crate::model::AccessState;
 use crate::model::time::MS_PER_DAY;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -30,14 +32,17 @@ pub struct GrantTimes {
 pub enum DayState {
     /// `states[i]` held all day.
     State(usize),
-    /// The state changed during the day: not compared.
-    Ambiguous,
+    /// `states[state]` held, except for the callers `changes[change]` reaches: their requests that
+    /// day are not compared.
+    Changing { state: usize, change: usize },
 }
 
 #[derive(Debug, Clone)]
 pub struct History {
     pub states: Vec<AccessState>,
     pub days: BTreeMap<i64, DayState>,
+    /// Who each day's change reaches.
+    pub changes: Vec<Affected>,
     removals: HashMap<String, i64>,
 }
 
@@ -46,6 +51,12 @@ impl History {
     pub fn uncertain(&self, principal: &str, day: i64) -> bool {
         !self.removals.is_empty()
             && self.removals.get(&principal.to_lowercase()).is_some_and(|&removed| removed >= day * MS_PER_DAY)
+    }
+
+    /// Whether some principal is uncertain: then every recorded request must be looked at, not
+    /// only those of the callers a past state or a change treats differently.
+    pub fn has_uncertain(&self) -> bool {
+        !self.removals.is_empty()
     }
 
     /// Whether every day is compared against one state equal to `current`, with nothing uncertain:
@@ -61,14 +72,17 @@ type Absent = BTreeSet<(usize, Option<usize>)>;
 
 /// The state of each of `days`, from `versions` (created_ms, state), oldest first.
 pub fn history(versions: &[(i64, AccessState)], times: &GrantTimes, days: &[i64]) -> History {
-    // Every grant creation any source knows of.
-    let mut creations: Vec<i64> = times.entries.values().chain(times.associations.values()).copied().collect();
+    // Every grant creation any source knows of: (time, principal ARN).
+    let mut creations: Vec<(i64, &str)> = times.entries.iter().map(|(p, t)| (*t, p.as_str())).collect();
+    creations.extend(times.associations.iter().map(|((p, _), t)| (*t, p.as_str())));
     for (_, s) in versions {
         for e in &s.access_entries {
-            creations.extend(e.created_at_ms);
-            creations.extend(e.policies.iter().filter_map(|a| a.associated_at_ms));
+            let p = e.principal_arn.as_str();
+            creations.extend(e.created_at_ms.map(|t| (t, p)));
+            creations.extend(e.policies.iter().filter_map(|a| a.associated_at_ms.map(|t| (t, p))));
         }
     }
+    let mut changes: Vec<Affected> = Vec::new();
     let mut states: Vec<AccessState> = Vec::new();
     // (base version, grants absent from it) → index into `states`.
     let mut signatures: HashMap<(usize, Absent), usize> = HashMap::new();
@@ -76,12 +90,20 @@ pub fn history(versions: &[(i64, AccessState)], times: &GrantTimes, days: &[i64]
     for &day in days {
         let (start, end) = (day * MS_PER_DAY, (day + 1) * MS_PER_DAY);
         // Versions after the first mark a change; the first is what we learned, assumed to hold before.
-        let changed_today = versions.iter().skip(1).any(|(c, _)| start < *c && *c < end);
         let base = versions.iter().rposition(|(c, _)| *c <= start).unwrap_or(0);
         let Some((taken, state)) = versions.get(base) else { continue };
-        // A grant created after the version was taken and before the day ended: not in it.
+        // A later version stored during the day reaches whom it changes; a grant created after the
+        // version was taken and before the day ended, its principal.
+        let mut change = Affected::default();
+        if let Some(last) = versions.iter().skip(1).rposition(|(c, _)| start < *c && *c < end) {
+            let (_, after) = &versions[last + 1];
+            change = Affected::between(state, after);
+            change.reach_principals([state, after]);
+        }
         let since = (*taken).min(start);
-        let created_today = creations.iter().any(|&c| since < c && c < end);
+        for (_, principal) in creations.iter().filter(|(c, _)| since < *c && *c < end) {
+            change.add_principal(principal);
+        }
         // Entries (j = None) and associations (j = Some) created after the day: not there yet.
         let mut absent = BTreeSet::new();
         for (i, e) in state.access_entries.iter().enumerate() {
@@ -96,18 +118,19 @@ pub fn history(versions: &[(i64, AccessState)], times: &GrantTimes, days: &[i64]
                 }
             }
         }
-        if changed_today || created_today {
-            out.insert(day, DayState::Ambiguous);
-            continue;
-        }
         let index = *signatures.entry((base, absent.clone())).or_insert_with(|| {
             states.push(without(state, &absent));
             states.len() - 1
         });
-        out.insert(day, DayState::State(index));
+        if change.is_empty() {
+            out.insert(day, DayState::State(index));
+        } else {
+            changes.push(change);
+            out.insert(day, DayState::Changing { state: index, change: changes.len() - 1 });
+        }
     }
     let removals = times.removals.iter().map(|(k, v)| (k.to_lowercase(), *v)).collect();
-    History { states, days: out, removals }
+    History { states, days: out, changes, removals }
 }
 
 /// `state` without the listed entries (j = None) and associations.
@@ -166,19 +189,23 @@ mod tests {
         let cases = [
             ("before the first version: the first, assumed to hold", 8, Some(&v1)),
             ("after the first version", 10, Some(&v1)),
-            ("a grant of a later version created that day: ambiguous", 12, None),
-            ("the day a version was stored: ambiguous", 14, None),
+            ("a grant of a later version created that day: changing", 12, None),
+            ("the day a version was stored: changing", 14, None),
             ("after the second version", 15, Some(&v2)),
         ];
         for (name, day, want) in cases {
             match (at(day), want) {
                 (DayState::State(i), Some(s)) => assert_eq!(&h.states[i], s, "{name}"),
-                (DayState::Ambiguous, None) => {}
+                (DayState::Changing { change, .. }, None) => {
+                    let b = &h.changes[change];
+                    assert!(b.touches(Some("arn:aws:iam::1:role/b"), "", &[] as &[&str]), "{name}: b is reached");
+                    assert!(!b.touches(Some("arn:aws:iam::1:role/a"), "", &[] as &[&str]), "{name}: a is not");
+                }
                 (got, _) => panic!("{name}: {got:?}"),
             }
         }
         // Day 13: v1 was the latest version, but b, created since, is not in it.
-        assert_eq!(at(13), DayState::Ambiguous);
+        assert!(matches!(at(13), DayState::Changing { state: 0, .. }));
         assert!(!h.is_trivial(&v2));
     }
 
@@ -199,11 +226,11 @@ mod tests {
                 .iter()
                 .map(|e| format!("{}:{}", e.principal_arn, e.policies.len()))
                 .collect::<Vec<_>>(),
-            DayState::Ambiguous => vec!["ambiguous".to_string()],
+            DayState::Changing { .. } => vec!["changing".to_string()],
         };
         assert_eq!(arns(17), ["arn:aws:iam::1:role/a:0"], "neither the association nor b yet");
         assert_eq!(arns(18), ["arn:aws:iam::1:role/a:1"], "associated at the day's first instant");
-        assert_eq!(arns(20), ["ambiguous"], "b created during the day");
+        assert_eq!(arns(20), ["changing"], "b created during the day");
         assert_eq!(arns(21), ["arn:aws:iam::1:role/a:1", "arn:aws:iam::1:role/b:1"]);
         assert!(!h.is_trivial(&now));
     }

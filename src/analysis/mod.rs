@@ -237,7 +237,7 @@ pub fn prove_together(
     findings: &mut [Finding],
     shapes: &[crate::store::WindowShape],
 ) -> Together {
-    let allowed_requests = shapes.iter().filter(|s| s.allowed == Some(true)).map(|s| s.requests).sum();
+    let allowed_requests = shapes.iter().filter(|s| s.allowed() == Some(true)).map(|s| s.requests).sum();
     let window = whatif::ShapesByCaller::new(shapes);
     let try_all = |findings: &[Finding]| {
         let changes: Vec<&Change> = findings.iter().filter_map(|f| f.change.as_ref()).collect();

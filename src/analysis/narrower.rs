@@ -69,7 +69,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
     let window = ShapesByCaller::new(shapes);
     let mut by_grant: HashMap<&str, Vec<&WindowShape>> = HashMap::new();
     for s in shapes {
-        if let Some(by) = &s.by {
+        if let Some(by) = s.by() {
             by_grant.entry(by).or_default().push(s);
         }
     }

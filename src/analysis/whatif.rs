@@ -63,11 +63,11 @@ pub fn flips_reaching<'a>(affected: &Affected, proposed: &AccessState, window: &
         .flatten()
         .filter_map(|&s| {
             let d = authz.authorize(&s.stored.shape);
-            (d.allowed != s.allowed).then(|| Flip {
+            (d.allowed != s.allowed()).then(|| Flip {
                 shape: s,
-                from: s.allowed,
+                from: s.allowed(),
                 to: d.allowed,
-                was_allowed_by: s.by.clone(),
+                was_allowed_by: s.by().map(String::from),
                 now_allowed_by: d.by.map(|g| authz.grant_id(g)),
             })
         })

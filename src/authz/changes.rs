@@ -6,7 +6,7 @@ use crate::model::{AccessEntry, AccessState, IdentityMapping, PolicyRule, RoleBi
 use std::collections::{HashMap, HashSet};
 
 /// The subjects whose decisions may differ between two states.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Affected {
     /// The authentication mode changed, or something else that touches every caller.
     pub everyone: bool,

@@ -1,15 +1,17 @@
 //! What replay reads: the shapes to decide, their callers, the window's shapes with their
 //! decisions, and the watermark that says how far the decisions and usage are current.
 
+use super::{Decisions, StoredDecision};
 use crate::model::RequestShape;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The columns `stored_shape` reads, in its order; queries add their FROM and WHERE.
 const SHAPE_COLUMNS: &str =
     "SELECT s.id, s.caller_id, s.principal, s.iam, s.username, s.groups, s.session_name, s.verb, s.api_group,
     s.resource, s.subresource, s.namespace, s.name, s.path";
-const SHAPE_COLUMN_COUNT: usize = 14;
 
 /// A shape as stored, owned.
 #[derive(Clone)]
@@ -70,61 +72,113 @@ pub fn callers(conn: &Connection, cluster: &str) -> rusqlite::Result<Vec<Caller>
 /// A shape of the window with its current decision and its requests in the window.
 pub struct WindowShape {
     pub stored: StoredShape,
-    pub allowed: Option<bool>,
-    pub by: Option<String>,
-    /// Grants that would also have allowed it.
-    pub shadowed: Vec<String>,
-    /// The access entry or aws-auth mapping its caller came in through.
-    pub authenticated_by: Option<String>,
+    /// Shared by every shape decided the same way.
+    pub decision: Arc<StoredDecision>,
     pub requests: i64,
     pub last_ms: i64,
 }
 
-/// Every shape of the window that has a decision, with its decision and its use: one query.
+impl WindowShape {
+    pub fn allowed(&self) -> Option<bool> {
+        self.decision.allowed
+    }
+
+    /// The grant that allowed it.
+    pub fn by(&self) -> Option<&str> {
+        self.decision.by.as_deref()
+    }
+
+    /// Grants that would also have allowed it.
+    pub fn shadowed(&self) -> &[String] {
+        &self.decision.shadowed
+    }
+
+    /// The access entry or aws-auth mapping its caller came in through.
+    pub fn authenticated_by(&self) -> Option<&str> {
+        self.decision.authenticated_by.as_deref()
+    }
+}
+
+/// Every shape of the window that has a decision, with its decision and its use. Three scans in
+/// shape-id order (the window's days, the decisions, the shapes) merged here: no temporary table,
+/// and each distinct decision and caller's groups decoded once.
 pub fn window_shapes(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite::Result<Vec<WindowShape>> {
-    let mut stmt = conn.prepare(&format!(
-        "{SHAPE_COLUMNS}, dd.allowed, dd.by_grant, dd.shadowed, dd.authenticated_by, u.requests, u.last_ms
-         FROM shapes s
-         JOIN shape_decisions d ON d.shape_id = s.id
-         JOIN decisions dd ON dd.id = d.decision_id
-         JOIN (SELECT shape_id, sum(requests) AS requests, max(last_ms) AS last_ms
-               FROM shape_days WHERE day >= ?2 GROUP BY shape_id) u ON u.shape_id = s.id
-         WHERE +s.cluster = ?1
-         ORDER BY s.id"
-    ))?;
-    let rows = stmt.query_map(params![cluster, from_day], |r| {
-        let n = SHAPE_COLUMN_COUNT;
-        let shadowed: String = r.get(n + 2)?;
-        Ok(WindowShape {
-            stored: stored_shape(r, cluster)?,
-            allowed: r.get(n)?,
-            by: r.get(n + 1)?,
-            shadowed: serde_json::from_str(&shadowed).unwrap_or_default(),
-            authenticated_by: r.get(n + 3)?,
-            requests: r.get(n + 4)?,
-            last_ms: r.get(n + 5)?,
-        })
-    })?;
-    rows.collect()
+    let decisions: HashMap<i64, Arc<StoredDecision>> =
+        Decisions::load(conn)?.by_id.into_iter().map(|(id, d)| (id, Arc::new(d))).collect();
+    let mut days = conn.prepare(
+        "SELECT shape_id, sum(requests), max(last_ms) FROM shape_days WHERE day >= ?1 GROUP BY shape_id ORDER BY shape_id",
+    )?;
+    let mut days = days.query([from_day])?;
+    let mut decided = conn.prepare("SELECT shape_id, decision_id FROM shape_decisions ORDER BY shape_id")?;
+    let mut decided = decided.query([])?;
+    let mut shapes = conn.prepare(&format!("{SHAPE_COLUMNS} FROM shapes s WHERE +s.cluster = ?1 ORDER BY s.id"))?;
+    let mut shapes = shapes.query([cluster])?;
+    let mut groups: HashMap<i64, Vec<Cow<'static, str>>> = HashMap::new();
+    // The latest row read from each of the other two scans, as values.
+    // (shape id, requests, last ms) and (shape id, decision id).
+    let mut day: Option<(i64, i64, i64)> = None;
+    let mut decision: Option<(i64, i64)> = None;
+    let mut out = Vec::new();
+    while let Some(r) = shapes.next()? {
+        let id: i64 = r.get(0)?;
+        while day.is_none_or(|(d, _, _)| d < id) {
+            match days.next()? {
+                Some(d) => day = Some((d.get(0)?, d.get(1)?, d.get(2)?)),
+                None => return Ok(out), // no more days in the window
+            }
+        }
+        let Some((_, requests, last_ms)) = day.filter(|(d, _, _)| *d == id) else { continue };
+        while decision.is_none_or(|(d, _)| d < id) {
+            match decided.next()? {
+                Some(d) => decision = Some((d.get(0)?, d.get(1)?)),
+                None => return Ok(out), // no more decisions
+            }
+        }
+        let Some(decision) = decision.filter(|(d, _)| *d == id).and_then(|(_, k)| decisions.get(&k)) else {
+            continue;
+        };
+        out.push(WindowShape {
+            stored: stored_shape_with(r, cluster, &mut groups)?,
+            decision: decision.clone(),
+            requests,
+            last_ms,
+        });
+    }
+    Ok(out)
 }
 
 /// The shape in the first columns of a row ([`SHAPE_COLUMNS`]).
 fn stored_shape(r: &rusqlite::Row, cluster: &str) -> rusqlite::Result<StoredShape> {
-    let groups: String = r.get(5)?;
+    stored_shape_with(r, cluster, &mut HashMap::new())
+}
+
+/// [`stored_shape`], decoding each caller's groups once.
+fn stored_shape_with(
+    r: &rusqlite::Row,
+    cluster: &str,
+    groups: &mut HashMap<i64, Vec<Cow<'static, str>>>,
+) -> rusqlite::Result<StoredShape> {
     let own = |i: usize| -> rusqlite::Result<Cow<'static, str>> { Ok(Cow::Owned(r.get::<_, String>(i)?)) };
+    let caller_id: i64 = r.get(1)?;
+    let groups = match groups.get(&caller_id) {
+        Some(g) => g.clone(),
+        None => {
+            let text: String = r.get(5)?;
+            let decoded: Vec<Cow<'static, str>> =
+                serde_json::from_str::<Vec<String>>(&text).unwrap_or_default().into_iter().map(Cow::Owned).collect();
+            groups.insert(caller_id, decoded.clone());
+            decoded
+        }
+    };
     Ok(StoredShape {
         id: r.get(0)?,
-        caller_id: r.get(1)?,
+        caller_id,
         shape: RequestShape {
             cluster: Cow::Owned(cluster.to_string()),
             principal: own(2)?,
             iam: r.get(3)?,
             username: own(4)?,
-            groups: serde_json::from_str::<Vec<String>>(&groups)
-                .unwrap_or_default()
-                .into_iter()
-                .map(Cow::Owned)
-                .collect(),
+            groups,
             session_name: own(6)?,
             verb: own(7)?,
             api_group: own(8)?,
@@ -245,21 +299,31 @@ pub struct RecordedDay {
     pub decided: Option<bool>,
 }
 
-/// Calls `f` for every (shape, day) since `from_day` with a recorded decision, in shape order.
+/// Calls `f` for every (shape, day) since `from_day` with a recorded decision, in shape order;
+/// only the given caller's shapes when `caller` is set (read through `shapes_by_caller`).
 pub fn for_each_recorded_day(
     conn: &Connection,
     from_day: i64,
+    caller: Option<i64>,
     mut f: impl FnMut(RecordedDay) -> rusqlite::Result<()>,
 ) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare(
-        "SELECT u.shape_id, u.day, sum(u.allowed), sum(u.denied), d.caller_id, dd.allowed
-         FROM shape_days u
-         JOIN shape_decisions d ON d.shape_id = u.shape_id
-         JOIN decisions dd ON dd.id = d.decision_id
-         WHERE u.day >= ?1 AND u.allowed + u.denied > 0
-         GROUP BY u.shape_id, u.day",
-    )?;
-    let mut rows = stmt.query([from_day])?;
+    let columns = "SELECT u.shape_id, u.day, sum(u.allowed), sum(u.denied), d.caller_id, dd.allowed";
+    let rest = "JOIN decisions dd ON dd.id = d.decision_id
+                WHERE u.day >= ?1 AND u.allowed + u.denied > 0";
+    let mut stmt = match caller {
+        None => conn.prepare_cached(&format!(
+            "{columns} FROM shape_days u JOIN shape_decisions d ON d.shape_id = u.shape_id {rest}
+             GROUP BY u.shape_id, u.day"
+        ))?,
+        Some(_) => conn.prepare_cached(&format!(
+            "{columns} FROM shapes s JOIN shape_days u ON u.shape_id = s.id JOIN shape_decisions d ON d.shape_id = s.id
+             {rest} AND s.caller_id = ?2 GROUP BY u.shape_id, u.day"
+        ))?,
+    };
+    let mut rows = match caller {
+        None => stmt.query([from_day])?,
+        Some(c) => stmt.query([from_day, c])?,
+    };
     while let Some(r) = rows.next()? {
         f(RecordedDay {
             shape_id: r.get(0)?,
