@@ -30,6 +30,7 @@ pub struct Assessment {
     /// All recommendations applied together and replayed.
     pub together: Together,
     pub usage: HashMap<(String, String), GrantUsage>,
+    /// The window's shapes allowed today.
     pub shapes: Vec<WindowShape>,
     pub observed_days: i64,
     pub from_day: i64,
@@ -70,10 +71,17 @@ pub fn assess(store: &mut Store, cluster: &str, options: AssessOptions) -> Resul
     };
     let mut found = unused_findings(&state, &ctx);
     phase("unused grants");
-    let shapes = store::window_shapes(store.conn(), cluster, from_day)?;
-    phase("read the window's shapes");
+    // Findings and their proofs look only at what is allowed today.
+    let window = store::window_shapes(store.conn(), cluster, from_day, store::WindowFilter::Allowed)?;
+    let shapes = window.shapes;
+    phase("read the window's allowed shapes");
     if observed_days >= i64::from(options.min_observed_days) {
-        let narrower = NarrowerContext { cluster, observed_days, window_days: options.window_days };
+        let narrower = NarrowerContext {
+            cluster,
+            observed_days,
+            window_days: options.window_days,
+            namespaces: &window.namespaces,
+        };
         found.extend(narrower_findings(&state, &shapes, &narrower));
     }
     let groups = GroupsContext {

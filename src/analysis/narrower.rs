@@ -6,12 +6,12 @@
 //!   request it allowed → that policy; when none does, RBAC generated from exactly those requests
 //!   (see [`super::generated`]) → those Roles, bound to a group the entry gets.
 //!
-//! Each recommendation is applied to a copy of the state and the window replayed: one that would
-//! deny any request allowed today is not made, and the finding says why.
+//! Each recommendation is proven by replaying the window against the state it leads to (with all
+//! the others first: [`super::prove_together`]); one that would deny any request allowed today is
+//! not made, and the finding says why.
 
 use super::commands;
 use super::generated::{manifest_file_name, object_name, rbac_for};
-use super::whatif::{ShapesByCaller, requests_broken};
 use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
 use crate::authz::policies::{PolicyLookup, catalog, policy_name};
 use crate::authz::rules::rules_allow;
@@ -60,13 +60,13 @@ pub struct NarrowerContext<'a> {
     pub cluster: &'a str,
     pub observed_days: i64,
     pub window_days: u32,
+    /// Every namespace the window's requests were made in, allowed or not.
+    pub namespaces: &'a BTreeSet<String>,
 }
 
 pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &NarrowerContext) -> Vec<Finding> {
     let authz = Authorizer::new(state);
-    let observed: BTreeSet<&str> =
-        shapes.iter().map(|s| s.stored.shape.namespace.as_ref()).filter(|n| !n.is_empty()).collect();
-    let window = ShapesByCaller::new(shapes);
+    let observed: BTreeSet<&str> = ctx.namespaces.iter().map(String::as_str).filter(|n| !n.is_empty()).collect();
     let mut by_grant: HashMap<&str, Vec<&WindowShape>> = HashMap::new();
     for s in shapes {
         if let Some(by) = s.by() {
@@ -90,12 +90,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                     let command =
                         commands::associate_access_policy(ctx.cluster, &e.principal_arn, &a.policy_arn, &narrower);
                     let change = Change::Scope { entry: i, association: j, scope: narrower };
-                    let proposed = super::apply(state, &[&change]);
-                    let (recommendation, change) = safe(
-                        state,
-                        &proposed,
-                        &window,
-                        change,
+                    let (recommendation, change) = (
                         Recommendation {
                             summary: format!(
                                 "{} used {current} only in {}: scope it to those namespaces.",
@@ -104,6 +99,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                             ),
                             commands: vec![command],
                         },
+                        Some(change),
                     );
                     out.push(finding(
                         "overbroad-scope",
@@ -130,12 +126,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
             if let Some(name) = smaller {
                 let arn = a.policy_arn.replace(current, name);
                 let change = Change::Policy { entry: i, association: j, policy_arn: arn.clone() };
-                let proposed = super::apply(state, &[&change]);
-                let (recommendation, change) = safe(
-                    state,
-                    &proposed,
-                    &window,
-                    change,
+                let (recommendation, change) = (
                     Recommendation {
                         summary: format!(
                             "Every request {} made through {current} is allowed by {name}: associate it instead.",
@@ -146,6 +137,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                             commands::disassociate_access_policy(ctx.cluster, &e.principal_arn, &a.policy_arn),
                         ],
                     },
+                    Some(change),
                 );
                 out.push(finding(
                     "overbroad-policy",
@@ -175,7 +167,6 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                     e.principal_arn
                 );
                 let change = Change::Replace { entry: i, association: j, rbac };
-                let proposed = super::apply(state, &[&change]);
                 let recommendation = Recommendation {
                     summary,
                     commands: vec![
@@ -194,7 +185,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                     &e.principal_arn,
                     &grant,
                     evidence,
-                    safe(state, &proposed, &window, change, recommendation),
+                    (recommendation, Some(change)),
                 ));
             }
         }
@@ -249,29 +240,6 @@ fn evidence(used: &[&WindowShape], ctx: &NarrowerContext) -> Evidence {
         observed_days: ctx.observed_days,
         window_days: ctx.window_days,
     }
-}
-
-/// Keeps a recommendation only if replaying the window against it denies nothing allowed today.
-fn safe(
-    current: &AccessState,
-    proposed: &AccessState,
-    window: &ShapesByCaller,
-    change: Change,
-    r: Recommendation,
-) -> (Recommendation, Option<Change>) {
-    let affected = super::affected_by(current, proposed, &[&change]);
-    let (broken, examples) = requests_broken(&affected, proposed, window);
-    if broken == 0 {
-        return (r, Some(change));
-    }
-    let r = Recommendation {
-        summary: format!(
-            "No narrower grant is recommended: it would deny {broken} requests allowed today (e.g. {}).",
-            examples.join("; ")
-        ),
-        commands: Vec::new(),
-    };
-    (r, None)
 }
 
 fn finding(

@@ -135,7 +135,7 @@ pub fn whatif(db: &Path, args: WhatifArgs, format: Format) -> Result<bool, Comma
     let cluster = summary.cluster.as_str();
     let proposed = super::state::load(args.proposed, Some(cluster))?;
     let from_day = window_start(now_ms(), args.window_days);
-    let shapes = store::window_shapes(store.conn(), cluster, from_day)?;
+    let shapes = store::window_shapes(store.conn(), cluster, from_day, store::WindowFilter::All)?.shapes;
     let (_, current) = replay::current_state(&store, cluster).map_err(|e| CommandError::Usage(e.to_string()))?;
     let window = crate::analysis::whatif::ShapesByCaller::new(&shapes);
     let flips = crate::analysis::whatif::flips(&current, &proposed, &window);

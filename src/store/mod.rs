@@ -25,9 +25,9 @@ pub use events::{NewEvent, event_exists, insert_event};
 pub use gc::{GcOutcome, Horizons, collect_garbage};
 pub use ingest_errors::{IngestErrorRow, ingest_error_count, insert_ingest_error, list_ingest_errors};
 pub use replay::{
-    Caller, DayCount, RecordedDay, ReplayWatermark, StoredShape, WindowShape, callers, cluster_days, decided_shapes,
-    for_each_recorded_day, ingest_generation, observed_days, replay_watermark, set_replay_watermark, shape_by_id,
-    shapes_after, shapes_of_callers, window_shapes,
+    Caller, DayCount, RecordedDay, ReplayWatermark, StoredShape, Window, WindowFilter, WindowShape, callers,
+    cluster_days, decided_shapes, for_each_recorded_day, ingest_generation, observed_days, replay_watermark,
+    set_replay_watermark, shape_by_id, shapes_after, shapes_of_callers, window_shapes,
 };
 pub use state_versions::{StateVersion, read_state_version, state_clusters, state_history, store_state_version};
 pub use stats::{ClusterStats, Stats, stats};

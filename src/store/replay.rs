@@ -99,10 +99,30 @@ impl WindowShape {
     }
 }
 
-/// Every shape of the window that has a decision, with its decision and its use. Three scans in
-/// shape-id order (the window's days, the decisions, the shapes) merged here: no temporary table,
-/// and each distinct decision and caller's groups decoded once.
-pub fn window_shapes(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite::Result<Vec<WindowShape>> {
+/// Which of the window's shapes to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowFilter {
+    All,
+    /// Only those allowed today: all that findings and their proofs look at (a proof asks what
+    /// would stop being allowed), usually well under half of the window.
+    Allowed,
+}
+
+/// The window's shapes as read, and the namespaces of all of them (whatever the filter).
+pub struct Window {
+    pub shapes: Vec<WindowShape>,
+    pub namespaces: std::collections::BTreeSet<String>,
+}
+
+/// The shapes of the window that have a decision, with their decision and their use. Three scans
+/// in shape-id order (the window's days, the decisions, the shapes) merged here: no temporary
+/// table, and each distinct decision and caller's groups decoded once.
+pub fn window_shapes(
+    conn: &Connection,
+    cluster: &str,
+    from_day: i64,
+    filter: WindowFilter,
+) -> rusqlite::Result<Window> {
     let decisions: HashMap<i64, Arc<StoredDecision>> =
         Decisions::load(conn)?.by_id.into_iter().map(|(id, d)| (id, Arc::new(d))).collect();
     let mut days = conn.prepare(
@@ -118,7 +138,7 @@ pub fn window_shapes(conn: &Connection, cluster: &str, from_day: i64) -> rusqlit
     // (shape id, requests, last ms) and (shape id, decision id).
     let mut day: Option<(i64, i64, i64)> = None;
     let mut decision: Option<(i64, i64)> = None;
-    let mut out = Vec::new();
+    let mut out = Window { shapes: Vec::new(), namespaces: Default::default() };
     while let Some(r) = shapes.next()? {
         let id: i64 = r.get(0)?;
         while day.is_none_or(|(d, _, _)| d < id) {
@@ -137,7 +157,14 @@ pub fn window_shapes(conn: &Connection, cluster: &str, from_day: i64) -> rusqlit
         let Some(decision) = decision.filter(|(d, _)| *d == id).and_then(|(_, k)| decisions.get(&k)) else {
             continue;
         };
-        out.push(WindowShape {
+        let namespace = r.get_ref(11)?.as_str()?;
+        if !out.namespaces.contains(namespace) {
+            out.namespaces.insert(namespace.to_string());
+        }
+        if filter == WindowFilter::Allowed && decision.allowed != Some(true) {
+            continue;
+        }
+        out.shapes.push(WindowShape {
             stored: stored_shape_with(r, cluster, &mut groups)?,
             decision: decision.clone(),
             requests,
