@@ -53,9 +53,8 @@ impl Assessment {
 pub fn assess(store: &mut Store, cluster: &str, options: AssessOptions) -> Result<Assessment, ReplayError> {
     let started = std::time::Instant::now();
     let phase = |what: &str| tracing::debug!(elapsed = ?started.elapsed(), "assess: {what}");
-    let summary = replay::replay(store, cluster, options.window_days, options.now_ms)?;
+    let (summary, state) = replay::replay_with_state(store, cluster, options.window_days, options.now_ms)?;
     phase("replayed");
-    let (_, state) = replay::current_state(store, cluster)?;
     let from_day = window_start(options.now_ms, options.window_days);
     let usage = store::grant_usage(store.conn(), cluster)?;
     let created_ms = store::access_grant_times(store.conn(), cluster)?;

@@ -75,6 +75,17 @@ pub fn window_start(now_ms: i64, days: u32) -> i64 {
 }
 
 pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -> Result<ReplaySummary, ReplayError> {
+    replay_with_state(store, cluster, window_days, now_ms).map(|(summary, _)| summary)
+}
+
+/// [`replay`], with the state it decided under: what findings must be computed against, even if
+/// another version is imported meanwhile.
+pub fn replay_with_state(
+    store: &mut Store,
+    cluster: &str,
+    window_days: u32,
+    now_ms: i64,
+) -> Result<(ReplaySummary, crate::model::AccessState), ReplayError> {
     let (version, state) = current_state(store, cluster)?;
     let authz = Authorizer::new(&state);
     let from_day = window_start(now_ms, window_days);
@@ -82,22 +93,15 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
     // Read first: an ingest that commits while this replay runs leaves the usage marked stale.
     let generation = store::ingest_generation(store.conn(), cluster)?;
     let mark = store::replay_watermark(store.conn(), cluster)?;
-    let callers = store::callers(store.conn(), cluster)?;
     let mut through = mark.map_or(0, |m| m.shapes_through);
     // After a state change, decide again only the shapes of the callers the change can reach.
-    let mut reached = Vec::new();
-    let mut shapes = Vec::new();
+    let mut affected = None;
     if let Some(previous) = mark.map(|m| m.state_version).filter(|v| *v != version) {
         match state_version(store, cluster, Some(previous)) {
             Ok((_, old)) => {
-                let mut affected = Affected::between(&old, &state);
-                affected.reach_principals([&old, &state]);
-                reached = callers
-                    .iter()
-                    .filter(|c| affected.touches(c.iam.then_some(c.principal.as_str()), &c.username, &c.groups))
-                    .map(|c| c.id)
-                    .collect();
-                shapes = store::shapes_of_callers(store.conn(), cluster, &reached, through)?;
+                let mut a = Affected::between(&old, &state);
+                a.reach_principals([&old, &state]);
+                affected = Some(a);
             }
             Err(e) => {
                 // Without the old state, nothing can be carried over: decide everything again.
@@ -108,6 +112,16 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
     }
     let new_shapes = store::shapes_after(store.conn(), cluster, through)?;
     let shapes_through = new_shapes.iter().map(|s| s.id).max().unwrap_or(through);
+    // Read after the new shapes: every caller they name is here.
+    let callers = store::callers(store.conn(), cluster)?;
+    let reached: Vec<i64> = affected.map_or_else(Vec::new, |a| {
+        callers
+            .iter()
+            .filter(|c| a.touches(c.iam.then_some(c.principal.as_str()), &c.username, &c.groups))
+            .map(|c| c.id)
+            .collect()
+    });
+    let mut shapes = store::shapes_of_callers(store.conn(), cluster, &reached, through)?;
     let usage_current =
         mark.is_some_and(|m| m.usage_from_day == from_day && m.usage_generation == generation) && new_shapes.is_empty();
     shapes.extend(new_shapes);
@@ -176,7 +190,7 @@ pub fn replay(store: &mut Store, cluster: &str, window_days: u32, now_ms: i64) -
     let today = (summary.recorded_requests_compared, summary.recorded_requests_agreeing);
     summary.at_the_time = crate::agreement::agreement_at_the_time(store.conn(), cluster, from_day, &state, today)?;
     tracing::debug!(elapsed = ?started.elapsed(), "agreement at the time");
-    Ok(summary)
+    Ok((summary, state))
 }
 
 /// A decision with its grants named.

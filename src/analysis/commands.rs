@@ -45,13 +45,11 @@ pub fn associate_access_policy(cluster: &str, principal: &str, policy_arn: &str,
     )
 }
 
-/// Sets the entry's Kubernetes groups: the call takes the whole list, not a change to it.
+/// Sets the entry's Kubernetes groups: the call takes the whole list, not a change to it. The list
+/// goes as one JSON word, so no group name can pass for an option of the CLI.
 pub fn update_access_entry_groups(cluster: &str, principal: &str, groups: &[impl AsRef<str>]) -> String {
-    let groups = if groups.is_empty() {
-        "'[]'".to_string()
-    } else {
-        groups.iter().map(|g| sh(g.as_ref())).collect::<Vec<_>>().join(" ")
-    };
+    let list: Vec<&str> = groups.iter().map(AsRef::as_ref).collect();
+    let groups = sh(&serde_json::to_string(&list).expect("strings serialize"));
     format!(
         "aws eks update-access-entry --cluster-name {} --principal-arn {} --kubernetes-groups {groups}",
         sh(cluster),

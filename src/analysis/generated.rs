@@ -24,15 +24,16 @@ pub struct GeneratedRbac {
 }
 
 /// A Kubernetes object name (DNS subdomain: lowercase letters, digits, `-`, `.`) for a principal
-/// ARN: its last path segment, made safe, and a hash of the whole ARN (two paths can end alike).
-pub fn object_name(principal_arn: &str) -> String {
+/// ARN: its last path segment, made safe, and a hash of the whole ARN (two paths can end alike)
+/// and of `qualifier` (the policy whose use the objects carry: one entry may have two).
+pub fn object_name(principal_arn: &str, qualifier: &str) -> String {
     let last = principal_arn.rsplit(['/', ':']).next().unwrap_or(principal_arn);
     let mut name: String =
         last.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
     name = name.trim_matches('-').to_string();
     name.truncate(40);
     let name = name.trim_end_matches('-');
-    let hash = xxhash_rust::xxh3::xxh3_64(principal_arn.as_bytes()) & 0xff_ffff;
+    let hash = xxhash_rust::xxh3::xxh3_64(format!("{principal_arn}\n{qualifier}").as_bytes()) & 0xff_ffff;
     format!("grantscope-{}-{hash:06x}", if name.is_empty() { "principal" } else { name })
 }
 
@@ -237,10 +238,11 @@ mod tests {
             ("arn:aws:iam::1:role/---", "grantscope-principal-"),
         ];
         for (arn, want) in cases {
-            let name = object_name(arn);
+            let name = object_name(arn, "");
             assert!(name.starts_with(want) && name.len() == want.len() + 6, "{arn}: {name}");
             assert!(name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{name}");
         }
-        assert_ne!(object_name("arn:aws:iam::1:role/a/dev"), object_name("arn:aws:iam::1:role/b/dev"));
+        assert_ne!(object_name("arn:aws:iam::1:role/a/dev", ""), object_name("arn:aws:iam::1:role/b/dev", ""));
+        assert_ne!(object_name("arn:aws:iam::1:role/dev", "p1"), object_name("arn:aws:iam::1:role/dev", "p2"));
     }
 }

@@ -50,7 +50,9 @@ impl History {
     /// Whether `principal`'s requests on `day` may have been decided by a grant since deleted.
     pub fn uncertain(&self, principal: &str, day: i64) -> bool {
         !self.removals.is_empty()
-            && self.removals.get(&principal.to_lowercase()).is_some_and(|&removed| removed >= day * MS_PER_DAY)
+            && principal_key(principal)
+                .and_then(|k| self.removals.get(&k))
+                .is_some_and(|&removed| removed >= day * MS_PER_DAY)
     }
 
     /// Whether some principal is uncertain: then every recorded request must be looked at, not
@@ -95,10 +97,14 @@ pub fn history(versions: &[(i64, AccessState)], times: &GrantTimes, days: &[i64]
         // A later version stored during the day reaches whom it changes; a grant created after the
         // version was taken and before the day ended, its principal.
         let mut change = Affected::default();
-        if let Some(last) = versions.iter().skip(1).rposition(|(c, _)| start < *c && *c < end) {
-            let (_, after) = &versions[last + 1];
-            change = Affected::between(state, after);
-            change.reach_principals([state, after]);
+        // Every step between the versions stored during the day: a grant added and removed again
+        // the same day still reaches its callers.
+        let mut previous = state;
+        for (_, next) in versions.iter().skip(base + 1).take_while(|(c, _)| *c < end) {
+            let mut step = Affected::between(previous, next);
+            step.reach_principals([previous, next]);
+            change.extend(step);
+            previous = next;
         }
         let since = (*taken).min(start);
         for (_, principal) in creations.iter().filter(|(c, _)| since < *c && *c < end) {
@@ -129,8 +135,21 @@ pub fn history(versions: &[(i64, AccessState)], times: &GrantTimes, days: &[i64]
             out.insert(day, DayState::Changing { state: index, change: changes.len() - 1 });
         }
     }
-    let removals = times.removals.iter().map(|(k, v)| (k.to_lowercase(), *v)).collect();
+    // A deletion before the first day changes nothing about the window.
+    let first = days.iter().min().map_or(i64::MAX, |d| d * MS_PER_DAY);
+    let removals = times
+        .removals
+        .iter()
+        .filter(|(_, t)| **t >= first)
+        .filter_map(|(arn, t)| Some((principal_key(arn)?, *t)))
+        .collect();
     History { states, days: out, changes, removals }
+}
+
+/// A principal as EKS matches it: account, kind and lowercase name, without the path (an access
+/// entry's ARN has it, the ARN a request is canonicalized to does not).
+fn principal_key(arn: &str) -> Option<String> {
+    crate::authz::Principal::parse(arn).map(|p| format!("{}:{}:{}", p.account, p.kind, p.name.to_lowercase()))
 }
 
 /// `state` without the listed entries (j = None) and associations.
@@ -238,11 +257,13 @@ mod tests {
     #[test]
     fn a_principal_is_uncertain_before_one_of_its_grants_was_deleted() {
         let mut times = GrantTimes::default();
-        times.removals.insert("arn:aws:iam::1:role/Gone".into(), 10 * MS_PER_DAY + 3);
+        times.removals.insert("arn:aws:iam::1:role/team/Gone".into(), 10 * MS_PER_DAY + 3);
+        times.removals.insert("arn:aws:iam::1:role/long-ago".into(), 3 * MS_PER_DAY);
         let h = history(&[(0, state(vec![]))], &times, &[9, 10, 11]);
-        assert!(h.uncertain("arn:aws:iam::1:role/gone", 9));
+        assert!(h.uncertain("arn:aws:iam::1:role/gone", 9), "the request's ARN has no path");
         assert!(h.uncertain("arn:aws:iam::1:role/GONE", 10));
         assert!(!h.uncertain("arn:aws:iam::1:role/gone", 11));
         assert!(!h.uncertain("arn:aws:iam::1:role/other", 9));
+        assert!(!h.uncertain("arn:aws:iam::1:role/long-ago", 9), "deleted before the window");
     }
 }

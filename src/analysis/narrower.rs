@@ -151,10 +151,14 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
             } else if !smaller_policies(current).is_empty() {
                 // No documented policy below it fits: RBAC generated from exactly what was used.
                 let requests: Vec<Request> = used.iter().map(|s| Request::of_shape(&s.stored.shape)).collect();
-                let name = object_name(&e.principal_arn);
-                let rbac = rbac_for(&name, &name, &requests);
+                // One group per entry; objects per association, so two replaced ones never collide.
+                let group = object_name(&e.principal_arn, "");
+                let name = object_name(&e.principal_arn, &a.policy_arn);
+                let rbac = rbac_for(&name, &group, &requests);
                 let mut groups = e.kubernetes_groups.clone();
-                groups.push(name.clone());
+                if !groups.contains(&group) {
+                    groups.push(group.clone());
+                }
                 let where_ = rbac
                     .roles
                     .iter()
@@ -163,7 +167,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                     .join(", ");
                 let rules: usize = rbac.roles.iter().map(|r| r.rules.len()).sum();
                 let summary = format!(
-                    "No smaller access policy allows every request {} made through {current}: replace it with generated RBAC that allows exactly what was used ({rules} rules: {where_}), bound to group {name} on the entry.",
+                    "No smaller access policy allows every request {} made through {current}: replace it with generated RBAC that allows exactly what was used ({rules} rules: {where_}), bound to group {group} on the entry.",
                     e.principal_arn
                 );
                 let change = Change::Replace { entry: i, association: j, rbac };

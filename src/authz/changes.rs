@@ -76,6 +76,15 @@ impl Affected {
         a
     }
 
+    /// Adds everything `other` reaches.
+    pub fn extend(&mut self, other: Affected) {
+        self.everyone |= other.everyone;
+        self.principals.extend(other.principals);
+        self.accounts.extend(other.accounts);
+        self.users.extend(other.users);
+        self.groups.extend(other.groups);
+    }
+
     /// Adds an IAM principal, by its ARN (an access entry's or an aws-auth mapping's).
     pub fn add_principal(&mut self, arn: &str) {
         self.principals.extend(key(&arn.to_lowercase()));

@@ -2,7 +2,7 @@
 //! cluster keeps, with its groups and policy associations. Entries to delete are listed in the
 //! header as `eksctl delete accessentry` commands: eksctl creates from a config, it does not prune.
 
-use super::{RemediateError, Remediation};
+use super::{RemediateError, Remediation, comment};
 use crate::analysis::commands::sh;
 use crate::model::{AccessEntry, AccessEntryType, AccessScope, AuthenticationMode};
 use serde::Serialize;
@@ -72,11 +72,8 @@ fn entry(e: &AccessEntry) -> Entry<'_> {
 
 pub(super) fn render(r: &Remediation) -> Result<String, RemediateError> {
     let region = r.region.ok_or(RemediateError::NoRegion)?;
-    let mut out: String = r
-        .header("the recommended accessConfig, for eksctl create accessentry -f (or your cluster config)")
-        .iter()
-        .map(|l| format!("# {l}\n"))
-        .collect();
+    let mut out =
+        r.header("# ", "the recommended accessConfig, for eksctl create accessentry -f (or your cluster config)");
     let kept: std::collections::HashSet<&str> =
         r.recommended.access_entries.iter().map(|e| e.principal_arn.as_str()).collect();
     let gone: Vec<&AccessEntry> =
@@ -84,11 +81,12 @@ pub(super) fn render(r: &Remediation) -> Result<String, RemediateError> {
     if !gone.is_empty() {
         out.push_str("# Entries to delete (eksctl does not prune what a config leaves out):\n");
         for e in gone {
-            out.push_str(&format!(
-                "#   eksctl delete accessentry --cluster {} --principal-arn {}\n",
+            let command = format!(
+                "eksctl delete accessentry --cluster {} --principal-arn {}",
                 sh(r.cluster),
                 sh(&e.principal_arn)
-            ));
+            );
+            out.push_str(&comment("#   ", &command));
         }
     }
     let config = ClusterConfig {

