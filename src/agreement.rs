@@ -46,10 +46,10 @@ pub fn agreement_at_the_time(
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?;
-    if let Some((b, compared, agreeing, excluded)) = cached {
-        if b == basis {
-            return Ok(AtTheTime { compared, agreeing, excluded });
-        }
+    if let Some((b, compared, agreeing, excluded)) = cached
+        && b == basis
+    {
+        return Ok(AtTheTime { compared, agreeing, excluded });
     }
     let versions: Vec<(i64, AccessState)> = versions
         .into_iter()

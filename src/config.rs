@@ -8,19 +8,129 @@
 //! dedupe_days = 2      # event ids remembered for exactly-once ingestion
 //! ```
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The whole configuration file.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
     pub store: StoreConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub analysis: AnalysisConfig,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+    /// The clusters `serve` watches.
+    #[serde(default)]
+    pub clusters: Vec<ClusterConfig>,
+}
+
+/// `[server]`: the daemon's HTTP endpoint (`/metrics`, `/healthz`, `/readyz`, `/api/v1/...`).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address and port. Default `127.0.0.1:9464`; `0.0.0.0:9464` in a container.
+    #[serde(default = "default_listen")]
+    pub listen: std::net::SocketAddr,
+}
+
+fn default_listen() -> std::net::SocketAddr {
+    ([127, 0, 0, 1], 9464).into()
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { listen: default_listen() }
+    }
+}
+
+/// `[analysis]`: what `serve` assesses, and how often.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisConfig {
+    /// Days of requests a grant's use is judged over. Default 90.
+    #[serde(default = "default_window_days")]
+    pub window_days: u32,
+    /// With fewer observed days, nothing is called unused. Default 14.
+    #[serde(default = "default_min_observed_days")]
+    pub min_observed_days: u32,
+    /// Seconds between assessments of a cluster (replay, findings, metrics, report). Default 300.
+    #[serde(default = "default_interval_seconds")]
+    pub interval_seconds: u64,
+}
+
+const fn default_window_days() -> u32 {
+    90
+}
+
+const fn default_min_observed_days() -> u32 {
+    14
+}
+
+const fn default_interval_seconds() -> u64 {
+    300
+}
+
+impl Default for AnalysisConfig {
+    fn default() -> Self {
+        AnalysisConfig {
+            window_days: default_window_days(),
+            min_observed_days: default_min_observed_days(),
+            interval_seconds: default_interval_seconds(),
+        }
+    }
+}
+
+/// `[metrics]`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// At most this many `grantscope_grant_last_used_timestamp_seconds` series (one per grant);
+    /// the rest are counted in `grantscope_metric_series_dropped_total`. Default 2000.
+    #[serde(default = "default_max_grant_series")]
+    pub max_grant_series: usize,
+}
+
+const fn default_max_grant_series() -> usize {
+    2000
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig { max_grant_series: default_max_grant_series() }
+    }
+}
+
+/// `[[clusters]]`: one cluster `serve` watches. Until the live AWS sources arrive, its events and
+/// state come from files: paths or `*` patterns, followed like `ingest` follows them (exactly
+/// once, resuming at their checkpoints), and state files imported when their content changes.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    pub name: String,
+    /// Kubernetes audit event files (any format `ingest audit` reads).
+    #[serde(default)]
+    pub audit_files: Vec<String>,
+    /// CloudTrail files.
+    #[serde(default)]
+    pub cloudtrail_files: Vec<String>,
+    /// Access state files (eksctl, kubectl YAML, aws-auth, snapshots), imported together.
+    #[serde(default)]
+    pub state_files: Vec<String>,
+    /// Seconds between looks at the files. Default 10.
+    #[serde(default = "default_poll_seconds")]
+    pub poll_seconds: u64,
+}
+
+const fn default_poll_seconds() -> u64 {
+    10
 }
 
 /// `[store]`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
     /// Database file. Default `grantscope.db` in the working directory.
@@ -63,6 +173,21 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("environment variable {name}={value:?}: expected {expected}")]
     Env { name: String, value: String, expected: &'static str },
+    #[error("config field {field}: expected {expected}")]
+    Invalid { field: String, expected: &'static str },
+}
+
+/// Replaces `field` with the environment variable `name`, when set.
+fn override_with<T: std::str::FromStr>(
+    env: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    field: &mut T,
+    expected: &'static str,
+) -> Result<(), ConfigError> {
+    if let Some(value) = env(name) {
+        *field = value.parse().map_err(|_| ConfigError::Env { name: name.to_string(), value, expected })?;
+    }
+    Ok(())
 }
 
 impl Config {
@@ -86,16 +211,55 @@ impl Config {
         for (name, field) in [
             ("GRANTSCOPE_STORE_RETENTION_DAYS", &mut config.store.retention_days),
             ("GRANTSCOPE_STORE_DEDUPE_DAYS", &mut config.store.dedupe_days),
+            ("GRANTSCOPE_ANALYSIS_WINDOW_DAYS", &mut config.analysis.window_days),
+            ("GRANTSCOPE_ANALYSIS_MIN_OBSERVED_DAYS", &mut config.analysis.min_observed_days),
         ] {
-            if let Some(value) = env(name) {
-                *field = value.parse().map_err(|_| ConfigError::Env {
-                    name: name.to_string(),
-                    value,
-                    expected: "a whole number of days (0 or more)",
-                })?;
+            override_with(&env, name, field, "a whole number of days (0 or more)")?;
+        }
+        override_with(
+            &env,
+            "GRANTSCOPE_ANALYSIS_INTERVAL_SECONDS",
+            &mut config.analysis.interval_seconds,
+            "a whole number of seconds",
+        )?;
+        override_with(
+            &env,
+            "GRANTSCOPE_METRICS_MAX_GRANT_SERIES",
+            &mut config.metrics.max_grant_series,
+            "a whole number",
+        )?;
+        override_with(
+            &env,
+            "GRANTSCOPE_SERVER_LISTEN",
+            &mut config.server.listen,
+            "an address and port, like 0.0.0.0:9464",
+        )?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// What serde cannot say: values in range, names unique.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |field: String, expected: &'static str| Err(ConfigError::Invalid { field, expected });
+        if self.analysis.window_days == 0 {
+            return invalid("analysis.window_days".into(), "at least 1 day");
+        }
+        if self.analysis.interval_seconds == 0 {
+            return invalid("analysis.interval_seconds".into(), "at least 1 second");
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, c) in self.clusters.iter().enumerate() {
+            if c.name.is_empty() {
+                return invalid(format!("clusters[{i}].name"), "a cluster name");
+            }
+            if !names.insert(c.name.as_str()) {
+                return invalid(format!("clusters[{i}].name"), "a name no other cluster has");
+            }
+            if c.poll_seconds == 0 {
+                return invalid(format!("clusters[{i}].poll_seconds"), "at least 1 second");
             }
         }
-        Ok(config)
+        Ok(())
     }
 }
 
@@ -135,5 +299,18 @@ mod tests {
         }
         let err = load_str("", &[("GRANTSCOPE_STORE_RETENTION_DAYS", "soon")]).unwrap_err().to_string();
         assert!(err.contains("GRANTSCOPE_STORE_RETENTION_DAYS") && err.contains("whole number"), "{err}");
+        let daemon = [
+            ("a bad listen address", "[server]\nlisten = \"everywhere\"\n", "listen"),
+            ("an empty window", "[analysis]\nwindow_days = 0\n", "analysis.window_days"),
+            ("a cluster twice", "[[clusters]]\nname = \"a\"\n[[clusters]]\nname = \"a\"\n", "clusters[1].name"),
+            ("a cluster without a name", "[[clusters]]\naudit_files = []\n", "name"),
+            ("a misspelt cluster key", "[[clusters]]\nname = \"a\"\naudit_file = []\n", "audit_file"),
+        ];
+        for (name, text, field) in daemon {
+            let err = load_str(text, &[]).unwrap_err().to_string();
+            assert!(err.contains(field), "{name}: {err}");
+        }
+        let err = load_str("", &[("GRANTSCOPE_SERVER_LISTEN", "nowhere")]).unwrap_err().to_string();
+        assert!(err.contains("GRANTSCOPE_SERVER_LISTEN") && err.contains("address and port"), "{err}");
     }
 }

@@ -8,7 +8,7 @@
 //!
 //! let mut store = Store::open("grantscope.db".as_ref())?;
 //! let mut sink = AuditSink::new(Some("prod".to_string()));
-//! let opts = FileOptions { format: InputFormat::Auto, batch_records: 20_000, progress: false };
+//! let opts = FileOptions { format: InputFormat::Auto, batch_records: 20_000, progress: false, stop: None };
 //! let tally = ingest::ingest_files(&mut store, &[InputPath::parse("audit.jsonl".as_ref())], &mut sink, &opts)?;
 //! println!("ingested {}", tally.ingested);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -30,5 +30,6 @@ pub mod output;
 pub mod remediate;
 pub mod replay;
 pub mod report;
+pub mod serve;
 pub mod state;
 pub mod store;

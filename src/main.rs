@@ -6,7 +6,7 @@ use grantscope::config::Config;
 use grantscope::generate::GenerateOptions;
 use grantscope::ingest::InputFormat;
 use grantscope::model::time;
-use grantscope::output::FormatArg;
+use grantscope::output::{Format, FormatArg};
 use grantscope::store::Horizons;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -55,8 +55,17 @@ struct Cli {
     /// eksctl, terraform, aws-cli or kubectl for `remediate`
     #[arg(long, global = true, value_enum, default_value_t = FormatArg::Text)]
     format: FormatArg,
+    /// Log format on stderr: text (the default for commands) or json (the default for `serve`)
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -177,6 +186,15 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         out: Option<PathBuf>,
     },
+    /// Run as a service: follow every [[clusters]] source of --config, assess each cluster on an
+    /// interval, and serve /metrics (Prometheus), /healthz, /readyz, /api/v1/findings and
+    /// /api/v1/reports/latest on [server] listen. Stops cleanly on SIGTERM or SIGINT.
+    ///
+    /// Example: grantscope serve --config /etc/grantscope/grantscope.toml
+    Serve,
+    /// Check a configuration file and print the effective configuration (file, then environment)
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Generate a small cluster's data, ingest it and show the result
     Demo {
         /// Directory for the data and its database
@@ -208,6 +226,14 @@ impl AssessArgs {
             min_observed_days: self.min_observed_days,
         }
     }
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate --config (and GRANTSCOPE_* variables); print the effective configuration
+    ///
+    /// Example: grantscope config check --config grantscope.toml
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -367,7 +393,12 @@ fn parse_day(s: &str) -> Result<i64, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose, cli.quiet);
+    // The daemon logs JSON for log pipelines unless told otherwise; commands log text for people.
+    let json = match cli.log_format {
+        Some(f) => f == LogFormat::Json,
+        None => matches!(cli.command, Command::Serve),
+    };
+    init_logging(cli.verbose, cli.quiet, json);
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -377,20 +408,21 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(verbose: u8, quiet: bool) {
+fn init_logging(verbose: u8, quiet: bool, json: bool) {
     let default = match (quiet, verbose) {
         (true, _) => "error",
+        (false, 0) if json => "info",
         (false, 0) => "warn",
         (false, 1) => "grantscope=debug,info",
         (false, _) => "grantscope=trace,debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        logs.json().with_current_span(false).init();
+    } else {
+        logs.with_ansi(std::io::stderr().is_terminal()).with_target(false).init();
+    }
 }
 
 fn run(cli: Cli) -> Result<u8, CommandError> {
@@ -491,6 +523,22 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
                 account: g.account,
             };
             commands::generate::run(&g.out, &opts, data_format?).map(|_| 0)
+        }
+        Command::Serve => {
+            let runtime = tokio::runtime::Runtime::new().map_err(|e| CommandError::Usage(e.to_string()))?;
+            runtime
+                .block_on(grantscope::serve::run(config, db))
+                .map(|()| 0)
+                .map_err(|e| CommandError::Usage(e.to_string()))
+        }
+        Command::Config(ConfigCommand::Check) => {
+            match data_format? {
+                Format::Json => grantscope::output::print_json(&config),
+                Format::Text => grantscope::output::write_stdout(
+                    &toml::to_string_pretty(&config).map_err(|e| CommandError::Usage(e.to_string()))?,
+                ),
+            }
+            Ok(0)
         }
         Command::Demo { out, horizons: h } => {
             commands::demo::run(&out, horizons(h), progress, data_format?).map(|()| 0)

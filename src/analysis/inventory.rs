@@ -30,6 +30,9 @@ pub enum GrantStatus {
 }
 
 impl GrantType {
+    pub const ALL: [GrantType; 4] =
+        [GrantType::AccessEntry, GrantType::AccessPolicy, GrantType::AwsAuthMapping, GrantType::RbacBinding];
+
     pub fn as_str(self) -> &'static str {
         match self {
             GrantType::AccessEntry => "access_entry",
@@ -41,6 +44,14 @@ impl GrantType {
 }
 
 impl GrantStatus {
+    pub const ALL: [GrantStatus; 5] = [
+        GrantStatus::Used,
+        GrantStatus::Unused,
+        GrantStatus::Shadowed,
+        GrantStatus::InsufficientEvidence,
+        GrantStatus::Unknown,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             GrantStatus::Used => "used",

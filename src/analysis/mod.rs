@@ -17,6 +17,20 @@ pub use unused::{UnusedContext, unused_findings};
 
 use serde::Serialize;
 
+/// Every kind of finding (as `schemas/report.schema.json` lists them).
+pub const KINDS: [&str; 10] = [
+    "unused-access-entry",
+    "unused-policy-association",
+    "unused-aws-auth-mapping",
+    "unused-rbac-binding",
+    "unused-kubernetes-group",
+    "shadowed-grant",
+    "overbroad-scope",
+    "overbroad-policy",
+    "risky",
+    "insufficient-evidence",
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {

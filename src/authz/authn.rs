@@ -125,16 +125,16 @@ impl<'s> AuthnIndex<'s> {
             access_key_id: &shape.access_key_id,
         };
         let mode = self.state.authentication_mode;
-        if mode.uses_access_entries() {
-            if let Some(&i) = self.entries.get(&principal.key()) {
-                let entry = &self.state.access_entries[i];
-                if entry.entry_type.is_node() {
-                    return Some(Authentication::Node { via: Some(Grant::AccessEntry(i)) });
-                }
-                let username = entry_username(entry, principal, input);
-                let groups = with_authenticated(entry.kubernetes_groups.iter().map(|g| render_cow(g, input)));
-                return Some(Authentication::Authenticated { username, groups, via: Some(Grant::AccessEntry(i)) });
+        if mode.uses_access_entries()
+            && let Some(&i) = self.entries.get(&principal.key())
+        {
+            let entry = &self.state.access_entries[i];
+            if entry.entry_type.is_node() {
+                return Some(Authentication::Node { via: Some(Grant::AccessEntry(i)) });
             }
+            let username = entry_username(entry, principal, input);
+            let groups = with_authenticated(entry.kubernetes_groups.iter().map(|g| render_cow(g, input)));
+            return Some(Authentication::Authenticated { username, groups, via: Some(Grant::AccessEntry(i)) });
         }
         if mode.uses_aws_auth() {
             // The authenticator tries mapRoles, then mapUsers, whatever kind of ARN it is.

@@ -86,10 +86,10 @@ impl<'s> RbacIndex<'s> {
                 candidates.extend(v);
             }
         }
-        if let Some((ns, name)) = username.strip_prefix(SERVICE_ACCOUNT_PREFIX).and_then(|sa| sa.split_once(':')) {
-            if let Some(v) = self.by_service_account.get(&(ns, name)) {
-                candidates.extend(v);
-            }
+        if let Some((ns, name)) = username.strip_prefix(SERVICE_ACCOUNT_PREFIX).and_then(|sa| sa.split_once(':'))
+            && let Some(v) = self.by_service_account.get(&(ns, name))
+        {
+            candidates.extend(v);
         }
         let bindings = &self.state.bindings;
         candidates.sort_unstable_by_key(|&i| (bindings[i].namespace.is_some(), i));

@@ -220,7 +220,8 @@ pub fn run(args: EvaluateArgs, format: Format) -> Result<Agreement, CommandError
     }
     let mut sink = EvaluateSink { authz, cluster: args.cluster, format, agreement: Agreement::default() };
     let mut scratch = Store::open_in_memory()?;
-    let opts = FileOptions { format: args.input_format, batch_records: DEFAULT_BATCH_RECORDS, progress: false };
+    let opts =
+        FileOptions { format: args.input_format, batch_records: DEFAULT_BATCH_RECORDS, progress: false, stop: None };
     let tally = crate::ingest::ingest_files(&mut scratch, &[events], &mut sink, &opts)?;
     let a = sink.agreement;
     eprintln!(

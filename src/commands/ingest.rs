@@ -47,7 +47,12 @@ pub fn run(db: &Path, args: IngestArgs, format: Format) -> Result<Tally, Command
         Kind::Audit => Box::new(AuditSink::new(args.cluster)),
         Kind::CloudTrail => Box::new(CloudTrailSink),
     };
-    let opts = FileOptions { format: args.input_format, batch_records: args.batch_records, progress: args.progress };
+    let opts = FileOptions {
+        format: args.input_format,
+        batch_records: args.batch_records,
+        progress: args.progress,
+        stop: None,
+    };
     let tally = ingest::ingest_files(&mut store, &paths, sink.as_mut(), &opts)?;
     let gc = gc::collect(&store, args.horizons)?;
     match format {

@@ -17,16 +17,32 @@ pub fn load(paths: &[PathBuf], cluster: Option<&str>) -> Result<AccessState, Com
     Ok(loaded.state)
 }
 
-/// `state import`: stores the files' state as the cluster's next version, if it changed.
-pub fn import(db: &Path, cluster: &str, paths: &[PathBuf], format: Format) -> Result<(), CommandError> {
+/// Stores the files' state as the cluster's next version, if it changed: (version, created).
+pub fn import_into(store: &mut Store, cluster: &str, paths: &[PathBuf]) -> Result<(i64, bool), CommandError> {
     let state = load(paths, Some(cluster))?;
+    store_loaded(store, cluster, state, paths)
+}
+
+fn store_loaded(
+    store: &mut Store,
+    cluster: &str,
+    state: AccessState,
+    paths: &[PathBuf],
+) -> Result<(i64, bool), CommandError> {
     for w in crate::authz::Authorizer::new(&state).warnings {
         tracing::warn!("{w}");
     }
     let snapshot = serde_json::to_string(&Snapshot::new(state)).expect("snapshot serializes");
     let source = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    Ok(store::store_state_version(store.conn_mut(), cluster, &snapshot, &source, now_ms())?)
+}
+
+/// `state import`: stores the files' state as the cluster's next version, if it changed.
+pub fn import(db: &Path, cluster: &str, paths: &[PathBuf], format: Format) -> Result<(), CommandError> {
+    // Loaded first: a bad file leaves no database behind.
+    let state = load(paths, Some(cluster))?;
     let mut store = Store::open(db)?;
-    let (version, created) = store::store_state_version(store.conn_mut(), cluster, &snapshot, &source, now_ms())?;
+    let (version, created) = store_loaded(&mut store, cluster, state, paths)?;
     match format {
         Format::Json => print_json(&serde_json::json!({"cluster": cluster, "version": version, "created": created})),
         Format::Text if created => outln!("stored version {version} of cluster {cluster}"),

@@ -234,11 +234,11 @@ fn missing(field: &str, bytes: &[u8]) -> AuditItem<'static> {
 }
 
 fn normalize<'a>(r: Record<'a>, cluster: &'a str, bytes: &[u8]) -> AuditItem<'a> {
-    if let Some(kind) = &r.kind {
-        if kind.as_str() != "Event" {
-            let reason = format!("kind `{}` is not an audit Event", kind.as_str());
-            return AuditItem::Error(RecordError::new(ErrorKind::OtherKind, reason, bytes));
-        }
+    if let Some(kind) = &r.kind
+        && kind.as_str() != "Event"
+    {
+        let reason = format!("kind `{}` is not an audit Event", kind.as_str());
+        return AuditItem::Error(RecordError::new(ErrorKind::OtherKind, reason, bytes));
     }
     let Some(stage) = r.stage else { return missing("stage", bytes) };
     match stage.as_str() {

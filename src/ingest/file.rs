@@ -34,6 +34,15 @@ pub struct FileOptions {
     pub format: InputFormat,
     pub batch_records: usize,
     pub progress: bool,
+    /// Set to stop at the next batch boundary (the daemon's shutdown): the batch read so far is
+    /// committed with its checkpoint, and the next run resumes there.
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl FileOptions {
+    fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+    }
 }
 
 /// A failure that stops an ingest run. Bad records never do; they are recorded and skipped.
@@ -139,6 +148,9 @@ pub fn ingest_files(
 ) -> Result<Tally, IngestError> {
     let mut total = Tally::default();
     for p in paths {
+        if opts.stopping() {
+            break;
+        }
         let input = input::open(p)?;
         let tally = ingest_one(store, input, sink, opts)?;
         total.add(&tally);
@@ -184,8 +196,16 @@ fn ingest_one(
     };
     tracing::debug!(file = %name, ?format, gzip = input.gzip, ?resume, "ingesting");
     let progress = Progress::new(opts.progress, &name, input.len, input.raw_read.clone());
-    let mut run =
-        Run { sink, tally: Tally::default(), progress, key, name, format, batch_records: opts.batch_records.max(1) };
+    let mut run = Run {
+        sink,
+        opts,
+        tally: Tally::default(),
+        progress,
+        key,
+        name,
+        format,
+        batch_records: opts.batch_records.max(1),
+    };
     let mut reader = input.reader;
     let result = loop {
         run.format = format;
@@ -242,6 +262,7 @@ struct Cursor {
 
 struct Run<'s> {
     sink: &'s mut dyn Sink,
+    opts: &'s FileOptions,
     tally: Tally,
     progress: Progress,
     key: String,
@@ -323,6 +344,9 @@ impl Run<'_> {
                 now = now_ms();
                 started = Instant::now();
                 in_batch = 0;
+                if self.opts.stopping() {
+                    break;
+                }
             }
         }
         self.commit(tx, at, None).map(|()| Flow::Done)
@@ -388,6 +412,9 @@ impl Run<'_> {
                 self.commit(tx, at, None)?;
                 tx = begin(store)?;
                 in_batch = 0;
+                if self.opts.stopping() {
+                    break;
+                }
             }
         }
         self.commit(tx, at, None).map(|()| Flow::Done)

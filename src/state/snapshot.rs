@@ -53,10 +53,10 @@ pub(super) fn load(b: &mut Builder, text: &str) -> Result<(), FieldError> {
     for r in s.roles {
         // A snapshot's roles are already aggregated: filling them again from the selectors of the
         // bootstrap roles would drop what other roles contributed.
-        if r.namespace.is_none() {
-            if let Some(meta) = b.cluster_role_meta.get_mut(&r.name) {
-                meta.selectors.clear();
-            }
+        if r.namespace.is_none()
+            && let Some(meta) = b.cluster_role_meta.get_mut(&r.name)
+        {
+            meta.selectors.clear();
         }
         b.add_role(r);
     }

@@ -42,3 +42,16 @@ pub fn insert_event(tx: &Transaction, e: &NewEvent) -> rusqlite::Result<bool> {
     ])?;
     Ok(changed == 1)
 }
+
+/// When the cluster's newest stored event happened (inside the retention horizon), if any: read
+/// backwards along the events' time key until one of the cluster's turns up.
+pub fn newest_event_ms(conn: &rusqlite::Connection, cluster: &str) -> rusqlite::Result<Option<i64>> {
+    use rusqlite::OptionalExtension;
+    conn.query_row(
+        "SELECT e.time_ms FROM events e JOIN shapes s ON s.id = e.shape_id
+         WHERE s.cluster = ?1 ORDER BY e.time_s DESC LIMIT 1",
+        [cluster],
+        |r| r.get(0),
+    )
+    .optional()
+}

@@ -21,7 +21,7 @@ pub use access_changes::{
 };
 pub use checkpoints::{read_checkpoint, write_checkpoint};
 pub use decisions::{Decisions, StoredDecision, write_shape_decision};
-pub use events::{NewEvent, event_exists, insert_event};
+pub use events::{NewEvent, event_exists, insert_event, newest_event_ms};
 pub use gc::{GcOutcome, Horizons, collect_garbage};
 pub use ingest_errors::{IngestErrorRow, ingest_error_count, insert_ingest_error, list_ingest_errors};
 pub use replay::{

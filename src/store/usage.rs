@@ -108,11 +108,11 @@ impl UsageFolder {
             ..Usage::default()
         });
         usage.add(event);
-        if let Some(slot) = self.shapes.get_mut(&resolved.key) {
-            if slot.examples.len() < MAX_EXAMPLES {
-                slot.examples.push(event.audit_id.to_string());
-                slot.examples_dirty = true;
-            }
+        if let Some(slot) = self.shapes.get_mut(&resolved.key)
+            && slot.examples.len() < MAX_EXAMPLES
+        {
+            slot.examples.push(event.audit_id.to_string());
+            slot.examples_dirty = true;
         }
     }
 

@@ -1,0 +1,173 @@
+//! One cluster's loop in the daemon: every `poll_seconds`, follow its files (audit events,
+//! CloudTrail, access state) exactly as `ingest` and `state import` do; every
+//! `[analysis] interval_seconds`, assess it (replay, findings, proofs, report) and publish the
+//! result as metrics, `/api/v1/findings` and `/api/v1/reports/latest`. A failure is logged, counted
+//! and shown in `/readyz`; the loop goes on, and other clusters never notice.
+
+use super::metrics::Metrics;
+use super::status::Status;
+use crate::analysis::inventory::inventory;
+use crate::assess::{AssessOptions, assess};
+use crate::commands::now_ms;
+use crate::config::{AnalysisConfig, ClusterConfig};
+use crate::ingest::file::DEFAULT_BATCH_RECORDS;
+use crate::ingest::sink::Sink;
+use crate::ingest::{AuditSink, CloudTrailSink, FileOptions, InputFormat, InputPath, Tally, ingest_files};
+use crate::model::time::format_rfc3339;
+use crate::report::{Report, ReportInputs};
+use crate::store::{self, Store};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// What every cluster loop shares.
+pub struct Shared {
+    pub db: PathBuf,
+    pub analysis: AnalysisConfig,
+    pub metrics: Arc<Metrics>,
+    pub status: Arc<Status>,
+    /// Set on SIGTERM/SIGINT: ingest stops at its next batch boundary, committed.
+    pub stop: Arc<AtomicBool>,
+}
+
+pub async fn run(cluster: ClusterConfig, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+    let name = cluster.name.clone();
+    let mut next_assessment = Instant::now();
+    loop {
+        let (c, s) = (cluster.clone(), shared.clone());
+        let polled = tokio::task::spawn_blocking(move || poll(&c, &s)).await.unwrap_or_else(|e| Err(e.to_string()));
+        let mut result = polled.map(|_| ());
+        if shared.stop.load(Ordering::Relaxed) {
+            break;
+        }
+        if result.is_ok() && Instant::now() >= next_assessment {
+            let (n, s) = (name.clone(), shared.clone());
+            let assessed = tokio::task::spawn_blocking(move || assess_cluster(&n, &s))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+            next_assessment = Instant::now() + Duration::from_secs(shared.analysis.interval_seconds);
+            result = assessed;
+        }
+        let healthy = result.is_ok();
+        if let Err(e) = &result {
+            tracing::warn!(cluster = %name, error = %e, "cluster poll failed; retrying at the next poll");
+        }
+        shared.metrics.cluster_healthy.with_label_values(&[&name]).set(i64::from(healthy));
+        shared.status.update(&name, |st| {
+            st.attempted = true;
+            st.ready |= healthy && st.last_assessment.is_some();
+            st.last_error = result.err();
+            st.last_poll = Some(format_rfc3339(now_ms()));
+        });
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(cluster.poll_seconds)) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    tracing::info!(cluster = %name, "stopped");
+}
+
+/// Files from paths and `*` patterns, in order; a pattern matching nothing is no error (the files
+/// may not exist yet), but an unreadable pattern is.
+fn expand(patterns: &[String]) -> Result<Vec<InputPath>, String> {
+    let mut out = Vec::new();
+    for p in patterns {
+        let matched = glob::glob(p).map_err(|e| format!("file pattern {p:?}: {e}"))?;
+        for path in matched {
+            out.push(InputPath::File(path.map_err(|e| e.to_string())?));
+        }
+    }
+    Ok(out)
+}
+
+fn poll(c: &ClusterConfig, shared: &Shared) -> Result<(), String> {
+    let mut store = Store::open(&shared.db).map_err(|e| e.to_string())?;
+    let opts = FileOptions {
+        format: InputFormat::Auto,
+        batch_records: DEFAULT_BATCH_RECORDS,
+        progress: false,
+        stop: Some(shared.stop.clone()),
+    };
+    let metrics = &shared.metrics;
+    let mut follow = |source: &str, patterns: &[String], sink: &mut dyn Sink| -> Result<(), String> {
+        if patterns.is_empty() {
+            return Ok(());
+        }
+        let outcome =
+            expand(patterns).and_then(|paths| ingest_files(&mut store, &paths, sink, &opts).map_err(|e| e.to_string()));
+        let ok = outcome.is_ok();
+        metrics.source_requests.with_label_values(&[c.name.as_str(), source, if ok { "ok" } else { "error" }]).inc();
+        let tally: Tally = outcome?;
+        metrics.events_ingested.with_label_values(&[&c.name, source]).inc_by(tally.ingested);
+        for (reason, n) in &tally.skipped {
+            metrics.events_skipped.with_label_values(&[&c.name, source, reason]).inc_by(*n);
+        }
+        metrics.ingest_errors.with_label_values(&[&c.name, source, "bad-record"]).inc_by(tally.errors);
+        Ok(())
+    };
+    follow("audit", &c.audit_files, &mut AuditSink::new(Some(c.name.clone())))?;
+    follow("cloudtrail", &c.cloudtrail_files, &mut CloudTrailSink)?;
+    if let Some(newest) = store::newest_event_ms(store.conn(), &c.name).map_err(|e| e.to_string())? {
+        metrics.ingest_lag.with_label_values(&[&c.name, "audit"]).set((now_ms() - newest).max(0) as f64 / 1000.0);
+    }
+    if !c.state_files.is_empty() {
+        let paths: Vec<PathBuf> = expand(&c.state_files)?
+            .into_iter()
+            .filter_map(|p| match p {
+                InputPath::File(f) => Some(f),
+                InputPath::Stdin => None,
+            })
+            .collect();
+        if paths.is_empty() {
+            return Err(format!("state_files {:?} match no file", c.state_files));
+        }
+        let (version, created) =
+            crate::commands::state::import_into(&mut store, &c.name, &paths).map_err(|e| e.to_string())?;
+        if created {
+            tracing::info!(cluster = %c.name, version, "stored a new access-state version");
+        }
+        metrics.state_version.with_label_values(&[&c.name]).set(version);
+        metrics.state_sync_timestamp.with_label_values(&[&c.name, "files"]).set(now_ms() as f64 / 1000.0);
+        shared.status.update(&c.name, |st| st.state_version = Some(version));
+    }
+    Ok(())
+}
+
+fn assess_cluster(cluster: &str, shared: &Shared) -> Result<(), String> {
+    let started = Instant::now();
+    let mut store = Store::open(&shared.db).map_err(|e| e.to_string())?;
+    let options = AssessOptions {
+        window_days: shared.analysis.window_days,
+        min_observed_days: shared.analysis.min_observed_days,
+        now_ms: now_ms(),
+    };
+    let a = assess(&mut store, cluster, options).map_err(|e| e.to_string())?;
+    let days = store::cluster_days(store.conn(), cluster, a.from_day).map_err(|e| e.to_string())?;
+    let errors = store::ingest_error_count(store.conn(), cluster).map_err(|e| e.to_string())?;
+    let report = Report::build(
+        &a,
+        ReportInputs { days: &days, ingest_errors: errors, generated_at: format_rfc3339(options.now_ms) },
+    );
+    let metrics = &shared.metrics;
+    let grants = inventory(&a.state, &a.usage, &a.findings);
+    let last_used: BTreeMap<String, i64> =
+        a.usage.iter().filter(|((_, role), _)| role == "by").map(|((g, _), u)| (g.clone(), u.last_ms)).collect();
+    metrics.set_assessment(cluster, &grants, &a.findings, &last_used);
+    if let Some(ratio) = report.summary.agreement.ratio {
+        metrics.agreement.with_label_values(&[cluster]).set(ratio);
+    }
+    metrics.state_version.with_label_values(&[cluster]).set(a.replay.state_version);
+    metrics.replay_duration.with_label_values(&[cluster]).observe(started.elapsed().as_secs_f64());
+    let findings_json = serde_json::to_string(&a.findings).expect("findings serialize");
+    let html = crate::report::html(&report);
+    shared.status.update(cluster, |st| {
+        st.findings = a.findings.len();
+        st.findings_json = Some(findings_json);
+        st.report_html = Some(html);
+        st.last_assessment = Some(format_rfc3339(now_ms()));
+    });
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! The daemon's Prometheus metrics: one registry, `grantscope_` names in base units, labels drawn
+//! from bounded sets (cluster names from the config, sources, kinds, severities, statuses; grant
+//! ids only up to `[metrics] max_grant_series`).
+
+use crate::analysis::inventory::{GrantRow, GrantStatus, GrantType};
+use crate::analysis::{Finding, KINDS, Severity};
+use prometheus::{
+    Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+pub struct Metrics {
+    registry: Registry,
+    pub events_ingested: IntCounterVec,
+    pub events_skipped: IntCounterVec,
+    pub ingest_errors: IntCounterVec,
+    pub ingest_lag: GaugeVec,
+    pub source_requests: IntCounterVec,
+    pub state_sync_timestamp: GaugeVec,
+    pub state_version: IntGaugeVec,
+    pub cluster_healthy: IntGaugeVec,
+    grants: IntGaugeVec,
+    findings: IntGaugeVec,
+    pub agreement: GaugeVec,
+    pub replay_duration: HistogramVec,
+    grant_last_used: GaugeVec,
+    series_dropped: IntCounter,
+    max_grant_series: usize,
+    /// Per cluster, the grants with a last-used series now.
+    exported: Mutex<HashMap<String, Vec<String>>>,
+}
+
+impl Metrics {
+    pub fn new(max_grant_series: usize) -> prometheus::Result<Metrics> {
+        let registry = Registry::new();
+        let counter = |name: &str, help: &str, labels: &[&str]| -> prometheus::Result<IntCounterVec> {
+            let c = IntCounterVec::new(Opts::new(name, help), labels)?;
+            registry.register(Box::new(c.clone()))?;
+            Ok(c)
+        };
+        let gauge = |name: &str, help: &str, labels: &[&str]| -> prometheus::Result<GaugeVec> {
+            let g = GaugeVec::new(Opts::new(name, help), labels)?;
+            registry.register(Box::new(g.clone()))?;
+            Ok(g)
+        };
+        let int_gauge = |name: &str, help: &str, labels: &[&str]| -> prometheus::Result<IntGaugeVec> {
+            let g = IntGaugeVec::new(Opts::new(name, help), labels)?;
+            registry.register(Box::new(g.clone()))?;
+            Ok(g)
+        };
+        let m = Metrics {
+            events_ingested: counter(
+                "grantscope_events_ingested_total",
+                "Events stored (each counted once, however often its input is read).",
+                &["cluster", "source"],
+            )?,
+            events_skipped: counter(
+                "grantscope_events_skipped_total",
+                "Valid records not kept, by reason.",
+                &["cluster", "source", "reason"],
+            )?,
+            ingest_errors: counter(
+                "grantscope_ingest_errors_total",
+                "Bad records recorded and skipped (see `grantscope errors`).",
+                &["cluster", "source", "reason"],
+            )?,
+            ingest_lag: gauge(
+                "grantscope_ingest_lag_seconds",
+                "Now minus the newest stored event's time.",
+                &["cluster", "source"],
+            )?,
+            source_requests: counter(
+                "grantscope_source_requests_total",
+                "Reads of a source, by outcome (ok, error, throttled).",
+                &["cluster", "api", "outcome"],
+            )?,
+            state_sync_timestamp: gauge(
+                "grantscope_state_sync_timestamp_seconds",
+                "When each part of the access state was last read successfully.",
+                &["cluster", "part"],
+            )?,
+            state_version: int_gauge("grantscope_state_version", "The stored access-state version.", &["cluster"])?,
+            cluster_healthy: int_gauge(
+                "grantscope_cluster_healthy",
+                "1 when the cluster's last poll and assessment succeeded.",
+                &["cluster"],
+            )?,
+            grants: int_gauge(
+                "grantscope_grants",
+                "Grants by type and status over the window.",
+                &["cluster", "grant_type", "status"],
+            )?,
+            findings: int_gauge(
+                "grantscope_findings",
+                "Findings by kind and severity.",
+                &["cluster", "kind", "severity"],
+            )?,
+            agreement: gauge(
+                "grantscope_replay_agreement_ratio",
+                "Share of recorded decisions in the window that the current state reproduces.",
+                &["cluster"],
+            )?,
+            replay_duration: {
+                let opts = HistogramOpts::new(
+                    "grantscope_replay_duration_seconds",
+                    "Time to replay and assess a cluster (replay, findings, proofs, report).",
+                )
+                .buckets(vec![0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0]);
+                let h = HistogramVec::new(opts, &["cluster"])?;
+                registry.register(Box::new(h.clone()))?;
+                h
+            },
+            grant_last_used: gauge(
+                "grantscope_grant_last_used_timestamp_seconds",
+                "When a grant last allowed a request in the window (capped at metrics.max_grant_series series).",
+                &["cluster", "grant"],
+            )?,
+            series_dropped: {
+                let c = IntCounter::new(
+                    "grantscope_metric_series_dropped_total",
+                    "Series not exported because of metrics.max_grant_series.",
+                )?;
+                registry.register(Box::new(c.clone()))?;
+                c
+            },
+            max_grant_series,
+            exported: Mutex::new(HashMap::new()),
+            registry,
+        };
+        let build = Gauge::with_opts(
+            Opts::new("grantscope_build_info", "Always 1; the version is a label.")
+                .const_label("version", env!("CARGO_PKG_VERSION")),
+        )?;
+        build.set(1.0);
+        m.registry.register(Box::new(build))?;
+        Ok(m)
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn encode(&self) -> String {
+        let mut out = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut out).expect("metrics encode");
+        String::from_utf8(out).expect("the text format is UTF-8")
+    }
+
+    /// Replaces the cluster's assessment gauges: grants by type and status, findings by kind and
+    /// severity (every combination, 0 where none, so a count that drops to nothing reads 0), and
+    /// the last use of each grant (series of grants no longer there are removed).
+    pub fn set_assessment(
+        &self,
+        cluster: &str,
+        grants: &[GrantRow],
+        findings: &[Finding],
+        last_used: &BTreeMap<String, i64>,
+    ) {
+        for t in GrantType::ALL {
+            for s in GrantStatus::ALL {
+                let n = grants.iter().filter(|g| g.grant_type == t && g.status == s).count();
+                self.grants.with_label_values(&[cluster, t.as_str(), s.as_str()]).set(n as i64);
+            }
+        }
+        for kind in KINDS {
+            for severity in [Severity::Low, Severity::Medium, Severity::High] {
+                let n = findings.iter().filter(|f| f.kind == kind && f.severity == severity).count();
+                self.findings.with_label_values(&[cluster, kind, &severity.to_string()]).set(n as i64);
+            }
+        }
+        let mut exported = self.exported.lock().expect("not poisoned");
+        let previous = exported.remove(cluster).unwrap_or_default();
+        let now: Vec<String> = last_used.keys().take(self.max_grant_series).cloned().collect();
+        for gone in previous.iter().filter(|g| !last_used.contains_key(*g)) {
+            let _ = self.grant_last_used.remove_label_values(&[cluster, gone]);
+        }
+        for grant in &now {
+            self.grant_last_used.with_label_values(&[cluster, grant]).set(last_used[grant] as f64 / 1000.0);
+        }
+        let dropped = last_used.len().saturating_sub(now.len());
+        if dropped > 0 {
+            self.series_dropped.inc_by(dropped as u64);
+        }
+        exported.insert(cluster.to_string(), now);
+    }
+}

@@ -1,0 +1,96 @@
+//! `grantscope serve`: the long-running service. One process watches every configured cluster —
+//! a loop per cluster ([`cluster`]) following its sources and assessing it on an interval — and
+//! serves Prometheus metrics, health, findings and the latest report over HTTP ([`http`]).
+//!
+//! One writer per database ([`lock`]). SIGTERM or SIGINT stops the polling: ingest commits the
+//! batch it has read with its checkpoint, and the process exits within 10 s; a restart resumes
+//! from the checkpoints, so nothing is lost or counted twice (also after `kill -9`).
+
+mod cluster;
+mod http;
+mod lock;
+mod metrics;
+mod status;
+
+use crate::config::Config;
+use crate::store::Store;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// How long the cluster loops get to finish after a stop signal: within the 10 s a container
+/// runtime waits before SIGKILL, with room for the HTTP server to close.
+const STOP_GRACE: Duration = Duration::from_secs(8);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Lock(#[from] lock::LockError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub async fn run(config: Config, db: PathBuf) -> Result<(), ServeError> {
+    let _lock = lock::acquire(&db)?;
+    // Migrate (or refuse a foreign or newer file) before anything else touches it.
+    drop(Store::open(&db)?);
+    if config.clusters.is_empty() {
+        tracing::warn!("no [[clusters]] configured: serving metrics only");
+    }
+    let metrics = Arc::new(metrics::Metrics::new(config.metrics.max_grant_series)?);
+    let status = Arc::new(status::Status::new(config.clusters.iter().map(|c| c.name.as_str())));
+    let stop = Arc::new(AtomicBool::new(false));
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .map_err(|source| ServeError::Listen { addr: config.server.listen, source })?;
+    tracing::info!(listen = %listener.local_addr()?, db = %db.display(), clusters = config.clusters.len(), "serving");
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let app = http::router(http::AppState { metrics: metrics.clone(), status: status.clone() });
+    let mut server_shutdown = shutdown_rx.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = server_shutdown.changed().await;
+            })
+            .await
+    });
+    let shared =
+        Arc::new(cluster::Shared { db, analysis: config.analysis.clone(), metrics, status, stop: stop.clone() });
+    let loops: Vec<_> = config
+        .clusters
+        .iter()
+        .map(|c| tokio::spawn(cluster::run(c.clone(), shared.clone(), shutdown_rx.clone())))
+        .collect();
+    signal().await?;
+    tracing::info!("stopping: finishing the batches in flight");
+    stop.store(true, Ordering::Relaxed);
+    let _ = shutdown_tx.send(true);
+    let all = async {
+        for l in loops {
+            let _ = l.await;
+        }
+    };
+    if tokio::time::timeout(STOP_GRACE, all).await.is_err() {
+        tracing::warn!("a cluster loop did not finish in time; what it committed is kept");
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(1), server).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Waits for SIGTERM (what Kubernetes and ECS send) or SIGINT (Ctrl-C).
+async fn signal() -> std::io::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        r = tokio::signal::ctrl_c() => r?,
+    }
+    Ok(())
+}
