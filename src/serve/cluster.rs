@@ -35,6 +35,7 @@ pub struct Shared {
 
 pub async fn run(cluster: ClusterConfig, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     let name = cluster.name.clone();
+    shared.metrics.init_cluster(&name);
     let mut next_assessment = Instant::now();
     loop {
         let (c, s) = (cluster.clone(), shared.clone());

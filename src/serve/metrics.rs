@@ -138,6 +138,18 @@ impl Metrics {
         Ok(m)
     }
 
+    /// Creates a cluster's counters at 0, so rates and alerts have a series from the first scrape
+    /// (a counter that appears only on its first increment hides that increment from `rate`).
+    pub fn init_cluster(&self, cluster: &str) {
+        for source in ["audit", "cloudtrail"] {
+            self.events_ingested.with_label_values(&[cluster, source]);
+            self.ingest_errors.with_label_values(&[cluster, source, "bad-record"]);
+            for outcome in ["ok", "error", "throttled"] {
+                self.source_requests.with_label_values(&[cluster, source, outcome]);
+            }
+        }
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn encode(&self) -> String {
         let mut out = Vec::new();
