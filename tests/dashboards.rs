@@ -150,63 +150,38 @@ fn dashboards_type_check_against_the_grafana_schema() {
             d["templating"]["list"].as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect();
         assert_eq!(vars, ["datasource", "cluster"], "{name}");
     }
-    let out = Command::new(node.join("node_modules/.bin/tsc"))
-        .args([
-            "--noEmit",
-            "--strict",
-            "--moduleResolution",
-            "bundler",
-            "--module",
-            "esnext",
-            "--target",
-            "es2022",
-            "--skipLibCheck",
-        ])
-        .args(&files)
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let tsc = |files: &[PathBuf]| {
+        Command::new(node.join("node_modules/.bin/tsc"))
+            .args([
+                "--noEmit",
+                "--strict",
+                "--moduleResolution",
+                "bundler",
+                "--module",
+                "esnext",
+                "--target",
+                "es2022",
+                "--skipLibCheck",
+            ])
+            .args(files)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = tsc(&files);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     // The check is not a rubber stamp: a panel with a misspelt field fails it.
     let bad = dir.path().join("bad.ts");
     std::fs::write(&bad, "import type { Dashboard } from '@grafana/schema';\nexport const d: Dashboard = {title: 'x', panels: [{id: 1, type: 'stat', titel: 'typo'}]};\n").unwrap();
-    let out = Command::new(node.join("node_modules/.bin/tsc"))
-        .args([
-            "--noEmit",
-            "--strict",
-            "--moduleResolution",
-            "bundler",
-            "--module",
-            "esnext",
-            "--target",
-            "es2022",
-            "--skipLibCheck",
-        ])
-        .arg(&bad)
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "a misspelt field must fail the check");
+    assert!(!tsc(&[bad]).status.success(), "a misspelt field must fail the check");
 }
 
 #[test]
 fn every_panel_and_alert_query_returns_data_from_a_real_prometheus_scraping_serve() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
     let db = dir.path().join("g.db");
-    run_ok(grantscope(&db).args(["-q", "generate", "--events", "5000", "--days", "20", "--out"]).arg(&data));
     let (serve_port, prom_port) = (free_port(), free_port());
-    let config = dir.path().join("grantscope.toml");
-    let d = data.display();
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{serve_port}\"\n[analysis]\ninterval_seconds = 1\n\
-             [[clusters]]\nname = \"demo\"\naudit_files = [\"{d}/audit.jsonl\"]\ncloudtrail_files = [\"{d}/cloudtrail.json\"]\n\
-             state_files = [\"{d}/state.yaml\"]\npoll_seconds = 1\n"
-        ),
-    )
-    .unwrap();
+    let config = serve_config(dir.path(), &db, serve_port, "");
     let _serve =
         Killed(grantscope(&db).arg("--config").arg(&config).arg("serve").stderr(Stdio::null()).spawn().unwrap());
     wait_for(90, "serve ready", || {

@@ -46,23 +46,13 @@ fn events(db: &Path) -> i64 {
 #[test]
 fn serve_watches_clusters_serves_http_and_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
     let db = dir.path().join("g.db");
-    run_ok(grantscope(&db).args(["-q", "generate", "--events", "5000", "--days", "20", "--out"]).arg(&data));
     let port = free_port();
-    let config = dir.path().join("grantscope.toml");
-    let d = data.display();
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\n[analysis]\ninterval_seconds = 1\n\
-             [[clusters]]\nname = \"demo\"\naudit_files = [\"{d}/audit.jsonl\"]\ncloudtrail_files = [\"{d}/cloudtrail.json\"]\n\
-             state_files = [\"{d}/state.yaml\"]\npoll_seconds = 1\n\
-             [[clusters]]\nname = \"broken\"\nstate_files = [\"{}/nowhere/*.yaml\"]\npoll_seconds = 1\n",
-            dir.path().display()
-        ),
-    )
-    .unwrap();
+    let broken = format!(
+        "[[clusters]]\nname = \"broken\"\nstate_files = [\"{}/nowhere/*.yaml\"]\npoll_seconds = 1\n",
+        dir.path().display()
+    );
+    let config = serve_config(dir.path(), &db, port, &broken);
     let mut daemon = serve(&db, &config);
     let (status, body) = wait_for(30, "/healthz", || get(port, "/healthz"));
     assert_eq!((status, body.as_str()), (200, "ok\n"));

@@ -161,3 +161,22 @@ pub fn wait_for<T>(secs: u64, what: &str, mut check: impl FnMut() -> Option<T>) 
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+/// Generated data for cluster `demo` in `dir/data` and a `serve` config following it on `port`,
+/// assessing every second, plus `extra` TOML (more clusters). Returns the config's path.
+pub fn serve_config(dir: &Path, db: &Path, port: u16, extra: &str) -> PathBuf {
+    let data = dir.join("data");
+    run_ok(grantscope(db).args(["-q", "generate", "--events", "5000", "--days", "20", "--out"]).arg(&data));
+    let d = data.display();
+    let config = dir.join("grantscope.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\n[analysis]\ninterval_seconds = 1\n\
+             [[clusters]]\nname = \"demo\"\naudit_files = [\"{d}/audit.jsonl\"]\ncloudtrail_files = [\"{d}/cloudtrail.json\"]\n\
+             state_files = [\"{d}/state.yaml\"]\npoll_seconds = 1\n{extra}"
+        ),
+    )
+    .unwrap();
+    config
+}
