@@ -23,6 +23,8 @@ pub struct Config {
     pub analysis: AnalysisConfig,
     #[serde(default)]
     pub metrics: MetricsConfig,
+    #[serde(default)]
+    pub reports: ReportsConfig,
     /// The clusters `serve` watches.
     #[serde(default)]
     pub clusters: Vec<ClusterConfig>,
@@ -101,6 +103,53 @@ const fn default_max_grant_series() -> usize {
 impl Default for MetricsConfig {
     fn default() -> Self {
         MetricsConfig { max_grant_series: default_max_grant_series() }
+    }
+}
+
+/// `[reports]`: reports `serve` writes on a schedule, per cluster, into `dir/<cluster>/`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsConfig {
+    /// Where to write them; no scheduled reports without it.
+    pub dir: Option<PathBuf>,
+    /// Every this many seconds...
+    pub interval_seconds: Option<u64>,
+    /// ... or once a day at this UTC time, `HH:MM`. Default, with `dir` set: daily at 06:00.
+    pub daily_at: Option<String>,
+    /// Any of `html`, `md`, `json`. Default all three.
+    #[serde(default = "default_report_formats")]
+    pub formats: Vec<String>,
+    /// Reports kept per cluster and format; older ones are deleted. Default 30.
+    #[serde(default = "default_keep")]
+    pub keep: usize,
+}
+
+fn default_report_formats() -> Vec<String> {
+    ["html", "md", "json"].map(String::from).to_vec()
+}
+
+const fn default_keep() -> usize {
+    30
+}
+
+impl Default for ReportsConfig {
+    fn default() -> Self {
+        ReportsConfig {
+            dir: None,
+            interval_seconds: None,
+            daily_at: None,
+            formats: default_report_formats(),
+            keep: default_keep(),
+        }
+    }
+}
+
+impl ReportsConfig {
+    /// The daily time as minutes after midnight UTC, if valid.
+    pub fn daily_minute(&self) -> Option<u32> {
+        let (h, m) = self.daily_at.as_deref().unwrap_or("06:00").split_once(':')?;
+        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+        (h < 24 && m < 60).then_some(h * 60 + m)
     }
 }
 
@@ -247,6 +296,22 @@ impl Config {
         if self.analysis.interval_seconds == 0 {
             return invalid("analysis.interval_seconds".into(), "at least 1 second");
         }
+        let r = &self.reports;
+        if r.interval_seconds.is_some() && r.daily_at.is_some() {
+            return invalid("reports.daily_at".into(), "either reports.interval_seconds or reports.daily_at, not both");
+        }
+        if r.interval_seconds == Some(0) {
+            return invalid("reports.interval_seconds".into(), "at least 1 second");
+        }
+        if r.daily_minute().is_none() {
+            return invalid("reports.daily_at".into(), "a UTC time like 06:00");
+        }
+        if r.formats.iter().any(|f| !matches!(f.as_str(), "html" | "md" | "json")) {
+            return invalid("reports.formats".into(), "html, md or json");
+        }
+        if r.keep == 0 {
+            return invalid("reports.keep".into(), "at least 1");
+        }
         let mut names = std::collections::HashSet::new();
         for (i, c) in self.clusters.iter().enumerate() {
             if c.name.is_empty() {
@@ -305,6 +370,8 @@ mod tests {
             ("a cluster twice", "[[clusters]]\nname = \"a\"\n[[clusters]]\nname = \"a\"\n", "clusters[1].name"),
             ("a cluster without a name", "[[clusters]]\naudit_files = []\n", "name"),
             ("a misspelt cluster key", "[[clusters]]\nname = \"a\"\naudit_file = []\n", "audit_file"),
+            ("a bad report time", "[reports]\ndir = \"r\"\ndaily_at = \"25:00\"\n", "reports.daily_at"),
+            ("a bad report format", "[reports]\ndir = \"r\"\nformats = [\"pdf\"]\n", "reports.formats"),
         ];
         for (name, text, field) in daemon {
             let err = load_str(text, &[]).unwrap_err().to_string();

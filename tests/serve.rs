@@ -49,7 +49,8 @@ fn serve_watches_clusters_serves_http_and_stops_cleanly() {
     let db = dir.path().join("g.db");
     let port = free_port();
     let broken = format!(
-        "[[clusters]]\nname = \"broken\"\nstate_files = [\"{}/nowhere/*.yaml\"]\npoll_seconds = 1\n",
+        "[[clusters]]\nname = \"broken\"\nstate_files = [\"{0}/nowhere/*.yaml\"]\npoll_seconds = 1\n\
+         [reports]\ndir = \"{0}/reports\"\ninterval_seconds = 1\nkeep = 2\n",
         dir.path().display()
     );
     let config = serve_config(dir.path(), &db, port, &broken);
@@ -90,6 +91,33 @@ fn serve_watches_clusters_serves_http_and_stops_cleanly() {
     let (status, report) = get(port, "/api/v1/reports/latest?cluster=demo").unwrap();
     assert!(status == 200 && report.contains("Least-privilege report: cluster demo"));
     assert_eq!(get(port, "/api/v1/reports/latest?cluster=broken").unwrap().0, 404, "never assessed: no report");
+
+    // Scheduled reports, each format pruned to the newest two.
+    let reports = dir.path().join("reports/demo");
+    let count = |ext: &str| {
+        std::fs::read_dir(&reports)
+            .map_or(0, |d| d.filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == ext)).count())
+    };
+    let html = |dir: &Path| -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .map(|d| d.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "html")).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let first = wait_for(30, "a first report", || html(&reports).into_iter().next());
+    wait_for(30, "the first report pruned, two of each kept", || {
+        (!first.exists() && ["html", "md", "json"].iter().all(|e| count(e) == 2)).then_some(())
+    });
+    let newest = std::fs::read_dir(&reports)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .max()
+        .unwrap();
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(newest).unwrap()).unwrap();
+    assert_eq!(report["cluster"], "demo");
+    assert!(!dir.path().join("reports/broken").exists(), "never assessed: no report");
 
     // One writer per database.
     let second = grantscope(&db).arg("--config").arg(&config).arg("serve").output().unwrap();

@@ -9,7 +9,7 @@ use super::status::Status;
 use crate::analysis::inventory::inventory;
 use crate::assess::{AssessOptions, assess};
 use crate::commands::now_ms;
-use crate::config::{AnalysisConfig, ClusterConfig};
+use crate::config::{AnalysisConfig, ClusterConfig, ReportsConfig};
 use crate::ingest::file::DEFAULT_BATCH_RECORDS;
 use crate::ingest::sink::Sink;
 use crate::ingest::{AuditSink, CloudTrailSink, FileOptions, InputFormat, InputPath, Tally, ingest_files};
@@ -27,6 +27,7 @@ use tokio::sync::watch;
 pub struct Shared {
     pub db: PathBuf,
     pub analysis: AnalysisConfig,
+    pub reports: ReportsConfig,
     pub metrics: Arc<Metrics>,
     pub status: Arc<Status>,
     /// Set on SIGTERM/SIGINT: ingest stops at its next batch boundary, committed.
@@ -37,6 +38,7 @@ pub async fn run(cluster: ClusterConfig, shared: Arc<Shared>, mut shutdown: watc
     let name = cluster.name.clone();
     shared.metrics.init_cluster(&name);
     let mut next_assessment = Instant::now();
+    let mut last_report: Option<i64> = None;
     loop {
         let (c, s) = (cluster.clone(), shared.clone());
         let polled = tokio::task::spawn_blocking(move || poll(&c, &s)).await.unwrap_or_else(|e| Err(e.to_string()));
@@ -46,11 +48,11 @@ pub async fn run(cluster: ClusterConfig, shared: Arc<Shared>, mut shutdown: watc
         }
         if result.is_ok() && Instant::now() >= next_assessment {
             let (n, s) = (name.clone(), shared.clone());
-            let assessed = tokio::task::spawn_blocking(move || assess_cluster(&n, &s))
+            let assessed = tokio::task::spawn_blocking(move || assess_cluster(&n, &s, last_report))
                 .await
                 .unwrap_or_else(|e| Err(e.to_string()));
             next_assessment = Instant::now() + Duration::from_secs(shared.analysis.interval_seconds);
-            result = assessed;
+            result = assessed.map(|written| last_report = written.or(last_report));
         }
         let healthy = result.is_ok();
         if let Err(e) = &result {
@@ -137,7 +139,9 @@ fn poll(c: &ClusterConfig, shared: &Shared) -> Result<(), String> {
     Ok(())
 }
 
-fn assess_cluster(cluster: &str, shared: &Shared) -> Result<(), String> {
+/// Assesses the cluster and publishes the result; writes the scheduled report when due. Returns
+/// when a report was written, if one was.
+fn assess_cluster(cluster: &str, shared: &Shared, last_report: Option<i64>) -> Result<Option<i64>, String> {
     let started = Instant::now();
     let mut store = Store::open(&shared.db).map_err(|e| e.to_string())?;
     let options = AssessOptions {
@@ -170,5 +174,13 @@ fn assess_cluster(cluster: &str, shared: &Shared) -> Result<(), String> {
         st.report_html = Some(html);
         st.last_assessment = Some(format_rfc3339(now_ms()));
     });
-    Ok(())
+    let Some(dir) = &shared.reports.dir else { return Ok(None) };
+    let now = now_ms();
+    if now < super::reports::next_due(&shared.reports, last_report, now) {
+        return Ok(None);
+    }
+    let written = super::reports::write(&shared.reports, dir, cluster, &report, now)
+        .map_err(|e| format!("writing the report into {}: {e}", dir.display()))?;
+    tracing::info!(cluster, files = ?written, "wrote the scheduled report");
+    Ok(Some(now))
 }

@@ -10,6 +10,7 @@ mod cluster;
 mod http;
 mod lock;
 mod metrics;
+mod reports;
 mod status;
 
 use crate::config::Config;
@@ -61,8 +62,14 @@ pub async fn run(config: Config, db: PathBuf) -> Result<(), ServeError> {
             })
             .await
     });
-    let shared =
-        Arc::new(cluster::Shared { db, analysis: config.analysis.clone(), metrics, status, stop: stop.clone() });
+    let shared = Arc::new(cluster::Shared {
+        db,
+        analysis: config.analysis.clone(),
+        reports: config.reports.clone(),
+        metrics,
+        status,
+        stop: stop.clone(),
+    });
     let loops: Vec<_> = config
         .clusters
         .iter()
