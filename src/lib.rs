@@ -31,5 +31,6 @@ pub mod remediate;
 pub mod replay;
 pub mod report;
 pub mod serve;
+pub mod sources;
 pub mod state;
 pub mod store;

@@ -259,6 +259,30 @@ enum IngestCommand {
         #[command(flatten)]
         files: FileArgs,
     },
+    /// A cluster's audit log straight from CloudWatch Logs (FilterLogEvents on
+    /// /aws/eks/CLUSTER/cluster, streams kube-apiserver-audit-*), from where the last run stopped
+    /// (or --since) up to now. Credentials: the AWS default chain (env, profile, IRSA, ECS/Pod
+    /// Identity, instance role); needs logs:FilterLogEvents on the log group
+    ///
+    /// Example: grantscope ingest cloudwatch --cluster prod --region eu-west-1 --since 7d
+    Cloudwatch {
+        #[arg(long)]
+        cluster: String,
+        /// AWS region [default: the chain's: AWS_REGION, the profile, the instance]
+        #[arg(long)]
+        region: Option<String>,
+        /// Log group [default: /aws/eks/CLUSTER/cluster]
+        #[arg(long)]
+        log_group: Option<String>,
+        /// Only streams whose name starts with this
+        #[arg(long, default_value = "kube-apiserver-audit")]
+        stream_prefix: String,
+        /// On a first run, start this far back (`7d` or `7`)
+        #[arg(long, default_value = "7d", value_parser = commands::replay::parse_days)]
+        since: u32,
+        #[command(flatten)]
+        horizons: HorizonArgs,
+    },
 }
 
 #[derive(Args)]
@@ -435,10 +459,29 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
     let progress = !cli.quiet;
     let data_format = cli.format.data().map_err(CommandError::Usage);
     match cli.command {
+        Command::Ingest(IngestCommand::Cloudwatch {
+            cluster,
+            region,
+            log_group,
+            stream_prefix,
+            since,
+            horizons: h,
+        }) => {
+            let args = commands::ingest::CloudWatchArgs {
+                cluster,
+                region,
+                log_group,
+                stream_prefix,
+                since_days: since,
+                horizons: horizons(h),
+            };
+            commands::ingest::cloudwatch(&db, args, data_format?).map(|_| 0)
+        }
         Command::Ingest(cmd) => {
             let (kind, cluster, files) = match cmd {
                 IngestCommand::Audit { cluster, files } => (Kind::Audit, cluster, files),
                 IngestCommand::Cloudtrail { files } => (Kind::CloudTrail, None, files),
+                IngestCommand::Cloudwatch { .. } => unreachable!("handled above"),
             };
             let args = commands::ingest::IngestArgs {
                 kind,

@@ -206,11 +206,23 @@ fn ingest_one(
         format,
         batch_records: opts.batch_records.max(1),
     };
-    let mut reader = input.reader;
+    // A plain file resumes by seeking to just before the checkpoint's last line; what lines() still
+    // has to skip is then only that line, which it checks.
+    let mut skipped = 0;
+    let lines_format = matches!(format, InputFormat::Jsonl | InputFormat::Auto);
+    let before = resume.offset - resume.last_len.min(resume.offset);
+    let seeked = if lines_format && before > 0 { input::reopen_at(&input, before) } else { None };
+    let mut reader = match seeked {
+        Some(seeked) => {
+            skipped = before;
+            seeked?
+        }
+        None => std::mem::replace(&mut input.reader, Box::new(io::empty())),
+    };
     let result = loop {
         run.format = format;
         let flow = match format {
-            InputFormat::Jsonl | InputFormat::Auto => run.lines(store, reader, &resume),
+            InputFormat::Jsonl | InputFormat::Auto => run.lines(store, reader, &resume, skipped),
             InputFormat::Json => run.document(store, reader, &resume, opts.format == InputFormat::Auto),
         };
         match flow {
@@ -219,11 +231,13 @@ fn ingest_one(
                 tracing::info!(file = %run.name, "content before the checkpoint changed; reading from the start (event ids dedupe)");
                 reader = input::open(&input.path)?.reader;
                 resume = Resume::default();
+                skipped = 0;
             }
             Ok(Flow::AsLines(bytes)) => {
                 format = InputFormat::Jsonl;
                 reader = Box::new(io::Cursor::new(bytes));
                 resume = Resume::default();
+                skipped = 0;
             }
             Err(e) => break Err(e),
         }
@@ -278,11 +292,18 @@ fn begin(store: &mut Store) -> rusqlite::Result<Transaction<'_>> {
 }
 
 impl Run<'_> {
-    fn lines(&mut self, store: &mut Store, mut reader: Box<dyn BufRead>, resume: &Resume) -> Result<Flow, IngestError> {
+    /// Reads lines from the checkpoint on; `reader` has already been moved `skipped` bytes in.
+    fn lines(
+        &mut self,
+        store: &mut Store,
+        mut reader: Box<dyn BufRead>,
+        resume: &Resume,
+        skipped: u64,
+    ) -> Result<Flow, IngestError> {
         let name = self.name.clone();
         if resume.offset > 0 {
             // Skip to the checkpoint's last line and check it is still that line.
-            let before = resume.offset - resume.last_len.min(resume.offset);
+            let before = resume.offset - resume.last_len.min(resume.offset) - skipped;
             let mut last = Vec::new();
             let skipped = io::copy(&mut (&mut reader).take(before), &mut io::sink())
                 .and_then(|_| (&mut reader).take(resume.last_len).read_to_end(&mut last));

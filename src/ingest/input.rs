@@ -100,6 +100,26 @@ pub fn open(path: &InputPath) -> Result<Input, OpenError> {
     Ok(Input { path: path.clone(), identity, len, gzip, raw_read, reader })
 }
 
+/// A plain (not gzip) file's reader positioned at byte `offset`, so resuming at a checkpoint does
+/// not read everything before it again (a followed file grows all day). `None` for gzip and
+/// stdin, which can only be read through.
+pub fn reopen_at(input: &Input, offset: u64) -> Option<Result<Box<dyn BufRead>, OpenError>> {
+    use std::io::{Seek, SeekFrom};
+    let InputPath::File(p) = &input.path else { return None };
+    if input.gzip {
+        return None;
+    }
+    let opened = File::open(p).and_then(|mut f| f.seek(SeekFrom::Start(offset)).map(|_| f));
+    Some(match opened {
+        Ok(f) => {
+            input.raw_read.store(offset, Ordering::Relaxed);
+            let counted = CountingReader { inner: Box::new(f), count: input.raw_read.clone() };
+            Ok(Box::new(BufReader::with_capacity(1 << 20, counted)) as Box<dyn BufRead>)
+        }
+        Err(source) => Err(OpenError { path: input.path.display(), source }),
+    })
+}
+
 struct CountingReader {
     inner: Box<dyn Read>,
     count: Arc<AtomicU64>,

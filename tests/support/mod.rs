@@ -180,3 +180,58 @@ pub fn serve_config(dir: &Path, db: &Path, port: u16, extra: &str) -> PathBuf {
     .unwrap();
     config
 }
+
+/// A moto server (the AWS API emulator setup installs into .tools/venv) on a free port, stopped on
+/// drop. Commands run against it through [`Moto::aws_env`].
+pub struct Moto {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let port = free_port();
+        let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/moto_server");
+        assert!(bin.exists(), "{} is missing: run ./scripts/setup", bin.display());
+        let child = Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let moto = Moto { child, port };
+        wait_for(60, "moto to answer", || get(port, "/moto-api/").map(|_| ()));
+        moto
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The environment an AWS SDK or CLI needs to talk to this server and nothing else.
+    pub fn aws_env(&self, cmd: &mut Command) {
+        cmd.env("AWS_ENDPOINT_URL", self.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN");
+    }
+
+    /// Runs a Python script with boto3 pointed at this server (`endpoint` is its first argument).
+    pub fn boto3(&self, script: &str, args: &[&str]) -> String {
+        let mut cmd = validator("python");
+        self.aws_env(&mut cmd);
+        cmd.env("AWS_DEFAULT_REGION", "us-east-1").args(["-c", script, &self.endpoint()]).args(args);
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "boto3: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,6 @@
+//! Live sources: AWS APIs read into the store exactly as files are, each owning its own config,
+//! loop and checkpoint (vector's sources are the model), the checkpoint committed in the same
+//! transaction as the events it covers.
+
+pub mod aws;
+pub mod cloudwatch;
