@@ -119,3 +119,37 @@ fn the_dockerfile_builds_locked_and_runs_unprivileged() {
     }
     assert!(d.lines().filter(|l| l.starts_with("FROM ")).count() == 2, "multi-stage");
 }
+
+#[test]
+fn the_terraform_example_parses_and_uses_the_checked_policy_and_chart() {
+    let dir = root().join("deploy/terraform");
+    let script = "import hcl2,json,sys\nout={}\nfor f in sys.argv[1:]:\n    d=hcl2.load(open(f), serialization_options=hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False))\n    for k,v in d.items(): out.setdefault(k,[]).extend(v)\nprint(json.dumps(out))";
+    let files: Vec<PathBuf> = ["versions.tf", "variables.tf", "main.tf"].iter().map(|f| dir.join(f)).collect();
+    let out = validator("python").args(["-c", script]).args(&files).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tf: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let resources: Vec<(String, Value)> = tf["resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())))
+        .collect();
+    let one = |kind: &str| -> Value {
+        let found: Vec<&Value> = resources.iter().filter(|(k, _)| k == kind).map(|(_, v)| v).collect();
+        assert_eq!(found.len(), 1, "{kind}");
+        found[0].as_object().unwrap().values().next().unwrap().clone()
+    };
+    // The role's permissions are the policy file tests keep exact, not a copy of it.
+    let policy = one("aws_iam_role_policy");
+    assert!(policy["policy"].as_str().unwrap().contains("../iam/grantscope-policy.json"), "{policy}");
+    assert!(dir.join("../iam/grantscope-policy.json").exists());
+    // And the release installs the chart tests/helm.rs checks.
+    let release = one("helm_release");
+    let chart = release["chart"].as_str().unwrap().replace("${path.module}/", "");
+    assert!(dir.join(&chart).join("Chart.yaml").exists(), "{chart}");
+    for kind in ["aws_iam_role", "aws_eks_pod_identity_association", "aws_eks_access_entry"] {
+        one(kind);
+    }
+    let providers = &tf["terraform"][0]["required_providers"][0]["aws"];
+    assert_eq!(providers["version"], ">= 5.33", "access entries need the AWS provider 5.33: {providers}");
+}
