@@ -123,10 +123,10 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                     _ => false,
                 }
             });
-            if let Some(name) = smaller {
+            let replacement = if let Some(name) = smaller {
                 let arn = a.policy_arn.replace(current, name);
                 let change = Change::Policy { entry: i, association: j, policy_arn: arn.clone() };
-                let (recommendation, change) = (
+                Some((
                     Recommendation {
                         summary: format!(
                             "Every request {} made through {current} is allowed by {name}: associate it instead.",
@@ -137,17 +137,8 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                             commands::disassociate_access_policy(ctx.cluster, &e.principal_arn, &a.policy_arn),
                         ],
                     },
-                    Some(change),
-                );
-                out.push(finding(
-                    "overbroad-policy",
-                    severity(current),
-                    ctx,
-                    &e.principal_arn,
-                    &grant,
-                    evidence,
-                    (recommendation, change),
-                ));
+                    change,
+                ))
             } else if !smaller_policies(current).is_empty() {
                 // No documented policy below it fits: RBAC generated from exactly what was used.
                 let requests: Vec<Request> = used.iter().map(|s| Request::of_shape(&s.stored.shape)).collect();
@@ -182,6 +173,11 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                         commands::disassociate_access_policy(ctx.cluster, &e.principal_arn, &a.policy_arn),
                     ],
                 };
+                Some((recommendation, change))
+            } else {
+                None
+            };
+            if let Some((recommendation, change)) = replacement {
                 out.push(finding(
                     "overbroad-policy",
                     severity(current),
