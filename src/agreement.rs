@@ -87,11 +87,7 @@ fn compare(
         .map(|s| {
             let mut a = Affected::between(current, s);
             a.reach_principals([current, s]);
-            callers
-                .values()
-                .filter(|c| a.touches(c.iam.then_some(c.principal.as_str()), &c.username, &c.groups))
-                .map(|c| c.id)
-                .collect()
+            callers.values().filter(|c| c.reached_by(&a)).map(|c| c.id).collect()
         })
         .collect();
     let authorizers: Vec<Authorizer> = h.states.iter().map(Authorizer::new).collect();
@@ -103,12 +99,10 @@ fn compare(
             return Ok(()); // Nodes: the Node authorizer decides, under any state; never compared.
         }
         let requests = r.allowed + r.denied;
-        let touched =
-            |a: &Affected| a.touches(caller.iam.then_some(caller.principal.as_str()), &caller.username, &caller.groups);
         let state = match h.days.get(&r.day) {
             _ if caller.iam && h.uncertain(&caller.principal, r.day) => None,
             Some(DayState::State(i)) => Some(*i),
-            Some(DayState::Changing { state, change }) => (!touched(&h.changes[*change])).then_some(*state),
+            Some(DayState::Changing { state, change }) => (!caller.reached_by(&h.changes[*change])).then_some(*state),
             None => None,
         };
         let Some(state) = state else {
@@ -144,12 +138,7 @@ fn compare(
     // ... and those a day's change reaches.
     let mut all_reached: HashSet<i64> = reached.iter().flatten().copied().collect();
     for a in &h.changes {
-        all_reached.extend(
-            callers
-                .values()
-                .filter(|c| a.touches(c.iam.then_some(c.principal.as_str()), &c.username, &c.groups))
-                .map(|c| c.id),
-        );
+        all_reached.extend(callers.values().filter(|c| c.reached_by(a)).map(|c| c.id));
     }
     for caller in all_reached {
         store::for_each_recorded_day(conn, from_day, Some(caller), |r| {

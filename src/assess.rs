@@ -38,6 +38,18 @@ pub struct Assessment {
 }
 
 impl Assessment {
+    /// The report of this assessment, with the store's requests per day and bad-record count.
+    pub fn report(&self, store: &Store) -> rusqlite::Result<crate::report::Report> {
+        let cluster = self.replay.cluster.as_str();
+        let days = store::cluster_days(store.conn(), cluster, self.from_day)?;
+        let inputs = crate::report::ReportInputs {
+            days: &days,
+            ingest_errors: store::ingest_error_count(store.conn(), cluster)?,
+            generated_at: crate::model::time::format_rfc3339(self.options.now_ms),
+        };
+        Ok(crate::report::Report::build(self, inputs))
+    }
+
     /// The sentence that states the proof.
     pub fn proof(&self) -> String {
         format!(

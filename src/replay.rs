@@ -114,13 +114,8 @@ pub fn replay_with_state(
     let shapes_through = new_shapes.iter().map(|s| s.id).max().unwrap_or(through);
     // Read after the new shapes: every caller they name is here.
     let callers = store::callers(store.conn(), cluster)?;
-    let reached: Vec<i64> = affected.map_or_else(Vec::new, |a| {
-        callers
-            .iter()
-            .filter(|c| a.touches(c.iam.then_some(c.principal.as_str()), &c.username, &c.groups))
-            .map(|c| c.id)
-            .collect()
-    });
+    let reached: Vec<i64> =
+        affected.map_or_else(Vec::new, |a| callers.iter().filter(|c| c.reached_by(&a)).map(|c| c.id).collect());
     let mut shapes = store::shapes_of_callers(store.conn(), cluster, &reached, through)?;
     let usage_current =
         mark.is_some_and(|m| m.usage_from_day == from_day && m.usage_generation == generation) && new_shapes.is_empty();

@@ -180,7 +180,9 @@ fn dashboards_type_check_against_the_grafana_schema() {
 fn every_panel_and_alert_query_returns_data_from_a_real_prometheus_scraping_serve() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("g.db");
-    let (serve_port, prom_port) = (free_port(), free_port());
+    let serve_port = free_port();
+    // Two quick asks for a free port can get the same one back.
+    let prom_port = std::iter::repeat_with(free_port).find(|p| *p != serve_port).unwrap();
     let config = serve_config(dir.path(), &db, serve_port, "");
     let _serve =
         Killed(grantscope(&db).arg("--config").arg(&config).arg("serve").stderr(Stdio::null()).spawn().unwrap());
@@ -207,7 +209,8 @@ fn every_panel_and_alert_query_returns_data_from_a_real_prometheus_scraping_serv
     );
     // Enough scrapes for rate() and delta() over them: the target is up, with five samples.
     wait_for(60, "five scrapes", || {
-        get(prom_port, "/-/ready")?;
+        // Ready means 200; a 503 while it starts (or anything else on the port) is waited out.
+        get(prom_port, "/-/ready").filter(|(s, _)| *s == 200)?;
         let r = query(prom_port, "count_over_time(grantscope_build_info[1m])");
         r.first().and_then(|s| s["value"][1].as_str()?.parse::<f64>().ok()).filter(|n| *n >= 5.0)
     });

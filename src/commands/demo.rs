@@ -49,9 +49,10 @@ pub fn run(out: &Path, horizons: Horizons, progress: bool, format: Format) -> Re
     let scope = super::replay::AssessScope { cluster: Some(&opts.cluster), window_days: 90, min_observed_days: 14 };
     let args = super::replay::FindingsArgs { scope, kind: None };
     super::replay::findings(&db, args, format)?;
+    // One assessment, rendered twice.
+    let (report, html) = super::report::build(&db, scope, FormatArg::Html)?;
     let mut reports = Vec::new();
-    for (kind, name) in [(FormatArg::Html, "report.html"), (FormatArg::Md, "report.md")] {
-        let (_, text) = super::report::build(&db, scope, kind)?;
+    for (text, name) in [(html, "report.html"), (crate::report::markdown(&report), "report.md")] {
         let path = out.join(name);
         std::fs::write(&path, text).map_err(|source| CommandError::Io { path: path.display().to_string(), source })?;
         reports.push(path);

@@ -2,10 +2,9 @@
 
 use super::CommandError;
 use super::replay::{AssessScope, assessment};
-use crate::model::time::format_rfc3339;
 use crate::output::{FormatArg, write_stdout};
-use crate::report::{Report, ReportInputs};
-use crate::store::{self, Store};
+use crate::report::Report;
+use crate::store::Store;
 use std::path::Path;
 
 pub struct ReportArgs<'a> {
@@ -24,14 +23,7 @@ pub fn build(db: &Path, scope: AssessScope, format: FormatArg) -> Result<(Report
     }
     let mut store = Store::open_existing(db)?;
     let a = assessment(&mut store, scope)?;
-    let cluster = a.replay.cluster.as_str();
-    let days = store::cluster_days(store.conn(), cluster, a.from_day)?;
-    let inputs = ReportInputs {
-        days: &days,
-        ingest_errors: store::ingest_error_count(store.conn(), cluster)?,
-        generated_at: format_rfc3339(a.options.now_ms),
-    };
-    let report = Report::build(&a, inputs);
+    let report = a.report(&store)?;
     let text = match format {
         FormatArg::Html => crate::report::html(&report),
         FormatArg::Json => serde_json::to_string_pretty(&report).expect("the report serializes") + "\n",

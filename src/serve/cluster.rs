@@ -6,7 +6,6 @@
 
 use super::metrics::Metrics;
 use super::status::Status;
-use crate::analysis::inventory::inventory;
 use crate::assess::{AssessOptions, assess};
 use crate::commands::now_ms;
 use crate::config::{AnalysisConfig, ClusterConfig, ReportsConfig};
@@ -14,7 +13,6 @@ use crate::ingest::file::DEFAULT_BATCH_RECORDS;
 use crate::ingest::sink::Sink;
 use crate::ingest::{AuditSink, CloudTrailSink, FileOptions, InputFormat, InputPath, Tally, ingest_files};
 use crate::model::time::format_rfc3339;
-use crate::report::{Report, ReportInputs};
 use crate::store::{self, Store};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -150,17 +148,11 @@ fn assess_cluster(cluster: &str, shared: &Shared, last_report: Option<i64>) -> R
         now_ms: now_ms(),
     };
     let a = assess(&mut store, cluster, options).map_err(|e| e.to_string())?;
-    let days = store::cluster_days(store.conn(), cluster, a.from_day).map_err(|e| e.to_string())?;
-    let errors = store::ingest_error_count(store.conn(), cluster).map_err(|e| e.to_string())?;
-    let report = Report::build(
-        &a,
-        ReportInputs { days: &days, ingest_errors: errors, generated_at: format_rfc3339(options.now_ms) },
-    );
+    let report = a.report(&store).map_err(|e| e.to_string())?;
     let metrics = &shared.metrics;
-    let grants = inventory(&a.state, &a.usage, &a.findings);
     let last_used: BTreeMap<String, i64> =
         a.usage.iter().filter(|((_, role), _)| role == "by").map(|((g, _), u)| (g.clone(), u.last_ms)).collect();
-    metrics.set_assessment(cluster, &grants, &a.findings, &last_used);
+    metrics.set_assessment(cluster, &report.grants, &a.findings, &last_used);
     if let Some(ratio) = report.summary.agreement.ratio {
         metrics.agreement.with_label_values(&[cluster]).set(ratio);
     }

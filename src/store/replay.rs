@@ -55,6 +55,13 @@ pub struct Caller {
     pub groups: Vec<String>,
 }
 
+impl Caller {
+    /// Whether a change of access state that affects `a` can change this caller's decisions.
+    pub fn reached_by(&self, a: &crate::authz::changes::Affected) -> bool {
+        a.touches(self.iam.then_some(self.principal.as_str()), &self.username, &self.groups)
+    }
+}
+
 pub fn callers(conn: &Connection, cluster: &str) -> rusqlite::Result<Vec<Caller>> {
     let mut stmt = conn.prepare("SELECT id, principal, iam, username, groups FROM callers WHERE cluster = ?1")?;
     let rows = stmt.query_map([cluster], |r| {
