@@ -252,37 +252,75 @@ enum IngestCommand {
     },
     /// CloudTrail events: S3 delivery files ({"Records":[...]}), `aws cloudtrail lookup-events`
     /// output, JSON lines; gzip or not. Keeps EKS access-entry and cluster-config calls and IAM
-    /// role/user lifecycle; counts the rest as skipped
+    /// role/user lifecycle; counts the rest as skipped. With --live, straight from the CloudTrail
+    /// API (LookupEvents, one lookup per kept event name, paced to its 2 requests/s; IAM events
+    /// from us-east-1, where CloudTrail records them); needs cloudtrail:LookupEvents
     ///
     /// Example: grantscope ingest cloudtrail AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/*/*.json.gz
+    /// Example: grantscope ingest cloudtrail --live --region eu-west-1 --since 30d --follow
     Cloudtrail {
+        /// Read the CloudTrail API instead of files
+        #[arg(long, conflicts_with_all = ["files", "input_format", "batch_records"])]
+        live: bool,
         #[command(flatten)]
-        files: FileArgs,
+        files: FileArgs<false>,
+        #[command(flatten)]
+        aws: LiveCli<30>,
     },
     /// A cluster's audit log straight from CloudWatch Logs (FilterLogEvents on
     /// /aws/eks/CLUSTER/cluster, streams kube-apiserver-audit-*), from where the last run stopped
-    /// (or --since) up to now. Credentials: the AWS default chain (env, profile, IRSA, ECS/Pod
-    /// Identity, instance role); needs logs:FilterLogEvents on the log group
+    /// (or --since) up to now, and on with --follow. Credentials: the AWS default chain (env,
+    /// profile, IRSA, ECS/Pod Identity, instance role); needs logs:FilterLogEvents on the log group
     ///
-    /// Example: grantscope ingest cloudwatch --cluster prod --region eu-west-1 --since 7d
+    /// Example: grantscope ingest cloudwatch --cluster prod --region eu-west-1 --since 7d --follow
     Cloudwatch {
         #[arg(long)]
         cluster: String,
-        /// AWS region [default: the chain's: AWS_REGION, the profile, the instance]
-        #[arg(long)]
-        region: Option<String>,
         /// Log group [default: /aws/eks/CLUSTER/cluster]
         #[arg(long)]
         log_group: Option<String>,
         /// Only streams whose name starts with this
         #[arg(long, default_value = "kube-apiserver-audit")]
         stream_prefix: String,
-        /// On a first run, start this far back (`7d` or `7`)
-        #[arg(long, default_value = "7d", value_parser = commands::replay::parse_days)]
-        since: u32,
         #[command(flatten)]
-        horizons: HorizonArgs,
+        live: LiveCli<7>,
     },
+}
+
+impl From<FileArgs<false>> for FileArgs {
+    fn from(f: FileArgs<false>) -> FileArgs {
+        FileArgs { input_format: f.input_format, batch_records: f.batch_records, horizons: f.horizons, files: f.files }
+    }
+}
+
+/// How a live source reads: region, how far back a first run goes, whether it follows.
+#[derive(Args)]
+struct LiveCli<const SINCE_DAYS: u32> {
+    /// AWS region [default: the chain's: AWS_REGION, the profile, the instance]
+    #[arg(long)]
+    region: Option<String>,
+    /// On a first run, start this far back (`7d` or `7`) [default: 7d for CloudWatch, 30d for CloudTrail]
+    #[arg(long, value_parser = commands::replay::parse_days)]
+    since: Option<u32>,
+    /// Keep polling every --poll-seconds until SIGINT/SIGTERM (the page in flight is committed)
+    #[arg(long)]
+    follow: bool,
+    /// Seconds between polls with --follow
+    #[arg(long, default_value_t = 10, requires = "follow", value_parser = clap::value_parser!(u64).range(1..))]
+    poll_seconds: u64,
+    #[command(flatten)]
+    horizons: HorizonArgs,
+}
+
+impl<const SINCE_DAYS: u32> LiveCli<SINCE_DAYS> {
+    fn resolve(&self, horizons: Horizons) -> commands::ingest::LiveArgs {
+        commands::ingest::LiveArgs {
+            region: self.region.clone(),
+            since_days: self.since.unwrap_or(SINCE_DAYS),
+            follow_seconds: self.follow.then_some(self.poll_seconds),
+            horizons,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -357,8 +395,9 @@ enum StateCommand {
     },
 }
 
+/// Input files and how to read them; `REQUIRED` is false where another source can stand in (--live).
 #[derive(Args)]
-struct FileArgs {
+struct FileArgs<const REQUIRED: bool = true> {
     /// How records are laid out (auto: decided from the first line)
     #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
     input_format: InputFormat,
@@ -369,11 +408,11 @@ struct FileArgs {
     #[command(flatten)]
     horizons: HorizonArgs,
     /// Input files; `-` reads stdin
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required = REQUIRED, value_name = "FILE")]
     files: Vec<PathBuf>,
 }
 
-#[derive(Args)]
+#[derive(Args, Clone, Copy)]
 struct HorizonArgs {
     /// Keep raw normalized events this many days [default: [store].retention_days or 2]
     #[arg(long, value_name = "DAYS")]
@@ -459,28 +498,21 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
     let progress = !cli.quiet;
     let data_format = cli.format.data().map_err(CommandError::Usage);
     match cli.command {
-        Command::Ingest(IngestCommand::Cloudwatch {
-            cluster,
-            region,
-            log_group,
-            stream_prefix,
-            since,
-            horizons: h,
-        }) => {
-            let args = commands::ingest::CloudWatchArgs {
-                cluster,
-                region,
-                log_group,
-                stream_prefix,
-                since_days: since,
-                horizons: horizons(h),
-            };
-            commands::ingest::cloudwatch(&db, args, data_format?).map(|_| 0)
+        Command::Ingest(IngestCommand::Cloudwatch { cluster, log_group, stream_prefix, live }) => {
+            let live = live.resolve(horizons(live.horizons));
+            commands::ingest::cloudwatch(&db, &cluster, log_group, stream_prefix, live, data_format?).map(|_| 0)
+        }
+        Command::Ingest(IngestCommand::Cloudtrail { live: true, aws, .. }) => {
+            let live = aws.resolve(horizons(aws.horizons));
+            commands::ingest::cloudtrail_live(&db, live, data_format?).map(|_| 0)
         }
         Command::Ingest(cmd) => {
             let (kind, cluster, files) = match cmd {
                 IngestCommand::Audit { cluster, files } => (Kind::Audit, cluster, files),
-                IngestCommand::Cloudtrail { files } => (Kind::CloudTrail, None, files),
+                IngestCommand::Cloudtrail { files, .. } if files.files.is_empty() => {
+                    return Err(CommandError::Usage("give CloudTrail files to read, or --live to read the API".into()));
+                }
+                IngestCommand::Cloudtrail { files, .. } => (Kind::CloudTrail, None, files.into()),
                 IngestCommand::Cloudwatch { .. } => unreachable!("handled above"),
             };
             let args = commands::ingest::IngestArgs {

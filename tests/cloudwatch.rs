@@ -1,7 +1,7 @@
 //! `grantscope ingest cloudwatch` against moto's CloudWatch Logs (a real AWS API emulator speaking
 //! the wire protocol the SDK uses): audit events in several streams, some sharing a millisecond,
 //! others arriving late inside the overlap, a stream that is not the audit log — each audit event
-//! stored exactly once across runs.
+//! stored exactly once across runs, through throttling and a `kill -9` mid-stream.
 
 mod support;
 
@@ -38,7 +38,7 @@ for stream, evs in events.items():
 print(sum(len(v) for v in events.values()))
 "#;
 
-fn ingest_cloudwatch(db: &Path, moto: &Moto) -> Value {
+fn ingest_cloudwatch_cmd(db: &Path, moto: &Moto) -> std::process::Command {
     let mut cmd = grantscope(db);
     moto.aws_env(&mut cmd);
     cmd.args([
@@ -53,20 +53,22 @@ fn ingest_cloudwatch(db: &Path, moto: &Moto) -> Value {
         "--since",
         "7d",
     ]);
-    serde_json::from_str(&run_ok(&mut cmd)).unwrap()
+    cmd
 }
 
-#[test]
-fn each_audit_event_is_stored_once_across_runs_streams_and_late_arrivals() {
-    let moto = Moto::start();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("g.db");
-    let data = dir.path().join("data");
+fn ingest_cloudwatch(db: &Path, moto: &Moto) -> Value {
+    serde_json::from_str(&run_ok(&mut ingest_cloudwatch_cmd(db, moto))).unwrap()
+}
+
+/// `n` generated audit events over `days` ending yesterday, oldest first, with their times.
+fn generated(dir: &Path, n: u32, days: u32) -> Vec<(i64, Value)> {
+    let data = dir.join("data");
     let end = civil(today() - 1);
     run_ok(
-        grantscope(&db).args(["-q", "generate", "--events", "3000", "--days", "3", "--end", &end, "--out"]).arg(&data),
+        grantscope(&dir.join("gen.db"))
+            .args(["-q", "generate", "--events", &n.to_string(), "--days", &days.to_string(), "--end", &end, "--out"])
+            .arg(&data),
     );
-    // Each event with its time; three share one millisecond; the last minutes' events held back.
     let mut events: Vec<(i64, Value)> = std::fs::read_to_string(data.join("audit.jsonl"))
         .unwrap()
         .lines()
@@ -77,6 +79,30 @@ fn each_audit_event_is_stored_once_across_runs_streams_and_late_arrivals() {
         })
         .collect();
     events.sort_by_key(|(ms, _)| *ms);
+    events
+}
+
+/// Puts `events` (and `others` lines in a stream that is not the audit log) into moto.
+fn put(moto: &Moto, dir: &Path, name: &str, events: &[&(i64, Value)], others: usize) -> usize {
+    let path = dir.join(name);
+    let mut text: String = events.iter().map(|(ms, e)| format!("{{\"_ms\": {ms}, \"event\": {e}}}\n")).collect();
+    let newest = events.last().map_or(0, |(ms, _)| *ms);
+    for i in 0..others {
+        text.push_str(&format!(
+            "{{\"_ms\": {newest}, \"kind\": \"Authenticator\", \"event\": {{\"msg\": \"token {i}\"}}}}\n"
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    moto.boto3(PUT, &[path.to_str().unwrap()]).trim().parse().unwrap()
+}
+
+#[test]
+fn each_audit_event_is_stored_once_across_runs_streams_and_late_arrivals() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    // Each event with its time; three share one millisecond; the last minutes' events held back.
+    let mut events = generated(dir.path(), 3000, 3);
     let same = events[100].0;
     for (ms, _) in &mut events[101..103] {
         *ms = same;
@@ -85,20 +111,7 @@ fn each_audit_event_is_stored_once_across_runs_streams_and_late_arrivals() {
     let (late, now): (Vec<_>, Vec<_>) =
         events.iter().partition(|(ms, _)| *ms > newest - 4 * 60_000 && *ms <= newest - 60_000);
     assert!(!late.is_empty() && late.len() < 200, "{} late events", late.len());
-    let write = |name: &str, evs: &[&(i64, Value)], extra: usize| {
-        let path = dir.path().join(name);
-        let mut text: String = evs.iter().map(|(ms, e)| format!("{{\"_ms\": {ms}, \"event\": {e}}}\n")).collect();
-        for i in 0..extra {
-            text.push_str(&format!(
-                "{{\"_ms\": {}, \"kind\": \"Authenticator\", \"event\": {{\"msg\": \"token {i}\"}}}}\n",
-                newest
-            ));
-        }
-        std::fs::write(&path, text).unwrap();
-        path
-    };
-    let first = write("first.jsonl", &now, 5);
-    assert_eq!(moto.boto3(PUT, &[first.to_str().unwrap()]).trim(), (now.len() + 5).to_string());
+    assert_eq!(put(&moto, dir.path(), "first.jsonl", &now, 5), now.len() + 5);
 
     let run1 = ingest_cloudwatch(&db, &moto);
     assert_eq!(run1["ingested"], now.len() as u64, "every audit event, none of the other stream: {run1}");
@@ -107,8 +120,7 @@ fn each_audit_event_is_stored_once_across_runs_streams_and_late_arrivals() {
     assert_eq!(run2["ingested"], 0, "nothing new: {run2}");
 
     // Late events: older than the cursor, inside the overlap.
-    let late_file = write("late.jsonl", &late, 0);
-    moto.boto3(PUT, &[late_file.to_str().unwrap()]);
+    put(&moto, dir.path(), "late.jsonl", &late, 0);
     let run3 = ingest_cloudwatch(&db, &moto);
     assert_eq!(run3["ingested"], late.len() as u64, "{run3}");
     assert_eq!(cluster_stats(&db, "demo")["events"], events.len() as i64);
@@ -128,4 +140,77 @@ fn a_missing_log_group_is_one_clear_error() {
         stderr.contains("FilterLogEvents on /aws/eks/nope/cluster") && stderr.contains("logs:FilterLogEvents"),
         "{stderr}"
     );
+}
+
+#[test]
+fn throttled_requests_are_retried_and_counted() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let events = generated(dir.path(), 500, 1);
+    put(&moto, dir.path(), "events.jsonl", &events.iter().collect::<Vec<_>>(), 0);
+    moto.fault("FilterLogEvents", 3, "ThrottlingException");
+    let run = ingest_cloudwatch(&db, &moto);
+    assert_eq!(run["ingested"], 500, "{run}");
+    assert_eq!(run["throttled_requests"], 3, "{run}");
+    assert_eq!(run["requests"]["FilterLogEvents"]["throttled"], 3, "{run}");
+    let faulted = moto.calls("FilterLogEvents").iter().filter(|c| c["fault"] == "ThrottlingException").count();
+    assert_eq!(faulted, 3, "moto answered ThrottlingException three times");
+}
+
+#[test]
+fn access_denied_is_one_line_naming_api_resource_and_permission() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    moto.fault("FilterLogEvents", 1, "AccessDeniedException");
+    let out = run_fails(&mut ingest_cloudwatch_cmd(&dir.path().join("g.db"), &moto));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr.lines().find(|l| l.starts_with("grantscope:")).unwrap_or_default();
+    assert!(
+        line.contains("logs:FilterLogEvents on /aws/eks/demo/cluster: AccessDeniedException")
+            && line.contains("needs logs:FilterLogEvents on the log group")
+            && line.contains("IAM policy does not grant it"),
+        "{stderr}"
+    );
+}
+
+/// `kill -9` while a run is half-way through (held in back-off by injected throttling), then a
+/// new run: every event is stored and counted exactly once.
+#[test]
+fn a_run_killed_mid_stream_resumes_without_loss_or_double_counting() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    // A day of events: 24 one-hour slices, each committed with its checkpoint.
+    let events = generated(dir.path(), 20_000, 1);
+    put(&moto, dir.path(), "events.jsonl", &events.iter().collect::<Vec<_>>(), 0);
+    let mut child = ingest_cloudwatch_cmd(&db, &moto)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Some slices stored, then every request throttled: the run is stuck mid-stream.
+    wait_for(120, "the first slices to be stored", || {
+        std::process::Command::new(support::bin())
+            .args(["--db", db.to_str().unwrap(), "--format", "json", "stats"])
+            .output()
+            .ok()
+            .and_then(|o| serde_json::from_slice::<Value>(&o.stdout).ok())
+            .filter(|s| s["clusters"]["demo"]["events"].as_i64() > Some(0))
+    });
+    moto.fault("FilterLogEvents", 1000, "ThrottlingException");
+    wait_for(60, "a throttled request", || {
+        moto.calls("FilterLogEvents").iter().any(|c| c["fault"] == "ThrottlingException").then_some(())
+    });
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = cluster_stats(&db, "demo")["events"].as_i64().unwrap();
+    assert!(before > 0 && before < 20_000, "killed mid-stream: {before} of 20000 stored");
+
+    moto.clear_faults();
+    let run = ingest_cloudwatch(&db, &moto);
+    assert_eq!(run["ingested"].as_i64().unwrap(), 20_000 - before, "{run}");
+    assert_eq!(cluster_stats(&db, "demo")["events"], 20_000, "each event counted once");
+    assert_eq!(ingest_cloudwatch(&db, &moto)["ingested"], 0);
 }

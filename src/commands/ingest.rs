@@ -1,11 +1,17 @@
-//! `grantscope ingest audit|cloudtrail FILE...` and `grantscope ingest cloudwatch`.
+//! `grantscope ingest audit|cloudtrail FILE...`, and the live sources: `ingest cloudwatch` and
+//! `ingest cloudtrail --live`.
 
 use super::{CommandError, gc};
 use crate::ingest::{self, AuditSink, CloudTrailSink, FileOptions, InputFormat, InputPath, Tally, sink::Sink};
+use crate::model::time::MS_PER_DAY;
 use crate::output::{Format, print_json};
+use crate::sources::aws::{self, Outcome, Requests};
+use crate::sources::slices::{Progress, SourceError};
 use crate::store::{Horizons, Store};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Which parser reads the files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,9 +34,8 @@ pub struct IngestArgs {
 struct Summary<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     files: Option<usize>,
-    /// Requests the API throttled (backed off and retried).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    throttled_requests: Option<u64>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    live: Option<&'a LiveSummary>,
     ingested: u64,
     duplicates: u64,
     skipped: u64,
@@ -63,11 +68,17 @@ pub fn run(db: &Path, args: IngestArgs, format: Format) -> Result<Tally, Command
     Ok(tally)
 }
 
-fn print_summary(format: Format, files: Option<usize>, throttled: Option<u64>, tally: &Tally, gc_events_deleted: u64) {
+fn print_summary(
+    format: Format,
+    files: Option<usize>,
+    live: Option<&LiveSummary>,
+    tally: &Tally,
+    gc_events_deleted: u64,
+) {
     match format {
         Format::Json => print_json(&Summary {
             files,
-            throttled_requests: throttled,
+            live,
             ingested: tally.ingested,
             duplicates: tally.duplicates,
             skipped: tally.skipped_total(),
@@ -84,49 +95,141 @@ fn print_summary(format: Format, files: Option<usize>, throttled: Option<u64>, t
             if tally.duplicates > 0 {
                 line.push_str(&format!("; {} already stored, not counted again", tally.duplicates));
             }
-            if let Some(n) = throttled.filter(|n| *n > 0) {
-                line.push_str(&format!("; {n} throttled requests retried"));
+            if let Some(live) = live {
+                line.push_str(&format!("; {} requests", live.requests.total(Outcome::Ok)));
+                if live.throttled_requests > 0 {
+                    line.push_str(&format!(", {} throttled and retried", live.throttled_requests));
+                }
+                if let Some(lag) = live.lag_seconds {
+                    line.push_str(&format!("; newest event {lag:.0} s old"));
+                }
             }
             crate::outln!("{line}");
         }
     }
 }
 
-pub struct CloudWatchArgs {
-    pub cluster: String,
+/// What a live source's run adds to the summary.
+#[derive(Serialize)]
+struct LiveSummary {
+    /// Requests by API and outcome (ok, throttled, retried, error).
+    requests: Requests,
+    /// Requests AWS throttled, backed off and retried.
+    throttled_requests: u64,
+    /// Now minus the newest event read, in seconds.
+    lag_seconds: Option<f64>,
+}
+
+/// How a live source runs: how far back a first run starts, and whether it keeps following.
+pub struct LiveArgs {
     pub region: Option<String>,
-    pub log_group: Option<String>,
-    pub stream_prefix: String,
     pub since_days: u32,
+    /// Poll again every this many seconds until SIGINT/SIGTERM.
+    pub follow_seconds: Option<u64>,
     pub horizons: Horizons,
 }
 
-/// `ingest cloudwatch`: the cluster's audit log from CloudWatch Logs, from the checkpoint (or
-/// `--since`) up to now.
-pub fn cloudwatch(db: &Path, args: CloudWatchArgs, format: Format) -> Result<Tally, CommandError> {
-    use crate::sources::cloudwatch::{CloudWatchOptions, ingest};
-    let now = super::now_ms();
-    let mut opts = CloudWatchOptions::for_cluster(
-        &args.cluster,
-        now - i64::from(args.since_days) * crate::model::time::MS_PER_DAY,
-    );
-    if let Some(group) = args.log_group {
-        opts.log_group = group;
-    }
-    opts.stream_prefix = args.stream_prefix;
+/// Runs `once` (a live source read up to now); with `--follow`, again every poll interval until
+/// SIGINT/SIGTERM, which stops the read at its next page, committed. Prints the totals.
+fn run_live(
+    db: &Path,
+    live: &LiveArgs,
+    format: Format,
+    once: impl AsyncFnMut(&mut Store, i64, &AtomicBool, &mut Progress) -> Result<(), SourceError>,
+) -> Result<Tally, CommandError> {
+    let mut once = once;
     let mut store = Store::open(db)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| CommandError::Usage(e.to_string()))?;
-    let (tally, throttled) = runtime
-        .block_on(async {
-            let client =
-                aws_sdk_cloudwatchlogs::Client::new(&crate::sources::aws::config(args.region.as_deref()).await);
-            ingest(&client, &mut store, &opts, now).await
-        })
-        .map_err(|e| CommandError::Usage(e.to_string()))?;
-    let gc = gc::collect(&store, args.horizons)?;
-    print_summary(format, None, Some(throttled), &tally, gc.events_deleted);
-    Ok(tally)
+        .map_err(|e| CommandError::Usage(format!("cannot start the async runtime: {e}")))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let progress = runtime.block_on(async {
+        let stopped = Arc::new(tokio::sync::Notify::new());
+        if live.follow_seconds.is_some() {
+            let (stop, stopped) = (stop.clone(), stopped.clone());
+            tokio::spawn(async move {
+                if let Err(e) = crate::serve::shutdown_signal().await {
+                    tracing::warn!("cannot watch for signals ({e}); stop with kill -9, which loses nothing committed");
+                    return;
+                }
+                tracing::info!("stopping after the page in flight");
+                stop.store(true, Ordering::Relaxed);
+                stopped.notify_one();
+            });
+        }
+        let mut total = Progress::default();
+        loop {
+            let mut progress = Progress::default();
+            let result = once(&mut store, super::now_ms(), &stop, &mut progress).await;
+            tracing::info!(ingested = progress.tally.ingested, lag_seconds = ?lag_seconds(progress.newest_ms), "read up to now");
+            total.add(progress);
+            result?;
+            let Some(poll) = live.follow_seconds else { break };
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(poll)) => {}
+                _ = stopped.notified() => break,
+            }
+        }
+        Ok::<_, CommandError>(total)
+    })?;
+    let gc = gc::collect(&store, live.horizons)?;
+    let summary = LiveSummary {
+        throttled_requests: progress.requests.total(Outcome::Throttled),
+        requests: progress.requests,
+        lag_seconds: lag_seconds(progress.newest_ms),
+    };
+    print_summary(format, None, Some(&summary), &progress.tally, gc.events_deleted);
+    Ok(progress.tally)
+}
+
+fn lag_seconds(newest_ms: Option<i64>) -> Option<f64> {
+    newest_ms.map(|n| (super::now_ms() - n).max(0) as f64 / 1000.0)
+}
+
+/// `ingest cloudwatch`: the cluster's audit log from CloudWatch Logs, from the checkpoint (or
+/// `--since`) up to now, and on with `--follow`.
+pub fn cloudwatch(
+    db: &Path,
+    cluster: &str,
+    log_group: Option<String>,
+    stream_prefix: String,
+    live: LiveArgs,
+    format: Format,
+) -> Result<Tally, CommandError> {
+    use crate::sources::cloudwatch::{CloudWatchOptions, ingest};
+    let since = super::now_ms() - i64::from(live.since_days) * MS_PER_DAY;
+    let mut opts = CloudWatchOptions::for_cluster(cluster, since);
+    if let Some(group) = log_group {
+        opts.log_group = group;
+    }
+    opts.stream_prefix = stream_prefix;
+    let mut client = None;
+    let region = live.region.clone();
+    run_live(db, &live, format, async |store, now, stop, progress| {
+        if client.is_none() {
+            client = Some(aws_sdk_cloudwatchlogs::Client::new(&aws::config(region.as_deref()).await));
+        }
+        let client = client.as_ref().expect("just set");
+        ingest(client, store, &opts, now, Some(stop), progress).await
+    })
+}
+
+/// `ingest cloudtrail --live`: the account's access-relevant CloudTrail events from
+/// LookupEvents, from each lookup's checkpoint (or `--since`) up to now, and on with `--follow`.
+pub fn cloudtrail_live(db: &Path, live: LiveArgs, format: Format) -> Result<Tally, CommandError> {
+    use crate::sources::cloudtrail::{CloudTrailOptions, Lookups, ingest};
+    let opts = CloudTrailOptions::new(super::now_ms() - i64::from(live.since_days) * MS_PER_DAY);
+    let mut lookups = None;
+    let region = live.region.clone();
+    run_live(db, &live, format, async |store, now, stop, progress| {
+        if lookups.is_none() {
+            lookups = Some(Lookups::new(&aws::config(region.as_deref()).await));
+        }
+        let lookups = lookups.as_ref().expect("just set");
+        ingest(lookups, store, &opts, now, Some(stop), progress).await
+    })
 }

@@ -29,6 +29,8 @@ pub enum CommandError {
     Ingest(#[from] IngestError),
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+    #[error(transparent)]
+    Source(#[from] crate::sources::slices::SourceError),
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
     #[error("database error: {0}")]

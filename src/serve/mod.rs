@@ -75,7 +75,7 @@ pub async fn run(config: Config, db: PathBuf) -> Result<(), ServeError> {
         .iter()
         .map(|c| tokio::spawn(cluster::run(c.clone(), shared.clone(), shutdown_rx.clone())))
         .collect();
-    signal().await?;
+    shutdown_signal().await?;
     tracing::info!("stopping: finishing the batches in flight");
     stop.store(true, Ordering::Relaxed);
     let _ = shutdown_tx.send(true);
@@ -93,7 +93,7 @@ pub async fn run(config: Config, db: PathBuf) -> Result<(), ServeError> {
 }
 
 /// Waits for SIGTERM (what Kubernetes and ECS send) or SIGINT (Ctrl-C).
-async fn signal() -> std::io::Result<()> {
+pub async fn shutdown_signal() -> std::io::Result<()> {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = term.recv() => {}

@@ -3,4 +3,6 @@
 //! transaction as the events it covers.
 
 pub mod aws;
+pub mod cloudtrail;
 pub mod cloudwatch;
+pub mod slices;

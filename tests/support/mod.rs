@@ -123,10 +123,21 @@ pub fn free_port() -> u16 {
 
 /// `GET path` on localhost: (status, body), or None while nothing answers.
 pub fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    request(port, "GET", path, None)
+}
+
+/// One HTTP/1.1 request to 127.0.0.1 with an optional JSON body: (status, body).
+pub fn request(port: u16, method: &str, path: &str, json: Option<&Value>) -> Option<(u16, String)> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(std::time::Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    let body = json.map(Value::to_string).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
     let mut raw = String::new();
     s.read_to_string(&mut raw).ok()?;
     let (head, body) = raw.split_once("\r\n\r\n")?;
@@ -182,7 +193,9 @@ pub fn serve_config(dir: &Path, db: &Path, port: u16, extra: &str) -> PathBuf {
 }
 
 /// A moto server (the AWS API emulator setup installs into .tools/venv) on a free port, stopped on
-/// drop. Commands run against it through [`Moto::aws_env`].
+/// drop, with `tests/support/moto_ext.py`: the EKS access-entry APIs, `accessConfig` and CloudTrail
+/// LookupEvents that moto lacks, a call log and fault injection. Commands run against it through
+/// [`Moto::aws_env`].
 pub struct Moto {
     child: std::process::Child,
     pub port: u16,
@@ -191,9 +204,11 @@ pub struct Moto {
 impl Moto {
     pub fn start() -> Moto {
         let port = free_port();
-        let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/moto_server");
-        assert!(bin.exists(), "{} is missing: run ./scripts/setup", bin.display());
-        let child = Command::new(bin)
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let python = root.join(".tools/venv/bin/python");
+        assert!(python.exists(), "{} is missing: run ./scripts/setup", python.display());
+        let child = Command::new(python)
+            .arg(root.join("tests/support/moto_ext.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -202,6 +217,28 @@ impl Moto {
         let moto = Moto { child, port };
         wait_for(60, "moto to answer", || get(port, "/moto-api/").map(|_| ()));
         moto
+    }
+
+    /// POSTs JSON to one of the extension's test routes, asserting success.
+    pub fn post(&self, path: &str, body: Value) -> Value {
+        let (status, text) = request(self.port, "POST", path, Some(&body)).expect("moto answers");
+        assert!(status < 300, "POST {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// Makes the next `count` calls of `operation` fail with AWS error `code`.
+    pub fn fault(&self, operation: &str, count: u32, code: &str) {
+        self.post("/moto-ext/faults", serde_json::json!({"operation": operation, "count": count, "code": code}));
+    }
+
+    pub fn clear_faults(&self) {
+        request(self.port, "DELETE", "/moto-ext/faults", None).expect("moto answers");
+    }
+
+    /// Every call of `operation` so far, as the extension logged it (`time`, `fault`).
+    pub fn calls(&self, operation: &str) -> Vec<Value> {
+        let (_, text) = get(self.port, &format!("/moto-ext/calls?operation={operation}")).expect("moto answers");
+        serde_json::from_str::<Value>(&text).unwrap()["calls"].as_array().unwrap().clone()
     }
 
     pub fn endpoint(&self) -> String {

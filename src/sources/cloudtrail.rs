@@ -1,0 +1,165 @@
+//! The CloudTrail source: the access-relevant calls of the account (access entries, policy
+//! associations, cluster config, IAM role and user lifecycle) read with `LookupEvents`, in slices
+//! with a checkpoint per lookup ([`super::slices`]), deduped by eventID.
+//!
+//! `LookupEvents` takes one lookup attribute. grantscope looks up each event name it keeps rather
+//! than each event source: an account's `iam.amazonaws.com` source carries every GetRole and
+//! ListPolicies, at 50 events a page and 2 requests a second. IAM is a global service whose events
+//! CloudTrail records in its partition's home region (us-east-1), so IAM names are looked up there
+//! and EKS names in the cluster's region. Calls are paced to 2 per second per region, the API's quota.
+
+use super::aws::{ApiError, Pacer, Requests, retrying};
+use super::slices::{self, Item, Page, PagedSource, Progress, Range, SourceError};
+use crate::ingest::CloudTrailSink;
+use crate::model::ACCESS_EVENTS;
+use crate::store::Store;
+use aws_sdk_cloudtrail::primitives::DateTime;
+use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+use std::sync::atomic::AtomicBool;
+
+/// A week per slice: a first run over 30 days is five slices per event name.
+const SLICE_MS: i64 = 7 * crate::model::time::MS_PER_DAY;
+
+/// What to read.
+#[derive(Debug, Clone)]
+pub struct CloudTrailOptions {
+    /// Where a first run starts (Unix ms). LookupEvents keeps 90 days.
+    pub since_ms: i64,
+    /// How far behind the newest event read each run starts again: CloudTrail delivers within
+    /// about 15 minutes.
+    pub overlap_ms: i64,
+}
+
+impl CloudTrailOptions {
+    pub fn new(since_ms: i64) -> CloudTrailOptions {
+        CloudTrailOptions { since_ms, overlap_ms: 20 * 60_000 }
+    }
+}
+
+/// The region where CloudTrail records a partition's global-service (IAM) events.
+pub fn global_events_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "cn-north-1"
+    } else if region.starts_with("us-gov-") {
+        "us-gov-west-1"
+    } else {
+        "us-east-1"
+    }
+}
+
+/// One region's client and its pace.
+struct Regional {
+    region: String,
+    client: aws_sdk_cloudtrail::Client,
+    pacer: Pacer,
+}
+
+/// The CloudTrail clients a lookup needs: the cluster's region and, if different, the global
+/// events' region.
+pub struct Lookups {
+    regions: Vec<Regional>,
+}
+
+impl Lookups {
+    pub fn new(config: &aws_config::SdkConfig) -> Lookups {
+        let region = config.region().map_or_else(|| "us-east-1".to_string(), |r| r.to_string());
+        let global = global_events_region(&region);
+        let mut regions = vec![Regional {
+            region: region.clone(),
+            client: aws_sdk_cloudtrail::Client::new(config),
+            pacer: Pacer::per_second(2),
+        }];
+        if global != region {
+            let conf =
+                aws_sdk_cloudtrail::config::Builder::from(config).region(aws_config::Region::new(global)).build();
+            regions.push(Regional {
+                region: global.to_string(),
+                client: aws_sdk_cloudtrail::Client::from_conf(conf),
+                pacer: Pacer::per_second(2),
+            });
+        }
+        Lookups { regions }
+    }
+}
+
+struct LookupByName<'a> {
+    regional: &'a Regional,
+    name: &'static str,
+    requests: &'a mut Requests,
+}
+
+impl PagedSource for LookupByName<'_> {
+    async fn page(&mut self, start_ms: i64, end_ms: i64, token: Option<String>) -> Result<Page, ApiError> {
+        let attribute = LookupAttribute::builder()
+            .attribute_key(LookupAttributeKey::EventName)
+            .attribute_value(self.name)
+            .build()
+            .expect("key and value are set");
+        let Regional { region, client, pacer } = self.regional;
+        let page = retrying(self.requests, "LookupEvents", || {
+            let call = client
+                .lookup_events()
+                .lookup_attributes(attribute.clone())
+                .start_time(DateTime::from_millis(start_ms))
+                .end_time(DateTime::from_millis(end_ms))
+                .max_results(50)
+                .set_next_token(token.clone());
+            // Every attempt, retries included, waits its turn.
+            let paced = pacer.wait();
+            async move {
+                paced.await;
+                call.send().await
+            }
+        })
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                "cloudtrail:LookupEvents",
+                "cloudtrail:LookupEvents (resource *)",
+                &format!("{region} ({})", self.name),
+                &e,
+            )
+        })?;
+        let items = page
+            .events()
+            .iter()
+            .filter_map(|e| {
+                Some(Item {
+                    time_ms: e.event_time()?.to_millis().ok()?,
+                    id: e.event_id()?.to_string(),
+                    text: e.cloud_trail_event()?.to_string(),
+                })
+            })
+            .collect();
+        Ok(Page { items, next: page.next_token().map(str::to_string) })
+    }
+}
+
+/// Reads every access-relevant event from each lookup's checkpoint (or `since`) up to `now_ms`
+/// into `progress` (counted even when the run fails), stopping early (committed) when `stop` is set.
+pub async fn ingest(
+    lookups: &Lookups,
+    store: &mut Store,
+    opts: &CloudTrailOptions,
+    now_ms: i64,
+    stop: Option<&AtomicBool>,
+    progress: &mut Progress,
+) -> Result<(), SourceError> {
+    for &(source, name) in ACCESS_EVENTS {
+        let home = if source == "iam.amazonaws.com" { lookups.regions.len() - 1 } else { 0 };
+        let regional = &lookups.regions[home];
+        let range = Range {
+            checkpoint: ("cloudtrail-lookup", format!("{}|{name}", regional.region)),
+            since_ms: opts.since_ms,
+            overlap_ms: opts.overlap_ms,
+            slice_ms: SLICE_MS,
+        };
+        let label = format!("cloudtrail:{}:{name}", regional.region);
+        let mut api = LookupByName { regional, name, requests: &mut progress.requests };
+        let newest =
+            slices::read(&mut api, store, &range, &mut CloudTrailSink, &label, now_ms, stop, &mut progress.tally)
+                .await?;
+        progress.newest_ms = progress.newest_ms.max(newest);
+    }
+    Ok(())
+}
