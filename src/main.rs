@@ -284,6 +284,8 @@ enum IngestCommand {
         stream_prefix: String,
         #[command(flatten)]
         live: LiveCli<7>,
+        #[command(flatten)]
+        horizons: HorizonArgs,
     },
 }
 
@@ -308,8 +310,6 @@ struct LiveCli<const SINCE_DAYS: u32> {
     /// Seconds between polls with --follow
     #[arg(long, default_value_t = 10, requires = "follow", value_parser = clap::value_parser!(u64).range(1..))]
     poll_seconds: u64,
-    #[command(flatten)]
-    horizons: HorizonArgs,
 }
 
 impl<const SINCE_DAYS: u32> LiveCli<SINCE_DAYS> {
@@ -498,12 +498,12 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
     let progress = !cli.quiet;
     let data_format = cli.format.data().map_err(CommandError::Usage);
     match cli.command {
-        Command::Ingest(IngestCommand::Cloudwatch { cluster, log_group, stream_prefix, live }) => {
-            let live = live.resolve(horizons(live.horizons));
+        Command::Ingest(IngestCommand::Cloudwatch { cluster, log_group, stream_prefix, live, horizons: h }) => {
+            let live = live.resolve(horizons(h));
             commands::ingest::cloudwatch(&db, &cluster, log_group, stream_prefix, live, data_format?).map(|_| 0)
         }
-        Command::Ingest(IngestCommand::Cloudtrail { live: true, aws, .. }) => {
-            let live = aws.resolve(horizons(aws.horizons));
+        Command::Ingest(IngestCommand::Cloudtrail { live: true, aws, files }) => {
+            let live = aws.resolve(horizons(files.horizons));
             commands::ingest::cloudtrail_live(&db, live, data_format?).map(|_| 0)
         }
         Command::Ingest(cmd) => {

@@ -17,8 +17,9 @@ use aws_sdk_cloudtrail::primitives::DateTime;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use std::sync::atomic::AtomicBool;
 
-/// A week per slice: a first run over 30 days is five slices per event name.
-const SLICE_MS: i64 = 7 * crate::model::time::MS_PER_DAY;
+/// Thirty days per slice: a lookup by event name returns few events, and each request costs half
+/// a second of the quota.
+const SLICE_MS: i64 = 30 * crate::model::time::MS_PER_DAY;
 
 /// What to read.
 #[derive(Debug, Clone)]
