@@ -62,7 +62,7 @@ fn main() {
     }
     eprintln!("stored {n} shapes in {:.2?}", started.elapsed());
     let snapshot = |s: &grantscope::model::AccessState| serde_json::to_string(&Snapshot::new(s.clone())).unwrap();
-    store_state_version(store.conn_mut(), "bench", &snapshot(&state), "bench", now).unwrap();
+    store_state_version(store.conn_mut(), "bench", &snapshot(&state), None, "bench", now).unwrap();
 
     let started = Instant::now();
     let full = replay(&mut store, "bench", 90, now).unwrap();
@@ -71,7 +71,7 @@ fn main() {
 
     // One access entry changes: it gains a Kubernetes group.
     state.access_entries[7].kubernetes_groups.push("auditors".into());
-    store_state_version(store.conn_mut(), "bench", &snapshot(&state), "bench", now).unwrap();
+    store_state_version(store.conn_mut(), "bench", &snapshot(&state), None, "bench", now).unwrap();
     let started = Instant::now();
     let incremental = replay(&mut store, "bench", 90, now).unwrap();
     let incremental_time = started.elapsed();

@@ -34,3 +34,4 @@ pub mod serve;
 pub mod sources;
 pub mod state;
 pub mod store;
+pub mod sync;

@@ -376,6 +376,26 @@ enum StateCommand {
         #[arg(required = true, value_name = "PATH")]
         files: Vec<PathBuf>,
     },
+    /// Read the cluster's access state from the live APIs; store it as the next version if it
+    /// changed, and print what changed
+    ///
+    /// The EKS API gives the authentication mode, access entries and their access policies
+    /// (eks:DescribeCluster, ListAccessEntries, DescribeAccessEntry, ListAssociatedAccessPolicies);
+    /// the Kubernetes API gives Roles, ClusterRoles, their bindings and kube-system/aws-auth (the
+    /// Helm chart's read-only ClusterRole). A part that cannot be read is kept from the previous
+    /// version and reported, exit 2; a first sync needs both.
+    ///
+    /// Example: grantscope state sync --cluster prod --region eu-west-1 --context prod-admin
+    /// Example: grantscope state sync --cluster prod --eks-token      (no kubeconfig, as in ECS)
+    Sync {
+        #[arg(long)]
+        cluster: String,
+        /// AWS region [default: the chain's: AWS_REGION, the profile, the instance]
+        #[arg(long)]
+        region: Option<String>,
+        #[command(flatten)]
+        kubernetes: KubernetesCli,
+    },
     /// Summarize a stored version (the latest by default); --format json gives the snapshot
     Show {
         #[arg(long)]
@@ -393,6 +413,36 @@ enum StateCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+/// How `state sync` reaches the Kubernetes API.
+#[derive(Args)]
+struct KubernetesCli {
+    /// kubeconfig file [default: KUBECONFIG, then ~/.kube/config]; exec plugins such as
+    /// `aws eks get-token` work
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["in_cluster", "eks_token"])]
+    kubeconfig: Option<PathBuf>,
+    /// kubeconfig context [default: its current context]
+    #[arg(long, conflicts_with_all = ["in_cluster", "eks_token"])]
+    context: Option<String>,
+    /// Use the pod's service account (running inside the cluster)
+    #[arg(long, conflicts_with = "eks_token")]
+    in_cluster: bool,
+    /// Use the endpoint and CA from DescribeCluster and an EKS token signed with the AWS
+    /// credentials (the daemon's IAM role needs an access entry bound to read RBAC)
+    #[arg(long)]
+    eks_token: bool,
+}
+
+impl KubernetesCli {
+    fn access(self) -> grantscope::sources::kubernetes::KubernetesAccess {
+        use grantscope::sources::kubernetes::KubernetesAccess;
+        match (self.in_cluster, self.eks_token) {
+            (true, _) => KubernetesAccess::InCluster,
+            (_, true) => KubernetesAccess::EksToken,
+            _ => KubernetesAccess::Kubeconfig { path: self.kubeconfig, context: self.context },
+        }
+    }
 }
 
 /// Input files and how to read them; `REQUIRED` is false where another source can stand in (--live).
@@ -580,6 +630,10 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
         }
         Command::State(cmd) => match cmd {
             StateCommand::Import { cluster, files } => commands::state::import(&db, &cluster, &files, data_format?),
+            StateCommand::Sync { cluster, region, kubernetes } => {
+                let opts = grantscope::sync::SyncOptions { cluster, region, kubernetes: kubernetes.access() };
+                return commands::state::sync(&db, &opts, data_format?);
+            }
             StateCommand::Show { cluster, version } => {
                 commands::state::show(&db, cluster.as_deref(), version, data_format?)
             }

@@ -189,15 +189,20 @@ fn with_authenticated<'t>(groups: impl Iterator<Item = Cow<'t, str>>) -> Vec<Cow
     out
 }
 
-/// EKS's default username when the entry names none: the user ARN for IAM users, the assumed-role
-/// session ARN for roles (`arn:aws:sts::ACCOUNT:assumed-role/NAME/{{SessionName}}`).
+/// EKS's default username when an entry names none, as a template: the user ARN for IAM users,
+/// the assumed-role session ARN for roles (`arn:aws:sts::ACCOUNT:assumed-role/NAME/{{SessionName}}`).
+pub fn default_username(p: &Principal, principal_arn: &str) -> String {
+    if p.kind == "user" {
+        principal_arn.to_string()
+    } else {
+        format!("arn:{}:sts::{}:assumed-role/{}/{{{{SessionName}}}}", p.partition, p.account, p.name)
+    }
+}
+
 fn entry_username<'e>(entry: &'e AccessEntry, p: &Principal, input: TemplateInput) -> Cow<'e, str> {
     match &entry.username {
         Some(u) => render_cow(u, input),
         None if p.kind == "user" => Cow::Borrowed(&entry.principal_arn),
-        None => Cow::Owned(render(
-            &format!("arn:{}:sts::{}:assumed-role/{}/{{{{SessionName}}}}", p.partition, p.account, p.name),
-            input,
-        )),
+        None => Cow::Owned(render(&default_username(p, &entry.principal_arn), input)),
     }
 }

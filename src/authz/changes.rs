@@ -1,7 +1,7 @@
 //! Which callers a change of access state can affect, so replay re-decides only their requests
 //! (DESIGN: a new state version re-evaluates only shapes whose subject is affected).
 
-use super::Principal;
+use super::{Principal, default_username};
 use crate::model::{AccessEntry, AccessState, IdentityMapping, PolicyRule, RoleBinding, RoleKind, Subject};
 use std::collections::{HashMap, HashSet};
 
@@ -137,11 +137,8 @@ impl Affected {
                 // The default username is the user ARN or the assumed-role session ARN.
                 let user = match (&e.username, Principal::parse(&e.principal_arn)) {
                     (Some(u), _) => may_be(u, &self.users),
-                    (None, Some(p)) if p.kind == "role" => may_be(
-                        &format!("arn:{}:sts::{}:assumed-role/{}/{{{{SessionName}}}}", p.partition, p.account, p.name),
-                        &self.users,
-                    ),
-                    (None, _) => self.users.contains(&e.principal_arn),
+                    (None, Some(p)) => may_be(&default_username(&p, &e.principal_arn), &self.users),
+                    (None, None) => self.users.contains(&e.principal_arn),
                 };
                 if groups || user {
                     self.principals.extend(key(&e.principal_arn));

@@ -16,7 +16,7 @@ pub mod rules;
 pub mod scope;
 pub mod templates;
 
-pub use authn::{AUTHENTICATED_GROUP, Authentication, AuthnIndex, NODES_GROUP, Principal};
+pub use authn::{AUTHENTICATED_GROUP, Authentication, AuthnIndex, NODES_GROUP, Principal, default_username};
 pub use chain::{Authorizer, Decision, Explanation, Outcome, SYSTEM_MASTERS};
 pub use grant::Grant;
 pub use rbac::RbacIndex;

@@ -1,11 +1,12 @@
 //! `grantscope state import|show|export`: access-state versions in the database.
 
 use super::{CommandError, now_ms};
-use crate::model::{AccessState, time};
+use crate::model::{AccessState, StateDiff, time};
 use crate::outln;
 use crate::output::{Format, print_json, write_stdout};
 use crate::state::{self, Snapshot};
 use crate::store::{self, Store};
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 /// Loads state files, logging what was noticed; a bad file is an error naming file, document, field.
@@ -17,24 +18,65 @@ pub fn load(paths: &[PathBuf], cluster: Option<&str>) -> Result<AccessState, Com
     Ok(loaded.state)
 }
 
-/// Stores the files' state as the cluster's next version, if it changed: (version, created).
-pub fn import_into(store: &mut Store, cluster: &str, paths: &[PathBuf]) -> Result<(i64, bool), CommandError> {
+/// Stores the files' state as the cluster's next version, if it changed.
+pub fn import_into(store: &mut Store, cluster: &str, paths: &[PathBuf]) -> Result<Stored, CommandError> {
     let state = load(paths, Some(cluster))?;
-    store_loaded(store, cluster, state, paths)
+    store_files(store, cluster, state, paths)
 }
 
-fn store_loaded(
+fn store_files(
     store: &mut Store,
     cluster: &str,
     state: AccessState,
     paths: &[PathBuf],
-) -> Result<(i64, bool), CommandError> {
+) -> Result<Stored, CommandError> {
+    let source = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    let now = now_ms();
+    let stored = store_state(store, cluster, state, &source, now)?;
+    store::record_state_part(store.conn(), cluster, "files", now, None)?;
+    Ok(stored)
+}
+
+/// A state stored (or found unchanged), and what changed since the version before.
+#[derive(Debug, Serialize)]
+pub struct Stored {
+    pub version: i64,
+    pub created: bool,
+    /// `None` for a cluster's first version and when nothing changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<StateDiff>,
+}
+
+/// Stores `state` as the cluster's next version unless it equals the latest, with the diff
+/// against the latest. Everything that stores a state (import, sync, serve) comes through here.
+pub fn store_state(
+    store: &mut Store,
+    cluster: &str,
+    state: AccessState,
+    source: &str,
+    now_ms: i64,
+) -> Result<Stored, CommandError> {
     for w in crate::authz::Authorizer::new(&state).warnings {
         tracing::warn!("{w}");
     }
+    let diff = latest(store, cluster)?.map(|(_, old)| StateDiff::between(&old, &state)).filter(|d| !d.is_empty());
+    let diff_json = diff.as_ref().map(|d| serde_json::to_string(d).expect("diffs serialize"));
     let snapshot = serde_json::to_string(&Snapshot::new(state)).expect("snapshot serializes");
-    let source = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
-    Ok(store::store_state_version(store.conn_mut(), cluster, &snapshot, &source, now_ms())?)
+    let (version, created) =
+        store::store_state_version(store.conn_mut(), cluster, &snapshot, diff_json.as_deref(), source, now_ms)?;
+    Ok(Stored { version, created, diff: diff.filter(|_| created) })
+}
+
+/// The cluster's latest stored version and its state, if any.
+pub fn latest(store: &Store, cluster: &str) -> Result<Option<(store::StateVersion, AccessState)>, CommandError> {
+    let Some((meta, text)) = store::read_state_version(store.conn(), cluster, None)? else { return Ok(None) };
+    let snapshot = parse(&meta, &text)?;
+    Ok(Some((meta, snapshot.state)))
+}
+
+fn parse(meta: &store::StateVersion, text: &str) -> Result<Snapshot, CommandError> {
+    serde_json::from_str(text)
+        .map_err(|e| CommandError::Usage(format!("stored state {} v{} is unreadable: {e}", meta.cluster, meta.version)))
 }
 
 /// `state import`: stores the files' state as the cluster's next version, if it changed.
@@ -42,13 +84,71 @@ pub fn import(db: &Path, cluster: &str, paths: &[PathBuf], format: Format) -> Re
     // Loaded first: a bad file leaves no database behind.
     let state = load(paths, Some(cluster))?;
     let mut store = Store::open(db)?;
-    let (version, created) = store_loaded(&mut store, cluster, state, paths)?;
+    let stored = store_files(&mut store, cluster, state, paths)?;
     match format {
-        Format::Json => print_json(&serde_json::json!({"cluster": cluster, "version": version, "created": created})),
-        Format::Text if created => outln!("stored version {version} of cluster {cluster}"),
-        Format::Text => outln!("unchanged: cluster {cluster} is still at version {version}"),
+        Format::Json => {
+            let mut json = serde_json::to_value(&stored).expect("serializes");
+            json["cluster"] = cluster.into();
+            print_json(&json)
+        }
+        Format::Text => print_stored(cluster, &stored),
     }
     Ok(())
+}
+
+/// `stored version N of cluster C` and what changed, one line each.
+pub fn print_stored(cluster: &str, stored: &Stored) {
+    if stored.created {
+        outln!("stored version {} of cluster {cluster}", stored.version);
+    } else {
+        outln!("unchanged: cluster {cluster} is still at version {}", stored.version);
+    }
+    for line in stored.diff.iter().flat_map(StateDiff::lines) {
+        outln!("  {line}");
+    }
+}
+
+/// `state sync`: exit 0 when both parts were read, 2 when one was kept from an earlier sync.
+pub fn sync(db: &Path, opts: &crate::sync::SyncOptions, format: Format) -> Result<u8, CommandError> {
+    let mut store = Store::open(db)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::Usage(format!("cannot start the async runtime: {e}")))?;
+    let outcome = runtime
+        .block_on(crate::sync::sync(&mut store, opts, now_ms()))
+        .map_err(|e| CommandError::Usage(e.to_string()))?;
+    for w in &outcome.warnings {
+        tracing::warn!("{w}");
+    }
+    match format {
+        Format::Json => print_json(&outcome),
+        Format::Text => {
+            print_stored(&outcome.cluster, &outcome.stored);
+            for p in &outcome.parts {
+                match (&p.error, &p.kept_from) {
+                    (None, _) => outln!("{}: read just now", p.part),
+                    (Some(e), kept) => outln!(
+                        "{}: NOT read ({e}); kept from the sync of {}",
+                        p.part,
+                        kept.as_deref().unwrap_or("an earlier version")
+                    ),
+                }
+            }
+        }
+    }
+    if outcome.complete() {
+        return Ok(0);
+    }
+    for p in outcome.parts.iter().filter(|p| !p.fresh) {
+        eprintln!(
+            "grantscope: the {} part of {} is stale: {}",
+            p.part,
+            outcome.cluster,
+            p.error.as_deref().unwrap_or("")
+        );
+    }
+    Ok(2)
 }
 
 fn read(
@@ -64,8 +164,7 @@ fn read(
             None => format!("cluster {cluster} has no stored state"),
         })
     })?;
-    let snapshot: Snapshot = serde_json::from_str(&text)
-        .map_err(|e| CommandError::Usage(format!("stored state {cluster} v{} is unreadable: {e}", meta.version)))?;
+    let snapshot = parse(&meta, &text)?;
     Ok((meta, snapshot))
 }
 
@@ -87,8 +186,9 @@ pub fn export(db: &Path, cluster: Option<&str>, version: Option<i64>, out: Optio
 /// `state show`: a summary a person can read (or the snapshot with `--format json`).
 pub fn show(db: &Path, cluster: Option<&str>, version: Option<i64>, format: Format) -> Result<(), CommandError> {
     let (meta, snapshot) = read(db, cluster, version)?;
+    let parts = store::state_parts(Store::open_existing(db)?.conn(), &meta.cluster)?;
     if format == Format::Json {
-        print_json(&serde_json::json!({"version": meta, "snapshot": snapshot}));
+        print_json(&serde_json::json!({"version": meta, "parts": parts, "snapshot": snapshot}));
         return Ok(());
     }
     let s = &snapshot.state;
@@ -99,6 +199,18 @@ pub fn show(db: &Path, cluster: Option<&str>, version: Option<i64>, format: Form
         time::format_rfc3339(meta.created_ms),
         meta.source
     );
+    // Where each part was last read: a part kept from an older read says so.
+    for p in &parts {
+        let read = p.synced_ms.map_or_else(|| "never".to_string(), time::format_rfc3339);
+        match &p.error {
+            None => outln!("{}: last read {read}", p.part),
+            Some(e) => outln!(
+                "{}: last read {read}; last attempt {} FAILED: {e}",
+                p.part,
+                time::format_rfc3339(p.attempted_ms)
+            ),
+        }
+    }
     outln!("authentication mode: {:?}", s.authentication_mode);
     outln!("access entries: {}", s.access_entries.len());
     for e in &s.access_entries {

@@ -6,6 +6,7 @@ mod audit;
 mod event_id;
 mod identity;
 mod shape;
+mod state_diff;
 pub mod time;
 
 pub use access::{
@@ -17,3 +18,4 @@ pub use audit::{AuditEvent, RecordedDecision};
 pub use event_id::EventId;
 pub use identity::{canonical_principal_arn, session_name_of};
 pub use shape::RequestShape;
+pub use state_diff::{Changes, StateDiff};

@@ -125,9 +125,9 @@ fn poll(c: &ClusterConfig, shared: &Shared) -> Result<(), String> {
         if paths.is_empty() {
             return Err(format!("state_files {:?} match no file", c.state_files));
         }
-        let (version, created) =
-            crate::commands::state::import_into(&mut store, &c.name, &paths).map_err(|e| e.to_string())?;
-        if created {
+        let stored = crate::commands::state::import_into(&mut store, &c.name, &paths).map_err(|e| e.to_string())?;
+        let version = stored.version;
+        if stored.created {
             tracing::info!(cluster = %c.name, version, "stored a new access-state version");
         }
         metrics.state_version.with_label_values(&[&c.name]).set(version);

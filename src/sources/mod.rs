@@ -5,4 +5,7 @@
 pub mod aws;
 pub mod cloudtrail;
 pub mod cloudwatch;
+pub mod eks;
+pub mod eks_token;
+pub mod kubernetes;
 pub mod slices;

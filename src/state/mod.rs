@@ -13,8 +13,10 @@ mod aggregation;
 mod bootstrap;
 mod eksctl;
 mod kubernetes;
+mod live;
 mod snapshot;
 
+pub use live::{LiveParts, assemble};
 pub use snapshot::{SNAPSHOT_VERSION, Snapshot};
 
 use crate::model::{AccessEntry, AccessState, AuthenticationMode, AwsAuth, IdentityMapping, Role, RoleBinding};
@@ -190,6 +192,9 @@ impl Builder {
 /// resolve by it.
 pub fn canonical_order(state: &mut AccessState) {
     state.access_entries.sort_by(|a, b| a.principal_arn.cmp(&b.principal_arn));
+    for e in &mut state.access_entries {
+        e.policies.sort_by(|a, b| (&a.policy_arn, a.scope.to_string()).cmp(&(&b.policy_arn, b.scope.to_string())));
+    }
     state.roles.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     state.bindings.sort_by(|a, b| {
         (a.namespace.is_some(), &a.namespace, &a.name).cmp(&(b.namespace.is_some(), &b.namespace, &b.name))

@@ -29,7 +29,10 @@ pub use replay::{
     cluster_days, decided_shapes, for_each_recorded_day, ingest_generation, observed_days, replay_watermark,
     set_replay_watermark, shape_by_id, shapes_after, shapes_of_callers, window_shapes,
 };
-pub use state_versions::{StateVersion, read_state_version, state_clusters, state_history, store_state_version};
+pub use state_versions::{
+    StatePart, StateVersion, read_state_version, record_state_part, state_clusters, state_diffs, state_history,
+    state_parts, store_state_version,
+};
 pub use stats::{ClusterStats, Stats, stats};
 pub use usage::{Resolved, UsageFolder, insert_shape};
 pub use usage_buckets::{

@@ -12,12 +12,14 @@ pub struct StateVersion {
     pub source: String,
 }
 
-/// Stores `snapshot` as the cluster's next version unless it equals the latest one. Returns the
-/// version that now holds this content and whether it was created.
+/// Stores `snapshot` as the cluster's next version unless it equals the latest one, with `diff`
+/// (what changed since the latest, as JSON). Returns the version that now holds this content and
+/// whether it was created.
 pub fn store_state_version(
     conn: &mut Connection,
     cluster: &str,
     snapshot: &str,
+    diff: Option<&str>,
     source: &str,
     now_ms: i64,
 ) -> rusqlite::Result<(i64, bool)> {
@@ -40,6 +42,12 @@ pub fn store_state_version(
         "INSERT INTO state_versions (cluster, version, created_ms, content_hash, source, snapshot) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![cluster, version, now_ms, &hash[..], source, snapshot],
     )?;
+    if let Some(diff) = diff {
+        tx.execute(
+            "INSERT INTO state_diffs (cluster, version, diff) VALUES (?1, ?2, ?3)",
+            params![cluster, version, diff],
+        )?;
+    }
     tx.commit()?;
     Ok((version, true))
 }
@@ -75,4 +83,75 @@ pub fn state_history(conn: &Connection, cluster: &str) -> rusqlite::Result<Vec<(
     let mut stmt =
         conn.prepare("SELECT created_ms, snapshot FROM state_versions WHERE cluster = ?1 ORDER BY version")?;
     stmt.query_map([cluster], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+}
+
+/// What changed in each version after the first, oldest first: (version, created_ms, diff JSON).
+pub fn state_diffs(conn: &Connection, cluster: &str) -> rusqlite::Result<Vec<(i64, i64, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT d.version, v.created_ms, d.diff FROM state_diffs d
+         JOIN state_versions v ON v.cluster = d.cluster AND v.version = d.version
+         WHERE d.cluster = ?1 ORDER BY d.version",
+    )?;
+    stmt.query_map([cluster], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
+}
+
+/// Where one part of a cluster's state was last read from its source.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatePart {
+    pub part: String,
+    /// The last successful read (Unix ms), if any.
+    pub synced_ms: Option<i64>,
+    pub attempted_ms: i64,
+    /// The last attempt's error, if it failed.
+    pub error: Option<String>,
+}
+
+/// Records an attempt to read `part`: a success moves `synced_ms`, a failure keeps it.
+pub fn record_state_part(
+    conn: &Connection,
+    cluster: &str,
+    part: &str,
+    now_ms: i64,
+    error: Option<&str>,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO state_parts (cluster, part, synced_ms, attempted_ms, error)
+         VALUES (?1, ?2, CASE WHEN ?4 IS NULL THEN ?3 END, ?3, ?4)
+         ON CONFLICT (cluster, part) DO UPDATE SET
+           synced_ms = CASE WHEN excluded.error IS NULL THEN excluded.attempted_ms ELSE synced_ms END,
+           attempted_ms = excluded.attempted_ms, error = excluded.error",
+        params![cluster, part, now_ms, error],
+    )?;
+    Ok(())
+}
+
+/// Every part of the cluster's state, by name.
+pub fn state_parts(conn: &Connection, cluster: &str) -> rusqlite::Result<Vec<StatePart>> {
+    let mut stmt =
+        conn.prepare("SELECT part, synced_ms, attempted_ms, error FROM state_parts WHERE cluster = ?1 ORDER BY part")?;
+    stmt.query_map([cluster], |r| {
+        Ok(StatePart { part: r.get(0)?, synced_ms: r.get(1)?, attempted_ms: r.get(2)?, error: r.get(3)? })
+    })?
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_attempt_keeps_the_last_success() {
+        let store = crate::store::Store::open_in_memory().unwrap();
+        let conn = store.conn();
+        record_state_part(conn, "c", "kubernetes", 1_000, Some("unreachable")).unwrap();
+        let never = &state_parts(conn, "c").unwrap()[0];
+        assert_eq!((never.synced_ms, never.error.as_deref()), (None, Some("unreachable")));
+        record_state_part(conn, "c", "kubernetes", 2_000, None).unwrap();
+        record_state_part(conn, "c", "kubernetes", 3_000, Some("403")).unwrap();
+        let part = &state_parts(conn, "c").unwrap()[0];
+        assert_eq!((part.synced_ms, part.attempted_ms, part.error.as_deref()), (Some(2_000), 3_000, Some("403")));
+        record_state_part(conn, "c", "kubernetes", 4_000, None).unwrap();
+        let part = &state_parts(conn, "c").unwrap()[0];
+        assert_eq!((part.synced_ms, part.error.as_deref()), (Some(4_000), None));
+    }
 }

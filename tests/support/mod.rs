@@ -272,3 +272,82 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+/// `tests/support/fake_kube_api.py` over HTTPS with its own CA: no Kubernetes API server can run
+/// here, so this stand-in serves the RBAC lists and the aws-auth ConfigMap from the fixture YAML in
+/// `fixtures` (re-read on every request) in the real JSON shapes. `auth` is `--token T` or
+/// `--eks-token CLUSTER`. Stopped on drop.
+pub struct FakeKube {
+    child: std::process::Child,
+    pub port: u16,
+    /// The CA's PEM, for kubeconfig's `certificate-authority-data` (base64 of it).
+    pub ca_pem: String,
+}
+
+impl FakeKube {
+    pub fn start(fixtures: &Path, tls_dir: &Path, auth: &[&str]) -> FakeKube {
+        use std::io::BufRead;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut child = Command::new(root.join(".tools/venv/bin/python"))
+            .arg(root.join("tests/support/fake_kube_api.py"))
+            .args(["--port", "0", "--fixtures"])
+            .arg(fixtures)
+            .arg("--tls-dir")
+            .arg(tls_dir)
+            .args(auth)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = line.trim().strip_prefix("ready ").and_then(|p| p.parse().ok()).expect("`ready PORT`");
+        let ca_pem = std::fs::read_to_string(tls_dir.join("ca.crt")).unwrap();
+        FakeKube { child, port, ca_pem }
+    }
+
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    /// base64 of the CA PEM, as kubeconfig and DescribeCluster carry it.
+    pub fn ca_data(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(&self.ca_pem)
+    }
+
+    /// A kubeconfig for this server with a static token.
+    pub fn kubeconfig(&self, path: &Path, token: &str) {
+        let config = serde_json::json!({
+            "apiVersion": "v1", "kind": "Config", "current-context": "fake",
+            "clusters": [{"name": "fake", "cluster": {"server": self.url(), "certificate-authority-data": self.ca_data()}}],
+            "users": [{"name": "tester", "user": {"token": token}}],
+            "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "tester"}}],
+        });
+        std::fs::write(path, config.to_string()).unwrap();
+    }
+
+    /// Makes every API request answer `status` (0: back to normal).
+    pub fn fail_with(&self, status: u16) {
+        let body = serde_json::json!({"status": status});
+        let out = Command::new("curl")
+            .args(["-sk", "-X", "POST", "--data", &body.to_string()])
+            .arg(format!("{}/fake/fail", self.url()))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "curl /fake/fail");
+    }
+
+    /// Every request so far: `method`, `path`, `query`, `authorized`, `status`.
+    pub fn requests(&self) -> Vec<Value> {
+        let out = Command::new("curl").args(["-sk"]).arg(format!("{}/fake/requests", self.url())).output().unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+impl Drop for FakeKube {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -16,6 +16,8 @@ Test-only routes (never logged as calls):
   DELETE /moto-ext/faults                 drop pending faults
   POST   /moto-ext/cloudtrail/events      a JSON list of CloudTrail records (or {"Records": [...]})
   POST   /moto-ext/config  {"lookupEventsRateLimit": true|false}     (default true)
+  POST   /moto-ext/eks/cluster  {"name", "endpoint", "certificateAuthority"}  point a cluster's
+                                  API server at a test's fake one (moto makes up both)
   POST   /moto-api/reset                  moto's reset; also clears everything above
 """
 
@@ -465,6 +467,14 @@ def ext_route(environ, method, path):
                 r.setdefault("eventID", str(uuid.uuid4()))
             STATE.events.extend(records)
             return reply({"injected": len(records), "total": len(STATE.events)})
+        if (method, path) == ("POST", "/moto-ext/eks/cluster"):
+            from moto.eks.models import eks_backends
+            clusters = [b.clusters[body["name"]] for regions in eks_backends.values()
+                        for b in regions.values() if body["name"] in b.clusters]
+            for c in clusters:
+                c.endpoint = body["endpoint"]
+                c.certificate_authority = {"data": body["certificateAuthority"]}
+            return reply({"updated": len(clusters)}, 200 if clusters else 404)
         if (method, path) == ("POST", "/moto-ext/config"):
             STATE.config.update(body)
             return reply(STATE.config)

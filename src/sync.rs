@@ -1,0 +1,142 @@
+//! `state sync`: the cluster's access state read from the live APIs — the EKS part (mode, access
+//! entries, policies) and the Kubernetes part (RBAC, aws-auth) — stored as a new version only when
+//! its content changed, with what changed.
+//!
+//! Failure isolation: a part that cannot be read is kept from the previous version and recorded as
+//! failed in `state_parts`, so the other part still syncs and nothing stale passes for current. A
+//! first sync needs both parts: there is nothing to keep yet.
+
+use crate::commands::state::{Stored, latest, store_state};
+use crate::model::time::format_rfc3339;
+use crate::sources::aws::{self, Requests};
+use crate::sources::eks::{self, EksAccess};
+use crate::sources::kubernetes::{self, EksEndpoint, KubernetesAccess};
+use crate::state::{LiveParts, assemble};
+use crate::store::{self, Store};
+use serde::Serialize;
+
+/// The parts of a synced state, as `state_parts` and the metrics name them.
+pub const EKS_PART: &str = "eks";
+pub const KUBERNETES_PART: &str = "kubernetes";
+
+pub struct SyncOptions {
+    pub cluster: String,
+    pub region: Option<String>,
+    pub kubernetes: KubernetesAccess,
+}
+
+/// How one part fared.
+#[derive(Debug, Serialize)]
+pub struct PartOutcome {
+    pub part: &'static str,
+    /// Read from its API just now.
+    pub fresh: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When a kept part was last read (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_from: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SyncOutcome {
+    pub cluster: String,
+    #[serde(flatten)]
+    pub stored: Stored,
+    pub parts: Vec<PartOutcome>,
+    pub requests: Requests,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl SyncOutcome {
+    /// Whether every part was read just now.
+    pub fn complete(&self) -> bool {
+        self.parts.iter().all(|p| p.fresh)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// Nothing could be stored: the failing parts, each one line.
+    #[error("state sync of {cluster} stored nothing: {}", failures.join("; "))]
+    Failed { cluster: String, failures: Vec<String> },
+    #[error(transparent)]
+    Command(#[from] crate::commands::CommandError),
+}
+
+/// Reads both parts, stores the state if it changed and records how each part fared.
+pub async fn sync(store: &mut Store, opts: &SyncOptions, now_ms: i64) -> Result<SyncOutcome, SyncError> {
+    let cluster = opts.cluster.as_str();
+    let config = aws::config(opts.region.as_deref()).await;
+    let mut requests = Requests::default();
+    let eks = eks::read(&aws_sdk_eks::Client::new(&config), cluster, &mut requests).await.map_err(|e| e.to_string());
+    let kubernetes = read_kubernetes(&opts.kubernetes, &config, cluster, eks.as_ref().ok()).await;
+
+    let previous = latest(store, cluster)?.map(|(_, state)| state);
+    let mut failures = Vec::new();
+    for (part, result) in [(EKS_PART, eks.as_ref().err()), (KUBERNETES_PART, kubernetes.as_ref().err())] {
+        store::record_state_part(store.conn(), cluster, part, now_ms, result.map(String::as_str))
+            .map_err(crate::commands::CommandError::from)?;
+        if let Some(e) = result {
+            failures.push(e.clone());
+        }
+    }
+    if previous.is_none() && !failures.is_empty() || failures.len() == 2 {
+        return Err(SyncError::Failed { cluster: cluster.to_string(), failures });
+    }
+    let mut warnings = Vec::new();
+    let eks_part = eks.ok().map(|e: EksAccess| {
+        warnings.extend(e.warnings);
+        (e.mode, e.entries)
+    });
+    let loaded = assemble(LiveParts {
+        cluster,
+        eks: eks_part,
+        kubernetes: kubernetes.as_ref().ok().cloned(),
+        previous: previous.as_ref(),
+    })
+    .map_err(crate::commands::CommandError::from)?;
+    warnings.extend(loaded.warnings);
+    let parts_read = store::state_parts(store.conn(), cluster).map_err(crate::commands::CommandError::from)?;
+    let parts: Vec<PartOutcome> = [EKS_PART, KUBERNETES_PART]
+        .into_iter()
+        .map(|part| {
+            let record = parts_read.iter().find(|p| p.part == part);
+            let error = record.and_then(|p| p.error.clone());
+            PartOutcome {
+                part,
+                fresh: error.is_none(),
+                kept_from: record.filter(|_| error.is_some()).and_then(|p| p.synced_ms).map(format_rfc3339),
+                error,
+            }
+        })
+        .collect();
+    let source = match parts.iter().find(|p| !p.fresh) {
+        None => "eks-api + kubernetes-api".to_string(),
+        Some(stale) => format!("eks-api + kubernetes-api ({} part kept from the previous version)", stale.part),
+    };
+    let stored = store_state(store, cluster, loaded.state, &source, now_ms)?;
+    Ok(SyncOutcome { cluster: cluster.to_string(), stored, parts, requests, warnings })
+}
+
+/// The Kubernetes part, or why it could not be read.
+async fn read_kubernetes(
+    access: &KubernetesAccess,
+    config: &aws_config::SdkConfig,
+    cluster: &str,
+    eks: Option<&EksAccess>,
+) -> Result<Vec<serde_json::Value>, String> {
+    let endpoint = match (access, eks) {
+        (KubernetesAccess::EksToken, Some(EksAccess { endpoint: Some(url), certificate_authority: Some(ca), .. })) => {
+            let token = crate::sources::eks_token::token(config, cluster).await.map_err(|e| e.to_string())?;
+            Some(EksEndpoint { url, certificate_authority: ca, token })
+        }
+        (KubernetesAccess::EksToken, _) => {
+            return Err("Kubernetes API: EKS-token mode needs the endpoint and CA that DescribeCluster gives".into());
+        }
+        _ => None,
+    };
+    let client = kubernetes::client(access, endpoint).await.map_err(|e| e.to_string())?;
+    kubernetes::read(&client).await.map_err(|e| e.to_string())
+}
