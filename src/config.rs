@@ -153,13 +153,40 @@ impl ReportsConfig {
     }
 }
 
-/// `[[clusters]]`: one cluster `serve` watches. Until the live AWS sources arrive, its events and
-/// state come from files: paths or `*` patterns, followed like `ingest` follows them (exactly
-/// once, resuming at their checkpoints), and state files imported when their content changes.
+/// `[[clusters]]`: one cluster `serve` watches. Its events and state come from the live AWS and
+/// Kubernetes APIs, from files (paths or `*` patterns, followed like `ingest` follows them and
+/// imported when their content changes), or both.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterConfig {
     pub name: String,
+    /// The cluster's AWS region. Default: the credential chain's (`AWS_REGION`, profile, instance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Follow the audit log in CloudWatch Logs (`FilterLogEvents`). Default false.
+    #[serde(default)]
+    pub cloudwatch: bool,
+    /// The audit log group. Default `/aws/eks/NAME/cluster`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_group: Option<String>,
+    /// Read access-relevant CloudTrail events (`LookupEvents`). Default false.
+    #[serde(default)]
+    pub cloudtrail: bool,
+    /// Read the access state from the EKS and Kubernetes APIs. Default false.
+    #[serde(default)]
+    pub state_sync: bool,
+    /// How state sync reaches the Kubernetes API. Default `kubeconfig`.
+    #[serde(default)]
+    pub kubernetes: KubernetesMode,
+    /// With `kubernetes = "kubeconfig"`: the file. Default `KUBECONFIG`, then `~/.kube/config`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubeconfig: Option<PathBuf>,
+    /// With `kubernetes = "kubeconfig"`: the context. Default its current one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// How far back a first CloudWatch read starts, in days. Default 7 (CloudTrail: 30).
+    #[serde(default = "default_since_days")]
+    pub since_days: u32,
     /// Kubernetes audit event files (any format `ingest audit` reads).
     #[serde(default)]
     pub audit_files: Vec<String>,
@@ -169,13 +196,54 @@ pub struct ClusterConfig {
     /// Access state files (eksctl, kubectl YAML, aws-auth, snapshots), imported together.
     #[serde(default)]
     pub state_files: Vec<String>,
-    /// Seconds between looks at the files. Default 10.
+    /// Seconds between reads of the files and of CloudWatch Logs. Default 10.
     #[serde(default = "default_poll_seconds")]
     pub poll_seconds: u64,
+    /// Seconds between CloudTrail lookups (a dozen requests at 2 per second). Default 300.
+    #[serde(default = "default_slow_poll_seconds")]
+    pub cloudtrail_poll_seconds: u64,
+    /// Seconds between state syncs. Default 300.
+    #[serde(default = "default_slow_poll_seconds")]
+    pub state_sync_seconds: u64,
+}
+
+/// How state sync reaches a cluster's Kubernetes API.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum KubernetesMode {
+    /// A kubeconfig context (exec plugins such as `aws eks get-token` work).
+    #[default]
+    Kubeconfig,
+    /// The pod's service account: the daemon runs in the cluster it watches.
+    InCluster,
+    /// DescribeCluster's endpoint and CA with an EKS token signed by the AWS credentials (ECS).
+    EksToken,
+}
+
+impl ClusterConfig {
+    /// The Kubernetes access state sync uses.
+    pub fn kubernetes_access(&self) -> crate::sources::kubernetes::KubernetesAccess {
+        use crate::sources::kubernetes::KubernetesAccess;
+        match self.kubernetes {
+            KubernetesMode::Kubeconfig => {
+                KubernetesAccess::Kubeconfig { path: self.kubeconfig.clone(), context: self.context.clone() }
+            }
+            KubernetesMode::InCluster => KubernetesAccess::InCluster,
+            KubernetesMode::EksToken => KubernetesAccess::EksToken,
+        }
+    }
 }
 
 const fn default_poll_seconds() -> u64 {
     10
+}
+
+const fn default_slow_poll_seconds() -> u64 {
+    300
+}
+
+const fn default_since_days() -> u32 {
+    7
 }
 
 /// `[store]`.
@@ -320,8 +388,26 @@ impl Config {
             if !names.insert(c.name.as_str()) {
                 return invalid(format!("clusters[{i}].name"), "a name no other cluster has");
             }
-            if c.poll_seconds == 0 {
-                return invalid(format!("clusters[{i}].poll_seconds"), "at least 1 second");
+            for (key, seconds) in [
+                ("poll_seconds", c.poll_seconds),
+                ("cloudtrail_poll_seconds", c.cloudtrail_poll_seconds),
+                ("state_sync_seconds", c.state_sync_seconds),
+            ] {
+                if seconds == 0 {
+                    return invalid(format!("clusters[{i}].{key}"), "at least 1 second");
+                }
+            }
+            if c.state_sync && !c.state_files.is_empty() {
+                return invalid(format!("clusters[{i}].state_files"), "either state_sync or state_files, not both");
+            }
+            if (c.kubeconfig.is_some() || c.context.is_some()) && c.kubernetes != KubernetesMode::Kubeconfig {
+                return invalid(
+                    format!("clusters[{i}].kubeconfig"),
+                    "kubeconfig and context only with kubernetes = \"kubeconfig\"",
+                );
+            }
+            if c.log_group.is_some() && !c.cloudwatch {
+                return invalid(format!("clusters[{i}].log_group"), "a log group only with cloudwatch = true");
             }
         }
         Ok(())

@@ -134,7 +134,13 @@ fn state_import_stores_versions_only_when_they_change_and_export_round_trips() {
     // The same state in another file order is the same content.
     let reordered = vec![files[2].clone(), files[0].clone(), files[1].clone()];
     assert_eq!(import(&reordered), serde_json::json!({"cluster": CLUSTER, "version": 1, "created": false}));
-    assert_eq!(import(&files[..1]), serde_json::json!({"cluster": CLUSTER, "version": 2, "created": true}));
+    let second = import(&files[..1]);
+    assert_eq!((&second["version"], &second["created"]), (&serde_json::json!(2), &serde_json::json!(true)));
+    let removed = second["diff"]["bindings"]["removed"].as_array().unwrap();
+    assert!(
+        removed.contains(&serde_json::json!("RoleBinding payments/deployers -> ClusterRole edit for [Group ci]")),
+        "the diff names what the dropped files held: {second}"
+    );
 
     let text = run_ok(grantscope(&db).args(["state", "show", "--version", "1"]));
     let table = run_ok(
@@ -156,10 +162,15 @@ fn state_import_stores_versions_only_when_they_change_and_export_round_trips() {
     let (from_snapshot, _) = evaluate(&db, std::slice::from_ref(&snapshot), &fixture("audit/events.jsonl"));
     let (from_yaml, _) = evaluate(&db, &files, &fixture("audit/events.jsonl"));
     assert_eq!(from_snapshot, from_yaml, "a snapshot decides exactly as the files it came from");
+    let third = import(&[snapshot]);
     assert_eq!(
-        import(&[snapshot]),
-        serde_json::json!({"cluster": CLUSTER, "version": 3, "created": true}),
+        (&third["version"], &third["created"]),
+        (&serde_json::json!(3), &serde_json::json!(true)),
         "v1 again after v2 is a change"
+    );
+    assert_eq!(
+        third["diff"]["bindings"]["added"], second["diff"]["bindings"]["removed"],
+        "what v2 dropped, v3 brings back"
     );
 }
 

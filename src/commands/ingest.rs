@@ -221,13 +221,14 @@ pub fn cloudwatch(
 /// `ingest cloudtrail --live`: the account's access-relevant CloudTrail events from
 /// LookupEvents, from each lookup's checkpoint (or `--since`) up to now, and on with `--follow`.
 pub fn cloudtrail_live(db: &Path, live: LiveArgs, format: Format) -> Result<Tally, CommandError> {
-    use crate::sources::cloudtrail::{CloudTrailOptions, Lookups, ingest};
+    use crate::sources::cloudtrail::{CloudTrailOptions, Lookups, Pacers, ingest};
     let opts = CloudTrailOptions::new(super::now_ms() - i64::from(live.since_days) * MS_PER_DAY);
     let mut lookups = None;
     let region = live.region.clone();
     run_live(db, &live, format, async |store, now, stop, progress| {
         if lookups.is_none() {
-            lookups = Some(Lookups::new(&aws::config(region.as_deref()).await));
+            let pacers = Pacers::default();
+            lookups = Some(Lookups::new(&aws::config(region.as_deref()).await, |r| pacers.for_region(r)));
         }
         let lookups = lookups.as_ref().expect("just set");
         ingest(lookups, store, &opts, now, Some(stop), progress).await

@@ -4,6 +4,7 @@
 //! result as metrics, `/api/v1/findings` and `/api/v1/reports/latest`. A failure is logged, counted
 //! and shown in `/readyz`; the loop goes on, and other clusters never notice.
 
+use super::live::LiveSources;
 use super::metrics::Metrics;
 use super::status::Status;
 use crate::assess::{AssessOptions, assess};
@@ -13,6 +14,7 @@ use crate::ingest::file::DEFAULT_BATCH_RECORDS;
 use crate::ingest::sink::Sink;
 use crate::ingest::{AuditSink, CloudTrailSink, FileOptions, InputFormat, InputPath, Tally, ingest_files};
 use crate::model::time::format_rfc3339;
+use crate::sources::cloudtrail::Pacers;
 use crate::store::{self, Store};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -30,37 +32,46 @@ pub struct Shared {
     pub status: Arc<Status>,
     /// Set on SIGTERM/SIGINT: ingest stops at its next batch boundary, committed.
     pub stop: Arc<AtomicBool>,
+    /// CloudTrail's quota is per region: every cluster's lookups share one pace per region.
+    pub pacers: Pacers,
 }
 
 pub async fn run(cluster: ClusterConfig, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     let name = cluster.name.clone();
-    shared.metrics.init_cluster(&name);
+    shared.metrics.init_cluster(&name, &apis(&cluster));
+    let mut live = LiveSources::new();
     let mut next_assessment = Instant::now();
     let mut last_report: Option<i64> = None;
     loop {
         let (c, s) = (cluster.clone(), shared.clone());
         let polled = tokio::task::spawn_blocking(move || poll(&c, &s)).await.unwrap_or_else(|e| Err(e.to_string()));
-        let mut result = polled.map(|_| ());
+        let mut problems: Vec<String> = polled.err().into_iter().collect();
+        problems.extend(live.poll(&cluster, &shared).await);
         if shared.stop.load(Ordering::Relaxed) {
             break;
         }
-        if result.is_ok() && Instant::now() >= next_assessment {
+        // A failing source leaves the others' data to assess; with no state at all, the
+        // assessment says so itself.
+        if Instant::now() >= next_assessment {
             let (n, s) = (name.clone(), shared.clone());
             let assessed = tokio::task::spawn_blocking(move || assess_cluster(&n, &s, last_report))
                 .await
                 .unwrap_or_else(|e| Err(e.to_string()));
             next_assessment = Instant::now() + Duration::from_secs(shared.analysis.interval_seconds);
-            result = assessed.map(|written| last_report = written.or(last_report));
+            match assessed {
+                Ok(written) => last_report = written.or(last_report),
+                Err(e) => problems.push(e),
+            }
         }
-        let healthy = result.is_ok();
-        if let Err(e) = &result {
-            tracing::warn!(cluster = %name, error = %e, "cluster poll failed; retrying at the next poll");
+        let healthy = problems.is_empty();
+        for p in &problems {
+            tracing::warn!(cluster = %name, error = %p, "cluster poll failed; retrying at the next poll");
         }
         shared.metrics.cluster_healthy.with_label_values(&[&name]).set(i64::from(healthy));
         shared.status.update(&name, |st| {
             st.attempted = true;
             st.ready |= healthy && st.last_assessment.is_some();
-            st.last_error = result.err();
+            st.last_error = (!healthy).then(|| problems.join("; "));
             st.last_poll = Some(format_rfc3339(now_ms()));
         });
         tokio::select! {
@@ -69,6 +80,28 @@ pub async fn run(cluster: ClusterConfig, shared: Arc<Shared>, mut shutdown: watc
         }
     }
     tracing::info!(cluster = %name, "stopped");
+}
+
+/// The APIs a cluster's sources call, for `grantscope_source_requests_total` (files count as
+/// `audit` and `cloudtrail`).
+fn apis(c: &ClusterConfig) -> Vec<&'static str> {
+    let mut apis = Vec::new();
+    if !c.audit_files.is_empty() {
+        apis.push("audit");
+    }
+    if !c.cloudtrail_files.is_empty() {
+        apis.push("cloudtrail");
+    }
+    if c.cloudwatch {
+        apis.push("FilterLogEvents");
+    }
+    if c.cloudtrail {
+        apis.push("LookupEvents");
+    }
+    if c.state_sync {
+        apis.extend(["DescribeCluster", "ListAccessEntries", "DescribeAccessEntry", "ListAssociatedAccessPolicies"]);
+    }
+    apis
 }
 
 /// Files from paths and `*` patterns, in order; a pattern matching nothing is no error (the files
@@ -102,11 +135,7 @@ fn poll(c: &ClusterConfig, shared: &Shared) -> Result<(), String> {
         let ok = outcome.is_ok();
         metrics.source_requests.with_label_values(&[c.name.as_str(), source, if ok { "ok" } else { "error" }]).inc();
         let tally: Tally = outcome?;
-        metrics.events_ingested.with_label_values(&[&c.name, source]).inc_by(tally.ingested);
-        for (reason, n) in &tally.skipped {
-            metrics.events_skipped.with_label_values(&[&c.name, source, reason]).inc_by(*n);
-        }
-        metrics.ingest_errors.with_label_values(&[&c.name, source, "bad-record"]).inc_by(tally.errors);
+        metrics.count_tally(&c.name, source, &tally);
         Ok(())
     };
     follow("audit", &c.audit_files, &mut AuditSink::new(Some(c.name.clone())))?;

@@ -4,6 +4,8 @@
 
 use crate::analysis::inventory::{GrantRow, GrantStatus, GrantType};
 use crate::analysis::{Finding, KINDS, Severity};
+use crate::ingest::Tally;
+use crate::sources::aws::Outcome;
 use prometheus::{
     Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
     TextEncoder,
@@ -140,14 +142,26 @@ impl Metrics {
 
     /// Creates a cluster's counters at 0, so rates and alerts have a series from the first scrape
     /// (a counter that appears only on its first increment hides that increment from `rate`).
-    pub fn init_cluster(&self, cluster: &str) {
-        for source in ["audit", "cloudtrail"] {
+    /// `apis` are the APIs its sources call (`audit` and `cloudtrail` stand for file reads).
+    pub fn init_cluster(&self, cluster: &str, apis: &[&str]) {
+        for source in ["audit", "cloudwatch", "cloudtrail"] {
             self.events_ingested.with_label_values(&[cluster, source]);
             self.ingest_errors.with_label_values(&[cluster, source, "bad-record"]);
-            for outcome in ["ok", "error", "throttled"] {
-                self.source_requests.with_label_values(&[cluster, source, outcome]);
+        }
+        for api in apis {
+            for outcome in [Outcome::Ok, Outcome::Throttled, Outcome::Retried, Outcome::Error] {
+                self.source_requests.with_label_values(&[cluster, api, outcome.as_str()]);
             }
         }
+    }
+
+    /// Counts one read of a source: events stored, skipped by reason, bad records.
+    pub fn count_tally(&self, cluster: &str, source: &str, tally: &Tally) {
+        self.events_ingested.with_label_values(&[cluster, source]).inc_by(tally.ingested);
+        for (reason, n) in &tally.skipped {
+            self.events_skipped.with_label_values(&[cluster, source, reason]).inc_by(*n);
+        }
+        self.ingest_errors.with_label_values(&[cluster, source, "bad-record"]).inc_by(tally.errors);
     }
 
     /// The Prometheus text exposition of every metric.

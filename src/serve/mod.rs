@@ -8,6 +8,7 @@
 
 mod cluster;
 mod http;
+mod live;
 mod lock;
 mod metrics;
 mod reports;
@@ -69,6 +70,7 @@ pub async fn run(config: Config, db: PathBuf) -> Result<(), ServeError> {
         metrics,
         status,
         stop: stop.clone(),
+        pacers: Default::default(),
     });
     let loops: Vec<_> = config
         .clusters

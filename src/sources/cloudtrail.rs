@@ -15,6 +15,7 @@ use crate::model::ACCESS_EVENTS;
 use crate::store::Store;
 use aws_sdk_cloudtrail::primitives::DateTime;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 /// Thirty days per slice: a lookup by event name returns few events, and each request costs half
@@ -52,7 +53,7 @@ pub fn global_events_region(region: &str) -> &'static str {
 struct Regional {
     region: String,
     client: aws_sdk_cloudtrail::Client,
-    pacer: Pacer,
+    pacer: Arc<Pacer>,
 }
 
 /// The CloudTrail clients a lookup needs: the cluster's region and, if different, the global
@@ -62,13 +63,14 @@ pub struct Lookups {
 }
 
 impl Lookups {
-    pub fn new(config: &aws_config::SdkConfig) -> Lookups {
+    /// `pacer` gives each region's pace: one per region for the whole process, as the quota is.
+    pub fn new(config: &aws_config::SdkConfig, pacer: impl Fn(&str) -> Arc<Pacer>) -> Lookups {
         let region = config.region().map_or_else(|| "us-east-1".to_string(), |r| r.to_string());
         let global = global_events_region(&region);
         let mut regions = vec![Regional {
+            pacer: pacer(&region),
             region: region.clone(),
             client: aws_sdk_cloudtrail::Client::new(config),
-            pacer: Pacer::per_second(2),
         }];
         if global != region {
             let conf =
@@ -76,10 +78,21 @@ impl Lookups {
             regions.push(Regional {
                 region: global.to_string(),
                 client: aws_sdk_cloudtrail::Client::from_conf(conf),
-                pacer: Pacer::per_second(2),
+                pacer: pacer(global),
             });
         }
         Lookups { regions }
+    }
+}
+
+/// One pace per region for the whole process: clusters in one region share CloudTrail's quota.
+#[derive(Default)]
+pub struct Pacers(std::sync::Mutex<std::collections::HashMap<String, Arc<Pacer>>>);
+
+impl Pacers {
+    pub fn for_region(&self, region: &str) -> Arc<Pacer> {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(region.to_string()).or_insert_with(|| Arc::new(Pacer::per_second(2))).clone()
     }
 }
 

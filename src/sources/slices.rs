@@ -103,7 +103,7 @@ pub async fn read(
     api: &mut impl PagedSource,
     store: &mut Store,
     range: &Range,
-    sink: &mut dyn Sink,
+    sink: &mut (impl Sink + Send),
     name: &str,
     now_ms: i64,
     stop: Option<&AtomicBool>,
