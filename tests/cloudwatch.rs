@@ -214,3 +214,39 @@ fn a_run_killed_mid_stream_resumes_without_loss_or_double_counting() {
     assert_eq!(cluster_stats(&db, "demo")["events"], 20_000, "each event counted once");
     assert_eq!(ingest_cloudwatch(&db, &moto)["ingested"], 0);
 }
+
+/// `--follow` keeps reading what arrives until SIGTERM, then prints the totals.
+#[test]
+fn follow_reads_what_arrives_until_sigterm() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let events = generated(dir.path(), 600, 1);
+    let first: Vec<_> = events[..400].iter().collect();
+    let later: Vec<_> = events[400..].iter().collect();
+    put(&moto, dir.path(), "first.jsonl", &first, 0);
+    let mut child = ingest_cloudwatch_cmd(&db, &moto)
+        .args(["--follow", "--poll-seconds", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stored = || {
+        std::process::Command::new(support::bin())
+            .args(["--db", db.to_str().unwrap(), "--format", "json", "stats"])
+            .output()
+            .ok()
+            .and_then(|o| serde_json::from_slice::<Value>(&o.stdout).ok())
+            .and_then(|s| s["clusters"]["demo"]["events"].as_u64())
+    };
+    wait_for(60, "the first events", || (stored() == Some(first.len() as u64)).then_some(()));
+    put(&moto, dir.path(), "later.jsonl", &later, 0);
+    wait_for(60, "the later events", || (stored() == Some(600)).then_some(()));
+    assert!(std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let status = wait_for(15, "exit after SIGTERM", || child.try_wait().unwrap());
+    assert!(status.success(), "{status}");
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    let summary: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summary["ingested"], 600, "{summary}");
+}
