@@ -466,4 +466,53 @@ mod tests {
         let err = load_str("", &[("GRANTSCOPE_SERVER_LISTEN", "nowhere")]).unwrap_err().to_string();
         assert!(err.contains("GRANTSCOPE_SERVER_LISTEN") && err.contains("address and port"), "{err}");
     }
+
+    /// The README's configuration table, the example file and the configuration types name the
+    /// same keys: every key of the example (all uncommented) is a field, every field is in the
+    /// example, and the table lists exactly them.
+    #[test]
+    fn the_readme_example_and_types_agree_on_every_key() {
+        let key = |l: &str| {
+            let l = l.trim();
+            (l.starts_with('[') && l.ends_with(']'))
+                || l.split_once(" = ").is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        };
+        let example: String = include_str!("../grantscope.example.toml")
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if key(rest) => rest,
+                _ => l,
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let config: Config = toml::from_str(&example).expect("every key of the example is a configuration field");
+        fn flatten(prefix: &str, v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    for (k, v) in m {
+                        flatten(&if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") }, v, out);
+                    }
+                }
+                serde_json::Value::Array(items)
+                    if items.iter().all(serde_json::Value::is_object) && !items.is_empty() =>
+                {
+                    for item in items {
+                        flatten(&format!("{prefix}[]"), item, out);
+                    }
+                }
+                _ => {
+                    out.insert(prefix.to_string());
+                }
+            }
+        }
+        let mut fields = std::collections::BTreeSet::new();
+        flatten("", &serde_json::to_value(&config).unwrap(), &mut fields);
+        let documented: std::collections::BTreeSet<String> = include_str!("../README.md")
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split_once("` | ").map(|(k, _)| k.to_string()))
+            .filter(|k| k.contains('.') && !k.contains(' ') && !k.starts_with("grantscope_"))
+            .collect();
+        assert_eq!(fields, documented, "README configuration table vs the example's keys");
+    }
 }

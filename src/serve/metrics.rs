@@ -209,3 +209,32 @@ impl Metrics {
         exported.insert(cluster.to_string(), now);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// The README's metrics reference lists exactly what the daemon exports.
+    #[test]
+    fn the_readme_documents_every_metric() {
+        let m = Metrics::new(1).unwrap();
+        m.init_cluster("c", &["FilterLogEvents"]);
+        let skipped = Tally { skipped: [("stage", 1)].into(), ..Tally::default() };
+        m.count_tally("c", "cloudwatch", &skipped);
+        m.ingest_lag.with_label_values(&["c", "cloudwatch"]).set(1.0);
+        m.state_sync_timestamp.with_label_values(&["c", "eks"]).set(1.0);
+        m.state_version.with_label_values(&["c"]).set(1);
+        m.cluster_healthy.with_label_values(&["c"]).set(1);
+        m.agreement.with_label_values(&["c"]).set(1.0);
+        m.replay_duration.with_label_values(&["c"]).observe(0.1);
+        m.set_assessment("c", &[], &[], &[("g1".to_string(), 1), ("g2".to_string(), 2)].into());
+        let exported: BTreeSet<String> = m.registry.gather().iter().map(|f| f.name().to_string()).collect();
+        let documented: BTreeSet<String> = include_str!("../../README.md")
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `grantscope_"))
+            .map(|rest| format!("grantscope_{}", rest.split('`').next().unwrap_or_default()))
+            .collect();
+        assert_eq!(exported, documented);
+    }
+}
