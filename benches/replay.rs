@@ -62,7 +62,7 @@ fn main() {
     }
     eprintln!("stored {n} shapes in {:.2?}", started.elapsed());
     let snapshot = |s: &grantscope::model::AccessState| serde_json::to_string(&Snapshot::new(s.clone())).unwrap();
-    store_state_version(store.conn_mut(), "bench", &snapshot(&state), None, "bench", now).unwrap();
+    store_state_version(store.conn_mut(), "bench", &snapshot(&state), |_| "{}".into(), "bench", now).unwrap();
 
     let started = Instant::now();
     let full = replay(&mut store, "bench", 90, now).unwrap();
@@ -71,7 +71,7 @@ fn main() {
 
     // One access entry changes: it gains a Kubernetes group.
     state.access_entries[7].kubernetes_groups.push("auditors".into());
-    store_state_version(store.conn_mut(), "bench", &snapshot(&state), None, "bench", now).unwrap();
+    store_state_version(store.conn_mut(), "bench", &snapshot(&state), |_| "{}".into(), "bench", now).unwrap();
     let started = Instant::now();
     let incremental = replay(&mut store, "bench", 90, now).unwrap();
     let incremental_time = started.elapsed();
@@ -81,7 +81,8 @@ fn main() {
     let options = AssessOptions { window_days: 90, min_observed_days: 14, now_ms: now };
     let assessment = assess(&mut store, "bench", options).unwrap();
     let days = cluster_days(store.conn(), "bench", assessment.from_day).unwrap();
-    let inputs = ReportInputs { days: &days, ingest_errors: 0, generated_at: String::new() };
+    let inputs =
+        ReportInputs { days: &days, ingest_errors: 0, generated_at: String::new(), access_changes: Vec::new() };
     let report = Report::build(&assessment, inputs);
     let html = grantscope::report::html(&report);
     let report_time = started.elapsed();

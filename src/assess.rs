@@ -46,6 +46,7 @@ impl Assessment {
             days: &days,
             ingest_errors: store::ingest_error_count(store.conn(), cluster)?,
             generated_at: crate::model::time::format_rfc3339(self.options.now_ms),
+            access_changes: crate::timeline::load(store, cluster)?,
         };
         Ok(crate::report::Report::build(self, inputs))
     }

@@ -35,3 +35,4 @@ pub mod sources;
 pub mod state;
 pub mod store;
 pub mod sync;
+pub mod timeline;

@@ -81,6 +81,19 @@ enum Command {
         #[arg(long)]
         cluster: Option<String>,
     },
+    /// Who changed access to the cluster, when, and what: access entries, policy associations
+    /// and their scopes, the authentication mode, IAM principals deleted or re-created (from
+    /// CloudTrail, with the caller and session), RBAC and aws-auth (from the stored state
+    /// versions' diffs)
+    ///
+    /// Example: grantscope timeline --cluster prod --since 30d
+    Timeline {
+        #[arg(long)]
+        cluster: Option<String>,
+        /// How far back (`30d` or `30`)
+        #[arg(long, default_value = "30d", value_parser = commands::replay::parse_days)]
+        since: u32,
+    },
     /// List bad records that ingest skipped, with file and line
     Errors {
         /// Show at most this many (the newest)
@@ -577,6 +590,9 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
             commands::ingest::run(&db, args, data_format?).map(|_| 0)
         }
         Command::Stats { cluster } => commands::stats::run(&db, cluster.as_deref(), data_format?).map(|_| 0),
+        Command::Timeline { cluster, since } => {
+            commands::timeline::run(&db, cluster.as_deref(), since, data_format?).map(|_| 0)
+        }
         Command::Errors { limit } => commands::errors::run(&db, limit, data_format?).map(|_| 0),
         Command::Gc(h) => commands::gc::run(&db, horizons(h), data_format?).map(|_| 0),
         Command::Evaluate { state, events, cluster, input_format } => {

@@ -60,7 +60,7 @@ impl SyncOutcome {
 pub enum SyncError {
     /// Nothing could be stored: the failing parts, each one line.
     #[error("state sync of {cluster} stored nothing: {}", failures.join("; "))]
-    Failed { cluster: String, failures: Vec<String> },
+    Failed { cluster: String, failures: Vec<String>, requests: Requests },
     #[error(transparent)]
     Command(#[from] crate::commands::CommandError),
 }
@@ -74,21 +74,20 @@ pub async fn sync(store: &mut Store, opts: &SyncOptions, now_ms: i64) -> Result<
     let kubernetes = read_kubernetes(&opts.kubernetes, &config, cluster, eks.as_ref().ok()).await;
 
     let previous = latest(store, cluster)?.map(|(_, state)| state);
-    let mut failures = Vec::new();
-    for (part, result) in [(EKS_PART, eks.as_ref().err()), (KUBERNETES_PART, kubernetes.as_ref().err())] {
-        store::record_state_part(store.conn(), cluster, part, now_ms, result.map(String::as_str))
-            .map_err(crate::commands::CommandError::from)?;
-        if let Some(e) = result {
-            failures.push(e.clone());
-        }
-    }
+    let results = [(EKS_PART, eks.as_ref().err()), (KUBERNETES_PART, kubernetes.as_ref().err())];
+    let failures: Vec<String> = results.iter().filter_map(|(_, e)| e.cloned()).collect();
     if previous.is_none() && !failures.is_empty() || failures.len() == 2 {
-        return Err(SyncError::Failed { cluster: cluster.to_string(), failures });
+        // Only the failures are recorded: a part read but not stored was not synced.
+        for (part, error) in results.iter().filter(|(_, e)| e.is_some()) {
+            store::record_state_part(store.conn(), cluster, part, now_ms, error.map(String::as_str))
+                .map_err(crate::commands::CommandError::from)?;
+        }
+        return Err(SyncError::Failed { cluster: cluster.to_string(), failures, requests });
     }
     let mut warnings = Vec::new();
-    let eks_part = eks.ok().map(|e: EksAccess| {
-        warnings.extend(e.warnings);
-        (e.mode, e.entries)
+    let eks_part = eks.as_ref().ok().map(|e: &EksAccess| {
+        warnings.extend(e.warnings.iter().cloned());
+        (e.mode, e.entries.clone())
     });
     let loaded = assemble(LiveParts {
         cluster,
@@ -98,18 +97,18 @@ pub async fn sync(store: &mut Store, opts: &SyncOptions, now_ms: i64) -> Result<
     })
     .map_err(crate::commands::CommandError::from)?;
     warnings.extend(loaded.warnings);
-    let parts_read = store::state_parts(store.conn(), cluster).map_err(crate::commands::CommandError::from)?;
-    let parts: Vec<PartOutcome> = [EKS_PART, KUBERNETES_PART]
-        .into_iter()
-        .map(|part| {
-            let record = parts_read.iter().find(|p| p.part == part);
-            let error = record.and_then(|p| p.error.clone());
-            PartOutcome {
-                part,
-                fresh: error.is_none(),
-                kept_from: record.filter(|_| error.is_some()).and_then(|p| p.synced_ms).map(format_rfc3339),
-                error,
-            }
+    let kept_from = store::state_parts(store.conn(), cluster).map_err(crate::commands::CommandError::from)?;
+    let parts: Vec<PartOutcome> = results
+        .iter()
+        .map(|&(part, error)| PartOutcome {
+            part,
+            fresh: error.is_none(),
+            kept_from: kept_from
+                .iter()
+                .find(|p| p.part == part && error.is_some())
+                .and_then(|p| p.synced_ms)
+                .map(format_rfc3339),
+            error: error.cloned(),
         })
         .collect();
     let source = match parts.iter().find(|p| !p.fresh) {
@@ -117,6 +116,11 @@ pub async fn sync(store: &mut Store, opts: &SyncOptions, now_ms: i64) -> Result<
         Some(stale) => format!("eks-api + kubernetes-api ({} part kept from the previous version)", stale.part),
     };
     let stored = store_state(store, cluster, loaded.state, &source, now_ms)?;
+    // Recorded once the state is stored: a part is synced when what was read is in the store.
+    for (part, error) in results {
+        store::record_state_part(store.conn(), cluster, part, now_ms, error.map(String::as_str))
+            .map_err(crate::commands::CommandError::from)?;
+    }
     Ok(SyncOutcome { cluster: cluster.to_string(), stored, parts, requests, warnings })
 }
 

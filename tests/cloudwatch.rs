@@ -38,7 +38,8 @@ for stream, evs in events.items():
 print(sum(len(v) for v in events.values()))
 "#;
 
-fn ingest_cloudwatch_cmd(db: &Path, moto: &Moto) -> std::process::Command {
+/// `ingest cloudwatch` of cluster demo reading back `since` (`7d`).
+fn ingest_cloudwatch_cmd(db: &Path, moto: &Moto, since: &str) -> std::process::Command {
     let mut cmd = grantscope(db);
     moto.aws_env(&mut cmd);
     cmd.args([
@@ -51,13 +52,13 @@ fn ingest_cloudwatch_cmd(db: &Path, moto: &Moto) -> std::process::Command {
         "--region",
         "us-east-1",
         "--since",
-        "7d",
+        since,
     ]);
     cmd
 }
 
 fn ingest_cloudwatch(db: &Path, moto: &Moto) -> Value {
-    serde_json::from_str(&run_ok(&mut ingest_cloudwatch_cmd(db, moto))).unwrap()
+    serde_json::from_str(&run_ok(&mut ingest_cloudwatch_cmd(db, moto, "7d"))).unwrap()
 }
 
 /// `n` generated audit events over `days` ending yesterday, oldest first, with their times.
@@ -82,6 +83,16 @@ fn generated(dir: &Path, n: u32, days: u32) -> Vec<(i64, Value)> {
     events
 }
 
+/// Moves the events' CloudWatch times so the newest is half a minute old, as a live log's are
+/// (their own audit times stay).
+fn ending_now(events: &mut [(i64, Value)]) {
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let shift = now_ms - 30_000 - events.last().unwrap().0;
+    for (ms, _) in events {
+        *ms += shift;
+    }
+}
+
 /// Puts `events` (and `others` lines in a stream that is not the audit log) into moto.
 fn put(moto: &Moto, dir: &Path, name: &str, events: &[&(i64, Value)], others: usize) -> usize {
     let path = dir.join(name);
@@ -102,7 +113,9 @@ fn each_audit_event_is_stored_once_across_runs_streams_and_late_arrivals() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("g.db");
     // Each event with its time; three share one millisecond; the last minutes' events held back.
+    // CloudWatch delivers late relative to now: the log's times end half a minute ago.
     let mut events = generated(dir.path(), 3000, 3);
+    ending_now(&mut events);
     let same = events[100].0;
     for (ms, _) in &mut events[101..103] {
         *ms = same;
@@ -119,7 +132,7 @@ fn each_audit_event_is_stored_once_across_runs_streams_and_late_arrivals() {
     let run2 = ingest_cloudwatch(&db, &moto);
     assert_eq!(run2["ingested"], 0, "nothing new: {run2}");
 
-    // Late events: older than the cursor, inside the overlap.
+    // Late events: older than the newest read, inside the overlap behind the last read.
     put(&moto, dir.path(), "late.jsonl", &late, 0);
     let run3 = ingest_cloudwatch(&db, &moto);
     assert_eq!(run3["ingested"], late.len() as u64, "{run3}");
@@ -163,7 +176,7 @@ fn access_denied_is_one_line_naming_api_resource_and_permission() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     moto.fault("FilterLogEvents", 1, "AccessDeniedException");
-    let out = run_fails(&mut ingest_cloudwatch_cmd(&dir.path().join("g.db"), &moto));
+    let out = run_fails(&mut ingest_cloudwatch_cmd(&dir.path().join("g.db"), &moto, "7d"));
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let line = stderr.lines().find(|l| l.starts_with("grantscope:")).unwrap_or_default();
@@ -175,32 +188,24 @@ fn access_denied_is_one_line_naming_api_resource_and_permission() {
     );
 }
 
-/// `kill -9` while a run is half-way through (held in back-off by injected throttling), then a
-/// new run: every event is stored and counted exactly once.
+/// `kill -9` while a run is half-way through (held in back-off by throttling injected after its
+/// first requests), then a new run: every event is stored and counted exactly once.
 #[test]
 fn a_run_killed_mid_stream_resumes_without_loss_or_double_counting() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("g.db");
-    // A day of events: 24 one-hour slices, each committed with its checkpoint.
+    // Yesterday's events in a two-day read: 48 one-hour slices, each committed with its
+    // checkpoint; the first 24 are empty.
     let events = generated(dir.path(), 20_000, 1);
     put(&moto, dir.path(), "events.jsonl", &events.iter().collect::<Vec<_>>(), 0);
-    let mut child = ingest_cloudwatch_cmd(&db, &moto)
+    moto.fault_after("FilterLogEvents", 30, 1000, "ThrottlingException");
+    let mut child = ingest_cloudwatch_cmd(&db, &moto, "2d")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Some slices stored, then every request throttled: the run is stuck mid-stream.
-    wait_for(120, "the first slices to be stored", || {
-        std::process::Command::new(support::bin())
-            .args(["--db", db.to_str().unwrap(), "--format", "json", "stats"])
-            .output()
-            .ok()
-            .and_then(|o| serde_json::from_slice::<Value>(&o.stdout).ok())
-            .filter(|s| s["clusters"]["demo"]["events"].as_i64() > Some(0))
-    });
-    moto.fault("FilterLogEvents", 1000, "ThrottlingException");
-    wait_for(60, "a throttled request", || {
+    wait_for(120, "a throttled request", || {
         moto.calls("FilterLogEvents").iter().any(|c| c["fault"] == "ThrottlingException").then_some(())
     });
     child.kill().unwrap(); // SIGKILL
@@ -209,7 +214,7 @@ fn a_run_killed_mid_stream_resumes_without_loss_or_double_counting() {
     assert!(before > 0 && before < 20_000, "killed mid-stream: {before} of 20000 stored");
 
     moto.clear_faults();
-    let run = ingest_cloudwatch(&db, &moto);
+    let run: Value = serde_json::from_str(&run_ok(&mut ingest_cloudwatch_cmd(&db, &moto, "2d"))).unwrap();
     assert_eq!(run["ingested"].as_i64().unwrap(), 20_000 - before, "{run}");
     assert_eq!(cluster_stats(&db, "demo")["events"], 20_000, "each event counted once");
     assert_eq!(ingest_cloudwatch(&db, &moto)["ingested"], 0);
@@ -221,11 +226,11 @@ fn follow_reads_what_arrives_until_sigterm() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("g.db");
-    let events = generated(dir.path(), 600, 1);
+    let mut events = generated(dir.path(), 600, 1);
+    ending_now(&mut events);
     let first: Vec<_> = events[..400].iter().collect();
-    let later: Vec<_> = events[400..].iter().collect();
     put(&moto, dir.path(), "first.jsonl", &first, 0);
-    let mut child = ingest_cloudwatch_cmd(&db, &moto)
+    let mut child = ingest_cloudwatch_cmd(&db, &moto, "7d")
         .args(["--follow", "--poll-seconds", "1"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -240,7 +245,13 @@ fn follow_reads_what_arrives_until_sigterm() {
             .and_then(|s| s["clusters"]["demo"]["events"].as_u64())
     };
     wait_for(60, "the first events", || (stored() == Some(first.len() as u64)).then_some(()));
-    put(&moto, dir.path(), "later.jsonl", &later, 0);
+    // What arrives next happened in the last minute.
+    let mut later = events[400..].to_vec();
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    for (i, (ms, _)) in later.iter_mut().enumerate() {
+        *ms = now_ms - 60_000 + i as i64 * 100;
+    }
+    put(&moto, dir.path(), "later.jsonl", &later.iter().collect::<Vec<_>>(), 0);
     wait_for(60, "the later events", || (stored() == Some(600)).then_some(()));
     assert!(std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
     let status = wait_for(15, "exit after SIGTERM", || child.try_wait().unwrap());

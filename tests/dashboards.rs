@@ -223,7 +223,7 @@ fn every_panel_and_alert_query_returns_data_from_a_real_prometheus_scraping_serv
         }
     }
     let alerts = alert_queries();
-    assert_eq!(alerts.len(), 7, "{alerts:?}");
+    assert!(alerts.len() >= 8, "every rule of alerts.yml is found: {alerts:?}");
     for (name, expr) in alerts {
         if query(prom_port, &expr).is_empty() {
             empty.push(format!("alert {name}: {expr}"));

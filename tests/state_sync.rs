@@ -270,3 +270,65 @@ fn aws_errors_are_one_line_naming_api_resource_and_permission() {
     );
     assert!(!l.contains('\n'), "one line: {l}");
 }
+
+#[test]
+fn the_timeline_says_who_changed_access_when_and_what_the_versions_saw() {
+    let s = Setup::new(&["--token", "s3cret"]);
+    let first = s.sync_ok();
+    assert_eq!(first["version"], 1);
+    // CloudTrail records the re-association (who and when); the entry deletion and the RBAC change
+    // are seen only by the next sync.
+    s.boto3(
+        "eks.associate_access_policy(clusterName='prod', principalArn='arn:aws:iam::123456789012:role/platform-admin', \
+         policyArn=P + 'AmazonEKSClusterAdminPolicy', accessScope={'type': 'namespace', 'namespaces': ['ops']})\n\
+         eks.delete_access_entry(clusterName='prod', principalArn='arn:aws:iam::123456789012:role/filler-007')\n",
+    );
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    // CloudTrail times have whole seconds: the call is in the second after version 1.
+    let call_ms = (now() / 1000 + 1) * 1000;
+    let actor = "arn:aws:sts::123456789012:assumed-role/platform-admin/alice@example.com";
+    s.moto.post(
+        "/moto-ext/cloudtrail/events",
+        serde_json::json!([{
+            "eventTime": grantscope::model::time::format_rfc3339(call_ms).replace(".000Z", "Z"),
+            "eventSource": "eks.amazonaws.com", "eventName": "AssociateAccessPolicy", "awsRegion": "eu-west-1",
+            "eventID": "7d1c0f3e-0000-4000-8000-000000000001",
+            "userIdentity": {"type": "AssumedRole", "arn": actor},
+            "requestParameters": {"name": "prod", "principalArn": "arn:aws:iam::123456789012:role/platform-admin",
+                "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                "accessScope": {"type": "namespace", "namespaces": ["ops"]}}
+        }]),
+    );
+    let rbac = rbac_yaml().replace("metadata: {name: ops-admin}", "metadata: {name: ops-admin-gone}");
+    std::fs::write(s.dir.path().join("fixtures/rbac.yaml"), rbac).unwrap();
+    wait_for(5, "the clock to pass the call", || (now() > call_ms).then_some(()));
+    let mut ingest = grantscope(&s.db());
+    s.moto.aws_env(&mut ingest);
+    run_ok(ingest.args(["ingest", "cloudtrail", "--live", "--region", "eu-west-1", "--since", "1d"]));
+    assert_eq!(s.sync_ok()["version"], 2);
+
+    let out: Value =
+        serde_json::from_str(&run_ok(grantscope(&s.db()).args(["--format", "json", "timeline", "--cluster", "prod"])))
+            .unwrap();
+    let changes = out["changes"].as_array().unwrap();
+    let find = |kind: &str| changes.iter().find(|c| c["kind"] == kind).unwrap_or_else(|| panic!("{kind}: {out}"));
+    let associated = find("policy-associated");
+    assert_eq!(
+        associated["what"],
+        "arn:aws:iam::123456789012:role/platform-admin AmazonEKSClusterAdminPolicy @ ns:ops"
+    );
+    assert_eq!((associated["who"].as_str(), associated["session"].as_str()), (Some(actor), Some("alice@example.com")));
+    assert_eq!(associated["state_version"], 2, "the version that saw it");
+    assert!(
+        changes.iter().all(|c| c["kind"] != "policy-scope-changed"),
+        "the call explains the scope change: shown once"
+    );
+    let deleted = find("entry-deleted");
+    assert!(deleted["what"].as_str().unwrap().starts_with("arn:aws:iam::123456789012:role/filler-007"));
+    assert!(deleted.get("who").is_none() && deleted["state_version"] == 2, "{deleted}");
+    assert!(find("binding-removed")["what"].as_str().unwrap().starts_with("ClusterRoleBinding ops-admin ->"));
+    assert!(find("binding-added")["what"].as_str().unwrap().starts_with("ClusterRoleBinding ops-admin-gone ->"));
+
+    let text = run_ok(grantscope(&s.db()).args(["timeline", "--cluster", "prod"]));
+    assert!(text.contains(&format!("by {actor}")) && text.contains("not in CloudTrail"), "{text}");
+}

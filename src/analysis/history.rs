@@ -176,21 +176,10 @@ fn without(state: &AccessState, absent: &Absent) -> AccessState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AccessEntry, AccessScope, PolicyAssociation};
+    use crate::model::AccessEntry;
 
     fn entry(arn: &str, created: Option<i64>) -> AccessEntry {
-        AccessEntry {
-            principal_arn: arn.into(),
-            entry_type: Default::default(),
-            username: None,
-            kubernetes_groups: vec![],
-            policies: vec![PolicyAssociation {
-                policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy".into(),
-                scope: AccessScope::Cluster,
-                associated_at_ms: None,
-            }],
-            created_at_ms: created,
-        }
+        AccessEntry { created_at_ms: created, ..AccessEntry::test_viewer(arn) }
     }
 
     fn state(entries: Vec<AccessEntry>) -> AccessState {

@@ -7,6 +7,7 @@ pub mod history;
 pub mod inventory;
 mod narrower;
 mod risky;
+pub mod timeline;
 mod unused;
 pub mod whatif;
 

@@ -164,8 +164,14 @@ fn run_live(
             let result = once(&mut store, super::now_ms(), &stop, &mut progress).await;
             tracing::info!(ingested = progress.tally.ingested, lag_seconds = ?lag_seconds(progress.newest_ms), "read up to now");
             total.add(progress);
-            result?;
-            let Some(poll) = live.follow_seconds else { break };
+            let Some(poll) = live.follow_seconds else {
+                result?;
+                break;
+            };
+            // Following, a failed read is logged and tried again at the next poll, as serve does.
+            if let Err(e) = result {
+                tracing::warn!("{e}; trying again in {poll} s");
+            }
             if stop.load(Ordering::Relaxed) {
                 break;
             }

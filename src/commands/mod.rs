@@ -13,6 +13,7 @@ pub mod replay;
 pub mod report;
 pub mod state;
 pub mod stats;
+pub mod timeline;
 
 use crate::config::ConfigError;
 use crate::ingest::IngestError;

@@ -59,12 +59,26 @@ pub fn store_state(
     for w in crate::authz::Authorizer::new(&state).warnings {
         tracing::warn!("{w}");
     }
-    let diff = latest(store, cluster)?.map(|(_, old)| StateDiff::between(&old, &state)).filter(|d| !d.is_empty());
-    let diff_json = diff.as_ref().map(|d| serde_json::to_string(d).expect("diffs serialize"));
-    let snapshot = serde_json::to_string(&Snapshot::new(state)).expect("snapshot serializes");
-    let (version, created) =
-        store::store_state_version(store.conn_mut(), cluster, &snapshot, diff_json.as_deref(), source, now_ms)?;
-    Ok(Stored { version, created, diff: diff.filter(|_| created) })
+    let snapshot = serde_json::to_string(&Snapshot::new(state.clone())).expect("snapshot serializes");
+    let mut diff = None;
+    // Against the version the store finds latest, inside its transaction; a diff with nothing in
+    // it (only creation times moved) is still stored, as `{}`.
+    let (version, created) = store::store_state_version(
+        store.conn_mut(),
+        cluster,
+        &snapshot,
+        |old| {
+            let d = serde_json::from_str::<Snapshot>(old)
+                .map(|old| StateDiff::between(&old.state, &state))
+                .unwrap_or_default();
+            let json = serde_json::to_string(&d).expect("diffs serialize");
+            diff = Some(d);
+            json
+        },
+        source,
+        now_ms,
+    )?;
+    Ok(Stored { version, created, diff: diff.filter(|d| !d.is_empty()) })
 }
 
 /// The cluster's latest stored version and its state, if any.

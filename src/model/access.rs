@@ -104,6 +104,25 @@ pub struct AccessEntry {
     pub created_at_ms: Option<i64>,
 }
 
+#[cfg(test)]
+impl AccessEntry {
+    /// A STANDARD entry with the View policy at cluster scope, for tests.
+    pub(crate) fn test_viewer(arn: &str) -> AccessEntry {
+        AccessEntry {
+            principal_arn: arn.into(),
+            entry_type: AccessEntryType::Standard,
+            username: None,
+            kubernetes_groups: vec![],
+            policies: vec![PolicyAssociation {
+                policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy".into(),
+                scope: AccessScope::Cluster,
+                associated_at_ms: None,
+            }],
+            created_at_ms: None,
+        }
+    }
+}
+
 /// A `mapRoles` or `mapUsers` entry of the aws-auth ConfigMap.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdentityMapping {

@@ -114,6 +114,18 @@ pub fn render(r: &Report) -> String {
                         }
                     }
                 }
+                h2 { "Access changes" }
+                @if r.access_changes.is_empty() {
+                    p { "No access changes recorded in the window (CloudTrail and the stored state versions)." }
+                } @else {
+                    table {
+                        tr { th { "When" } th { "Change" } th { "What" } th { "Who" } }
+                        @for c in &r.access_changes {
+                            tr { td { (c.time) } td { (c.kind.as_str()) } td { code { (c.what) } }
+                                td { @if let Some(w) = &c.who { code { (w) } } @else { span.muted { "not in CloudTrail" } } } }
+                        }
+                    }
+                }
                 h2 { "Grants" }
                 table {
                     tr { th { "Grant" } th { "Type" } th { "Status" } }

@@ -138,6 +138,17 @@ pub fn render(r: &Report) -> String {
             o.push('\n');
         }
     }
+    let _ = writeln!(o, "## Access changes\n");
+    if r.access_changes.is_empty() {
+        let _ = writeln!(o, "No access changes recorded in the window (CloudTrail and the stored state versions).\n");
+    } else {
+        let _ = writeln!(o, "| When | Change | What | Who |\n|---|---|---|---|");
+        for c in &r.access_changes {
+            let who = c.who.as_deref().map_or_else(|| "not in CloudTrail".to_string(), text);
+            let _ = writeln!(o, "| {} | {} | {} | {who} |", c.time, c.kind.as_str(), text(&c.what));
+        }
+        o.push('\n');
+    }
     let _ = writeln!(o, "## Grants\n\n| Grant | Type | Status |\n|---|---|---|");
     for g in &r.grants {
         let _ = writeln!(o, "| {} | {} | {} |", text(&g.grant), g.grant_type.as_str(), g.status.as_str());

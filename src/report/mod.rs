@@ -40,6 +40,8 @@ pub struct Report {
     pub biggest_reductions: Vec<Reduction>,
     pub findings: Vec<Finding>,
     pub grants: Vec<GrantRow>,
+    /// Who changed access in the window, oldest first (`grantscope timeline`).
+    pub access_changes: Vec<crate::analysis::timeline::Change>,
     pub charts: Charts,
 }
 
@@ -160,6 +162,8 @@ pub struct ReportInputs<'a> {
     pub days: &'a [DayCount],
     pub ingest_errors: i64,
     pub generated_at: String,
+    /// The cluster's access changes (all; the report keeps the window's).
+    pub access_changes: Vec<crate::analysis::timeline::Change>,
 }
 
 impl Report {
@@ -244,6 +248,11 @@ impl Report {
             },
             findings: a.findings.clone(),
             grants,
+            access_changes: inputs
+                .access_changes
+                .into_iter()
+                .filter(|c| c.time_ms >= a.from_day * crate::model::time::MS_PER_DAY)
+                .collect(),
         }
     }
 

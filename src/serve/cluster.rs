@@ -46,7 +46,24 @@ pub async fn run(cluster: ClusterConfig, shared: Arc<Shared>, mut shutdown: watc
         let (c, s) = (cluster.clone(), shared.clone());
         let polled = tokio::task::spawn_blocking(move || poll(&c, &s)).await.unwrap_or_else(|e| Err(e.to_string()));
         let mut problems: Vec<String> = polled.err().into_iter().collect();
-        problems.extend(live.poll(&cluster, &shared).await);
+        // The live reads write SQLite between their requests: on a blocking thread, so a long
+        // transaction never holds up the runtime that serves /metrics and handles signals.
+        let (c, s, runtime) = (cluster.clone(), shared.clone(), tokio::runtime::Handle::current());
+        let polled = tokio::task::spawn_blocking(move || {
+            let found = runtime.block_on(live.poll(&c, &s));
+            (live, found)
+        })
+        .await;
+        live = match polled {
+            Ok((back, found)) => {
+                problems.extend(found);
+                back
+            }
+            Err(e) => {
+                problems.push(format!("live sources: {e}"));
+                LiveSources::new()
+            }
+        };
         if shared.stop.load(Ordering::Relaxed) {
             break;
         }
@@ -182,6 +199,7 @@ fn assess_cluster(cluster: &str, shared: &Shared, last_report: Option<i64>) -> R
     let last_used: BTreeMap<String, i64> =
         a.usage.iter().filter(|((_, role), _)| role == "by").map(|((g, _), u)| (g.clone(), u.last_ms)).collect();
     metrics.set_assessment(cluster, &report.grants, &a.findings, &last_used);
+    metrics.count_access_changes(cluster, &report.access_changes);
     if let Some(ratio) = report.summary.agreement.ratio {
         metrics.agreement.with_label_values(&[cluster]).set(ratio);
     }

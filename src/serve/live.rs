@@ -90,7 +90,7 @@ async fn read(
         metrics.ingest_lag.with_label_values(&[cluster, source]).set((now_ms() - newest).max(0) as f64 / 1000.0);
     }
     result.map_err(|e| {
-        metrics.ingest_errors.with_label_values(&[cluster, source, "api"]).inc();
+        metrics.ingest_errors.with_label_values(&[cluster, source, e.reason()]).inc();
         e.to_string()
     })
 }
@@ -113,7 +113,12 @@ async fn sync_state(c: &ClusterConfig, shared: &Shared) -> Vec<String> {
     let now = now_ms();
     let outcome = match sync(&mut store, &opts, now).await {
         Ok(o) => o,
-        Err(e) => return vec![e.to_string()],
+        Err(e) => {
+            if let crate::sync::SyncError::Failed { requests, .. } = &e {
+                count_requests(shared, &c.name, requests);
+            }
+            return vec![e.to_string()];
+        }
     };
     count_requests(shared, &c.name, &outcome.requests);
     let metrics = &shared.metrics;

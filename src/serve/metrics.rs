@@ -3,6 +3,7 @@
 //! ids only up to `[metrics] max_grant_series`).
 
 use crate::analysis::inventory::{GrantRow, GrantStatus, GrantType};
+use crate::analysis::timeline::{Change, ChangeKind};
 use crate::analysis::{Finding, KINDS, Severity};
 use crate::ingest::Tally;
 use crate::sources::aws::Outcome;
@@ -10,7 +11,7 @@ use prometheus::{
     Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
     TextEncoder,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 pub struct Metrics {
@@ -21,6 +22,9 @@ pub struct Metrics {
     pub ingest_lag: GaugeVec,
     pub source_requests: IntCounterVec,
     pub state_sync_timestamp: GaugeVec,
+    access_changes: IntCounterVec,
+    /// Per cluster, the access changes already seen (the first assessment's are the baseline).
+    seen_changes: Mutex<HashMap<String, HashSet<String>>>,
     pub state_version: IntGaugeVec,
     pub cluster_healthy: IntGaugeVec,
     grants: IntGaugeVec,
@@ -75,8 +79,13 @@ impl Metrics {
             )?,
             source_requests: counter(
                 "grantscope_source_requests_total",
-                "Reads of a source, by outcome (ok, error, throttled).",
+                "Requests to a source's API (file reads as audit, cloudtrail), by outcome (ok, throttled, retried, error).",
                 &["cluster", "api", "outcome"],
+            )?,
+            access_changes: counter(
+                "grantscope_access_changes_total",
+                "Access changes seen since the daemon started (CloudTrail calls, state-version changes), by kind.",
+                &["cluster", "kind"],
             )?,
             state_sync_timestamp: gauge(
                 "grantscope_state_sync_timestamp_seconds",
@@ -129,6 +138,7 @@ impl Metrics {
             },
             max_grant_series,
             exported: Mutex::new(HashMap::new()),
+            seen_changes: Mutex::new(HashMap::new()),
             registry,
         };
         let build = Gauge::with_opts(
@@ -148,6 +158,9 @@ impl Metrics {
             self.events_ingested.with_label_values(&[cluster, source]);
             self.ingest_errors.with_label_values(&[cluster, source, "bad-record"]);
         }
+        for kind in ChangeKind::ALL {
+            self.access_changes.with_label_values(&[cluster, kind.as_str()]);
+        }
         for api in apis {
             for outcome in [Outcome::Ok, Outcome::Throttled, Outcome::Retried, Outcome::Error] {
                 self.source_requests.with_label_values(&[cluster, api, outcome.as_str()]);
@@ -162,6 +175,26 @@ impl Metrics {
             self.events_skipped.with_label_values(&[cluster, source, reason]).inc_by(*n);
         }
         self.ingest_errors.with_label_values(&[cluster, source, "bad-record"]).inc_by(tally.errors);
+    }
+
+    /// Counts the access changes not seen before. The first call per cluster only records what
+    /// is there: changes from before the daemon started are history, not news.
+    pub fn count_access_changes(&self, cluster: &str, changes: &[Change]) {
+        let key = |c: &Change| match &c.event_id {
+            Some(id) => id.clone(),
+            None => format!("v{}|{}|{}", c.state_version.unwrap_or_default(), c.kind.as_str(), c.what),
+        };
+        let mut seen = self.seen_changes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match seen.get_mut(cluster) {
+            None => {
+                seen.insert(cluster.to_string(), changes.iter().map(key).collect());
+            }
+            Some(known) => {
+                for c in changes.iter().filter(|c| known.insert(key(c))) {
+                    self.access_changes.with_label_values(&[cluster, c.kind.as_str()]).inc();
+                }
+            }
+        }
     }
 
     /// The Prometheus text exposition of every metric.
@@ -215,6 +248,30 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
+    fn change(id: &str) -> Change {
+        Change {
+            time: String::new(),
+            time_ms: 0,
+            kind: ChangeKind::EntryCreated,
+            what: String::new(),
+            who: None,
+            session: None,
+            event_id: Some(id.into()),
+            state_version: None,
+        }
+    }
+
+    #[test]
+    fn access_changes_count_from_the_first_look_on_each_once() {
+        let m = Metrics::new(10).unwrap();
+        let count = || m.access_changes.with_label_values(&["c", "entry-created"]).get();
+        m.count_access_changes("c", &[change("old")]);
+        assert_eq!(count(), 0, "what was there at the start is the baseline");
+        m.count_access_changes("c", &[change("old"), change("new")]);
+        m.count_access_changes("c", &[change("old"), change("new")]);
+        assert_eq!(count(), 1);
+    }
+
     /// The README's metrics reference lists exactly what the daemon exports.
     #[test]
     fn the_readme_documents_every_metric() {
@@ -229,6 +286,7 @@ mod tests {
         m.agreement.with_label_values(&["c"]).set(1.0);
         m.replay_duration.with_label_values(&["c"]).observe(0.1);
         m.set_assessment("c", &[], &[], &[("g1".to_string(), 1), ("g2".to_string(), 2)].into());
+        m.count_access_changes("c", &[]);
         let exported: BTreeSet<String> = m.registry.gather().iter().map(|f| f.name().to_string()).collect();
         let documented: BTreeSet<String> = include_str!("../../README.md")
             .lines()

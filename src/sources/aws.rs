@@ -19,8 +19,15 @@ use std::time::Duration;
 /// the ECS/Pod Identity container endpoint, IMDS); `region` overrides the chain's.
 pub async fn config(region: Option<&str>) -> aws_config::SdkConfig {
     let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
-    let mut loader =
-        aws_config::defaults(BehaviorVersion::latest()).http_client(http).retry_config(RetryConfig::disabled());
+    // A read that stalls must not hold a cluster's loop: each attempt gets a minute.
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .operation_attempt_timeout(Duration::from_secs(60))
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http)
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(timeouts);
     if let Some(r) = region {
         loader = loader.region(aws_config::Region::new(r.to_string()));
     }
@@ -77,11 +84,26 @@ fn is_denied(code: &str) -> bool {
     matches!(code, "AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation" | "UnrecognizedClientException")
 }
 
-fn is_throttling(code: Option<&str>) -> bool {
-    matches!(
-        code,
-        Some("ThrottlingException" | "Throttling" | "TooManyRequestsException" | "RequestLimitExceeded" | "SlowDown")
-    )
+/// The error codes AWS services use for throttling (the AWS SDKs' list).
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+];
+
+fn is_throttling(code: Option<&str>, status: Option<u16>) -> bool {
+    status == Some(429) || code.is_some_and(|c| THROTTLING_CODES.contains(&c))
 }
 
 /// How one request ended.
@@ -131,7 +153,7 @@ impl Requests {
     }
 }
 
-/// Throttling is retried this many times (about two minutes of back-off) before giving up.
+/// Throttling is retried this many times (about a minute of back-off) before giving up.
 const THROTTLED_ATTEMPTS: u32 = 10;
 /// Transient failures are retried this many times.
 const TRANSIENT_ATTEMPTS: u32 = 3;
@@ -157,7 +179,11 @@ where
             }
             Err(e) => e,
         };
-        let retry = if is_throttling(err.code()) {
+        let status = match &err {
+            SdkError::ServiceError(e) => Some(e.raw().status().as_u16()),
+            _ => None,
+        };
+        let retry = if is_throttling(err.code(), status) {
             throttled += 1;
             (throttled < THROTTLED_ATTEMPTS).then_some((Outcome::Throttled, throttled))
         } else if is_transient(&err) {
@@ -176,11 +202,18 @@ where
     }
 }
 
-/// A failure worth retrying: the service's 5xx, or no answer at all.
-fn is_transient<E>(err: &SdkError<E, HttpResponse>) -> bool {
+/// A failure worth retrying: the service's 5xx or request timeout, a connection that failed or
+/// timed out. Not: missing credentials or an endpoint that cannot be resolved, which a retry
+/// does not fix.
+fn is_transient<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    use aws_config::retry::ErrorKind;
     match err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
-        SdkError::ServiceError(e) => e.raw().status().is_server_error(),
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        SdkError::DispatchFailure(d) => d.is_io() || d.is_timeout() || d.as_other() == Some(ErrorKind::TransientError),
+        SdkError::ServiceError(e) => {
+            e.raw().status().is_server_error()
+                || matches!(err.code(), Some("RequestTimeout" | "RequestTimeoutException"))
+        }
         _ => false,
     }
 }
@@ -224,14 +257,15 @@ mod tests {
     #[test]
     fn throttling_codes_of_every_service_are_recognised() {
         let cases = [
-            ("logs and cloudtrail", Some("ThrottlingException"), true),
-            ("query protocol", Some("Throttling"), true),
-            ("eks", Some("TooManyRequestsException"), true),
-            ("denied is no throttling", Some("AccessDeniedException"), false),
-            ("no answer", None, false),
+            ("logs and cloudtrail", Some("ThrottlingException"), Some(400), true),
+            ("query protocol", Some("Throttling"), Some(400), true),
+            ("eks", Some("TooManyRequestsException"), Some(429), true),
+            ("a bare 429", None, Some(429), true),
+            ("denied is no throttling", Some("AccessDeniedException"), Some(403), false),
+            ("no answer", None, None, false),
         ];
-        for (name, code, want) in cases {
-            assert_eq!(is_throttling(code), want, "{name}");
+        for (name, code, status, want) in cases {
+            assert_eq!(is_throttling(code, status), want, "{name}");
         }
     }
 

@@ -27,7 +27,7 @@ const SLICE_MS: i64 = 30 * crate::model::time::MS_PER_DAY;
 pub struct CloudTrailOptions {
     /// Where a first run starts (Unix ms). LookupEvents keeps 90 days.
     pub since_ms: i64,
-    /// How far behind the newest event read each run starts again: CloudTrail delivers within
+    /// How far behind the last read's end each run starts again: CloudTrail delivers within
     /// about 15 minutes.
     pub overlap_ms: i64,
 }

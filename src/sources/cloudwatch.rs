@@ -16,7 +16,7 @@ pub struct CloudWatchOptions {
     pub stream_prefix: String,
     /// Where a first run starts (Unix ms).
     pub since_ms: i64,
-    /// How far behind the newest event read each run starts again, for late deliveries.
+    /// How far behind the last read's end each run starts again, for late deliveries.
     pub overlap_ms: i64,
 }
 
@@ -30,6 +30,21 @@ impl CloudWatchOptions {
             overlap_ms: 5 * 60_000,
         }
     }
+}
+
+const CHECKPOINTS: &str = "cloudwatch";
+
+/// Checkpoints written before the key had the region carry on under the new key, so an upgrade
+/// neither reads a week again nor counts it twice.
+fn adopt_unregioned_checkpoint(store: &Store, key: &str, old_key: &str) -> rusqlite::Result<()> {
+    let conn = store.conn();
+    if crate::store::read_checkpoint(conn, CHECKPOINTS, key)?.is_none() {
+        conn.execute(
+            "UPDATE checkpoints SET key = ?1 WHERE source = ?2 AND key = ?3",
+            rusqlite::params![key, CHECKPOINTS, old_key],
+        )?;
+    }
+    Ok(())
 }
 
 /// One hour per slice: a first run over 7 days is 168 slices, a kill redoes at most one.
@@ -86,8 +101,12 @@ pub async fn ingest(
     stop: Option<&AtomicBool>,
     progress: &mut Progress,
 ) -> Result<(), SourceError> {
+    // The same log group name exists in every region: the region is part of the key.
+    let region = client.config().region().map_or_else(String::new, |r| r.to_string());
+    let key = format!("{region}|{}|{}", opts.log_group, opts.stream_prefix);
+    adopt_unregioned_checkpoint(store, &key, &format!("{}|{}", opts.log_group, opts.stream_prefix))?;
     let range = Range {
-        checkpoint: ("cloudwatch", format!("{}|{}", opts.log_group, opts.stream_prefix)),
+        checkpoint: (CHECKPOINTS, key),
         since_ms: opts.since_ms,
         overlap_ms: opts.overlap_ms,
         slice_ms: SLICE_MS,

@@ -27,7 +27,10 @@ pub enum TokenError {
 /// A token for `cluster` from the SDK config's credentials and region, signed now.
 pub async fn token(config: &aws_config::SdkConfig, cluster: &str) -> Result<String, TokenError> {
     let provider = config.credentials_provider().ok_or_else(|| TokenError::Credentials("no provider".into()))?;
-    let credentials = provider.provide_credentials().await.map_err(|e| TokenError::Credentials(e.to_string()))?;
+    let credentials = provider
+        .provide_credentials()
+        .await
+        .map_err(|e| TokenError::Credentials(aws_sdk_eks::error::DisplayErrorContext(&e).to_string()))?;
     let region = config.region().ok_or(TokenError::NoRegion)?;
     presigned_token(&credentials, region.as_ref(), cluster, SystemTime::now())
 }

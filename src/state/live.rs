@@ -50,22 +50,10 @@ pub fn assemble(parts: LiveParts) -> Result<Loaded, StateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AccessScope, PolicyAssociation};
     use serde_json::json;
 
     fn entry(arn: &str) -> AccessEntry {
-        AccessEntry {
-            principal_arn: arn.into(),
-            entry_type: Default::default(),
-            username: None,
-            kubernetes_groups: vec![],
-            policies: vec![PolicyAssociation {
-                policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy".into(),
-                scope: AccessScope::Cluster,
-                associated_at_ms: None,
-            }],
-            created_at_ms: None,
-        }
+        AccessEntry::test_viewer(arn)
     }
 
     fn binding(name: &str) -> Value {

@@ -31,7 +31,7 @@ pub use replay::{
 };
 pub use state_versions::{
     StatePart, StateVersion, read_state_version, record_state_part, state_clusters, state_diffs, state_history,
-    state_parts, store_state_version,
+    state_parts, state_version_times, store_state_version,
 };
 pub use stats::{ClusterStats, Stats, stats};
 pub use usage::{Resolved, UsageFolder, insert_shape};

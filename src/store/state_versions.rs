@@ -12,14 +12,15 @@ pub struct StateVersion {
     pub source: String,
 }
 
-/// Stores `snapshot` as the cluster's next version unless it equals the latest one, with `diff`
-/// (what changed since the latest, as JSON). Returns the version that now holds this content and
-/// whether it was created.
+/// Stores `snapshot` as the cluster's next version unless it equals the latest one, with what
+/// `diff` says changed since the latest (given the latest snapshot; called inside the transaction,
+/// so a concurrent writer cannot slip a version in between). Returns the version that now holds
+/// this content and whether it was created.
 pub fn store_state_version(
     conn: &mut Connection,
     cluster: &str,
     snapshot: &str,
-    diff: Option<&str>,
+    diff: impl FnOnce(&str) -> String,
     source: &str,
     now_ms: i64,
 ) -> rusqlite::Result<(i64, bool)> {
@@ -37,17 +38,22 @@ pub fn store_state_version(
     {
         return Ok((*version, false));
     }
-    let version = latest.map_or(1, |(v, _)| v + 1);
+    let version = latest.as_ref().map_or(1, |(v, _)| v + 1);
+    if let Some((previous, _)) = latest {
+        let old: String = tx.query_row(
+            "SELECT snapshot FROM state_versions WHERE cluster = ?1 AND version = ?2",
+            params![cluster, previous],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO state_diffs (cluster, version, diff) VALUES (?1, ?2, ?3)",
+            params![cluster, version, diff(&old)],
+        )?;
+    }
     tx.execute(
         "INSERT INTO state_versions (cluster, version, created_ms, content_hash, source, snapshot) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![cluster, version, now_ms, &hash[..], source, snapshot],
     )?;
-    if let Some(diff) = diff {
-        tx.execute(
-            "INSERT INTO state_diffs (cluster, version, diff) VALUES (?1, ?2, ?3)",
-            params![cluster, version, diff],
-        )?;
-    }
     tx.commit()?;
     Ok((version, true))
 }
@@ -82,6 +88,13 @@ pub fn state_clusters(conn: &Connection) -> rusqlite::Result<Vec<String>> {
 pub fn state_history(conn: &Connection, cluster: &str) -> rusqlite::Result<Vec<(i64, String)>> {
     let mut stmt =
         conn.prepare("SELECT created_ms, snapshot FROM state_versions WHERE cluster = ?1 ORDER BY version")?;
+    stmt.query_map([cluster], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+}
+
+/// Every version of the cluster and when it was stored, oldest first.
+pub fn state_version_times(conn: &Connection, cluster: &str) -> rusqlite::Result<Vec<(i64, i64)>> {
+    let mut stmt =
+        conn.prepare("SELECT version, created_ms FROM state_versions WHERE cluster = ?1 ORDER BY version")?;
     stmt.query_map([cluster], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
 }
 

@@ -228,7 +228,13 @@ impl Moto {
 
     /// Makes the next `count` calls of `operation` fail with AWS error `code`.
     pub fn fault(&self, operation: &str, count: u32, code: &str) {
-        self.post("/moto-ext/faults", serde_json::json!({"operation": operation, "count": count, "code": code}));
+        self.fault_after(operation, 0, count, code);
+    }
+
+    /// Lets `after` calls of `operation` through, then makes `count` fail with AWS error `code`.
+    pub fn fault_after(&self, operation: &str, after: u32, count: u32, code: &str) {
+        let fault = serde_json::json!({"operation": operation, "after": after, "count": count, "code": code});
+        self.post("/moto-ext/faults", fault);
     }
 
     pub fn clear_faults(&self) {

@@ -12,7 +12,8 @@ a call log and fault injection for every service, and CloudTrail's real LookupEv
 
 Test-only routes (never logged as calls):
   GET    /moto-ext/calls[?operation=Op]  -> {"calls": [{"service", "operation", "time"[, "fault"]}]}
-  POST   /moto-ext/faults  {"operation", "count": 1, "code", "status": 400, "message"[, "service"]}
+  POST   /moto-ext/faults  {"operation", "count": 1, "code", "status": 400, "message"[, "service"],
+                           "after": 0}   the next `count` calls after `after` more fail with `code`
   DELETE /moto-ext/faults                 drop pending faults
   POST   /moto-ext/cloudtrail/events      a JSON list of CloudTrail records (or {"Records": [...]})
   POST   /moto-ext/config  {"lookupEventsRateLimit": true|false}     (default true)
@@ -424,6 +425,9 @@ def take_fault(service, operation, key):
     with STATE.lock:
         for fault in STATE.faults:
             if fault["operation"] == operation and fault.get("service") in (None, service):
+                if fault.get("after", 0) > 0:  # let this many calls through first
+                    fault["after"] -= 1
+                    return None
                 fault["count"] -= 1
                 STATE.faults = [f for f in STATE.faults if f["count"] > 0]
                 return fault
