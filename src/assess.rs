@@ -2,6 +2,7 @@
 //! recommendations together break nothing. What `findings`, `report`, `remediate` and the daemon
 //! share.
 
+use crate::analysis::escalation::{EscalationContext, escalation_findings, escalations};
 use crate::analysis::{
     Finding, GroupsContext, NarrowerContext, RiskyContext, Together, UnusedContext, narrower_findings, prove_together,
     risky_findings, unused_findings, unused_group_findings,
@@ -108,6 +109,11 @@ pub fn assess(store: &mut Store, cluster: &str, options: AssessOptions) -> Resul
     let changes = store::access_changes_for(store.conn(), cluster)?;
     let risky = RiskyContext { cluster, observed_days, window_days: options.window_days, changes: &changes };
     found.extend(risky_findings(&state, &risky));
+    let used: std::collections::HashSet<String> =
+        usage.iter().filter(|(_, u)| u.requests > 0).map(|((g, _), _)| g.clone()).collect();
+    let escalation = EscalationContext { cluster, observed_days, window_days: options.window_days };
+    found.extend(escalation_findings(&escalations(&state, &used), &escalation));
+    phase("escalation paths");
     // Most severe first; within a severity, unused before over-broad before risky, as found.
     found.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let together = prove_together(&state, &mut found, &shapes);

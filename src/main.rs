@@ -81,6 +81,27 @@ enum Command {
         #[arg(long)]
         cluster: Option<String>,
     },
+    /// Privilege-escalation paths: who can become more than they were granted (impersonation,
+    /// pods running as a namespace's service accounts, token creation, secrets, bind/escalate,
+    /// aws-auth writes, nodes/proxy, CSR approval), to cluster-admin, secrets in every namespace,
+    /// aws-auth write, RBAC write; each step names its grant, and a grant never used in the window
+    /// is the cheapest cut. Exit 0 with no path, 1 with paths
+    ///
+    /// Example: grantscope paths --cluster prod --to cluster-admin
+    /// Example: grantscope --format dot paths --state cluster.yaml --state rbac.yaml | dot -Tsvg > paths.svg
+    Paths {
+        /// State files instead of the database's latest state (repeat for several)
+        #[arg(long, value_name = "PATH")]
+        state: Vec<PathBuf>,
+        #[arg(long)]
+        cluster: Option<String>,
+        /// Only paths from this IAM principal ARN
+        #[arg(long)]
+        from: Option<String>,
+        /// Only paths to this capability: cluster-admin, secrets-all-namespaces, aws-auth-write, rbac-write
+        #[arg(long)]
+        to: Option<String>,
+    },
     /// Who changed access to the cluster, when, and what: access entries, policy associations
     /// and their scopes, the authentication mode, IAM principals deleted or re-created (from
     /// CloudTrail, with the caller and session), RBAC and aws-auth (from the stored state
@@ -590,6 +611,10 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
             commands::ingest::run(&db, args, data_format?).map(|_| 0)
         }
         Command::Stats { cluster } => commands::stats::run(&db, cluster.as_deref(), data_format?).map(|_| 0),
+        Command::Paths { state, cluster, from, to } => {
+            let args = commands::paths::PathsArgs { state, cluster, from, to };
+            commands::paths::run(&db, args, cli.format).map(|n| u8::from(n > 0))
+        }
         Command::Timeline { cluster, since } => {
             commands::timeline::run(&db, cluster.as_deref(), since, data_format?).map(|_| 0)
         }

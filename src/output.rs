@@ -39,6 +39,8 @@ pub enum FormatArg {
     AwsCli,
     /// Kubernetes YAML manifests (remediate)
     Kubectl,
+    /// Graphviz DOT (paths)
+    Dot,
 }
 
 impl FormatArg {
@@ -49,6 +51,9 @@ impl FormatArg {
             FormatArg::Json => Ok(Format::Json),
             FormatArg::Md | FormatArg::Html => {
                 Err(format!("--format {} is for `grantscope report`; this command prints text or json", self.name()))
+            }
+            FormatArg::Dot => {
+                Err("--format dot is for `grantscope paths`; this command prints text or json".to_string())
             }
             _ => {
                 Err(format!("--format {} is for `grantscope remediate`; this command prints text or json", self.name()))

@@ -118,7 +118,7 @@ fn each_format_prints_alone_and_eksctl_needs_a_region() {
     let out = run_fails(grantscope(&db).args(["--format", "eksctl", "remediate"]));
     assert!(String::from_utf8_lossy(&out.stderr).contains("pass --region or set AWS_REGION"));
     let out = run_fails(grantscope(&db).args(["--format", "html", "remediate"]));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is for `grantscope report`"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--format html is not for remediate"));
     let out = run_fails(grantscope(&db).args(["--format", "terraform", "stats"]));
     assert!(String::from_utf8_lossy(&out.stderr).contains("this command prints text or json"));
 }

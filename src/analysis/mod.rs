@@ -1,6 +1,7 @@
 //! Findings: what replay's grant usage says about the access configuration.
 
 pub mod commands;
+pub mod escalation;
 pub mod generated;
 mod groups;
 pub mod history;
@@ -19,7 +20,7 @@ pub use unused::{UnusedContext, unused_findings};
 use serde::Serialize;
 
 /// Every kind of finding (as `schemas/report.schema.json` lists them).
-pub const KINDS: [&str; 10] = [
+pub const KINDS: [&str; 11] = [
     "unused-access-entry",
     "unused-policy-association",
     "unused-aws-auth-mapping",
@@ -29,6 +30,7 @@ pub const KINDS: [&str; 10] = [
     "overbroad-scope",
     "overbroad-policy",
     "risky",
+    "escalation-path",
     "insufficient-evidence",
 ];
 

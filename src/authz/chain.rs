@@ -4,6 +4,7 @@
 //! grant that would also have allowed it (`shadowed`).
 
 use super::authn::{Authentication, AuthnIndex};
+use super::holdings::{EVERYTHING, Holding, Place};
 use super::policies::{PolicyLookup, catalog, policy_name};
 use super::rbac::RbacIndex;
 use super::rules::rules_allow;
@@ -232,6 +233,33 @@ impl<'s> Authorizer<'s> {
             undocumented,
             outcome,
         }
+    }
+
+    /// Every grant naming a subject, with its rules and where they apply, in the chain's order.
+    /// `via` is how an IAM principal authenticated (its access entry brings its access policies).
+    pub fn holdings(&self, username: &str, groups: &[impl AsRef<str>], via: Option<Grant>) -> Vec<Holding<'s>> {
+        let mut out = Vec::new();
+        if groups.iter().any(|g| g.as_ref() == SYSTEM_MASTERS) {
+            out.push(Holding { grant: Grant::SystemMasters, rules: &EVERYTHING, place: Place::Everywhere });
+        }
+        for i in self.rbac.candidates(username, groups) {
+            if let Some(rules) = self.rbac.binding_rules(i) {
+                let place = match self.state.bindings[i].namespace.as_deref() {
+                    Some(ns) => Place::Namespace(ns),
+                    None => Place::Everywhere,
+                };
+                out.push(Holding { grant: Grant::Binding(i), rules, place });
+            }
+        }
+        if let Some(Grant::AccessEntry(entry)) = via {
+            for (association, a) in self.state.access_entries[entry].policies.iter().enumerate() {
+                if let Resolved::Rules(rules) = self.policies[entry][association] {
+                    let grant = Grant::AccessPolicy { entry, association };
+                    out.push(Holding { grant, rules, place: Place::Scope(&a.scope) });
+                }
+            }
+        }
+        out
     }
 
     /// The stable, human-readable id of a grant (documented in the README):

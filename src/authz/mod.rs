@@ -8,6 +8,7 @@ mod authn;
 mod chain;
 pub mod changes;
 mod grant;
+pub mod holdings;
 pub mod policies;
 mod rbac;
 pub mod reason;

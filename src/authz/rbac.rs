@@ -65,6 +65,11 @@ impl<'s> RbacIndex<'s> {
         index
     }
 
+    /// The rules binding `i` grants, if its role exists.
+    pub fn binding_rules(&self, i: usize) -> Option<&'s [PolicyRule]> {
+        self.rules_of(&self.state.bindings[i])
+    }
+
     /// The rules a binding grants, if its role exists.
     fn rules_of(&self, b: &RoleBinding) -> Option<&'s [PolicyRule]> {
         let ns = match b.role_kind {

@@ -8,6 +8,7 @@ pub mod explain;
 pub mod gc;
 pub mod generate;
 pub mod ingest;
+pub mod paths;
 pub mod remediate;
 pub mod replay;
 pub mod report;

@@ -22,9 +22,9 @@ pub fn run(db: &Path, args: RemediateArgs, format: FormatArg) -> Result<(), Comm
         FormatArg::Terraform => Some(RemediationFormat::Terraform),
         FormatArg::Kubectl => Some(RemediationFormat::Kubectl),
         FormatArg::Json => None,
-        FormatArg::Md | FormatArg::Html => {
+        FormatArg::Md | FormatArg::Html | FormatArg::Dot => {
             return Err(CommandError::Usage(format!(
-                "--format {} is for `grantscope report`; remediate writes aws-cli, eksctl, terraform, kubectl or json",
+                "--format {} is not for remediate, which writes aws-cli, eksctl, terraform, kubectl or json",
                 format.name()
             )));
         }

@@ -15,9 +15,12 @@ pub struct ReportArgs<'a> {
 
 /// Builds the report; returns it with its rendering in `format` (`text` is Markdown).
 pub fn build(db: &Path, scope: AssessScope, format: FormatArg) -> Result<(Report, String), CommandError> {
-    if matches!(format, FormatArg::Eksctl | FormatArg::Terraform | FormatArg::AwsCli | FormatArg::Kubectl) {
+    if matches!(
+        format,
+        FormatArg::Eksctl | FormatArg::Terraform | FormatArg::AwsCli | FormatArg::Kubectl | FormatArg::Dot
+    ) {
         return Err(CommandError::Usage(format!(
-            "--format {} is for `grantscope remediate`; report writes md, html or json",
+            "--format {} is not for report, which writes md, html or json",
             format.name()
         )));
     }

@@ -215,6 +215,17 @@ pub fn load_files(paths: &[impl AsRef<Path>], cluster: Option<&str>) -> Result<L
     Ok(b.finish(cluster))
 }
 
+/// The state of YAML texts on top of the Kubernetes bootstrap RBAC, for other modules' tests.
+#[cfg(test)]
+pub(crate) fn from_texts(texts: &[&str]) -> AccessState {
+    let mut b = Builder::default();
+    bootstrap::add_to(&mut b);
+    for (i, t) in texts.iter().enumerate() {
+        load_text(&mut b, &format!("text {i}"), t).expect("valid test state");
+    }
+    b.finish(Some("c")).state
+}
+
 /// Loads one file's text into the builder.
 pub(crate) fn load_text(b: &mut Builder, file: &str, text: &str) -> Result<(), StateError> {
     if snapshot::is_snapshot(text) {
