@@ -114,6 +114,9 @@ pub fn assess(store: &mut Store, cluster: &str, options: AssessOptions) -> Resul
     let escalation = EscalationContext { cluster, observed_days, window_days: options.window_days };
     found.extend(escalation_findings(&escalations(&state, &used), &escalation));
     phase("escalation paths");
+    for f in &mut found {
+        f.controls = crate::analysis::compliance::controls_for(f);
+    }
     // Most severe first; within a severity, unused before over-broad before risky, as found.
     found.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let together = prove_together(&state, &mut found, &shapes);

@@ -186,9 +186,13 @@ enum Command {
         assess: AssessArgs,
         /// Only this kind: unused-access-entry, unused-policy-association, unused-aws-auth-mapping,
         /// unused-rbac-binding, unused-kubernetes-group, shadowed-grant, overbroad-scope, overbroad-policy, risky,
-        /// insufficient-evidence
+        /// escalation-path, insufficient-evidence
         #[arg(long)]
         kind: Option<String>,
+        /// Only findings bearing on this control: cis-eks-4.1.1 ... cis-eks-4.1.12 (or just 4.1.8),
+        /// cis-k8s-5.1.7, cis-k8s-5.1.11, nsa-cisa-rbac (see the README's compliance section)
+        #[arg(long)]
+        control: Option<String>,
     },
     /// Write the recommendations as something to apply: --format aws-cli (a shell script, the
     /// default), eksctl (the recommended accessConfig), terraform, kubectl (generated RBAC and the
@@ -648,8 +652,12 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
         Command::Replay { cluster, window } => {
             commands::replay::replay(&db, cluster.as_deref(), window, data_format?).map(|_| 0)
         }
-        Command::Findings { assess, kind } => {
-            let args = commands::replay::FindingsArgs { scope: assess.scope(), kind: kind.as_deref() };
+        Command::Findings { assess, kind, control } => {
+            let args = commands::replay::FindingsArgs {
+                scope: assess.scope(),
+                kind: kind.as_deref(),
+                control: control.as_deref(),
+            };
             commands::replay::findings(&db, args, data_format?).map(|_| 0)
         }
         Command::Report { assess, out } => {

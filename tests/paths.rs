@@ -57,11 +57,8 @@ fn an_edit_association_reaches_cluster_admin_through_a_service_account_and_view_
     only.args(["--format", "json", "paths", "--from", VIEWER]).args(&files);
     let none: Value = serde_json::from_slice(&only.output().unwrap().stdout).unwrap();
     assert_eq!(none["paths"], serde_json::json!([]));
-    let dot = grantscope(&db)
-        .args(["--format", "dot", "paths", "--to", "cluster-admin"])
-        .args(&files)
-        .output()
-        .unwrap();
+    let dot =
+        grantscope(&db).args(["--format", "dot", "paths", "--to", "cluster-admin"]).args(&files).output().unwrap();
     let dot = String::from_utf8(dot.stdout).unwrap();
     assert!(dot.starts_with("digraph escalation {") && dot.contains("[label=\"impersonate\"]"), "{dot}");
     let bad = run_fails(grantscope(&db).args(["paths", "--to", "root"]).args(&files));
@@ -108,6 +105,23 @@ fn the_escalation_finding_cuts_the_grant_that_was_never_used() {
         "{summary}"
     );
 
+    // Pods and impersonation on the path: CIS EKS 4.1.4 and 4.1.8; cluster-admin: 4.1.1.
+    let controls: Vec<&str> = ci["controls"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    assert!(controls.contains(&"cis-eks-4.1.1") && controls.contains(&"nsa-cisa-rbac"), "{controls:?}");
+    let by_control: Vec<Value> = serde_json::from_str(&run_ok(grantscope(&db).args([
+        "--format",
+        "json",
+        "findings",
+        "--cluster",
+        "demo",
+        "--control",
+        "4.1.1",
+    ])))
+    .unwrap();
+    assert!(by_control.iter().any(|f| f["id"] == ci["id"]), "--control 4.1.1 finds it");
+    assert!(by_control.iter().all(|f| f["controls"].as_array().unwrap().contains(&Value::from("cis-eks-4.1.1"))));
+    let bad = run_fails(grantscope(&db).args(["findings", "--control", "9.9.9"]));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--control 9.9.9: expected one of cis-eks-4.1.1"));
     let out = grantscope(&db)
         .args(["paths", "--cluster", "demo", "--from", "arn:aws:iam::111122223333:role/ci-deployer"])
         .output()

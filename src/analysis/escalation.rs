@@ -607,6 +607,10 @@ pub fn escalation_findings(e: &Escalations, ctx: &EscalationContext) -> Vec<supe
             };
             let mut evidence = Evidence::unused(ctx.observed_days, ctx.window_days);
             evidence.examples = p.steps.iter().map(|s| format!("{} {} by {}", s.edge.as_str(), s.to, s.grant)).collect();
+            // Evidence carries five examples: a longer path keeps its first four steps and its last.
+            if evidence.examples.len() > 5 {
+                evidence.examples.drain(4..evidence.examples.len() - 1);
+            }
             Finding {
                 id: finding_id("escalation-path", ctx.cluster, &format!("{}\n{}", p.from, p.to.as_str())),
                 kind: "escalation-path",
@@ -628,6 +632,7 @@ pub fn escalation_findings(e: &Escalations, ctx: &EscalationContext) -> Vec<supe
                     commands: Vec::new(),
                 },
                 change: None,
+                controls: Vec::new(),
             }
         })
         .collect()

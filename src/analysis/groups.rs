@@ -95,6 +95,7 @@ pub fn unused_group_findings(state: &AccessState, shapes: &[WindowShape], ctx: &
                 evidence: Evidence::unused(ctx.observed_days, ctx.window_days),
                 recommendation,
                 change,
+                controls: Vec::new(),
             });
         }
     }

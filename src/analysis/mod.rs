@@ -1,6 +1,7 @@
 //! Findings: what replay's grant usage says about the access configuration.
 
 pub mod commands;
+pub mod compliance;
 pub mod escalation;
 pub mod generated;
 mod groups;
@@ -113,6 +114,8 @@ pub struct Finding {
     /// The change the recommendation makes, for proving all of them safe together.
     #[serde(skip)]
     pub change: Option<Change>,
+    /// The compliance controls it bears on ([`compliance::CONTROLS`] ids).
+    pub controls: Vec<&'static str>,
 }
 
 /// A least-privilege change to the state the findings were computed on (indexes into it).
@@ -510,6 +513,7 @@ mod tests {
             evidence: Evidence::unused(20, 90),
             recommendation: Recommendation { summary: "do it".into(), commands: vec!["aws eks ...".into()] },
             change: Some(change),
+            controls: Vec::new(),
         };
         let wrong_scope = AccessScope::Namespace { namespaces: vec!["y".into()] };
         let mut findings = vec![

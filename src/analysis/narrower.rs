@@ -262,6 +262,7 @@ fn finding(
         evidence,
         recommendation,
         change,
+        controls: Vec::new(),
     }
 }
 

@@ -40,6 +40,7 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
             recommendation: Recommendation { summary, commands },
             // Advice about risk, not a least-privilege change: not applied with the others.
             change: None,
+            controls: Vec::new(),
         });
     };
     let cluster = ctx.cluster;

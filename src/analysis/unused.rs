@@ -100,6 +100,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
             evidence: Evidence { shadowed_requests: shadowed, ..Evidence::unused(ctx.observed_days, ctx.window_days) },
             recommendation,
             change,
+            controls: Vec::new(),
         });
     };
 

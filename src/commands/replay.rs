@@ -79,6 +79,8 @@ pub struct AssessScope<'a> {
 pub struct FindingsArgs<'a> {
     pub scope: AssessScope<'a>,
     pub kind: Option<&'a str>,
+    /// Only findings bearing on this control (`cis-eks-4.1.8`, or `4.1.8`).
+    pub control: Option<&'a str>,
 }
 
 /// Replays what is new, then assesses the cluster: replay, findings and the proof.
@@ -91,12 +93,23 @@ pub fn assessment(store: &mut Store, scope: AssessScope) -> Result<Assessment, C
 
 /// Replays what is new, then lists the findings.
 pub fn findings(db: &Path, args: FindingsArgs, format: Format) -> Result<Vec<Finding>, CommandError> {
+    // A control is checked before the (slow) assessment: a typo fails at once.
+    let control = match args.control {
+        Some(id) => Some(crate::analysis::compliance::control(id).ok_or_else(|| {
+            let known: Vec<&str> = crate::analysis::compliance::CONTROLS.iter().map(|c| c.id).collect();
+            CommandError::Usage(format!("--control {id}: expected one of {}", known.join(", ")))
+        })?),
+        None => None,
+    };
     let mut store = Store::open_existing(db)?;
     let a = assessment(&mut store, args.scope)?;
     let proof = a.proof();
     let (cluster, mut found) = (a.replay.cluster, a.findings);
     if let Some(kind) = args.kind {
         found.retain(|f| f.kind == kind || f.would_be == Some(kind));
+    }
+    if let Some(c) = control {
+        found.retain(|f| f.controls.contains(&c.id));
     }
     match format {
         Format::Json => {
@@ -113,6 +126,9 @@ pub fn findings(db: &Path, args: FindingsArgs, format: Format) -> Result<Vec<Fin
                 outln!("    {}", f.recommendation.summary);
                 for c in &f.recommendation.commands {
                     outln!("    $ {c}");
+                }
+                if !f.controls.is_empty() {
+                    outln!("    controls: {}", f.controls.join(", "));
                 }
             }
             outln!("{proof}");

@@ -114,6 +114,16 @@ pub fn render(r: &Report) -> String {
                         }
                     }
                 }
+                h2 { "Compliance" }
+                @if r.compliance.is_empty() { p { "No finding bears on a CIS or NSA/CISA control." } } @else {
+                    table {
+                        tr { th { "Control" } th { "Framework" } th { "Title" } th { "Findings" } }
+                        @for c in &r.compliance {
+                            tr { td { (c.control.reference) } td { (c.control.framework) } td { (c.control.title) }
+                                td { @for f in &c.findings { code { (f) } " " } } }
+                        }
+                    }
+                }
                 h2 { "Access changes" }
                 @if r.access_changes.is_empty() {
                     p { "No access changes recorded in the window (CloudTrail and the stored state versions)." }

@@ -138,6 +138,24 @@ pub fn render(r: &Report) -> String {
             o.push('\n');
         }
     }
+    let _ = writeln!(o, "## Compliance\n");
+    if r.compliance.is_empty() {
+        let _ = writeln!(o, "No finding bears on a CIS or NSA/CISA control.\n");
+    } else {
+        let _ = writeln!(o, "| Control | Framework | Title | Findings |\n|---|---|---|---|");
+        for c in &r.compliance {
+            let ids: Vec<String> = c.findings.iter().map(|f| format!("`{f}`")).collect();
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                text(c.control.reference),
+                text(c.control.framework),
+                text(c.control.title),
+                ids.join(" ")
+            );
+        }
+        o.push('\n');
+    }
     let _ = writeln!(o, "## Access changes\n");
     if r.access_changes.is_empty() {
         let _ = writeln!(o, "No access changes recorded in the window (CloudTrail and the stored state versions).\n");

@@ -42,7 +42,17 @@ pub struct Report {
     pub grants: Vec<GrantRow>,
     /// Who changed access in the window, oldest first (`grantscope timeline`).
     pub access_changes: Vec<crate::analysis::timeline::Change>,
+    /// The controls some finding bears on, with the findings.
+    pub compliance: Vec<ComplianceRow>,
     pub charts: Charts,
+}
+
+/// A compliance control and the findings that bear on it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComplianceRow {
+    #[serde(flatten)]
+    pub control: crate::analysis::compliance::Control,
+    pub findings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -246,6 +256,14 @@ impl Report {
                 findings_by_kind,
                 unused_grants_per_principal: unused_per_principal(&grants),
             },
+            compliance: crate::analysis::compliance::CONTROLS
+                .iter()
+                .map(|c| ComplianceRow {
+                    control: *c,
+                    findings: a.findings.iter().filter(|f| f.controls.contains(&c.id)).map(|f| f.id.clone()).collect(),
+                })
+                .filter(|row| !row.findings.is_empty())
+                .collect(),
             findings: a.findings.clone(),
             grants,
             access_changes: inputs
