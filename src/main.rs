@@ -189,7 +189,7 @@ enum Command {
         /// escalation-path, insufficient-evidence
         #[arg(long)]
         kind: Option<String>,
-        /// Only findings bearing on this control: cis-eks-4.1.1 ... cis-eks-4.1.12 (or just 4.1.8),
+        /// Only findings bearing on this control: cis-eks-4.1.1, -4.1.2, -4.1.4, -4.1.7, -4.1.8, -4.1.12 (or just 4.1.8),
         /// cis-k8s-5.1.7, cis-k8s-5.1.11, nsa-cisa-rbac (see the README's compliance section)
         #[arg(long)]
         control: Option<String>,

@@ -36,12 +36,6 @@ pub const CONTROLS: &[Control] = &[
         title: "Ensure that the cluster-admin role is only used where required",
     },
     Control { id: "cis-eks-4.1.2", framework: CIS_EKS, reference: "4.1.2", title: "Minimize access to secrets" },
-    Control {
-        id: "cis-eks-4.1.3",
-        framework: CIS_EKS,
-        reference: "4.1.3",
-        title: "Minimize wildcard use in Roles and ClusterRoles",
-    },
     Control { id: "cis-eks-4.1.4", framework: CIS_EKS, reference: "4.1.4", title: "Minimize access to create pods" },
     Control {
         id: "cis-eks-4.1.7",
