@@ -195,11 +195,14 @@ fn a_run_killed_mid_stream_resumes_without_loss_or_double_counting() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("g.db");
-    // Yesterday's events in a two-day read: 48 one-hour slices, each committed with its
-    // checkpoint; the first 24 are empty.
+    // Yesterday's events in a two-day read: one-hour slices, each committed with its checkpoint;
+    // five slices of events are read, then every request is throttled.
     let events = generated(dir.path(), 20_000, 1);
     put(&moto, dir.path(), "events.jsonl", &events.iter().collect::<Vec<_>>(), 0);
-    moto.fault_after("FilterLogEvents", 30, 1000, "ThrottlingException");
+    // The read starts two days back, one hour a slice: the slices before the first event are empty.
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let empty_slices = (events[0].0 - (now_ms - 2 * 86_400_000)) / 3_600_000;
+    moto.fault_after("FilterLogEvents", (empty_slices + 5) as u32, 1000, "ThrottlingException");
     let mut child = ingest_cloudwatch_cmd(&db, &moto, "2d")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -51,6 +51,13 @@ fn an_edit_association_reaches_cluster_admin_through_a_service_account_and_view_
     }
     assert!(paths.iter().all(|p| p["from"] != VIEWER), "View reaches nothing");
     assert_eq!(e["blast_radius"][VIEWER]["capabilities"], serde_json::json!([]));
+    assert_eq!(e["blast_radius"][VIEWER]["identities"], 0, "View becomes no one");
+    assert!(
+        e["blast_radius"][EDITOR]["reachable"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("serviceaccount:apps/deployer"))
+    );
 
     // Filters, and the graph for Graphviz.
     let mut only = grantscope(&db);

@@ -169,7 +169,11 @@ pub struct ChokePoint {
 /// What a principal can reach.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BlastRadius {
+    /// How many identities it can act as.
     pub identities: usize,
+    /// Which: users, groups, service accounts (and principals) it can become.
+    pub reachable: Vec<String>,
+    /// The critical capabilities it holds or can reach.
     pub capabilities: Vec<Capability>,
 }
 
@@ -233,9 +237,11 @@ pub fn escalations(state: &AccessState, used: &HashSet<String>) -> Escalations {
         let direct: BTreeSet<Capability> =
             node.capabilities.iter().filter(|c| c.1 == EdgeKind::Holds).map(|c| c.0).collect();
         paths.retain(|p| p.from != from || !direct.contains(&p.to));
+        let reachable: Vec<String> =
+            (0..graph.nodes.len()).filter(|&n| reached_any[n]).map(|n| graph.nodes[n].id.to_string()).collect();
         blast_radius.insert(
             from,
-            BlastRadius { identities: reached_any.len(), capabilities: capabilities.into_iter().collect() },
+            BlastRadius { identities: reachable.len(), reachable, capabilities: capabilities.into_iter().collect() },
         );
     }
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -835,6 +841,9 @@ mod tests {
             assert_eq!(p.steps[1].grant, "rbac:ClusterRoleBinding/deployer-admin:ClusterRole/cluster-admin");
         }
         assert!(e.blast_radius[P].capabilities.contains(&Capability::ClusterAdmin));
+        let radius = &e.blast_radius[P];
+        assert!(radius.reachable.contains(&"serviceaccount:apps/deployer".to_string()), "{radius:?}");
+        assert_eq!(radius.identities, radius.reachable.len());
         assert_eq!(e.choke_points[0].grant, format!("eks:{P}:AmazonEKSEditPolicy@ns:apps"), "on every path");
     }
 
