@@ -34,10 +34,6 @@ fn record(name: &str, i: usize, minutes_ago: i64) -> Value {
     })
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
-}
-
 fn ingest_live(db: &Path, moto: &Moto) -> Value {
     let mut cmd = grantscope(db);
     moto.aws_env(&mut cmd);

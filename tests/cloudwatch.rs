@@ -86,7 +86,7 @@ fn generated(dir: &Path, n: u32, days: u32) -> Vec<(i64, Value)> {
 /// Moves the events' CloudWatch times so the newest is half a minute old, as a live log's are
 /// (their own audit times stay).
 fn ending_now(events: &mut [(i64, Value)]) {
-    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let now_ms = now_ms();
     let shift = now_ms - 30_000 - events.last().unwrap().0;
     for (ms, _) in events {
         *ms += shift;
@@ -200,7 +200,7 @@ fn a_run_killed_mid_stream_resumes_without_loss_or_double_counting() {
     let events = generated(dir.path(), 20_000, 1);
     put(&moto, dir.path(), "events.jsonl", &events.iter().collect::<Vec<_>>(), 0);
     // The read starts two days back, one hour a slice: the slices before the first event are empty.
-    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let now_ms = now_ms();
     let empty_slices = (events[0].0 - (now_ms - 2 * 86_400_000)) / 3_600_000;
     moto.fault_after("FilterLogEvents", (empty_slices + 5) as u32, 1000, "ThrottlingException");
     let mut child = ingest_cloudwatch_cmd(&db, &moto, "2d")
@@ -250,7 +250,7 @@ fn follow_reads_what_arrives_until_sigterm() {
     wait_for(60, "the first events", || (stored() == Some(first.len() as u64)).then_some(()));
     // What arrives next happened in the last minute.
     let mut later = events[400..].to_vec();
-    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let now_ms = now_ms();
     for (i, (ms, _)) in later.iter_mut().enumerate() {
         *ms = now_ms - 60_000 + i as i64 * 100;
     }

@@ -83,9 +83,7 @@ fn serve_follows_live_sources_and_reports_a_failing_cluster() {
     );
     let put: usize = moto.boto3(SETUP, &[data.join("audit.jsonl").to_str().unwrap()]).trim().parse().unwrap();
     assert_eq!(put, 2000);
-    let time = grantscope::model::time::format_rfc3339(
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 - 3_600_000,
-    );
+    let time = grantscope::model::time::format_rfc3339(now_ms() - 3_600_000);
     moto.post(
         "/moto-ext/cloudtrail/events",
         json!([{"eventTime": time, "eventSource": "eks.amazonaws.com", "eventName": "CreateAccessEntry",

@@ -283,9 +283,8 @@ fn the_timeline_says_who_changed_access_when_and_what_the_versions_saw() {
          policyArn=P + 'AmazonEKSClusterAdminPolicy', accessScope={'type': 'namespace', 'namespaces': ['ops']})\n\
          eks.delete_access_entry(clusterName='prod', principalArn='arn:aws:iam::123456789012:role/filler-007')\n",
     );
-    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
     // CloudTrail times have whole seconds: the call is in the second after version 1.
-    let call_ms = (now() / 1000 + 1) * 1000;
+    let call_ms = (now_ms() / 1000 + 1) * 1000;
     let actor = "arn:aws:sts::123456789012:assumed-role/platform-admin/alice@example.com";
     s.moto.post(
         "/moto-ext/cloudtrail/events",
@@ -301,7 +300,7 @@ fn the_timeline_says_who_changed_access_when_and_what_the_versions_saw() {
     );
     let rbac = rbac_yaml().replace("metadata: {name: ops-admin}", "metadata: {name: ops-admin-gone}");
     std::fs::write(s.dir.path().join("fixtures/rbac.yaml"), rbac).unwrap();
-    wait_for(5, "the clock to pass the call", || (now() > call_ms).then_some(()));
+    wait_for(5, "the clock to pass the call", || (now_ms() > call_ms).then_some(()));
     let mut ingest = grantscope(&s.db());
     s.moto.aws_env(&mut ingest);
     run_ok(ingest.args(["ingest", "cloudtrail", "--live", "--region", "eu-west-1", "--since", "1d"]));

@@ -99,6 +99,11 @@ pub fn cluster_with_data(dir: &Path, days: u32) -> PathBuf {
     data
 }
 
+/// Unix milliseconds, from the system clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
 /// Days since the epoch, UTC, from the system clock.
 pub fn today() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 / 86_400
