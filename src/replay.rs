@@ -54,6 +54,15 @@ pub fn current_state(store: &Store, cluster: &str) -> Result<(i64, crate::model:
     state_version(store, cluster, None)
 }
 
+/// The cluster's latest stored version and state, or `None` if it has none yet.
+pub fn latest_state(store: &Store, cluster: &str) -> Result<Option<(i64, crate::model::AccessState)>, ReplayError> {
+    match current_state(store, cluster) {
+        Ok(found) => Ok(Some(found)),
+        Err(ReplayError::NoState { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 fn state_version(
     store: &Store,
     cluster: &str,

@@ -6,7 +6,7 @@
 //! failed in `state_parts`, so the other part still syncs and nothing stale passes for current. A
 //! first sync needs both parts: there is nothing to keep yet.
 
-use crate::commands::state::{Stored, latest, store_state};
+use crate::commands::state::{Stored, store_state};
 use crate::model::time::format_rfc3339;
 use crate::sources::aws::{self, Requests};
 use crate::sources::eks::{self, EksAccess};
@@ -73,7 +73,9 @@ pub async fn sync(store: &mut Store, opts: &SyncOptions, now_ms: i64) -> Result<
     let eks = eks::read(&aws_sdk_eks::Client::new(&config), cluster, &mut requests).await.map_err(|e| e.to_string());
     let kubernetes = read_kubernetes(&opts.kubernetes, &config, cluster, eks.as_ref().ok()).await;
 
-    let previous = latest(store, cluster)?.map(|(_, state)| state);
+    let previous = crate::replay::latest_state(store, cluster)
+        .map_err(|e| crate::commands::CommandError::Usage(e.to_string()))?
+        .map(|(_, state)| state);
     let results = [(EKS_PART, eks.as_ref().err()), (KUBERNETES_PART, kubernetes.as_ref().err())];
     let failures: Vec<String> = results.iter().filter_map(|(_, e)| e.cloned()).collect();
     if previous.is_none() && !failures.is_empty() || failures.len() == 2 {

@@ -3,12 +3,11 @@
 
 use crate::analysis::timeline::{Change, VersionDiff, timeline};
 use crate::model::StateDiff;
-use crate::state::Snapshot;
 use crate::store::{self, Store};
 use std::collections::HashSet;
 
-/// The cluster's whole timeline, oldest first. A stored diff or snapshot that cannot be read (it
-/// was written by this program, so that is a bug) is logged and left out.
+/// The cluster's whole timeline, oldest first. A stored diff or state that cannot be read (it was
+/// written by this program, so that is a bug) is logged and left out.
 pub fn load(store: &Store, cluster: &str) -> rusqlite::Result<Vec<Change>> {
     let conn = store.conn();
     let calls = store::access_changes_for(conn, cluster)?;
@@ -26,11 +25,16 @@ pub fn load(store: &Store, cluster: &str) -> rusqlite::Result<Vec<Change>> {
             Err(e) => tracing::warn!(cluster, version, "stored diff is unreadable, left out of the timeline: {e}"),
         }
     }
-    let latest = store::read_state_version(conn, cluster, None)?
-        .and_then(|(_, text)| serde_json::from_str::<Snapshot>(&text).ok());
+    let latest = match crate::replay::latest_state(store, cluster) {
+        Ok(found) => found.map(|(_, state)| state),
+        Err(crate::replay::ReplayError::Sql(e)) => return Err(e),
+        Err(e) => {
+            tracing::warn!("{e}; IAM principal events are left out of the timeline");
+            None
+        }
+    };
     let principals: HashSet<String> = latest
         .map(|s| {
-            let s = s.state;
             let entries = s.access_entries.iter().map(|e| e.principal_arn.to_lowercase());
             let mappings = s.aws_auth.map_roles.iter().chain(&s.aws_auth.map_users).map(|m| m.arn.to_lowercase());
             entries.chain(mappings).collect()

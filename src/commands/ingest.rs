@@ -193,7 +193,7 @@ fn run_live(
 }
 
 fn lag_seconds(newest_ms: Option<i64>) -> Option<f64> {
-    newest_ms.map(|n| (super::now_ms() - n).max(0) as f64 / 1000.0)
+    newest_ms.map(|n| crate::model::time::lag_seconds(n, super::now_ms()))
 }
 
 /// `ingest cloudwatch`: the cluster's audit log from CloudWatch Logs, from the checkpoint (or

@@ -1,7 +1,7 @@
 //! `grantscope paths`: privilege-escalation paths of a stored state (or of state files), ranked by
 //! whether the grants on them were used ([`crate::analysis::escalation`]).
 
-use super::{CommandError, pick_cluster, state::latest};
+use super::{CommandError, pick_cluster};
 use crate::analysis::escalation::{Capability, Escalations, Path, escalations};
 use crate::model::AccessState;
 use crate::outln;
@@ -52,8 +52,7 @@ fn load(db: &FilePath, args: &PathsArgs) -> Result<(AccessState, Option<HashSet<
     }
     let store = Store::open_existing(db)?;
     let cluster = pick_cluster(&store, args.cluster.as_deref())?;
-    let (_, state) = latest(&store, &cluster)?
-        .ok_or_else(|| CommandError::Usage(format!("cluster {cluster} has no stored state")))?;
+    let (_, state) = crate::replay::current_state(&store, &cluster).map_err(|e| CommandError::Usage(e.to_string()))?;
     let usage = store::grant_usage(store.conn(), &cluster)?;
     let used =
         (!usage.is_empty()).then(|| usage.into_iter().filter(|(_, u)| u.requests > 0).map(|((g, _), _)| g).collect());

@@ -81,13 +81,6 @@ pub fn store_state(
     Ok(Stored { version, created, diff: diff.filter(|d| !d.is_empty()) })
 }
 
-/// The cluster's latest stored version and its state, if any.
-pub fn latest(store: &Store, cluster: &str) -> Result<Option<(store::StateVersion, AccessState)>, CommandError> {
-    let Some((meta, text)) = store::read_state_version(store.conn(), cluster, None)? else { return Ok(None) };
-    let snapshot = parse(&meta, &text)?;
-    Ok(Some((meta, snapshot.state)))
-}
-
 fn parse(meta: &store::StateVersion, text: &str) -> Result<Snapshot, CommandError> {
     serde_json::from_str(text)
         .map_err(|e| CommandError::Usage(format!("stored state {} v{} is unreadable: {e}", meta.cluster, meta.version)))

@@ -55,6 +55,11 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
 }
 
 /// The UTC day number (days since 1970-01-01) holding `ms`.
+/// Seconds from `then_ms` to `now_ms`, never negative: how far behind the newest event is.
+pub fn lag_seconds(then_ms: i64, now_ms: i64) -> f64 {
+    (now_ms - then_ms).max(0) as f64 / 1000.0
+}
+
 pub fn day_of(ms: i64) -> i64 {
     ms.div_euclid(MS_PER_DAY)
 }

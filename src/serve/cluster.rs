@@ -158,7 +158,10 @@ fn poll(c: &ClusterConfig, shared: &Shared) -> Result<(), String> {
     follow("audit", &c.audit_files, &mut AuditSink::new(Some(c.name.clone())))?;
     follow("cloudtrail", &c.cloudtrail_files, &mut CloudTrailSink)?;
     if let Some(newest) = store::newest_event_ms(store.conn(), &c.name).map_err(|e| e.to_string())? {
-        metrics.ingest_lag.with_label_values(&[&c.name, "audit"]).set((now_ms() - newest).max(0) as f64 / 1000.0);
+        metrics
+            .ingest_lag
+            .with_label_values(&[&c.name, "audit"])
+            .set(crate::model::time::lag_seconds(newest, now_ms()));
     }
     if !c.state_files.is_empty() {
         let paths: Vec<PathBuf> = expand(&c.state_files)?

@@ -87,7 +87,7 @@ async fn read(
     metrics.count_tally(cluster, source, &progress.tally);
     count_requests(shared, cluster, &progress.requests);
     if let Some(newest) = progress.newest_ms {
-        metrics.ingest_lag.with_label_values(&[cluster, source]).set((now_ms() - newest).max(0) as f64 / 1000.0);
+        metrics.ingest_lag.with_label_values(&[cluster, source]).set(crate::model::time::lag_seconds(newest, now_ms()));
     }
     result.map_err(|e| {
         metrics.ingest_errors.with_label_values(&[cluster, source, e.reason()]).inc();
