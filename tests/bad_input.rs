@@ -60,7 +60,7 @@ fn a_line_over_one_mebibyte_is_skipped_without_losing_its_neighbours() {
 }
 
 #[test]
-fn bad_records_inside_documents_are_recorded_by_index() {
+fn bad_records_inside_documents_are_recorded_by_index_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("g.db");
     let doc = std::fs::read_to_string(fixture("audit/eventlist.json")).unwrap();
@@ -71,9 +71,14 @@ fn bad_records_inside_documents_are_recorded_by_index() {
     let summary = ingest_audit(&db, &[&path]);
     assert_eq!(summary["errors"], 1, "{summary}");
     let e = &errors(&db)[0];
+    // The line where item 3 starts in the pretty-printed document.
+    let pretty = serde_json::to_string_pretty(&v).unwrap();
+    let start = pretty.find("\"Exploded\"").unwrap();
+    let item_line =
+        pretty[..start].rmatch_indices("\n    {").next().map(|(i, _)| pretty[..i].lines().count() as u64 + 1);
     assert_eq!(
         (e["line"].as_u64(), e["record"].as_u64(), e["kind"].as_str()),
-        (None, Some(3), Some("unknown-stage")),
+        (item_line, Some(3), Some("unknown-stage")),
         "{e}"
     );
 }
@@ -252,4 +257,190 @@ fn re_reading_a_file_from_its_start_does_not_record_its_errors_twice() {
     ingest_audit(&db, &[&path]);
     assert_eq!(errors(&db).len(), 7);
     assert_eq!(cluster_stats(&db, CLUSTER)["events"], 13);
+}
+
+fn ingest_json(db: &std::path::Path, kind: &str, files: &[&std::path::Path]) -> Value {
+    let mut cmd = grantscope(db);
+    cmd.args(["--format", "json", "ingest", kind]);
+    if kind == "audit" {
+        cmd.args(["--cluster", CLUSTER]);
+    }
+    serde_json::from_str(&run_ok(cmd.args(files))).unwrap()
+}
+
+fn counts(summary: &Value) -> (u64, u64, u64) {
+    let n = |k: &str| summary[k].as_u64().unwrap();
+    (n("ingested"), n("skipped"), n("errors"))
+}
+
+#[test]
+fn lines_that_open_with_junk_lose_no_valid_record() {
+    // Four first lines that are not JSON objects (a comment, a cut line) once made detection read
+    // the file as one document, and every valid line after them was lost.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    for (kind, events) in [("audit", "audit/events.jsonl"), ("cloudtrail", "cloudtrail/events.jsonl")] {
+        let clean = ingest_json(&dir.path().join(format!("{kind}-clean.db")), kind, &[&fixture(events)]);
+        let want = clean["ingested"].as_u64().unwrap() + clean["skipped"].as_u64().unwrap();
+        let path = dir.path().join(format!("{kind}.jsonl"));
+        let mut text =
+            "# exported 2026-11-20\n-- audit log --\n\"kind\":\"Event\",\"cut\"}\n# end of header\n".to_string();
+        text.push_str(&std::fs::read_to_string(fixture(events)).unwrap());
+        std::fs::write(&path, text).unwrap();
+        let summary = ingest_json(&db, kind, &[&path]);
+        assert_eq!(
+            (summary["ingested"].as_u64().unwrap() + summary["skipped"].as_u64().unwrap(), summary["errors"].as_u64()),
+            (want, Some(4)),
+            "{kind}: {summary}"
+        );
+    }
+    let lines: Vec<u64> =
+        errors(&db).iter().filter(|e| e["source"] == "audit").map(|e| e["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [1, 2, 3, 4], "each junk line is one error at its line");
+}
+
+#[test]
+fn a_gzip_followed_by_zero_padding_is_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let mut padded = gzip(&std::fs::read(fixture("audit/events.jsonl")).unwrap());
+    padded.extend(vec![0u8; 70_000]);
+    let path = dir.path().join("padded.jsonl.gz");
+    std::fs::write(&path, padded).unwrap();
+    assert_eq!(counts(&ingest_json(&db, "audit", &[&path])), (10, 2, 0));
+}
+
+#[test]
+fn a_cut_small_gzip_keeps_what_was_read_and_the_next_file_still_ingests() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    // Smaller than the 64 KiB layout detection reads: the cut is met while detecting.
+    let compressed = gzip(&std::fs::read(fixture("cloudtrail/events.jsonl")).unwrap());
+    assert!(compressed.len() < 64 << 10);
+    let cut = dir.path().join("cut.jsonl.gz");
+    std::fs::write(&cut, &compressed[..compressed.len() * 2 / 3]).unwrap();
+    let s3 = dir.path().join("delivery.json");
+    std::fs::copy(fixture("cloudtrail/s3-delivery.json"), &s3).unwrap();
+    let summary = ingest_json(&db, "cloudtrail", &[&cut, &s3]);
+    let (ingested, skipped, errors_) = counts(&summary);
+    assert_eq!(errors_, 1, "one read error for the cut: {summary}");
+    assert!(ingested + skipped > 13, "part of the cut file, then all of the next one: {summary}");
+    let e = &errors(&db)[0];
+    assert_eq!(e["kind"], "read-error", "{e}");
+    assert!(e["line"].as_u64().unwrap() > 1, "the line where the cut is: {e}");
+}
+
+#[test]
+fn a_cut_or_trailed_document_keeps_every_record_before_the_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    // A CloudTrail S3 file, gzipped as delivered, cut in its second half.
+    let doc = std::fs::read(fixture("cloudtrail/s3-delivery.json")).unwrap();
+    let whole = counts(&ingest_json(&db, "cloudtrail", &[&fixture("cloudtrail/s3-delivery.json")]));
+    let compressed = gzip(&doc);
+    let cut = dir.path().join("cut.json.gz");
+    std::fs::write(&cut, &compressed[..compressed.len() * 9 / 10]).unwrap();
+    let db2 = dir.path().join("g2.db");
+    let (ingested, skipped, errs) = counts(&ingest_json(&db2, "cloudtrail", &[&cut]));
+    assert_eq!(errs, 1);
+    assert!(ingested + skipped > 0 && ingested + skipped < whole.0 + whole.1, "the records before the cut");
+    // An EventList with text after it: every item is kept, the text is one error at its line.
+    let list = std::fs::read_to_string(fixture("audit/eventlist.json")).unwrap();
+    let trailed = dir.path().join("trailed.json");
+    std::fs::write(&trailed, format!("{list}\nthis is not JSON\n")).unwrap();
+    let db3 = dir.path().join("g3.db");
+    let summary = ingest_json(&db3, "audit", &[&trailed]);
+    assert_eq!(counts(&summary), (10, 2, 1), "{summary}");
+    let e = &errors(&db3)[0];
+    assert_eq!(
+        (e["kind"].as_str(), e["line"].as_u64()),
+        (Some("invalid-json"), Some(list.lines().count() as u64 + 2)),
+        "{e}"
+    );
+}
+
+#[test]
+fn empty_record_lists_are_counted_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let audit = dir.path().join("a.jsonl");
+    let events = std::fs::read_to_string(fixture("audit/events.jsonl")).unwrap();
+    std::fs::write(&audit, format!("{events}[]\n{{\"kind\":\"EventList\",\"items\":[]}}\n")).unwrap();
+    let summary = ingest_json(&db, "audit", &[&audit]);
+    assert_eq!(summary["skipped_by_reason"]["empty-record-list"], 2, "{summary}");
+    let trail = dir.path().join("c.jsonl");
+    std::fs::write(&trail, "{\"Records\":[]}\n[]\n").unwrap();
+    let summary = ingest_json(&db, "cloudtrail", &[&trail]);
+    assert_eq!(summary["skipped_by_reason"]["empty-record-list"], 2, "{summary}");
+}
+
+#[test]
+fn a_gzip_bomb_is_read_in_bounded_memory() {
+    // 256 MiB of spaces between the brackets of a CloudTrail file: a few hundred KiB of gzip.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let record = std::fs::read_to_string(fixture("cloudtrail/events.jsonl")).unwrap();
+    let record = record.lines().next().unwrap();
+    let bomb = dir.path().join("bomb.json.gz");
+    {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&bomb).unwrap(), flate2::Compression::best());
+        enc.write_all(b"{\"Records\":[").unwrap();
+        let spaces = vec![b' '; 1 << 20];
+        for _ in 0..256 {
+            enc.write_all(&spaces).unwrap();
+        }
+        enc.write_all(format!("{record}]}}").as_bytes()).unwrap();
+        enc.finish().unwrap();
+    }
+    // And a JSON-lines file that opens with more blank lines than layout detection looks at.
+    let blank = dir.path().join("blank.jsonl");
+    let events = std::fs::read_to_string(fixture("audit/events.jsonl")).unwrap();
+    std::fs::write(&blank, format!("{}{events}", "\n".repeat(100_000))).unwrap();
+    let (out, rss) = run_measured(grantscope(&db).args(["--format", "json", "ingest", "cloudtrail"]).arg(&bomb));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["ingested"].as_u64().unwrap() + summary["skipped"].as_u64().unwrap(), 1, "{summary}");
+    assert!(rss < 64 << 20, "peak RSS {} MiB while reading 256 MiB of document", rss >> 20);
+    let summary = ingest_json(&db, "audit", &[&blank]);
+    assert_eq!(counts(&summary), (10, 2, 0), "read as lines after the blank ones: {summary}");
+}
+
+#[test]
+fn an_unchanged_compressed_file_is_not_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let path = dir.path().join("a.jsonl.gz");
+    std::fs::write(&path, gzip(&std::fs::read(fixture("audit/events.jsonl")).unwrap())).unwrap();
+    assert_eq!(ingest_json(&db, "audit", &[&path])["ingested"], 10);
+    let again = ingest_json(&db, "audit", &[&path]);
+    assert_eq!(
+        (again["ingested"].as_u64(), again["duplicates"].as_u64()),
+        (Some(0), Some(0)),
+        "not even decompressed: {again}"
+    );
+    // A document too, and a grown file is read again (its new records only are new).
+    let doc = dir.path().join("list.json");
+    std::fs::copy(fixture("audit/eventlist.json"), &doc).unwrap();
+    ingest_json(&db, "audit", &[&doc]);
+    assert_eq!(ingest_json(&db, "audit", &[&doc])["duplicates"], 0);
+}
+
+#[test]
+fn bad_records_past_the_cap_are_counted_not_stored_and_gc_collects_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let path = dir.path().join("garbage.jsonl");
+    std::fs::write(&path, "x\n".repeat(3_000)).unwrap();
+    let summary = ingest_json(&db, "audit", &[&path]);
+    assert_eq!(summary["errors"], 3_000, "every bad record is counted: {summary}");
+    let stored: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM ingest_errors", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, 1_001, "1,000 kept and one that says the rest were counted");
+    let last = errors(&db).pop().unwrap();
+    assert_eq!(last["kind"], "too-many-errors", "{last}");
+    let out = run_ok(grantscope(&db).args(["--format", "json", "gc", "--retention-days", "0", "--dedupe-days", "0"]));
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["errors_deleted"], 1_001);
 }

@@ -129,7 +129,11 @@ mod tests {
             ("a command substitution is quoted", "$(reboot)", "'$(reboot)'"),
             ("a quote is closed, escaped and reopened", "it's", r"'it'\''s'"),
             ("empty is an empty word", "", "''"),
-            ("an escape sequence is printed by printf, not written raw", "a\u{1b}[2Jb", r#"'a'"$(printf '\033')"'[2Jb'"#),
+            (
+                "an escape sequence is printed by printf, not written raw",
+                "a\u{1b}[2Jb",
+                r#"'a'"$(printf '\033')"'[2Jb'"#,
+            ),
             ("a newline is data inside the quotes", "a\nb", "'a\nb'"),
         ];
         for (name, input, want) in cases {
@@ -139,20 +143,35 @@ mod tests {
 
     fn binding(name: &str, namespace: Option<&str>) -> RoleBinding {
         let (name, namespace) = (name.into(), namespace.map(Into::into));
-        RoleBinding { name, namespace, role_kind: RoleKind::ClusterRole, role_name: "r".into(), subjects: vec![], system: false }
+        RoleBinding {
+            name,
+            namespace,
+            role_kind: RoleKind::ClusterRole,
+            role_name: "r".into(),
+            subjects: vec![],
+            system: false,
+        }
     }
 
     #[test]
     fn no_value_from_a_cluster_can_be_read_as_an_option() {
         let ns = |n: &[&str]| AccessScope::Namespace { namespaces: n.iter().map(|s| s.to_string()).collect() };
         let cases = [
-            ("a binding named --all is one object, not the flag", delete_binding(&binding("--all", None)), "kubectl delete clusterrolebinding/--all"),
+            (
+                "a binding named --all is one object, not the flag",
+                delete_binding(&binding("--all", None)),
+                "kubectl delete clusterrolebinding/--all",
+            ),
             (
                 "a namespace that looks like a flag goes with its option",
                 delete_binding(&binding("-A", Some("--namespace=kube-system"))),
                 "kubectl --namespace=--namespace=kube-system delete rolebinding/-A",
             ),
-            ("a plain namespace stays readable", delete_binding(&binding("x", Some("payments"))), "kubectl --namespace payments delete rolebinding/x"),
+            (
+                "a plain namespace stays readable",
+                delete_binding(&binding("x", Some("payments"))),
+                "kubectl --namespace payments delete rolebinding/x",
+            ),
             (
                 "an ARN starting with a dash is joined to its option",
                 delete_access_entry("c", "--selector=x"),
@@ -178,7 +197,11 @@ mod tests {
                 update_access_entry_groups("c", "arn:aws:iam::1:role/r", &["--all", "x y"]),
                 r#"aws eks update-access-entry --cluster-name c --principal-arn arn:aws:iam::1:role/r --kubernetes-groups '["--all","x y"]'"#,
             ),
-            ("a file name starting with a dash is joined to its option", kubectl_apply("-x.yaml"), "kubectl apply --filename=-x.yaml"),
+            (
+                "a file name starting with a dash is joined to its option",
+                kubectl_apply("-x.yaml"),
+                "kubectl apply --filename=-x.yaml",
+            ),
         ];
         for (name, got, want) in cases {
             assert_eq!(got, want, "{name}");

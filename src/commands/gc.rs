@@ -10,7 +10,11 @@ pub fn run(db: &Path, horizons: Horizons, format: Format) -> Result<GcOutcome, C
     let outcome = collect(&store, horizons)?;
     match format {
         Format::Json => print_json(&outcome),
-        Format::Text => crate::outln!("deleted {} per-event rows outside the horizons", outcome.events_deleted),
+        Format::Text => crate::outln!(
+            "deleted {} per-event rows and {} bad-input rows outside the horizons",
+            outcome.events_deleted,
+            outcome.errors_deleted
+        ),
     }
     Ok(outcome)
 }

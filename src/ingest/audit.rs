@@ -27,6 +27,8 @@ pub enum SkipReason {
     NonFinalStage,
     /// A CloudWatch Logs subscription `CONTROL_MESSAGE`.
     ControlMessage,
+    /// A record list with nothing in it (`{"Records":[]}`, `[]`): counted, so no input vanishes.
+    EmptyList,
 }
 
 impl SkipReason {
@@ -34,6 +36,7 @@ impl SkipReason {
         match self {
             SkipReason::NonFinalStage => "non-final-stage",
             SkipReason::ControlMessage => "control-message",
+            SkipReason::EmptyList => "empty-record-list",
         }
     }
 }
@@ -179,6 +182,9 @@ fn parse_nested(text: &str, cluster: Option<&str>, depth: usize, out: &mut dyn F
         let reason = format!("envelopes nested more than {MAX_ENVELOPE_DEPTH} deep");
         return out(AuditItem::Error(RecordError::new(ErrorKind::OtherKind, reason, bytes)));
     }
+    if text.trim_ascii() == "[]" {
+        return out(AuditItem::Skipped(SkipReason::EmptyList));
+    }
     // From &str, serde_json does not validate UTF-8 again: the caller already did, once per record.
     let mut record: Record = match serde_json::from_str(text) {
         Ok(r) => r,
@@ -193,6 +199,9 @@ fn parse_nested(text: &str, cluster: Option<&str>, depth: usize, out: &mut dyn F
     }
     // An audit event never carries these lists; an envelope always does.
     if let Some(list) = record.items.as_ref().or(record.events.as_ref()).or(record.log_events.as_ref()) {
+        if list.is_empty() {
+            return out(AuditItem::Skipped(SkipReason::EmptyList));
+        }
         for (i, item) in list.iter().enumerate() {
             parse_nested(item.get(), cluster, depth + 1, &mut |it| out(at_index(it, i as u64)));
         }
@@ -473,6 +482,9 @@ mod tests {
         assert!(parse(&insights_with_fields, Some("c"))[0].starts_with("event"), "@message wins over selected fields");
         let control = r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#;
         assert_eq!(parse(control, None), vec!["skipped control-message"]);
+        for empty in ["[]", r#"{"kind":"EventList","items":[]}"#, r#"{"logGroup":"g","logEvents":[]}"#] {
+            assert_eq!(parse(empty, Some("c")), vec!["skipped empty-record-list"], "an empty list is counted: {empty}");
+        }
         let impersonating = EVENT.replace(
             r#""objectRef""#,
             r#""impersonatedUser":{"username":"system:serviceaccount:dev:app","groups":["system:serviceaccounts"]},"objectRef""#,

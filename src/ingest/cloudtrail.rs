@@ -17,6 +17,8 @@ pub enum CloudTrailItem {
     Access(Box<AccessChange>),
     /// Not an access-changing call.
     NotRelevant,
+    /// A record list with nothing in it (`{"Records":[]}`, `[]`).
+    EmptyList,
     /// An access-changing call that failed (`errorCode` set): it changed nothing.
     FailedCall,
     Error(RecordError),
@@ -76,6 +78,9 @@ fn parse_nested(text: &str, depth: usize, out: &mut dyn FnMut(CloudTrailItem)) {
         let reason = "envelopes nested too deep".to_string();
         return out(CloudTrailItem::Error(RecordError::new(ErrorKind::OtherKind, reason, bytes)));
     }
+    if text.trim_ascii() == "[]" {
+        return out(CloudTrailItem::EmptyList);
+    }
     let record: Record = match serde_json::from_str(text) {
         Ok(r) => r,
         Err(e) => return out(CloudTrailItem::Error(RecordError::from_json(&e, bytes))),
@@ -90,6 +95,9 @@ fn parse_nested(text: &str, depth: usize, out: &mut dyn FnMut(CloudTrailItem)) {
         .or(record.events.as_ref())
         .or(record.log_events.as_ref());
     if let Some(list) = list {
+        if list.is_empty() {
+            return out(CloudTrailItem::EmptyList);
+        }
         for (i, r) in list.iter().enumerate() {
             parse_nested(r.get(), depth + 1, &mut |item| {
                 out(match item {
@@ -215,6 +223,7 @@ mod tests {
                     c.policy_arn.as_deref()
                 ),
                 CloudTrailItem::NotRelevant => "not-relevant".into(),
+                CloudTrailItem::EmptyList => "empty".into(),
                 CloudTrailItem::FailedCall => "failed".into(),
                 CloudTrailItem::Error(e) => format!("error {} {:?}", e.kind, e.index),
             })
@@ -299,6 +308,13 @@ mod tests {
         ];
         for (name, input, want) in cases {
             assert_eq!(parse(&input), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn parse_record_counts_an_empty_record_list() {
+        for empty in ["[]", r#"{"Records":[]}"#, r#"{"Events":[]}"#] {
+            assert_eq!(parse(empty), ["empty"], "{empty}");
         }
     }
 

@@ -12,10 +12,11 @@
 //! and event ids keep the counts exact. A last line without a newline whose JSON is unfinished is
 //! still being written: it is left for the next run, not recorded as an error.
 
+use super::document::{DocumentErrorCause, DocumentReader};
 use super::input::{self, Input, InputPath, OpenError};
 use super::progress::Progress;
 use super::record_error::{ErrorKind, RecordError};
-use super::records::{self, InputFormat, LineReader, LossyDocument, MAX_RECORD_BYTES};
+use super::records::{self, InputFormat, LineReader, MAX_RECORD_BYTES};
 use super::sink::{Position, Sink, SinkError, Tally, record_error};
 use crate::store::{self, Store};
 use rusqlite::{Transaction, TransactionBehavior};
@@ -79,9 +80,14 @@ enum FileCheckpoint {
         /// Fingerprint of the last record covered (hex), and its length in bytes (line layout).
         last_hash: String,
         last_len: u64,
-        /// Document layout: the document did not parse and was recorded as one error; this is its hash.
+        /// Document layout: reading stopped at an error already recorded; the hash of the bytes
+        /// read up to it (a re-read that stops at the same place records nothing new).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         failed_document: Option<String>,
+        /// A document or gzip input was read to its end (or to an error) at this size on disk: while
+        /// its size and identity stay the same it is not decompressed and read again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        read_whole: Option<u64>,
     },
 }
 
@@ -94,6 +100,7 @@ struct Resume {
     last_hash: u128,
     last_len: u64,
     failed_document: Option<u128>,
+    read_whole: Option<u64>,
 }
 
 /// How a layout's reader ended.
@@ -101,8 +108,9 @@ enum Flow {
     Done,
     /// The content before the checkpoint changed: read the input again from its start.
     Restart,
-    /// Detected as a document but not one: read the same bytes as lines.
-    AsLines(Vec<u8>),
+    /// Detected as a document but not one, and no record read: read it as lines instead, from
+    /// these bytes (what was read, then the rest), or from a reopened file when they were too many.
+    AsLines(Option<Box<dyn BufRead>>),
 }
 
 /// What a record is recognised by at resume: its length and its first and last 128 bytes (without
@@ -172,19 +180,32 @@ fn ingest_one(
         InputPath::Stdin => None,
         InputPath::File(_) => read_checkpoint(store, &key, &name)?,
     };
+    if let (Some((_, r)), Some(len)) = (&checkpoint, input.len)
+        && r.read_whole == Some(len)
+    {
+        tracing::debug!(file = %name, "unchanged since it was read whole");
+        return Ok(Tally::default());
+    }
+    let mut lead = Resume::default();
+    let mut lead_bytes = 0;
     let mut format = match (opts.format, &checkpoint) {
         // The layout that was used before, even if detection would now say otherwise.
         (InputFormat::Auto, Some((f, _))) => *f,
         (InputFormat::Auto, None) => {
-            // Detect on a fixed-size head, not on whatever one read returned: a gzip stream's first
-            // read may stop at the end of its first member.
+            // Blank lines first (any number: they cost nothing to pass), then detect on a fixed-size
+            // head, not on whatever one read returned: a gzip stream's first read may stop at the
+            // end of its first member. A read that fails keeps what it read and fails again where
+            // it failed, so the layout's reader records it after the records before it.
+            let (blank, failed) = skip_blank(&mut input.reader);
+            lead_bytes = blank.offset;
+            lead = blank;
             let mut head = Vec::with_capacity(DETECT_BYTES);
-            (&mut input.reader)
-                .take(DETECT_BYTES as u64)
-                .read_to_end(&mut head)
-                .map_err(|source| IngestError::Read { path: name.clone(), source })?;
+            let failed = failed.or_else(|| (&mut input.reader).take(DETECT_BYTES as u64).read_to_end(&mut head).err());
             let format = records::detect(&head);
-            let rest = std::mem::replace(&mut input.reader, Box::new(io::empty()));
+            let rest = match failed {
+                None => std::mem::replace(&mut input.reader, Box::new(io::empty())),
+                Some(e) => Box::new(io::BufReader::new(FailedRead(Some(e)))),
+            };
             input.reader = Box::new(io::BufReader::with_capacity(1 << 20, io::Cursor::new(head).chain(rest)));
             format
         }
@@ -192,10 +213,11 @@ fn ingest_one(
     };
     let mut resume = match checkpoint {
         Some((f, r)) if f == format => r,
-        _ => Resume::default(),
+        _ => lead,
     };
     tracing::debug!(file = %name, ?format, gzip = input.gzip, ?resume, "ingesting");
     let progress = Progress::new(opts.progress, &name, input.len, input.raw_read.clone());
+    let whole_len = if input.gzip || format == InputFormat::Json { input.len } else { None };
     let mut run = Run {
         sink,
         opts,
@@ -205,13 +227,15 @@ fn ingest_one(
         name,
         format,
         batch_records: opts.batch_records.max(1),
+        whole_len,
     };
     // A plain file resumes by seeking to just before the checkpoint's last line; what lines() still
     // has to skip is then only that line, which it checks.
-    let mut skipped = 0;
+    // The reader has passed the blank lead, if detection skipped one.
+    let mut skipped = lead_bytes;
     let lines_format = matches!(format, InputFormat::Jsonl | InputFormat::Auto);
     let before = resume.offset - resume.last_len.min(resume.offset);
-    let seeked = if lines_format && before > 0 { input::reopen_at(&input, before) } else { None };
+    let seeked = if lines_format && before > lead_bytes { input::reopen_at(&input, before) } else { None };
     let mut reader = match seeked {
         Some(seeked) => {
             skipped = before;
@@ -233,11 +257,22 @@ fn ingest_one(
                 resume = Resume::default();
                 skipped = 0;
             }
-            Ok(Flow::AsLines(bytes)) => {
+            Ok(Flow::AsLines(replay)) => {
+                tracing::info!(file = %run.name, "not a JSON document after all; reading it as lines");
                 format = InputFormat::Jsonl;
-                reader = Box::new(io::Cursor::new(bytes));
-                resume = Resume::default();
-                skipped = 0;
+                run.whole_len = if input.gzip { input.len } else { None };
+                match replay {
+                    // What the document reader read, then the rest: after the blank lead, if any.
+                    Some(replay) => {
+                        reader = replay;
+                        skipped = resume.offset;
+                    }
+                    None => {
+                        reader = input::open(&input.path)?.reader;
+                        resume = Resume::default();
+                        skipped = 0;
+                    }
+                }
             }
             Err(e) => break Err(e),
         }
@@ -253,15 +288,37 @@ fn read_checkpoint(store: &Store, key: &str, name: &str) -> Result<Option<(Input
     let Some(text) = store::read_checkpoint(store.conn(), CHECKPOINT_SOURCE, key)? else { return Ok(None) };
     let hex = |s: &str| u128::from_str_radix(s, 16).unwrap_or(0);
     match serde_json::from_str::<FileCheckpoint>(&text) {
-        Ok(FileCheckpoint::V1 { format, offset, line, record, last_hash, last_len, failed_document, .. }) => {
+        Ok(FileCheckpoint::V1 {
+            format,
+            offset,
+            line,
+            record,
+            last_hash,
+            last_len,
+            failed_document,
+            read_whole,
+            ..
+        }) => {
             let failed_document = failed_document.as_deref().map(hex);
-            Ok(Some((format, Resume { offset, line, record, last_hash: hex(&last_hash), last_len, failed_document })))
+            let last_hash = hex(&last_hash);
+            Ok(Some((format, Resume { offset, line, record, last_hash, last_len, failed_document, read_whole })))
         }
         Err(e) => {
             tracing::warn!(file = %name, "unreadable checkpoint ({e}); reading from the start, event ids dedupe");
             Ok(None)
         }
     }
+}
+
+/// How far a commit's checkpoint says the input was read.
+#[derive(Debug, Clone, Copy)]
+enum End {
+    /// A batch: more may follow.
+    Batch,
+    /// To the end of the input, or to a read error there is no reading past.
+    Whole,
+    /// To a point in a document past which it is not JSON, recorded once; the hash of what was read.
+    Failed(u128),
 }
 
 /// The position after the last record handled.
@@ -283,6 +340,9 @@ struct Run<'s> {
     name: String,
     format: InputFormat,
     batch_records: usize,
+    /// The input's size on disk, when reading it whole is what its checkpoint remembers (gzip and
+    /// documents, which cannot be resumed by seeking).
+    whole_len: Option<u64>,
 }
 
 fn begin(store: &mut Store) -> rusqlite::Result<Transaction<'_>> {
@@ -325,12 +385,14 @@ impl Run<'_> {
         let mut now = now_ms();
         let mut started = Instant::now();
         let mut in_batch = 0;
+        // Whole unless it stops before the end of input.
+        let mut end = End::Whole;
         loop {
             let (l, text) = match lines.next_line() {
                 Ok(Some(next)) => next,
                 Ok(None) => break,
                 Err(e) => {
-                    self.commit(tx, at, None)?;
+                    self.commit(tx, at, End::Batch)?;
                     return self.read_failed(store, at, e).map(|()| Flow::Done);
                 }
             };
@@ -339,6 +401,7 @@ impl Run<'_> {
             if !l.terminated && (l.too_long || records::unfinished_json(record)) {
                 tracing::warn!(file = %name, line = l.number, "the last line has no newline and its JSON is unfinished: still being written? Left for the next run");
                 *self.tally.skipped.entry("incomplete-last-line").or_default() += 1;
+                end = End::Batch;
                 break;
             }
             let pos = Position { file: &name, line: Some(l.number), record: None };
@@ -360,85 +423,103 @@ impl Run<'_> {
             };
             in_batch += 1;
             if in_batch >= self.batch_records || started.elapsed() >= MAX_BATCH_AGE {
-                self.commit(tx, at, None)?;
+                self.commit(tx, at, End::Batch)?;
                 tx = begin(store)?;
                 now = now_ms();
                 started = Instant::now();
                 in_batch = 0;
                 if self.opts.stopping() {
+                    end = End::Batch;
                     break;
                 }
             }
         }
-        self.commit(tx, at, None).map(|()| Flow::Done)
+        self.commit(tx, at, end).map(|()| Flow::Done)
     }
 
     fn document(
         &mut self,
         store: &mut Store,
-        mut reader: Box<dyn BufRead>,
+        reader: Box<dyn BufRead>,
         resume: &Resume,
         detected: bool,
     ) -> Result<Flow, IngestError> {
-        let mut doc = Vec::new();
-        if let Err(e) = reader.read_to_end(&mut doc) {
-            return self.read_failed(store, Cursor::default(), e).map(|()| Flow::Done);
-        }
-        let doc_hash = xxhash_rust::xxh3::xxh3_128(&doc);
-        if resume.failed_document == Some(doc_hash) {
-            return Ok(Flow::Done); // Recorded as one bad document already, and unchanged since.
-        }
-        let now = now_ms();
         let name = self.name.clone();
-        let stripped = records::strip_bom(&doc);
-        let lossy = std::str::from_utf8(stripped).is_err().then(|| LossyDocument::decode(stripped));
-        let text: &str = match &lossy {
-            Some(l) => &l.text,
-            None => std::str::from_utf8(stripped).expect("checked just above"),
-        };
-        let split = match records::split_document(text) {
-            Ok(split) => split,
-            Err(_) if detected && records::looks_like_lines(&doc) => return Ok(Flow::AsLines(doc)),
-            Err(e) => {
-                let tx = begin(store)?;
-                let pos = Position { file: &name, line: None, record: None };
-                self.reject(&tx, None, pos, RecordError::from_json(&e, &doc), now)?;
-                let at = Cursor::default();
-                return self.commit(tx, at, Some(doc_hash)).map(|()| Flow::Done);
-            }
-        };
-        let items = &split.items;
-        let mut skip = resume.record as usize;
-        if skip > 0 && !(skip <= items.len() && fingerprint(items[skip - 1].get().as_bytes()) == resume.last_hash) {
-            tracing::info!(file = %name, "records before the checkpoint changed; reading from the first (event ids dedupe)");
-            skip = 0;
-        }
-        let cluster = split.log_group.as_deref().and_then(super::audit::cluster_from_log_group);
+        let mut doc = DocumentReader::new(reader, resume.line, resume.offset);
+        let skip = resume.record;
         let mut tx = begin(store)?;
-        let mut at = Cursor { record: skip as u64, last_hash: resume.last_hash, ..Cursor::default() };
+        let mut now = now_ms();
+        let mut at = Cursor { record: skip, last_hash: resume.last_hash, ..Cursor::default() };
+        let mut started = Instant::now();
         let mut in_batch = 0;
-        for (i, item) in items.iter().enumerate().skip(skip) {
-            let pos = Position { file: &name, line: None, record: Some(i as u64) };
-            let record = item.get();
-            // A lossy decode stands for bytes that were not UTF-8: only the records holding them are bad.
-            if lossy.as_ref().is_some_and(|l| l.is_damaged(record)) {
-                let err = RecordError::new(ErrorKind::InvalidUtf8, "input is not valid UTF-8", record.as_bytes());
-                self.reject(&tx, cluster, pos, err, now)?;
-            } else {
-                self.sink.record(&tx, record, cluster, pos, now, &mut self.tally)?;
+        let mut handed = false;
+        let stopped = loop {
+            let piece = match doc.next_piece() {
+                Ok(Some(piece)) => piece,
+                Ok(None) => break None,
+                Err(e) => break Some(e),
+            };
+            handed = true;
+            let hash = piece.text.map_or(0, fingerprint);
+            if piece.index < skip {
+                // Records before the checkpoint: only the last one is looked at, to check it is
+                // still there; if not, the document changed and is read from its first record.
+                if piece.index + 1 == skip && hash != resume.last_hash {
+                    tracing::info!(file = %name, "records before the checkpoint changed; reading from the first (event ids dedupe)");
+                    return Ok(Flow::Restart);
+                }
+                continue;
             }
-            at = Cursor { record: i as u64 + 1, last_hash: fingerprint(record.as_bytes()), ..Cursor::default() };
-            in_batch += 1;
-            if in_batch == self.batch_records {
-                self.commit(tx, at, None)?;
-                tx = begin(store)?;
-                in_batch = 0;
-                if self.opts.stopping() {
-                    break;
+            let pos = Position { file: &name, line: Some(piece.line), record: Some(piece.index) };
+            let cluster = piece.log_group.and_then(super::audit::cluster_from_log_group);
+            match piece.text {
+                Some(record) => self.deliver(&tx, record, cluster, pos, now)?,
+                None => {
+                    let reason = format!("record longer than {} MiB; skipped", MAX_RECORD_BYTES >> 20);
+                    self.reject(&tx, cluster, pos, RecordError::new(ErrorKind::TooLong, reason, b""), now)?;
                 }
             }
+            at = Cursor { record: piece.index + 1, last_hash: hash, ..Cursor::default() };
+            in_batch += 1;
+            if in_batch >= self.batch_records || started.elapsed() >= MAX_BATCH_AGE {
+                self.commit(tx, at, End::Batch)?;
+                tx = begin(store)?;
+                now = now_ms();
+                started = Instant::now();
+                in_batch = 0;
+                if self.opts.stopping() {
+                    return Ok(Flow::Done);
+                }
+            }
+        };
+        if skip == 0 {
+            for _ in 0..doc.empty_lists() {
+                self.tally.skip(super::audit::SkipReason::EmptyList.as_str());
+            }
         }
-        self.commit(tx, at, None).map(|()| Flow::Done)
+        let Some(e) = stopped else { return self.commit(tx, at, End::Whole).map(|()| Flow::Done) };
+        if detected && !handed {
+            drop(tx); // nothing was written
+            return Ok(Flow::AsLines(doc.into_replay().map(|r| Box::new(r) as Box<dyn BufRead>)));
+        }
+        let mark = doc.hash_so_far();
+        if resume.failed_document != Some(mark) {
+            let kind = match e.cause {
+                DocumentErrorCause::Truncated => ErrorKind::Truncated,
+                DocumentErrorCause::Unexpected(_) => ErrorKind::InvalidJson,
+                DocumentErrorCause::Read(_) => ErrorKind::ReadError,
+            };
+            let pos = Position { file: &name, line: Some(e.line), record: None };
+            let reason = format!("{e} (byte {}); the records before it were kept", e.offset);
+            self.reject(
+                &tx,
+                doc.log_group().and_then(super::audit::cluster_from_log_group),
+                pos,
+                RecordError::new(kind, reason, b""),
+                now,
+            )?;
+        }
+        self.commit(tx, at, End::Failed(mark)).map(|()| Flow::Done)
     }
 
     /// Hands one line to the sink. Invalid UTF-8 is rejected here, for the whole record: serde
@@ -481,12 +562,17 @@ impl Run<'_> {
         let pos = Position { file: &self.name.clone(), line: Some(at.line + 1), record: None };
         let err = RecordError::new(ErrorKind::ReadError, format!("reading stopped: {e}"), b"");
         self.reject(&tx, None, pos, err, now_ms())?;
-        self.commit(tx, at, None)
+        self.commit(tx, at, End::Whole)
     }
 
     /// Flushes the sink and writes the checkpoint in the batch's transaction, then commits.
-    fn commit(&mut self, tx: Transaction, at: Cursor, failed_document: Option<u128>) -> Result<(), IngestError> {
+    fn commit(&mut self, tx: Transaction, at: Cursor, end: End) -> Result<(), IngestError> {
         self.sink.flush(&tx)?;
+        let failed_document = match end {
+            End::Failed(mark) => Some(mark),
+            _ => None,
+        };
+        let read_whole = if matches!(end, End::Batch) { None } else { self.whole_len };
         let checkpoint = FileCheckpoint::V1 {
             path: self.name.clone(),
             format: self.format,
@@ -496,11 +582,43 @@ impl Run<'_> {
             last_hash: format!("{:032x}", at.last_hash),
             last_len: at.last_len,
             failed_document: failed_document.map(|h| format!("{h:032x}")),
+            read_whole,
         };
         let value = serde_json::to_string(&checkpoint).expect("checkpoint serializes");
         store::write_checkpoint(&tx, CHECKPOINT_SOURCE, &self.key, &value, now_ms())?;
         tx.commit()?;
         self.progress.update(self.tally.ingested + self.tally.duplicates);
         Ok(())
+    }
+}
+
+/// Passes the blank lines and spaces an input starts with, however many. Returns where that left
+/// the input, as a resume point lines can start from, and the read error that stopped it, if any.
+fn skip_blank(reader: &mut dyn BufRead) -> (Resume, Option<io::Error>) {
+    let (mut offset, mut line) = (0u64, 0u64);
+    let failed = loop {
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) => break Some(e),
+        };
+        let blank = chunk.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let done = blank < chunk.len() || chunk.is_empty();
+        offset += blank as u64;
+        line += memchr::memchr_iter(b'\n', &chunk[..blank]).count() as u64;
+        reader.consume(blank);
+        if done {
+            break None;
+        }
+    };
+    // A resume point right after an empty "last line": lines() checks it without reading.
+    (Resume { offset, line, last_hash: fingerprint(b""), ..Resume::default() }, failed)
+}
+
+/// Fails once with the error a read met, after what was read before it.
+struct FailedRead(Option<io::Error>);
+
+impl Read for FailedRead {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
     }
 }

@@ -1,7 +1,7 @@
 //! Opening an input: a file or stdin, gzip detected by magic bytes, and a content identity for its
 //! checkpoint.
 
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::GzDecoder;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
@@ -92,8 +92,7 @@ pub fn open(path: &InputPath) -> Result<Input, OpenError> {
     let gzip = prefix.starts_with(&[0x1f, 0x8b]);
     let whole = Cursor::new(prefix).chain(counted);
     let reader: Box<dyn BufRead> = if gzip {
-        // CloudWatch Logs exports are multi-member gzip; a single-member decoder would stop early.
-        Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(whole)))
+        Box::new(BufReader::with_capacity(1 << 20, GzMembers::new(BufReader::with_capacity(1 << 16, whole))))
     } else {
         Box::new(BufReader::with_capacity(1 << 20, whole))
     };
@@ -130,5 +129,87 @@ impl Read for CountingReader {
         let n = self.inner.read(buf)?;
         self.count.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
+    }
+}
+
+/// Gzip members one after another, as `zcat` reads them: CloudWatch Logs exports are multi-member,
+/// and zero bytes after the last member (a pre-allocated or padded file) end the stream quietly.
+/// Anything else after a member is an error, after every byte before it was handed out.
+struct GzMembers<R: BufRead> {
+    member: Option<GzDecoder<R>>,
+}
+
+impl<R: BufRead> GzMembers<R> {
+    fn new(inner: R) -> GzMembers<R> {
+        GzMembers { member: Some(GzDecoder::new(inner)) }
+    }
+}
+
+impl<R: BufRead> Read for GzMembers<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(member) = &mut self.member else { return Ok(0) };
+            let n = member.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // The member ended: what follows is padding, another member, or junk.
+            let mut inner = self.member.take().expect("just matched").into_inner();
+            loop {
+                let chunk = inner.fill_buf()?;
+                let zeros = chunk.iter().take_while(|&&b| b == 0).count();
+                if chunk.is_empty() {
+                    return Ok(0);
+                }
+                let next = chunk.get(zeros).copied();
+                inner.consume(zeros);
+                match next {
+                    None => continue,
+                    Some(0x1f) => break,
+                    Some(_) => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            "data after the end of the gzip stream",
+                        ));
+                    }
+                }
+            }
+            self.member = Some(GzDecoder::new(inner));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        io::Write::write_all(&mut enc, data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    fn gunzip(bytes: &[u8]) -> (Vec<u8>, Option<String>) {
+        let mut out = Vec::new();
+        let err = GzMembers::new(BufReader::with_capacity(16, bytes)).read_to_end(&mut out).err();
+        (out, err.map(|e| e.to_string()))
+    }
+
+    #[test]
+    fn gzip_members_read_as_zcat_reads_them() {
+        let mut two = gz(b"a\n");
+        two.extend(gz(b"b\n"));
+        assert_eq!(gunzip(&two), (b"a\nb\n".to_vec(), None), "members one after another");
+        let mut padded = gz(b"a\n");
+        padded.extend([0; 4096]);
+        assert_eq!(gunzip(&padded), (b"a\n".to_vec(), None), "zero padding ends the stream");
+        let mut junk = gz(b"a\n");
+        junk.extend(b"junk");
+        let (out, err) = gunzip(&junk);
+        assert_eq!(out, b"a\n", "what came before the junk is read");
+        assert!(err.unwrap().contains("data after the end of the gzip stream"));
+        let whole = gz(&b"line\n".repeat(10_000));
+        let (out, err) = gunzip(&whole[..whole.len() / 2]);
+        assert!(!out.is_empty() && out.len() < 50_000 && err.is_some(), "a cut stream yields its start, then an error");
     }
 }

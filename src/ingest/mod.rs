@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod cloudtrail;
+mod document;
 pub mod file;
 pub mod input;
 mod json;

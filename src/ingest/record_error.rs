@@ -21,6 +21,8 @@ pub enum ErrorKind {
     BadValue,
     /// The input could not be read on (a corrupt or cut gzip stream); what came before was kept.
     ReadError,
+    /// Stands for the bad records of one input past the number kept: counted, not stored.
+    TooManyErrors,
 }
 
 impl ErrorKind {
@@ -36,6 +38,7 @@ impl ErrorKind {
             ErrorKind::MissingField => "missing-field",
             ErrorKind::BadValue => "bad-value",
             ErrorKind::ReadError => "read-error",
+            ErrorKind::TooManyErrors => "too-many-errors",
         }
     }
 }

@@ -1,12 +1,10 @@
-//! Splitting an input into records: lines, or the items of one JSON document.
+//! Splitting an input into records: lines (here), or the items of one JSON document (`document`).
 //!
 //! A record is the unit a checkpoint counts: a line (by byte offset) or a top-level item of a
 //! document (by index). Envelopes inside a record (a CloudWatch event's `message`, a subscription
 //! record's `logEvents`) are unpacked by the parsers.
 
-use serde::Deserialize;
 use serde::de::IgnoredAny;
-use serde_json::value::RawValue;
 use std::io::{self, BufRead};
 
 /// Longest record accepted. CloudWatch Logs truncates events near 256 KiB, leaving invalid JSON;
@@ -82,7 +80,7 @@ fn concatenated_values(head: &[u8]) -> bool {
     whole >= 2
 }
 
-/// Whether a document's start opens one of the record lists of [`split_document`]: one of their
+/// Whether a document's start opens one of the record lists a document reader streams: one of their
 /// keys followed by `:` and `[`, before any `auditID` (an audit event may well carry a field named
 /// `items` in its request body).
 fn opens_record_list(start: &[u8]) -> bool {
@@ -94,19 +92,6 @@ fn opens_record_list(start: &[u8]) -> bool {
             rest.strip_prefix(b":").is_some_and(|r| r.trim_ascii_start().starts_with(b"["))
         })
     })
-}
-
-/// Whether input that failed to parse as one document is really one record per line with a bad
-/// first line: one of the next few lines is a whole JSON object on its own. (A pretty-printed
-/// document cut short is not: its lines are fragments.)
-pub fn looks_like_lines(input: &[u8]) -> bool {
-    input
-        .split(|&c| c == b'\n')
-        .skip(1)
-        .map(|l| strip_export_timestamp(l.trim_ascii()))
-        .filter(|l| !l.is_empty())
-        .take(3)
-        .any(|l| l.starts_with(b"{") && serde_json::from_slice::<IgnoredAny>(l).is_ok())
 }
 
 /// Strips a UTF-8 byte order mark, which some Windows tools write at the start of a file.
@@ -214,92 +199,6 @@ fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// The lists a document may carry its records in.
-#[derive(Deserialize)]
-struct Collections<'a> {
-    /// EventList.
-    #[serde(borrow)]
-    items: Option<Vec<&'a RawValue>>,
-    /// `aws logs filter-log-events` / `get-log-events`.
-    #[serde(borrow)]
-    events: Option<Vec<&'a RawValue>>,
-    /// CloudWatch Logs subscription-filter record.
-    /// CloudTrail S3 delivery file.
-    #[serde(borrow, rename = "Records")]
-    records: Option<Vec<&'a RawValue>>,
-    /// `aws cloudtrail lookup-events`.
-    #[serde(borrow, rename = "Events")]
-    lookup_events: Option<Vec<&'a RawValue>>,
-    #[serde(rename = "logGroup")]
-    log_group: Option<String>,
-}
-
-/// A document split into records.
-pub struct DocumentRecords<'a> {
-    pub items: Vec<&'a RawValue>,
-    /// The CloudWatch Logs group the document names, if any.
-    pub log_group: Option<String>,
-}
-
-/// Splits a whole document into its top-level records. A document may be several JSON values one
-/// after another with nothing between them (Firehose writes subscription records that way, and
-/// `zcat` of CloudTrail files joins them so): each value is split on its own. An object that
-/// carries none of the known lists is itself one record.
-pub fn split_document(doc: &str) -> Result<DocumentRecords<'_>, serde_json::Error> {
-    let mut out = DocumentRecords { items: Vec::new(), log_group: None };
-    for value in serde_json::Deserializer::from_str(doc).into_iter::<&RawValue>() {
-        let value = value?;
-        let text = value.get();
-        if text.starts_with('[') {
-            out.items.extend(serde_json::from_str::<Vec<&RawValue>>(text)?);
-            continue;
-        }
-        match serde_json::from_str::<Collections>(text) {
-            Ok(c) => match c.items.or(c.events).or(c.records).or(c.lookup_events) {
-                Some(items) => {
-                    out.items.extend(items);
-                    out.log_group = out.log_group.or(c.log_group);
-                }
-                // A subscription record stays whole: its parser reads its own log group.
-                None => out.items.push(value),
-            },
-            // Not an object: let the parser report it as one bad record.
-            Err(_) => out.items.push(value),
-        }
-    }
-    Ok(out)
-}
-
-/// A document decoded as UTF-8 with every invalid byte replaced, and where the replacements are,
-/// so only the records that hold them are rejected.
-pub struct LossyDocument {
-    pub text: String,
-    /// Byte offsets in `text` of replacement characters that stand for invalid input.
-    pub damage: Vec<usize>,
-}
-
-impl LossyDocument {
-    pub fn decode(bytes: &[u8]) -> LossyDocument {
-        let mut text = String::with_capacity(bytes.len());
-        let mut damage = Vec::new();
-        for chunk in bytes.utf8_chunks() {
-            text.push_str(chunk.valid());
-            if !chunk.invalid().is_empty() {
-                damage.push(text.len());
-                text.push(char::REPLACEMENT_CHARACTER);
-            }
-        }
-        LossyDocument { text, damage }
-    }
-
-    /// Whether `part` (a slice of `text`) covers a replaced byte.
-    pub fn is_damaged(&self, part: &str) -> bool {
-        let start = part.as_ptr() as usize - self.text.as_ptr() as usize;
-        let end = start + part.len();
-        self.damage.iter().any(|&d| d >= start && d < end)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,43 +263,6 @@ mod tests {
         }
         let want = [(4, 12, "a"), (5, 16, "bb"), (6, 17, ""), (7, 20, "ccc")];
         assert_eq!(got, want.map(|(n, o, t)| (n, o, t.to_string())), "offsets continue from the resume point");
-    }
-
-    #[test]
-    fn split_document_finds_the_records_of_each_envelope() {
-        let cases: [(&str, &str, usize, Option<&str>); 7] = [
-            ("EventList", r#"{"kind":"EventList","items":[{},{}]}"#, 2, None),
-            ("filter-log-events", r#"{"events":[{"message":"{}"}],"searchedLogStreams":[]}"#, 1, None),
-            (
-                "a subscription record stays whole",
-                r#"{"logGroup":"/aws/eks/a/cluster","logEvents":[{},{},{}]}"#,
-                1,
-                None,
-            ),
-            ("concatenated values are split one by one", r#"{"Records":[{},{}]}{"Records":[{}]}"#, 3, None),
-            ("CloudTrail S3 file", r#"{"Records":[{},{}]}"#, 2, None),
-            ("single event is its own record", r#"{"kind":"Event","auditID":"x"}"#, 1, None),
-            ("array", r#"[{},{},{},{}]"#, 4, None),
-        ];
-        for (name, doc, n, group) in cases {
-            let d = split_document(doc).unwrap();
-            assert_eq!((d.items.len(), d.log_group.as_deref()), (n, group), "{name}");
-        }
-        assert!(split_document("{\"items\": [").is_err(), "a truncated document is an error");
-    }
-
-    #[test]
-    fn lossy_document_marks_only_the_damaged_records() {
-        let doc = LossyDocument::decode(b"[{\"a\":\"ok\"},{\"b\":\"\xff\xfe\"},{\"c\":1}]");
-        let items = split_document(&doc.text).unwrap().items;
-        let damaged: Vec<bool> = items.iter().map(|i| doc.is_damaged(i.get())).collect();
-        assert_eq!(damaged, [false, true, false]);
-    }
-
-    #[test]
-    fn looks_like_lines_tells_a_bad_first_line_from_a_cut_document() {
-        assert!(looks_like_lines(b"garbage\n{\"auditID\":\"a\"}\n{\"auditID\":\"b\"}\n"));
-        assert!(!looks_like_lines(b"{\n  \"events\": [\n    {\"message\": \"x\"},\n    {\"mess"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::audit::{self, AuditItem};
 use super::cloudtrail::{self, CloudTrailItem};
-use super::record_error::RecordError;
+use super::record_error::{ErrorKind, RecordError};
 use crate::model::time;
 use crate::store::{self, IngestErrorRow, NewEvent, UsageFolder};
 use rusqlite::Transaction;
@@ -28,7 +28,7 @@ impl Tally {
         self.skipped.values().sum()
     }
 
-    fn skip(&mut self, reason: &'static str) {
+    pub fn skip(&mut self, reason: &'static str) {
         *self.skipped.entry(reason).or_default() += 1;
     }
 
@@ -85,6 +85,10 @@ pub trait Sink {
 
 const LOGGED_ERRORS_PER_RUN: u64 = 20;
 
+/// Bad records of one input stored in the errors table; the rest are counted only, so a file of
+/// garbage (16 KB of gzip can hold 8 million bad lines) cannot fill the disk.
+pub const STORED_ERRORS_PER_INPUT: u64 = 1_000;
+
 /// Records one bad record at `pos`.
 pub fn record_error(
     tx: &Transaction,
@@ -105,10 +109,19 @@ pub fn record_error(
         }
         tracing::debug!(file = pos.file, line = pos.line, record = pos.record.or(e.index), kind = %e.kind, "skipped bad record: {}", e.reason);
     }
-    let (line, record) = match pos.line {
-        Some(line) => (Some(line), e.index),
-        None => (None, pos.record),
+    if tally.errors > STORED_ERRORS_PER_INPUT + 1 {
+        return Ok(());
+    }
+    let e = if tally.errors == STORED_ERRORS_PER_INPUT + 1 {
+        let reason = format!(
+            "more than {STORED_ERRORS_PER_INPUT} bad records in this input: the rest are counted in the run's summary, not stored"
+        );
+        RecordError::new(ErrorKind::TooManyErrors, reason, b"")
+    } else {
+        e
     };
+    // A record of a document has both: its line and its index.
+    let (line, record) = (pos.line, pos.record.or(e.index));
     store::insert_ingest_error(
         tx,
         &IngestErrorRow {
@@ -254,6 +267,10 @@ impl Sink for CloudTrailSink {
                     .map(|new| if new { tally.ingested += 1 } else { tally.duplicates += 1 }),
                 CloudTrailItem::NotRelevant => {
                     tally.skip("not-access-related");
+                    Ok(())
+                }
+                CloudTrailItem::EmptyList => {
+                    tally.skip(audit::SkipReason::EmptyList.as_str());
                     Ok(())
                 }
                 CloudTrailItem::FailedCall => {

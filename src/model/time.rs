@@ -23,7 +23,10 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
     let hour = digits(&b[11..13])?;
     let minute = digits(&b[14..16])?;
     let second = digits(&b[17..19])?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month) || !(1..=days_in_month(year, month)).contains(&day) {
+        return None; // 2026-02-30 is no day, not 2026-03-02
+    }
+    if hour > 23 || minute > 59 || second > 60 {
         return None;
     }
     let mut rest = &b[19..];
@@ -44,7 +47,11 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
     let offset_minutes = match rest {
         [] | [b'Z'] | [b'z'] => 0,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
-            let minutes = digits(&[*h1, *h2])? * 60 + digits(&[*m1, *m2])?;
+            let (h, m) = (digits(&[*h1, *h2])?, digits(&[*m1, *m2])?);
+            if h > 23 || m > 59 {
+                return None; // +99:99 would shift the event by four days
+            }
+            let minutes = h * 60 + m;
             if *sign == b'+' { minutes } else { -minutes }
         }
         _ => return None,
@@ -85,6 +92,15 @@ fn digits(b: &[u8]) -> Option<i64> {
 }
 
 // Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian, exact for all years).
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
@@ -137,6 +153,16 @@ mod tests {
                 input: "2024-08-24T09:27:07.461-05:00",
                 want: Some(1_724_509_627_461),
             },
+            Case { name: "an offset past 23:59 is not one", input: "2026-11-01T00:00:00+99:99", want: None },
+            Case { name: "offset minutes past 59 are refused", input: "2026-11-01T00:00:00+01:60", want: None },
+            Case { name: "February 30 is no day", input: "2026-02-30T00:00:00Z", want: None },
+            Case { name: "April 31 is no day", input: "2026-04-31T00:00:00Z", want: None },
+            Case {
+                name: "February 29 of a leap year is a day",
+                input: "2024-02-29T00:00:00Z",
+                want: Some(1_709_164_800_000),
+            },
+            Case { name: "February 29 of 1900 is not", input: "1900-02-29T00:00:00Z", want: None },
             Case {
                 name: "Panther style: space, no zone, centiseconds",
                 input: "2022-11-29 00:09:04.38",

@@ -16,6 +16,8 @@ pub struct Horizons {
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct GcOutcome {
     pub events_deleted: u64,
+    /// Bad-input rows recorded before the retention horizon.
+    pub errors_deleted: u64,
 }
 
 /// Deletes per-event rows outside both horizons. A row is kept while either still needs it.
@@ -27,5 +29,7 @@ pub fn collect_garbage(conn: &Connection, h: Horizons, now_ms: i64) -> rusqlite:
         "DELETE FROM events WHERE time_s < ?2 AND ingested_day < ?1",
         params![ingested_before, happened_before.div_euclid(1000)],
     )?;
-    Ok(GcOutcome { events_deleted: n as u64 })
+    // Bad input is kept as long as raw events: long enough to look at, never growing for ever.
+    let errors = conn.execute("DELETE FROM ingest_errors WHERE ingested_ms < ?1", [happened_before])?;
+    Ok(GcOutcome { events_deleted: n as u64, errors_deleted: errors as u64 })
 }

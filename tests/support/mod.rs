@@ -362,3 +362,32 @@ impl Drop for FakeKube {
         let _ = self.child.wait();
     }
 }
+
+/// Runs to completion like `Command::output`, and also returns the child's peak resident memory in
+/// bytes, as the kernel accounts it (`getrusage` of children). A small Python parent starts it: a
+/// child started from the test process itself would be charged the test process's own memory,
+/// which the kernel carries over from the parent across `exec`.
+pub fn run_measured(cmd: &mut Command) -> (Output, u64) {
+    const PARENT: &str = "import resource, subprocess, sys\n\
+        r = subprocess.run(sys.argv[1:])\n\
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n\
+        sys.stderr.write('\\nPEAK_RSS_KIB=%d\\n' % peak)\n\
+        sys.exit(r.returncode)\n";
+    let mut parent = Command::new("python3");
+    parent.arg("-c").arg(PARENT).arg(cmd.get_program()).args(cmd.get_args());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(v) => parent.env(key, v),
+            None => parent.env_remove(key),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        parent.current_dir(dir);
+    }
+    let mut out = parent.output().expect("python3 runs");
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    let (before, peak) = text.rsplit_once("\nPEAK_RSS_KIB=").expect("the parent reports the peak");
+    let kib: u64 = peak.trim().parse().unwrap();
+    out.stderr = before.as_bytes().to_vec();
+    (out, kib * 1024)
+}

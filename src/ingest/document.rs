@@ -1,0 +1,597 @@
+//! Streaming the records out of one JSON document: an EventList's `items`, a CloudTrail file's
+//! `Records`, `aws logs filter-log-events` `events`, `aws cloudtrail lookup-events` `Events`, a
+//! top-level array, or values back to back (Firehose). Memory is bounded by one record, whatever
+//! the document: a gzip of `{"Records":[` and a gibibyte of spaces costs nothing to read.
+//!
+//! This is not a JSON parser. It finds where each record starts and ends (strings, escapes and
+//! nesting), and reads the envelope's keys; the sink parses each record and reports what is wrong
+//! inside it. What the scanner cannot get past (junk between records, a document cut short) ends
+//! the document with one [`DocumentError`] naming its line; every record before it was handed out.
+
+use super::records::MAX_RECORD_BYTES;
+use std::io::{self, BufRead, Read};
+
+/// The keys whose array value holds a document's records.
+const RECORD_LISTS: [&[u8]; 4] = [b"items", b"events", b"Records", b"Events"];
+
+/// A top-level value that is not an envelope is one record (a pretty-printed event, a
+/// subscription-filter record with its `logEvents`): it may be larger than one list item.
+pub const MAX_TOP_LEVEL_RECORD_BYTES: usize = 16 << 20;
+
+/// How much of the input is kept while no record has been handed out, so an input detected as a
+/// document that is not one can be read again as lines (stdin cannot be reopened).
+const REPLAY_BYTES: usize = 1 << 20;
+
+/// One record found in the document.
+#[derive(Debug)]
+pub struct Piece<'a> {
+    /// 0-based, counting every record of the document in order.
+    pub index: u64,
+    /// 1-based line where the record starts.
+    pub line: u64,
+    /// The record's bytes; `None` when it was longer than the limit (skipped, not held).
+    pub text: Option<&'a [u8]>,
+    /// The CloudWatch Logs group the document's envelope named before its records, if any.
+    pub log_group: Option<&'a str>,
+}
+
+/// Why reading the document stopped early.
+#[derive(Debug)]
+pub struct DocumentError {
+    /// 1-based line where reading stopped.
+    pub line: u64,
+    /// Byte offset (of the decompressed input) where reading stopped.
+    pub offset: u64,
+    pub cause: DocumentErrorCause,
+}
+
+#[derive(Debug)]
+pub enum DocumentErrorCause {
+    /// The input ended inside a value: a cut file.
+    Truncated,
+    /// Something that is not JSON where a record, a comma or a bracket belongs.
+    Unexpected(String),
+    /// The input could not be read on (a corrupt or cut gzip stream).
+    Read(io::Error),
+}
+
+impl std::fmt::Display for DocumentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.cause {
+            DocumentErrorCause::Truncated => write!(f, "the document ends early, inside a record (a cut file?)"),
+            DocumentErrorCause::Unexpected(what) => write!(f, "not a JSON document past this point: {what}"),
+            DocumentErrorCause::Read(e) => write!(f, "reading stopped: {e}"),
+        }
+    }
+}
+
+/// Where the scanner is in the document's structure.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum At {
+    /// Between top-level values.
+    TopLevel,
+    /// Inside a record list, before an item or the closing bracket.
+    ListItem { first: bool },
+    /// Inside an envelope object, after its record list: its other keys are skipped.
+    EnvelopeRest,
+}
+
+/// What a value turned out to be, from its first byte.
+#[derive(Clone, Copy, PartialEq)]
+enum ValueKind {
+    Scalar,
+    Nested,
+    Text,
+}
+
+/// Everything the scanner does with the bytes it passes: positions, the record being captured,
+/// a short side capture (a key, the log group), the replay buffer and the fingerprint.
+struct Tape {
+    line: u64,
+    offset: u64,
+    buf: Vec<u8>,
+    capturing: bool,
+    overflow: bool,
+    limit: usize,
+    side: Vec<u8>,
+    side_capturing: bool,
+    replay: Option<Vec<u8>>,
+    hasher: xxhash_rust::xxh3::Xxh3,
+}
+
+/// Longest key or log group name kept on the side; longer ones match no known name.
+const SIDE_BYTES: usize = 512;
+
+impl Tape {
+    fn take(&mut self, bytes: &[u8]) {
+        self.line += memchr::memchr_iter(b'\n', bytes).count() as u64;
+        self.offset += bytes.len() as u64;
+        self.hasher.update(bytes);
+        if let Some(r) = &mut self.replay {
+            if r.len() + bytes.len() > REPLAY_BYTES {
+                self.replay = None;
+            } else {
+                r.extend_from_slice(bytes);
+            }
+        }
+        if self.capturing && !self.overflow {
+            if self.buf.len() + bytes.len() > self.limit {
+                self.overflow = true;
+                self.buf = Vec::new();
+            } else {
+                self.buf.extend_from_slice(bytes);
+            }
+        }
+        if self.side_capturing {
+            let room = SIDE_BYTES.saturating_sub(self.side.len());
+            self.side.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        }
+    }
+
+    fn error(&self, cause: DocumentErrorCause) -> DocumentError {
+        DocumentError { line: self.line, offset: self.offset, cause }
+    }
+}
+
+pub struct DocumentReader<R> {
+    inner: R,
+    tape: Tape,
+    at: At,
+    /// Whether the current list is an envelope's (then its object goes on after `]`).
+    list_in_envelope: bool,
+    next_index: u64,
+    log_group: Option<String>,
+    /// The log group the current top-level object names: the document's once the object turns
+    /// out to be an envelope (a subscription record is a record and keeps its own).
+    object_group: Option<String>,
+    empty_lists: u64,
+}
+
+impl<R: BufRead> DocumentReader<R> {
+    /// `start_line` and `start_offset` place the reader in its input: lines and bytes already
+    /// passed (blank lines skipped before it).
+    pub fn new(inner: R, start_line: u64, start_offset: u64) -> DocumentReader<R> {
+        let tape = Tape {
+            line: start_line + 1,
+            offset: start_offset,
+            buf: Vec::new(),
+            capturing: false,
+            overflow: false,
+            limit: MAX_RECORD_BYTES,
+            side: Vec::new(),
+            side_capturing: false,
+            replay: Some(Vec::new()),
+            hasher: xxhash_rust::xxh3::Xxh3::new(),
+        };
+        DocumentReader {
+            inner,
+            tape,
+            at: At::TopLevel,
+            list_in_envelope: false,
+            next_index: 0,
+            log_group: None,
+            object_group: None,
+            empty_lists: 0,
+        }
+    }
+
+    /// The CloudWatch Logs group an envelope named before its records, if any.
+    pub fn log_group(&self) -> Option<&str> {
+        self.log_group.as_deref()
+    }
+
+    /// Record lists that held no record (`{"Records":[]}`): counted, not silently dropped.
+    pub fn empty_lists(&self) -> u64 {
+        self.empty_lists
+    }
+
+    /// A fingerprint of every byte read so far: tells a failure already recorded from a new one.
+    pub fn hash_so_far(&self) -> u128 {
+        self.tape.hasher.digest128()
+    }
+
+    /// While no record has been handed out: the bytes read so far followed by the rest of the
+    /// input, to read it again as lines. `None` once a record was handed out or more than
+    /// [`REPLAY_BYTES`] were read.
+    pub fn into_replay(self) -> Option<io::Chain<io::Cursor<Vec<u8>>, R>> {
+        let DocumentReader { inner, tape, .. } = self;
+        tape.replay.map(|bytes| io::Cursor::new(bytes).chain(inner))
+    }
+
+    /// The next record, `None` at the end of the document.
+    pub fn next_piece(&mut self) -> Result<Option<Piece<'_>>, DocumentError> {
+        loop {
+            let Some(b) = self.skip_whitespace()? else {
+                return match self.at {
+                    At::TopLevel => Ok(None),
+                    _ => Err(self.tape.error(DocumentErrorCause::Truncated)),
+                };
+            };
+            match self.at {
+                At::TopLevel => match b {
+                    b'[' => {
+                        self.consume_one();
+                        self.at = At::ListItem { first: true };
+                        self.list_in_envelope = false;
+                    }
+                    b'{' => {
+                        if let Some(line) = self.object()? {
+                            return Ok(Some(self.piece(line)));
+                        }
+                    }
+                    b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
+                        // A lone scalar: the parser reports it as one record that is not an event.
+                        // Text that only starts like one (`not json`) is junk, not a record.
+                        let line = self.start_record(MAX_RECORD_BYTES);
+                        self.value()?;
+                        let t = &self.tape;
+                        if !t.overflow && serde_json::from_slice::<serde::de::IgnoredAny>(&t.buf).is_err() {
+                            let word = String::from_utf8_lossy(&t.buf[..t.buf.len().min(40)]).into_owned();
+                            let what = format!("found `{word}` where a JSON value belongs");
+                            return Err(DocumentError {
+                                line,
+                                offset: t.offset,
+                                cause: DocumentErrorCause::Unexpected(what),
+                            });
+                        }
+                        return Ok(Some(self.piece(line)));
+                    }
+                    _ => return Err(self.unexpected(b, "a JSON value")),
+                },
+                At::ListItem { first } => {
+                    if b == b']' {
+                        self.consume_one();
+                        self.empty_lists += u64::from(first);
+                        self.at = if self.list_in_envelope { At::EnvelopeRest } else { At::TopLevel };
+                        continue;
+                    }
+                    if !first {
+                        if b != b',' {
+                            return Err(self.unexpected(b, "`,` or `]` after a record"));
+                        }
+                        self.consume_one();
+                        self.expect_more()?;
+                    }
+                    self.at = At::ListItem { first: false };
+                    let line = self.start_record(MAX_RECORD_BYTES);
+                    self.value()?;
+                    return Ok(Some(self.piece(line)));
+                }
+                At::EnvelopeRest => match b {
+                    b'}' => {
+                        self.consume_one();
+                        self.at = At::TopLevel;
+                    }
+                    b',' => {
+                        self.consume_one();
+                        self.member(false)?;
+                    }
+                    _ => return Err(self.unexpected(b, "`,` or `}` in the document's object")),
+                },
+            }
+        }
+    }
+
+    /// A top-level object: an envelope (its record list is then open, and `None` returned) or one
+    /// record (captured whole; the line it started on is returned).
+    fn object(&mut self) -> Result<Option<u64>, DocumentError> {
+        let line = self.start_record(MAX_TOP_LEVEL_RECORD_BYTES);
+        self.object_group = None;
+        self.consume_one(); // `{`
+        let mut first = true;
+        loop {
+            let b = self.expect_more()?;
+            match b {
+                b'}' => {
+                    self.consume_one();
+                    return Ok(Some(line));
+                }
+                b',' if !first => self.consume_one(),
+                _ if first => {}
+                _ => return Err(self.unexpected(b, "`,` or `}` in an object")),
+            }
+            first = false;
+            if self.member(true)? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// One `"key": value` of a top-level object. While the object may still be a record
+    /// (`may_open_list`), a record list's key makes it an envelope: the capture is dropped, the
+    /// list opened and `true` returned.
+    fn member(&mut self, may_open_list: bool) -> Result<bool, DocumentError> {
+        let b = self.expect_more()?;
+        if b != b'"' {
+            return Err(self.unexpected(b, "a quoted key"));
+        }
+        let key = self.side_value()?;
+        let b = self.expect_more()?;
+        if b != b':' {
+            return Err(self.unexpected(b, "`:` after a key"));
+        }
+        self.consume_one();
+        let b = self.expect_more()?;
+        let name = key.strip_prefix(b"\"").and_then(|k| k.strip_suffix(b"\"")).unwrap_or(&key);
+        if may_open_list && b == b'[' && RECORD_LISTS.contains(&name) {
+            self.tape.capturing = false;
+            self.tape.buf.clear();
+            self.consume_one();
+            self.at = At::ListItem { first: true };
+            self.list_in_envelope = true;
+            if self.log_group.is_none() {
+                self.log_group = self.object_group.take();
+            }
+            return Ok(true);
+        }
+        if may_open_list && name == b"logGroup" && b == b'"' {
+            let group = self.side_value()?;
+            self.object_group = serde_json::from_slice(&group).ok();
+        } else {
+            self.value()?;
+        }
+        Ok(false)
+    }
+
+    /// Starts capturing a record at the next byte; returns its line.
+    fn start_record(&mut self, limit: usize) -> u64 {
+        let t = &mut self.tape;
+        t.buf.clear();
+        t.overflow = false;
+        t.capturing = true;
+        t.limit = limit;
+        t.line
+    }
+
+    fn piece(&mut self, line: u64) -> Piece<'_> {
+        let index = self.next_index;
+        self.next_index += 1;
+        let t = &mut self.tape;
+        t.capturing = false;
+        t.replay = None; // a record was handed out: reading again as lines would count it twice
+        Piece { index, line, text: (!t.overflow).then_some(&t.buf[..]), log_group: self.log_group.as_deref() }
+    }
+
+    /// Reads one value (a string here) on the side as well, and returns it.
+    fn side_value(&mut self) -> Result<Vec<u8>, DocumentError> {
+        self.tape.side.clear();
+        self.tape.side_capturing = true;
+        let read = self.value();
+        self.tape.side_capturing = false;
+        read.map(|()| std::mem::take(&mut self.tape.side))
+    }
+
+    /// Passes whitespace; the next byte, not consumed, or `None` at the end of input.
+    fn skip_whitespace(&mut self) -> Result<Option<u8>, DocumentError> {
+        loop {
+            let chunk = match self.inner.fill_buf() {
+                Ok(c) => c,
+                Err(e) => return Err(self.tape.error(DocumentErrorCause::Read(e))),
+            };
+            if chunk.is_empty() {
+                return Ok(None);
+            }
+            let found = chunk.iter().position(|b| !b.is_ascii_whitespace());
+            let n = found.unwrap_or(chunk.len());
+            let next = found.map(|i| chunk[i]);
+            self.tape.take(&chunk[..n]);
+            self.inner.consume(n);
+            if next.is_some() {
+                return Ok(next);
+            }
+        }
+    }
+
+    /// The next non-blank byte, which must exist.
+    fn expect_more(&mut self) -> Result<u8, DocumentError> {
+        self.skip_whitespace()?.ok_or_else(|| self.tape.error(DocumentErrorCause::Truncated))
+    }
+
+    /// Consumes the byte [`Self::skip_whitespace`] just returned.
+    fn consume_one(&mut self) {
+        if let Ok(chunk) = self.inner.fill_buf()
+            && let Some(&b) = chunk.first()
+        {
+            self.tape.take(&[b]);
+            self.inner.consume(1);
+        }
+    }
+
+    /// Consumes one JSON value starting at the next byte: a string, a nested value (to its closing
+    /// bracket, strings and escapes respected), or a scalar (to the next delimiter).
+    fn value(&mut self) -> Result<(), DocumentError> {
+        let mut kind: Option<ValueKind> = None;
+        let (mut depth, mut in_string, mut escape) = (0u64, false, false);
+        loop {
+            let chunk = match self.inner.fill_buf() {
+                Ok(c) => c,
+                Err(e) => return Err(self.tape.error(DocumentErrorCause::Read(e))),
+            };
+            if chunk.is_empty() {
+                // A scalar may end the input; anything else open here was cut.
+                return if kind == Some(ValueKind::Scalar) {
+                    Ok(())
+                } else {
+                    Err(self.tape.error(DocumentErrorCause::Truncated))
+                };
+            }
+            let mut end = None;
+            for (i, &b) in chunk.iter().enumerate() {
+                if in_string {
+                    if escape {
+                        escape = false;
+                    } else if b == b'\\' {
+                        escape = true;
+                    } else if b == b'"' {
+                        in_string = false;
+                        if depth == 0 {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                match kind {
+                    None => match b {
+                        b'"' => (kind, in_string) = (Some(ValueKind::Text), true),
+                        b'{' | b'[' => (kind, depth) = (Some(ValueKind::Nested), 1),
+                        _ => kind = Some(ValueKind::Scalar),
+                    },
+                    Some(ValueKind::Scalar) => {
+                        if b.is_ascii_whitespace() || matches!(b, b',' | b']' | b'}' | b'{' | b'[' | b'"' | b':') {
+                            end = Some(i);
+                            break;
+                        }
+                    }
+                    Some(_) => match b {
+                        b'"' => in_string = true,
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = Some(i + 1);
+                                break;
+                            }
+                        }
+                        _ => {}
+                    },
+                }
+            }
+            let n = end.unwrap_or(chunk.len());
+            self.tape.take(&chunk[..n]);
+            self.inner.consume(n);
+            if end.is_some() {
+                return Ok(());
+            }
+        }
+    }
+
+    fn unexpected(&self, found: u8, expected: &str) -> DocumentError {
+        let found =
+            if found.is_ascii_graphic() { format!("`{}`", found as char) } else { format!("byte 0x{found:02x}") };
+        self.tape.error(DocumentErrorCause::Unexpected(format!("found {found} where {expected} belongs")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every record's (index, line, text) and how the document ended.
+    fn read(doc: &[u8], buf: usize) -> (Vec<(u64, u64, String)>, Option<String>, u64) {
+        let mut r = DocumentReader::new(io::BufReader::with_capacity(buf, doc), 0, 0);
+        let mut got = Vec::new();
+        loop {
+            match r.next_piece() {
+                Ok(Some(p)) => {
+                    let text = p.text.map_or("<too long>".to_string(), |t| String::from_utf8_lossy(t).into_owned());
+                    got.push((p.index, p.line, text));
+                }
+                Ok(None) => return (got, None, r.empty_lists()),
+                Err(e) => return (got, Some(format!("line {}: {e}", e.line)), r.empty_lists()),
+            }
+        }
+    }
+
+    fn texts(doc: &str) -> Vec<String> {
+        let (got, err, _) = read(doc.as_bytes(), 7);
+        assert_eq!(err, None, "{doc}");
+        got.into_iter().map(|(_, _, t)| t).collect()
+    }
+
+    #[test]
+    fn finds_the_records_of_each_envelope() {
+        let cases: [(&str, &str, &[&str]); 9] = [
+            ("EventList", r#"{"kind":"EventList","items":[{"a":1},{"b":"]}"}]}"#, &[r#"{"a":1}"#, r#"{"b":"]}"}"#]),
+            ("filter-log-events", r#"{"events":[{"message":"{}"}],"searchedLogStreams":[]}"#, &[r#"{"message":"{}"}"#]),
+            (
+                "a subscription record stays whole",
+                r#"{"logGroup":"/aws/eks/a/cluster","logEvents":[{},{}]}"#,
+                &[r#"{"logGroup":"/aws/eks/a/cluster","logEvents":[{},{}]}"#],
+            ),
+            ("values back to back are split one by one", r#"{"Records":[{},{}]}{"Records":[1]}"#, &["{}", "{}", "1"]),
+            ("an array", "[ {\"x\": [1, 2]} , true ]", &[r#"{"x": [1, 2]}"#, "true"]),
+            ("a single event is its own record", "{\n  \"kind\": \"Event\"\n}\n", &["{\n  \"kind\": \"Event\"\n}"]),
+            ("escaped quotes do not end a string", r#"[{"a":"x\"}{"}]"#, &[r#"{"a":"x\"}{"}"#]),
+            ("a record list after other keys", r#"{"nextToken":"t","Events":[{"e":1}]}"#, &[r#"{"e":1}"#]),
+            (
+                "a list key whose value is not a list is a field",
+                r#"{"items":null,"a":1}"#,
+                &[r#"{"items":null,"a":1}"#],
+            ),
+        ];
+        for (name, doc, want) in cases {
+            assert_eq!(texts(doc), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn names_the_line_where_a_document_stops() {
+        let (got, err, _) = read(b"{\"Records\":[\n{\"a\":1},\n{\"b\":2}\n]}\ntrailing text\n", 5);
+        assert_eq!(got.len(), 2, "the records before the junk are kept");
+        assert_eq!(
+            err.as_deref(),
+            Some("line 5: not a JSON document past this point: found `trailing` where a JSON value belongs")
+        );
+        let (got, err, _) = read(b"{\"items\":[\n{\"a\":1},\n{\"b\":", 64);
+        assert_eq!(
+            (got.len(), err.as_deref()),
+            (1, Some("line 3: the document ends early, inside a record (a cut file?)"))
+        );
+        let (got, err, _) = read(b"# a comment\n{\"a\":1}\n", 64);
+        assert!(got.is_empty() && err.unwrap().starts_with("line 1: "), "junk first");
+    }
+
+    #[test]
+    fn gives_each_record_its_index_and_line() {
+        let (got, _, _) = read(b"{\"items\": [\n  {\"a\": 1},\n\n  {\"b\": 2}\n]}", 3);
+        let at: Vec<(u64, u64)> = got.iter().map(|(i, l, _)| (*i, *l)).collect();
+        assert_eq!(at, [(0, 2), (1, 4)]);
+    }
+
+    #[test]
+    fn memory_stays_bounded_by_one_record() {
+        // A gibibyte of spaces would do the same; a few MiB show no byte of them is kept.
+        let mut doc = b"{\"Records\":[".to_vec();
+        doc.extend(std::iter::repeat_n(b' ', 8 << 20));
+        doc.extend_from_slice(b"{\"a\":1}]}");
+        let mut r = DocumentReader::new(io::BufReader::new(&doc[..]), 0, 0);
+        let p = r.next_piece().unwrap().unwrap();
+        assert_eq!(p.text, Some(&b"{\"a\":1}"[..]));
+        assert!(r.tape.buf.capacity() < 1 << 10 && r.tape.replay.is_none());
+        let big = format!("[{{\"a\":\"{}\"}},{{\"b\":1}}]", "x".repeat(MAX_RECORD_BYTES));
+        let (got, err, _) = read(big.as_bytes(), 1 << 16);
+        assert_eq!(err, None);
+        assert_eq!(
+            (got[0].2.as_str(), got[1].2.as_str()),
+            ("<too long>", r#"{"b":1}"#),
+            "an over-long record is skipped, not held"
+        );
+    }
+
+    #[test]
+    fn a_log_group_names_the_document_only_in_an_envelope() {
+        let mut r = DocumentReader::new(&br#"{"logGroup":"/aws/eks/a/cluster","logEvents":[]}"#[..], 0, 0);
+        r.next_piece().unwrap().unwrap();
+        assert_eq!(r.log_group(), None, "a subscription record keeps its own");
+        let mut r = DocumentReader::new(&br#"{"logGroup":"/aws/eks/b/cluster","events":[{}]}"#[..], 0, 0);
+        r.next_piece().unwrap().unwrap();
+        assert_eq!(r.log_group(), Some("/aws/eks/b/cluster"));
+    }
+
+    #[test]
+    fn counts_empty_record_lists() {
+        let (got, err, empty) = read(br#"{"Records":[]}[]{"Records":[{}]}"#, 4);
+        assert_eq!((got.len(), err, empty), (1, None, 2));
+    }
+
+    #[test]
+    fn replays_what_it_read_until_a_record_is_handed_out() {
+        let input = b"not json\n{\"a\":1}\n";
+        let mut r = DocumentReader::new(io::BufReader::with_capacity(4, &input[..]), 0, 0);
+        assert!(r.next_piece().is_err());
+        let mut again = String::new();
+        io::Read::read_to_string(&mut r.into_replay().unwrap(), &mut again).unwrap();
+        assert_eq!(again.as_bytes(), input, "the bytes read, then the rest");
+    }
+}
