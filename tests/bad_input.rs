@@ -153,6 +153,48 @@ fn a_file_that_is_not_a_database_is_refused_and_untouched() {
 }
 
 #[test]
+fn another_programs_sqlite_database_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("other.db");
+    rusqlite::Connection::open(&db).unwrap().execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (42);").unwrap();
+    let before = std::fs::read(&db).unwrap();
+    let events = fixture("audit/events.jsonl");
+    let events = events.to_str().unwrap();
+    for args in [&["ingest", "audit", "--cluster", "c", events][..], &["stats"][..]] {
+        let out = run_fails(grantscope(&db).args(args));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("not grantscope's (it holds tables t"), "{err}");
+    }
+    assert_eq!(std::fs::read(&db).unwrap(), before, "no table added, no version set");
+}
+
+#[test]
+fn read_only_commands_work_on_a_read_only_filesystem() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    ingest_audit(&db, &[&fixture("audit/events.jsonl")]);
+    run_ok(grantscope(&db).args(["-q", "state", "import", "--cluster", CLUSTER]).arg(fixture("state/rbac.yaml")));
+    let want = run_ok(grantscope(&db).args(["--format", "json", "stats"]));
+    // The directory mounted read-only in a private mount namespace: nothing of it can be written,
+    // not even SQLite's WAL index.
+    let command = format!(
+        "mount --bind -o ro {dir} {dir} && for c in stats errors 'state show' timeline; do {bin} --db {db} --format json $c > /dev/null || exit 1; done && {bin} --db {db} --format json stats",
+        dir = dir.path().display(),
+        bin = bin(),
+        db = db.display()
+    );
+    let unshare = if running_as_root() { vec!["-m"] } else { vec!["-r", "-m"] };
+    let out = std::process::Command::new("unshare").args(unshare).args(["sh", "-c", &command]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+}
+
+/// Whether the tests run as root (then a mount namespace needs no user namespace).
+fn running_as_root() -> bool {
+    std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+#[test]
 fn a_database_from_a_newer_grantscope_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("g.db");

@@ -7,7 +7,7 @@ use crate::store::{self, IngestErrorRow, Store};
 use std::path::Path;
 
 pub fn run(db: &Path, limit: u64, format: Format) -> Result<Vec<IngestErrorRow>, CommandError> {
-    let store = Store::open_existing(db)?;
+    let store = Store::open_read_only(db)?;
     let rows = store::list_ingest_errors(store.conn(), limit)?;
     match format {
         Format::Json => print_json(&rows),

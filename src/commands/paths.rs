@@ -50,7 +50,7 @@ fn load(db: &FilePath, args: &PathsArgs) -> Result<(AccessState, Option<HashSet<
     if !args.state.is_empty() {
         return Ok((super::state::load(&args.state, args.cluster.as_deref())?, None));
     }
-    let store = Store::open_existing(db)?;
+    let store = Store::open_read_only(db)?;
     let cluster = pick_cluster(&store, args.cluster.as_deref())?;
     let (_, state) = crate::replay::current_state(&store, &cluster).map_err(|e| CommandError::Usage(e.to_string()))?;
     let usage = store::grant_usage(store.conn(), &cluster)?;

@@ -163,7 +163,7 @@ fn read(
     cluster: Option<&str>,
     version: Option<i64>,
 ) -> Result<(store::StateVersion, Snapshot), CommandError> {
-    let store = Store::open_existing(db)?;
+    let store = Store::open_read_only(db)?;
     let cluster = super::pick_cluster(&store, cluster)?;
     let (meta, text) = store::read_state_version(store.conn(), &cluster, version)?.ok_or_else(|| {
         CommandError::Usage(match version {
@@ -193,7 +193,7 @@ pub fn export(db: &Path, cluster: Option<&str>, version: Option<i64>, out: Optio
 /// `state show`: a summary a person can read (or the snapshot with `--format json`).
 pub fn show(db: &Path, cluster: Option<&str>, version: Option<i64>, format: Format) -> Result<(), CommandError> {
     let (meta, snapshot) = read(db, cluster, version)?;
-    let parts = store::state_parts(Store::open_existing(db)?.conn(), &meta.cluster)?;
+    let parts = store::state_parts(Store::open_read_only(db)?.conn(), &meta.cluster)?;
     if format == Format::Json {
         print_json(&serde_json::json!({"version": meta, "parts": parts, "snapshot": snapshot}));
         return Ok(());

@@ -6,7 +6,7 @@ use crate::store::{self, Stats, Store};
 use std::path::Path;
 
 pub fn run(db: &Path, cluster: Option<&str>, format: Format) -> Result<Stats, CommandError> {
-    let store = Store::open_existing(db)?;
+    let store = Store::open_read_only(db)?;
     let mut stats = store::stats(store.conn())?;
     if let Some(c) = cluster {
         stats.clusters.retain(|name, _| name == c);

@@ -10,7 +10,7 @@ use crate::store::Store;
 use std::path::Path;
 
 pub fn run(db: &Path, cluster: Option<&str>, since_days: u32, format: Format) -> Result<Vec<Change>, CommandError> {
-    let store = Store::open_existing(db)?;
+    let store = Store::open_read_only(db)?;
     let cluster = super::pick_cluster(&store, cluster)?;
     let from = now_ms() - i64::from(since_days) * MS_PER_DAY;
     let changes: Vec<Change> =

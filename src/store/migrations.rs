@@ -17,6 +17,11 @@ fn migration_files() -> Vec<&'static include_dir::File<'static>> {
     files
 }
 
+/// How many migrations this binary knows: the schema version of a database it migrated.
+pub(super) fn count() -> usize {
+    migration_files().len()
+}
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(
         migration_files().into_iter().map(|f| M::up(f.contents_utf8().expect("migrations are UTF-8"))).collect(),

@@ -49,6 +49,16 @@ pub enum StoreError {
     /// The path exists but does not hold an SQLite database; it is left untouched.
     #[error("{path}: not a grantscope database (not an SQLite file); refusing to touch it. Pass another --db path")]
     NotSqlite { path: PathBuf },
+    /// An SQLite database of some other program; it is left untouched.
+    #[error(
+        "{path}: an SQLite database, but not grantscope's (it holds tables {tables} and no grantscope schema); refusing to touch it. Pass another --db path"
+    )]
+    Foreign { path: PathBuf, tables: String },
+    /// A command that only reads found a database an older grantscope wrote, which it cannot upgrade.
+    #[error(
+        "{path}: the database has schema version {found} and this grantscope reads version {known}; run any command that writes (e.g. grantscope gc) once to upgrade it"
+    )]
+    NeedsUpgrade { path: PathBuf, found: i64, known: usize },
     /// A newer grantscope migrated this database further than this binary knows.
     #[error(
         "{path}: the database was written by a newer grantscope (schema version {found}, this binary knows up to {known}); upgrade grantscope"
@@ -78,8 +88,42 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         check_is_sqlite(path)?;
         let mut conn = Connection::open(path).map_err(|source| StoreError::Open { path: path.into(), source })?;
+        // Before anything is written (even the journal mode is a write): is it ours?
+        check_is_ours(&conn, path)?;
         configure(&conn).map_err(|source| StoreError::Open { path: path.into(), source })?;
         migrations::apply(&mut conn, path)?;
+        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+        Ok(Store { conn })
+    }
+
+    /// Opens an existing database for a command that only reads (`stats`, `errors`, `state show`,
+    /// `paths`, `timeline`): nothing is written, so it works on a read-only filesystem or a copy
+    /// made by someone else. Without write access to the database's directory, SQLite cannot keep
+    /// its WAL index, and the file is then read as immutable (no writer can be running there).
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        use rusqlite::OpenFlags;
+        if !path.exists() {
+            return Err(StoreError::Missing { path: path.into() });
+        }
+        check_is_sqlite(path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let open = |uri: String| -> rusqlite::Result<(Connection, i64)> {
+            let conn = Connection::open_with_flags(uri, flags)?;
+            let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            Ok((conn, version))
+        };
+        let file = file_uri(path);
+        let (conn, found) = open(format!("{file}?mode=ro"))
+            .or_else(|_| open(format!("{file}?mode=ro&immutable=1")))
+            .map_err(|source| StoreError::Open { path: path.into(), source })?;
+        check_is_ours(&conn, path)?;
+        let known = migrations::count();
+        match found {
+            f if f as usize > known => return Err(StoreError::TooNew { path: path.into(), found, known }),
+            f if (f as usize) < known => return Err(StoreError::NeedsUpgrade { path: path.into(), found, known }),
+            _ => {}
+        }
+        conn.pragma_update(None, "busy_timeout", 5_000)?;
         Ok(Store { conn })
     }
 
@@ -125,6 +169,50 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// SQLite's `application_id` of a grantscope database ("GSCP"): `file(1)` and other tools can tell
+/// it from any other SQLite file, and grantscope can refuse theirs.
+const APPLICATION_ID: i32 = 0x4753_4350;
+
+/// Refuses an SQLite database that is some other program's: one with tables, and neither
+/// grantscope's application id nor (from before the id was written) grantscope's own tables.
+fn check_is_ours(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let read = |source| StoreError::Open { path: path.into(), source };
+    let id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0)).map_err(read)?;
+    if id == APPLICATION_ID {
+        return Ok(());
+    }
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .map_err(read)?;
+    let tables: Vec<String> =
+        stmt.query_map([], |r| r.get(0)).map_err(read)?.collect::<Result<_, _>>().map_err(read)?;
+    // Every grantscope schema, from the first migration on, has these; user_version says migrated.
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(read)?;
+    let ours = id == 0 && version > 0 && ["checkpoints", "shapes"].iter().all(|t| tables.iter().any(|n| n == t));
+    if tables.is_empty() && id == 0 || ours {
+        return Ok(());
+    }
+    let mut listed: Vec<&str> = tables.iter().map(String::as_str).take(5).collect();
+    if tables.len() > 5 {
+        listed.push("...");
+    }
+    let tables = if listed.is_empty() { "none".to_string() } else { listed.join(", ") };
+    Err(StoreError::Foreign { path: path.into(), tables })
+}
+
+/// `path` as an SQLite `file:` URI: `?`, `#` and `%` in a path would otherwise end it early.
+fn file_uri(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    for b in absolute.as_os_str().as_encoded_bytes() {
+        match b {
+            b'?' | b'#' | b'%' => uri.push_str(&format!("%{b:02X}")),
+            _ => uri.push(*b as char),
+        }
+    }
+    uri
+}
+
 /// Refuses a non-empty file that does not start with SQLite's header, before SQLite writes to it.
 fn check_is_sqlite(path: &Path) -> Result<(), StoreError> {
     use std::io::Read;
@@ -155,6 +243,47 @@ mod tests {
         assert!(matches!(err, StoreError::NotSqlite { .. }), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "my precious notes\n");
         assert!(!dir.path().join("notes.txt-wal").exists());
+    }
+
+    #[test]
+    fn another_programs_database_is_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("other.db");
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);").unwrap();
+        drop(other);
+        let before = std::fs::read(&path).unwrap();
+        let err = Store::open(&path).err().expect("must refuse");
+        assert!(matches!(err, StoreError::Foreign { ref tables, .. } if tables == "t"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before, "not a byte changed");
+        assert!(!dir.path().join("other.db-wal").exists());
+        assert!(matches!(Store::open_read_only(&path).err(), Some(StoreError::Foreign { .. })));
+    }
+
+    #[test]
+    fn a_grantscope_database_is_marked_and_read_only_opening_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g?#%.db");
+        drop(Store::open(&path).unwrap());
+        let id: i32 =
+            Connection::open(&path).unwrap().pragma_query_value(None, "application_id", |r| r.get(0)).unwrap();
+        assert_eq!(id, APPLICATION_ID);
+        let before = std::fs::read(&path).unwrap();
+        let store = Store::open_read_only(&path).unwrap();
+        let n: i64 = store.conn().query_row("SELECT count(*) FROM shapes", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 0);
+        assert!(store.conn().execute("DELETE FROM shapes", []).is_err(), "writes are refused");
+        drop(store);
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn a_database_from_before_the_marker_is_still_ours() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        drop(Store::open(&path).unwrap());
+        Connection::open(&path).unwrap().pragma_update(None, "application_id", 0).unwrap();
+        drop(Store::open(&path).expect("an unmarked grantscope database opens"));
     }
 
     #[test]
