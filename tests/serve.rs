@@ -91,6 +91,11 @@ fn serve_watches_clusters_serves_http_and_stops_cleanly() {
     let (status, report) = get(port, "/api/v1/reports/latest?cluster=demo").unwrap();
     assert!(status == 200 && report.contains("Least-privilege report: cluster demo"));
     assert_eq!(get(port, "/api/v1/reports/latest?cluster=broken").unwrap().0, 404, "never assessed: no report");
+    for path in ["/api/v1/findings?cluster=prdo", "/api/v1/reports/latest?cluster=prdo"] {
+        let (status, body) = get(port, path).unwrap();
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!((status, &body["known_clusters"]), (404, &serde_json::json!(["broken", "demo"])), "{path}");
+    }
 
     // Scheduled reports, each format pruned to the newest two.
     let reports = dir.path().join("reports/demo");
@@ -166,4 +171,82 @@ fn the_sample_config_checks_and_a_bad_one_names_the_field() {
     assert!(stderr.contains("clusters[0].poll_seconds") && stderr.contains("at least 1 second"), "{stderr}");
     let out = run_fails(grantscope(&db).args(["config", "check"]).env("GRANTSCOPE_ANALYSIS_INTERVAL_SECONDS", "often"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("GRANTSCOPE_ANALYSIS_INTERVAL_SECONDS"));
+}
+
+#[test]
+fn http_clients_cannot_hold_the_server_or_its_descriptors() {
+    use std::io::Write;
+    use std::net::TcpStream;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let port = free_port();
+    let config = serve_config(dir.path(), &db, port, "");
+    let mut daemon = serve(&db, &config);
+    wait_for(60, "/healthz", || get(port, "/healthz"));
+    // 300 clients that connect and say nothing, 60 that send half a request head and stop.
+    let connect = || TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let idle: Vec<TcpStream> = (0..300).map(|_| connect()).collect();
+    let slow: Vec<TcpStream> = (0..60)
+        .map(|_| {
+            let mut s = connect();
+            s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n").unwrap();
+            s
+        })
+        .collect();
+    // The daemon holds at most its connection limit of them: the rest wait in the kernel's backlog,
+    // and the store keeps the descriptors it needs.
+    let held = std::fs::read_dir(format!("/proc/{}/fd", daemon.id())).unwrap().count();
+    assert!(held < 128 + 64, "{held} descriptors open while 360 clients connect");
+    // Metrics still answer: each silent client is dropped once its request head is overdue.
+    let (status, body) = wait_for(120, "/metrics under a flood", || get(port, "/metrics").filter(|(s, _)| *s == 200));
+    assert_eq!(status, 200);
+    assert!(body.contains("grantscope_build_info"), "{body}");
+    // And every one of them is closed by the server, not left open.
+    for mut s in idle.into_iter().chain(slow) {
+        s.set_read_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
+        let mut buf = [0u8; 512];
+        let closed = loop {
+            match std::io::Read::read(&mut s, &mut buf) {
+                Ok(0) => break true,
+                Ok(_) => continue, // a 408 before the close is fine
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
+                Err(e) => panic!("the server kept a silent client open: {e}"),
+            }
+        };
+        assert!(closed);
+    }
+    signal(&daemon, "-TERM");
+    wait_for(30, "exit", || daemon.try_wait().unwrap());
+}
+
+#[test]
+fn counters_count_what_was_stored_even_when_a_later_file_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let port = free_port();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::copy(fixture("audit/events.jsonl"), logs.join("a.jsonl")).unwrap();
+    // The next file vanishes between listing and reading (here: a link to nothing): the poll fails.
+    std::os::unix::fs::symlink(dir.path().join("gone.jsonl"), logs.join("b.jsonl")).unwrap();
+    let config = dir.path().join("grantscope.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\n[[clusters]]\nname = \"{CLUSTER}\"\naudit_files = [\"{}/*.jsonl\"]\npoll_seconds = 1\n",
+            logs.display()
+        ),
+    )
+    .unwrap();
+    let mut daemon = serve(&db, &config);
+    let series = format!("grantscope_events_ingested_total{{cluster=\"{CLUSTER}\",source=\"audit\"}}");
+    let counted = wait_for(60, "the first poll's count", || {
+        let (_, metrics) = get(port, "/metrics")?;
+        metric(&metrics, &series).filter(|n| *n > 0.0)
+    });
+    let (_, ready) = get(port, "/readyz").unwrap();
+    assert!(ready.contains("gone.jsonl") || ready.contains("b.jsonl"), "the failing file is named: {ready}");
+    signal(&daemon, "-TERM");
+    wait_for(30, "exit", || daemon.try_wait().unwrap());
+    assert_eq!(counted as i64, cluster_stats(&db, CLUSTER)["events"].as_i64().unwrap(), "the counter equals the store");
 }

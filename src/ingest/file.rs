@@ -154,16 +154,28 @@ pub fn ingest_files(
     sink: &mut dyn Sink,
     opts: &FileOptions,
 ) -> Result<Tally, IngestError> {
-    let mut total = Tally::default();
+    let mut committed = Tally::default();
+    ingest_files_into(store, paths, sink, opts, &mut committed).map(|()| committed)
+}
+
+/// [`ingest_files`], adding to `committed` what each batch's commit made permanent, as it commits:
+/// when a later input fails (a vanished file, a full disk), what was stored before is still
+/// counted (the daemon's counters must equal the store).
+pub fn ingest_files_into(
+    store: &mut Store,
+    paths: &[InputPath],
+    sink: &mut dyn Sink,
+    opts: &FileOptions,
+    committed: &mut Tally,
+) -> Result<(), IngestError> {
     for p in paths {
         if opts.stopping() {
             break;
         }
         let input = input::open(p)?;
-        let tally = ingest_one(store, input, sink, opts)?;
-        total.add(&tally);
+        ingest_one(store, input, sink, opts, committed)?;
     }
-    Ok(total)
+    Ok(())
 }
 
 fn ingest_one(
@@ -171,7 +183,8 @@ fn ingest_one(
     mut input: Input,
     sink: &mut dyn Sink,
     opts: &FileOptions,
-) -> Result<Tally, IngestError> {
+    committed: &mut Tally,
+) -> Result<(), IngestError> {
     let name = input.path.display();
     let key = format!("{}:{}", sink.kind(), input.identity);
     // Stdin cannot be rewound to check what a checkpoint covers: it is always read whole, and event
@@ -184,7 +197,7 @@ fn ingest_one(
         && r.read_whole == Some(len)
     {
         tracing::debug!(file = %name, "unchanged since it was read whole");
-        return Ok(Tally::default());
+        return Ok(());
     }
     let mut lead = Resume::default();
     let mut lead_bytes = 0;
@@ -228,6 +241,8 @@ fn ingest_one(
         format,
         batch_records: opts.batch_records.max(1),
         whole_len,
+        committed,
+        at_last_commit: Tally::default(),
     };
     // A plain file resumes by seeking to just before the checkpoint's last line; what lines() still
     // has to skip is then only that line, which it checks.
@@ -281,7 +296,7 @@ fn ingest_one(
     if result.is_err() {
         run.sink.reset();
     }
-    result.map(|()| run.tally)
+    result
 }
 
 fn read_checkpoint(store: &Store, key: &str, name: &str) -> Result<Option<(InputFormat, Resume)>, IngestError> {
@@ -343,6 +358,9 @@ struct Run<'s> {
     /// The input's size on disk, when reading it whole is what its checkpoint remembers (gzip and
     /// documents, which cannot be resumed by seeking).
     whole_len: Option<u64>,
+    /// The caller's count of what is committed, and this input's tally when it last committed.
+    committed: &'s mut Tally,
+    at_last_commit: Tally,
 }
 
 fn begin(store: &mut Store) -> rusqlite::Result<Transaction<'_>> {
@@ -587,6 +605,8 @@ impl Run<'_> {
         let value = serde_json::to_string(&checkpoint).expect("checkpoint serializes");
         store::write_checkpoint(&tx, CHECKPOINT_SOURCE, &self.key, &value, now_ms())?;
         tx.commit()?;
+        self.committed.add(&self.tally.since(&self.at_last_commit));
+        self.at_last_commit = self.tally.clone();
         self.progress.update(self.tally.ingested + self.tally.duplicates);
         Ok(())
     }

@@ -14,7 +14,7 @@ pub mod record_error;
 pub mod records;
 pub mod sink;
 
-pub use file::{FileOptions, IngestError, check_inputs, ingest_files};
+pub use file::{FileOptions, IngestError, check_inputs, ingest_files, ingest_files_into};
 pub use input::InputPath;
 pub use records::InputFormat;
 pub use sink::{AuditSink, CloudTrailSink, Tally};

@@ -32,6 +32,23 @@ impl Tally {
         *self.skipped.entry(reason).or_default() += 1;
     }
 
+    /// What was counted after `earlier`, a tally this one grew from.
+    pub fn since(&self, earlier: &Tally) -> Tally {
+        let mut skipped = self.skipped.clone();
+        for (k, v) in &earlier.skipped {
+            if let Some(n) = skipped.get_mut(k) {
+                *n -= v;
+            }
+        }
+        skipped.retain(|_, n| *n > 0);
+        Tally {
+            ingested: self.ingested - earlier.ingested,
+            duplicates: self.duplicates - earlier.duplicates,
+            skipped,
+            errors: self.errors - earlier.errors,
+        }
+    }
+
     pub fn add(&mut self, other: &Tally) {
         self.ingested += other.ingested;
         self.duplicates += other.duplicates;

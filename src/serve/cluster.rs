@@ -12,7 +12,7 @@ use crate::commands::now_ms;
 use crate::config::{AnalysisConfig, ClusterConfig, ReportsConfig};
 use crate::ingest::file::DEFAULT_BATCH_RECORDS;
 use crate::ingest::sink::Sink;
-use crate::ingest::{AuditSink, CloudTrailSink, FileOptions, InputFormat, InputPath, Tally, ingest_files};
+use crate::ingest::{AuditSink, CloudTrailSink, FileOptions, InputFormat, InputPath, Tally, ingest_files_into};
 use crate::model::time::format_rfc3339;
 use crate::sources::cloudtrail::Pacers;
 use crate::store::{self, Store};
@@ -147,13 +147,15 @@ fn poll(c: &ClusterConfig, shared: &Shared) -> Result<(), String> {
         if patterns.is_empty() {
             return Ok(());
         }
-        let outcome =
-            expand(patterns).and_then(|paths| ingest_files(&mut store, &paths, sink, &opts).map_err(|e| e.to_string()));
+        // What was committed counts, even when a later file fails.
+        let mut committed = Tally::default();
+        let outcome = expand(patterns).and_then(|paths| {
+            ingest_files_into(&mut store, &paths, sink, &opts, &mut committed).map_err(|e| e.to_string())
+        });
         let ok = outcome.is_ok();
         metrics.source_requests.with_label_values(&[c.name.as_str(), source, if ok { "ok" } else { "error" }]).inc();
-        let tally: Tally = outcome?;
-        metrics.count_tally(&c.name, source, &tally);
-        Ok(())
+        metrics.count_tally(&c.name, source, &committed);
+        outcome
     };
     follow("audit", &c.audit_files, &mut AuditSink::new(Some(c.name.clone())))?;
     follow("cloudtrail", &c.cloudtrail_files, &mut CloudTrailSink)?;

@@ -46,8 +46,26 @@ struct ClusterQuery {
     cluster: Option<String>,
 }
 
+/// A `?cluster=` that names no configured cluster: 404 with the names there are, not an empty answer
+/// that reads as "no findings".
+fn unknown_cluster(
+    clusters: &std::collections::BTreeMap<String, super::status::ClusterStatus>,
+    q: &ClusterQuery,
+) -> Option<Response> {
+    let want = q.cluster.as_ref()?;
+    if clusters.contains_key(want) {
+        return None;
+    }
+    let known: Vec<&str> = clusters.keys().map(String::as_str).collect();
+    let body = serde_json::json!({ "error": "no such cluster", "cluster": want, "known_clusters": known });
+    Some((StatusCode::NOT_FOUND, axum::Json(body)).into_response())
+}
+
 async fn findings(State(s): State<AppState>, Query(q): Query<ClusterQuery>) -> Response {
     let clusters = s.status.snapshot();
+    if let Some(response) = unknown_cluster(&clusters, &q) {
+        return response;
+    }
     let mut all: Vec<serde_json::Value> = Vec::new();
     for (name, c) in &clusters {
         if q.cluster.as_ref().is_some_and(|want| want != name) {
@@ -62,6 +80,9 @@ async fn findings(State(s): State<AppState>, Query(q): Query<ClusterQuery>) -> R
 
 async fn report(State(s): State<AppState>, Query(q): Query<ClusterQuery>) -> Response {
     let clusters = s.status.snapshot();
+    if let Some(response) = unknown_cluster(&clusters, &q) {
+        return response;
+    }
     let html = clusters
         .iter()
         .filter(|(name, _)| q.cluster.as_ref().is_none_or(|want| want == *name))

@@ -8,6 +8,7 @@
 
 mod cluster;
 mod http;
+mod listener;
 mod live;
 mod lock;
 mod metrics;
@@ -55,14 +56,7 @@ pub async fn run(config: Config, db: PathBuf) -> Result<(), ServeError> {
     tracing::info!(listen = %listener.local_addr()?, db = %db.display(), clusters = config.clusters.len(), "serving");
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let app = http::router(http::AppState { metrics: metrics.clone(), status: status.clone() });
-    let mut server_shutdown = shutdown_rx.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = server_shutdown.changed().await;
-            })
-            .await
-    });
+    let server = tokio::spawn(listener::serve(listener, app, shutdown_rx.clone()));
     let shared = Arc::new(cluster::Shared {
         db,
         analysis: config.analysis.clone(),
