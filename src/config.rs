@@ -294,6 +294,73 @@ pub enum ConfigError {
     Invalid { field: String, expected: &'static str },
 }
 
+/// A TOML error as one line, `file:line:column: message`, as compilers write them (toml's own
+/// rendering spans five lines with a snippet).
+fn parse_error(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
+    let message = e.message().trim_end().replace('\n', " ");
+    let Some(span) = e.span() else { return ConfigError::Parse { path: path.into(), message } };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let located = PathBuf::from(format!("{}:{line}:{column}", path.display()));
+    // The key of the line in error, under the table it sits in (`store.retention_days`).
+    let key =
+        text.lines().nth(line - 1).and_then(|l| l.split_once('=')).map(|(k, _)| k.trim()).filter(|k| !k.is_empty());
+    let table = text.lines().take(line - 1).filter_map(|l| l.trim().strip_prefix('[')).last();
+    let table = table.map(|t| t.trim_start_matches('[').trim_end_matches(']').trim());
+    let message = match (table, key) {
+        (Some(t), Some(k)) if !message.contains(k) => format!("{t}.{k}: {message}"),
+        (None, Some(k)) if !message.contains(k) => format!("{k}: {message}"),
+        _ => message,
+    };
+    ConfigError::Parse { path: located, message }
+}
+
+/// Every environment variable grantscope reads (besides AWS's own).
+pub const ENVIRONMENT: [&str; 9] = [
+    "GRANTSCOPE_DB",
+    "GRANTSCOPE_STORE_PATH",
+    "GRANTSCOPE_STORE_RETENTION_DAYS",
+    "GRANTSCOPE_STORE_DEDUPE_DAYS",
+    "GRANTSCOPE_ANALYSIS_WINDOW_DAYS",
+    "GRANTSCOPE_ANALYSIS_MIN_OBSERVED_DAYS",
+    "GRANTSCOPE_ANALYSIS_INTERVAL_SECONDS",
+    "GRANTSCOPE_METRICS_MAX_GRANT_SERIES",
+    "GRANTSCOPE_SERVER_LISTEN",
+];
+
+/// The `GRANTSCOPE_*` variables among `names` that grantscope does not read (a misspelt one would
+/// otherwise be ignored without a word), each with the known name closest to it.
+pub fn unknown_environment<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<(String, &'static str)> {
+    names
+        .into_iter()
+        .filter(|n| n.starts_with("GRANTSCOPE_") && !ENVIRONMENT.contains(n))
+        .map(|n| {
+            // A name that ends like a known one is most likely it with a section left out.
+            let tail = &n[n.rfind('_').unwrap_or(0)..];
+            let closest =
+                ENVIRONMENT.iter().min_by_key(|k| (!k.ends_with(tail), edit_distance(n, k))).expect("not empty");
+            (n.to_string(), *closest)
+        })
+        .collect()
+}
+
+/// Levenshtein distance, for suggestions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 /// Replaces `field` with the environment variable `name`, when set.
 fn override_with<T: std::str::FromStr>(
     env: &impl Fn(&str) -> Option<String>,
@@ -314,8 +381,7 @@ impl Config {
             Some(path) => {
                 let text =
                     std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
-                toml::from_str(&text)
-                    .map_err(|e: toml::de::Error| ConfigError::Parse { path: path.into(), message: e.to_string() })?
+                toml::from_str(&text).map_err(|e: toml::de::Error| parse_error(path, &text, &e))?
             }
             None => Config::default(),
         };
@@ -423,6 +489,44 @@ mod tests {
         let path = dir.path().join("grantscope.toml");
         std::fs::write(&path, text).unwrap();
         Config::load(Some(&path), |k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
+    }
+
+    #[test]
+    fn a_toml_error_is_one_line_with_its_position() {
+        let err = load_str("[server]\nlisten = \"127.0.0.1:9464\"\n\n[analysis]\nwindow_dayz = 3\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains('\n'), "{err}");
+        assert!(err.contains("grantscope.toml:5:1: unknown field `window_dayz`"), "{err}");
+    }
+
+    #[test]
+    fn a_misspelt_variable_is_named_with_the_one_meant() {
+        let got = unknown_environment([
+            "PATH",
+            "GRANTSCOPE_DB",
+            "GRANTSCOPE_STORE_RETENTON_DAYS",
+            "GRANTSCOPE_LISTEN",
+            "GRANTSCOPE_ANALYSIS_WINDOW_DAY",
+        ]);
+        assert_eq!(
+            got,
+            [
+                ("GRANTSCOPE_STORE_RETENTON_DAYS".to_string(), "GRANTSCOPE_STORE_RETENTION_DAYS"),
+                ("GRANTSCOPE_LISTEN".to_string(), "GRANTSCOPE_SERVER_LISTEN"),
+                ("GRANTSCOPE_ANALYSIS_WINDOW_DAY".to_string(), "GRANTSCOPE_ANALYSIS_WINDOW_DAYS"),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_variable_load_reads_is_known() {
+        for name in ENVIRONMENT {
+            let value = if name.ends_with("LISTEN") { "nowhere" } else { "not-a-number" };
+            let read = load_str("", &[(name, value)]);
+            let path_like = matches!(name, "GRANTSCOPE_DB" | "GRANTSCOPE_STORE_PATH");
+            assert!(path_like || read.is_err(), "{name} is read by load");
+        }
     }
 
     #[test]

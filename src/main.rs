@@ -578,6 +578,10 @@ fn init_logging(verbose: u8, quiet: bool, json: bool) {
 
 fn run(cli: Cli) -> Result<u8, CommandError> {
     let config = Config::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
+    let names: Vec<String> = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()).collect();
+    for (name, meant) in grantscope::config::unknown_environment(names.iter().map(String::as_str)) {
+        tracing::warn!("{name} is not a grantscope setting and is ignored (did you mean {meant}?)");
+    }
     let db = cli.db.unwrap_or(config.store.path.clone());
     let horizons = |h: HorizonArgs| Horizons {
         retention_days: h.retention_days.unwrap_or(config.store.retention_days),
