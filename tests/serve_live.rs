@@ -111,7 +111,10 @@ fn serve_follows_live_sources_and_reports_a_failing_cluster() {
     )
     .unwrap();
     let mut daemon = serve(&db, &config, &moto);
-    let ready = wait_for(90, "live to be ready", || {
+    // Every source's first read goes through moto: the wait lasts while it is answering.
+    let requests =
+        || ["FilterLogEvents", "LookupEvents", "DescribeCluster"].iter().map(|op| moto.calls(op).len() as u64).sum();
+    let ready = wait_while_progressing(60, "live to be ready", requests, || {
         let (_, body) = get(port, "/readyz")?;
         let v: Value = serde_json::from_str(&body).ok()?;
         (v["clusters"]["live"]["ready"] == true && v["clusters"]["ghost"]["attempted"] == true).then_some(v)

@@ -178,6 +178,30 @@ pub fn wait_for<T>(secs: u64, what: &str, mut check: impl FnMut() -> Option<T>) 
     }
 }
 
+/// Polls `check` until it gives a value, as long as `progress` keeps changing: fails only after
+/// `stall_secs` with no progress at all. For waits whose length grows with the machine's load (a
+/// slow emulator answering many requests), where any fixed deadline would be a guess.
+pub fn wait_while_progressing<T>(
+    stall_secs: u64,
+    what: &str,
+    mut progress: impl FnMut() -> u64,
+    mut check: impl FnMut() -> Option<T>,
+) -> T {
+    let stall = std::time::Duration::from_secs(stall_secs);
+    let (mut last, mut since) = (progress(), std::time::Instant::now());
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        let now = progress();
+        if now != last {
+            (last, since) = (now, std::time::Instant::now());
+        }
+        assert!(since.elapsed() < stall, "no progress in {stall_secs} s waiting for {what} (progress stuck at {last})");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
 /// Generated data for cluster `demo` in `dir/data` and a `serve` config following it on `port`,
 /// assessing every second, plus `extra` TOML (more clusters). Returns the config's path.
 pub fn serve_config(dir: &Path, db: &Path, port: u16, extra: &str) -> PathBuf {
@@ -219,8 +243,14 @@ impl Moto {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        let moto = Moto { child, port };
-        wait_for(60, "moto to answer", || get(port, "/moto-api/").map(|_| ()));
+        let mut moto = Moto { child, port };
+        // A cold start on a loaded machine takes what it takes; only an exit is a failure.
+        wait_for(600, "moto to answer", || {
+            if let Some(status) = moto.child.try_wait().unwrap() {
+                panic!("moto exited before answering: {status}");
+            }
+            get(port, "/moto-api/").map(|_| ())
+        });
         moto
     }
 
