@@ -507,7 +507,7 @@ fn identities(state: &AccessState) -> Vec<Identity> {
             a.map_roles
                 .iter()
                 .chain(&a.map_users)
-                .filter(|m| !m.groups.iter().any(|g| g == crate::authz::NODES_GROUP))
+                .filter(|m| !crate::authz::is_node_mapping(m))
                 .map(|m| Identity::Principal(m.arn.clone())),
         );
     }

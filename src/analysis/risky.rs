@@ -12,7 +12,7 @@
 
 use super::commands;
 use super::{Evidence, Finding, Recommendation, Severity, finding_id};
-use crate::authz::{Authorizer, Grant, NODES_GROUP, Principal, SYSTEM_MASTERS};
+use crate::authz::{Authorizer, Grant, Principal, SYSTEM_MASTERS, is_node_mapping};
 use crate::model::{AccessChange, AccessState, AuthenticationMode, PolicyRule, RoleKind, canonical_principal_arn};
 use std::collections::HashSet;
 
@@ -74,7 +74,7 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
                 vec![commands::delete_iam_identity_mapping(cluster, &m.arn)],
             );
         }
-        if m.groups.iter().any(|x| x == NODES_GROUP) {
+        if is_node_mapping(m) {
             continue; // Node roles move to EC2_LINUX entries, which are not findings here.
         }
         let migrated = Principal::parse(&m.arn).is_some_and(|p| {

@@ -10,7 +10,7 @@
 use super::commands;
 use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
 use crate::authz::policies::{PolicyLookup, catalog, policy_name};
-use crate::authz::{Authorizer, Grant, NODES_GROUP};
+use crate::authz::{Authorizer, Grant, is_node_mapping};
 use crate::model::{AccessState, RoleKind};
 use crate::store::GrantUsage;
 use std::collections::HashMap;
@@ -165,7 +165,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
         .map(|(i, m)| (Grant::AwsAuthRole(i), m, "mapRoles"))
         .chain(aws_auth.map_users.iter().enumerate().map(|(i, m)| (Grant::AwsAuthUser(i), m, "mapUsers")));
     for (g, m, list) in mappings {
-        if m.groups.iter().any(|x| x == NODES_GROUP) {
+        if is_node_mapping(m) {
             continue;
         }
         let grant = authz.grant_id(g);

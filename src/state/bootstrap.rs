@@ -52,10 +52,7 @@ mod tests {
             let sa = b.name.trim_start_matches("system:controller:");
             assert_eq!(
                 (b.role_name.as_str(), &b.subjects[..]),
-                (
-                    b.name.as_str(),
-                    &[Subject::ServiceAccount { namespace: "kube-system".into(), name: sa.into() }][..]
-                ),
+                (b.name.as_str(), &[Subject::ServiceAccount { namespace: "kube-system".into(), name: sa.into() }][..]),
                 "{}",
                 b.name
             );
