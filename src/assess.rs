@@ -55,11 +55,11 @@ impl Assessment {
     /// The sentence that states the proof.
     pub fn proof(&self) -> String {
         format!(
-            "all {} recommendations applied together: {} of {} requests allowed in the last {} days would be denied",
+            "all {} recommendations applied together: {} of {} requests allowed {} would be denied",
             self.together.changes,
             self.together.denied_requests,
             self.together.allowed_requests,
-            self.options.window_days
+            crate::analysis::observed_span(self.observed_days, self.options.window_days)
         )
     }
 }

@@ -71,7 +71,19 @@ pub struct Evidence {
     pub examples: Vec<String>,
 }
 
+/// The span a claim about the window covers, as observed: "in the 14 days observed of the 90-day
+/// window". The window is no evidence for the days no event arrived.
+pub fn observed_span(observed_days: i64, window_days: u32) -> String {
+    let days = if observed_days == 1 { "day" } else { "days" };
+    format!("in the {observed_days} {days} observed of the {window_days}-day window")
+}
+
 impl Evidence {
+    /// The span this evidence covers, as observed (see [`observed_span`]).
+    pub fn observed_span(&self) -> String {
+        observed_span(self.observed_days, self.window_days)
+    }
+
     /// No use at all: the evidence of an unused or risky grant.
     pub fn unused(observed_days: i64, window_days: u32) -> Evidence {
         Evidence {

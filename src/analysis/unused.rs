@@ -126,8 +126,9 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
                 created,
                 Recommendation {
                     summary: format!(
-                        "No request from {} was allowed in {} days: delete its access entry.",
-                        e.principal_arn, ctx.window_days
+                        "No request from {} was allowed {}: delete its access entry.",
+                        e.principal_arn,
+                        super::observed_span(ctx.observed_days, ctx.window_days)
                     ),
                     commands: vec![commands::delete_access_entry(cluster, &e.principal_arn)],
                 },
