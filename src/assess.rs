@@ -114,6 +114,7 @@ pub fn assess(store: &mut Store, cluster: &str, options: AssessOptions) -> Resul
     let escalation = EscalationContext { cluster, observed_days, window_days: options.window_days };
     found.extend(escalation_findings(&escalations(&state, &used), &escalation));
     phase("escalation paths");
+    crate::analysis::aws_managed::drop_aws_managed(&state, &mut found);
     for f in &mut found {
         f.controls = crate::analysis::compliance::controls_for(f);
     }

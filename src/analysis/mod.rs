@@ -1,5 +1,6 @@
 //! Findings: what replay's grant usage says about the access configuration.
 
+pub mod aws_managed;
 pub mod commands;
 pub mod compliance;
 pub mod escalation;
