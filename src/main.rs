@@ -553,7 +553,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("grantscope: {e}");
+            grantscope::errln!("grantscope: {e}");
             ExitCode::from(2)
         }
     }

@@ -73,10 +73,12 @@ pub fn print_json<T: Serialize>(value: &T) {
     write_stdout(&format!("{}\n", serde_json::to_string_pretty(value).expect("output serializes")));
 }
 
-/// Writes to stdout. A closed pipe (`grantscope errors | head`) ends the program quietly with
-/// success, as for other Unix tools, instead of a panic.
+/// Writes to stdout, with every control character from a cluster or a log shown, not acted on (JSON
+/// has none left: its strings escape them). A closed pipe (`grantscope errors | head`) ends the
+/// program quietly with success, as for other Unix tools, instead of a panic.
 pub fn write_stdout(text: &str) {
     use std::io::Write;
+    let text = crate::model::text::printable(text);
     if let Err(e) = std::io::stdout().lock().write_all(text.as_bytes()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
@@ -84,6 +86,19 @@ pub fn write_stdout(text: &str) {
         eprintln!("grantscope: writing output failed: {e}");
         std::process::exit(2);
     }
+}
+
+/// A line on stderr (errors, warnings, summaries), control characters shown as on stdout.
+pub fn write_stderr_line(text: &str) {
+    eprintln!("{}", crate::model::text::printable(text));
+}
+
+/// `eprintln!` through [`write_stderr_line`].
+#[macro_export]
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::output::write_stderr_line(&format!($($arg)*))
+    };
 }
 
 /// `println!` through [`write_stdout`].

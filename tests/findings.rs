@@ -71,10 +71,11 @@ fn findings_name_exactly_the_planted_over_grants() {
     let admin = found[1]["recommendation"]["summary"].as_str().unwrap();
     assert!(admin.contains("a ClusterRole, a Role in argocd"), "{admin}");
     // The auditor read in every namespace but never cluster-wide; data-ingest and data-analytics
-    // are the only data-* namespaces, so they compress to a wildcard (quoted against the shell's globbing).
+    // are the only data-* namespaces, so they compress to a wildcard (the scope goes as JSON, one
+    // quoted word: no namespace can add a key, no shell can glob it).
     assert!(
         found[4]["recommendation"]["commands"][0].as_str().unwrap().ends_with(
-            "--access-scope 'type=namespace,namespaces=argocd,checkout,data-*,default,kube-system,monitoring,payments'"
+            r#"--access-scope '{"namespaces":["argocd","checkout","data-*","default","kube-system","monitoring","payments"],"type":"namespace"}'"#
         ),
         "{}",
         found[4]

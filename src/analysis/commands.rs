@@ -1,47 +1,78 @@
-//! The shell commands recommendations carry (AWS CLI, kubectl), built in one place and quoted for a
-//! POSIX shell: names come from state files and audit logs, so none is trusted to be plain.
+//! The shell commands recommendations carry (AWS CLI, eksctl, kubectl), built in one place and
+//! quoted for a POSIX shell. Names come from state files and audit logs, so none is trusted: each
+//! is one shell word, and none can be taken for an option of the command that receives it. A value
+//! goes as `--opt value` only when it cannot start with `-`, else as `--opt=value`; kubectl objects
+//! go as `TYPE/NAME`; an access scope goes as JSON (the CLI's shorthand would split `a,b=c`).
 
+use crate::model::text::is_hidden_control;
 use crate::model::{AccessScope, RoleBinding};
 
-/// `s` as one shell word: as is when it is plainly safe, else single-quoted.
+/// `s` as one shell word: as is when it is plainly safe, else single-quoted. A control character
+/// is written as `"$(printf '\NNN')"` (POSIX octal), so the word stays exact while the script and the
+/// printed command show no raw escape sequence.
 pub fn sh(s: &str) -> String {
     let plain = !s.is_empty()
         && s.chars().all(|c| {
             c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '@' | ',' | '=' | '+' | '*')
         });
     // `*` is a glob: quote it even though it is safe elsewhere.
-    if plain && !s.contains('*') { s.to_string() } else { format!("'{}'", s.replace('\'', r"'\''")) }
+    if plain && !s.contains('*') {
+        return s.to_string();
+    }
+    let mut word = String::from("'");
+    for c in s.chars() {
+        match c {
+            '\'' => word.push_str(r"'\''"),
+            // A newline is data inside quotes (and `$(...)` would strip it); the rest is shown.
+            c if is_hidden_control(c) => {
+                let mut utf8 = [0; 4];
+                let octal: String = c.encode_utf8(&mut utf8).bytes().map(|b| format!("\\{b:03o}")).collect();
+                word.push_str(&format!("'\"$(printf '{octal}')\"'"));
+            }
+            c => word.push(c),
+        }
+    }
+    word.push('\'');
+    word
+}
+
+/// `--flag value` as shell words; `--flag=value` when the value could be read as an option.
+pub fn opt(flag: &str, value: &str) -> String {
+    if value.starts_with('-') { sh(&format!("{flag}={value}")) } else { format!("{flag} {}", sh(value)) }
+}
+
+fn eks(operation: &str, cluster: &str, principal: &str) -> String {
+    format!("aws eks {operation} {} {}", opt("--cluster-name", cluster), opt("--principal-arn", principal))
 }
 
 pub fn delete_access_entry(cluster: &str, principal: &str) -> String {
-    format!("aws eks delete-access-entry --cluster-name {} --principal-arn {}", sh(cluster), sh(principal))
+    eks("delete-access-entry", cluster, principal)
 }
 
 pub fn create_access_entry(cluster: &str, principal: &str) -> String {
-    format!("aws eks create-access-entry --cluster-name {} --principal-arn {}", sh(cluster), sh(principal))
+    eks("create-access-entry", cluster, principal)
 }
 
 pub fn disassociate_access_policy(cluster: &str, principal: &str, policy_arn: &str) -> String {
-    format!(
-        "aws eks disassociate-access-policy --cluster-name {} --principal-arn {} --policy-arn {}",
-        sh(cluster),
-        sh(principal),
-        sh(policy_arn)
-    )
+    format!("{} {}", eks("disassociate-access-policy", cluster, principal), opt("--policy-arn", policy_arn))
+}
+
+/// The `--access-scope` parameter in the CLI's JSON form: a namespace is data, whatever it holds.
+pub fn access_scope_json(scope: &AccessScope) -> String {
+    let json = match scope {
+        AccessScope::Cluster => serde_json::json!({ "type": "cluster" }),
+        AccessScope::Namespace { namespaces } => serde_json::json!({ "type": "namespace", "namespaces": namespaces }),
+    };
+    json.to_string()
 }
 
 /// Associates `policy_arn` with `scope` (for an existing association, this replaces its scope).
 pub fn associate_access_policy(cluster: &str, principal: &str, policy_arn: &str, scope: &AccessScope) -> String {
-    let scope = match scope {
-        AccessScope::Cluster => "type=cluster".to_string(),
-        AccessScope::Namespace { namespaces } => format!("type=namespace,namespaces={}", namespaces.join(",")),
-    };
     format!(
-        "aws eks associate-access-policy --cluster-name {} --principal-arn {} --policy-arn {} --access-scope {}",
-        sh(cluster),
-        sh(principal),
-        sh(policy_arn),
-        sh(&scope)
+        "{} {} {}",
+        eks("associate-access-policy", cluster, principal),
+        opt("--policy-arn", policy_arn),
+        opt("--access-scope", &access_scope_json(scope))
     )
 }
 
@@ -49,16 +80,16 @@ pub fn associate_access_policy(cluster: &str, principal: &str, policy_arn: &str,
 /// goes as one JSON word, so no group name can pass for an option of the CLI.
 pub fn update_access_entry_groups(cluster: &str, principal: &str, groups: &[impl AsRef<str>]) -> String {
     let list: Vec<&str> = groups.iter().map(AsRef::as_ref).collect();
-    let groups = sh(&serde_json::to_string(&list).expect("strings serialize"));
-    format!(
-        "aws eks update-access-entry --cluster-name {} --principal-arn {} --kubernetes-groups {groups}",
-        sh(cluster),
-        sh(principal)
-    )
+    let groups = serde_json::to_string(&list).expect("strings serialize");
+    format!("{} {}", eks("update-access-entry", cluster, principal), opt("--kubernetes-groups", &groups))
 }
 
 pub fn delete_iam_identity_mapping(cluster: &str, arn: &str) -> String {
-    format!("eksctl delete iamidentitymapping --cluster {} --arn {}", sh(cluster), sh(arn))
+    format!("eksctl delete iamidentitymapping {} {}", opt("--cluster", cluster), opt("--arn", arn))
+}
+
+pub fn eksctl_delete_access_entry(cluster: &str, principal: &str) -> String {
+    format!("eksctl delete accessentry {} {}", opt("--cluster", cluster), opt("--principal-arn", principal))
 }
 
 /// Opens aws-auth in an editor, with what to do as a trailing comment.
@@ -66,16 +97,23 @@ pub fn edit_aws_auth(what: &str) -> String {
     format!("kubectl -n kube-system edit configmap aws-auth   # {}", what.replace('\n', " "))
 }
 
+/// `kubectl apply` of a file grantscope wrote.
+pub fn kubectl_apply(file: &str) -> String {
+    format!("kubectl apply {}", opt("--filename", file))
+}
+
+/// Deletes one binding, named as `TYPE/NAME`: a binding may be called `--all`.
 pub fn delete_binding(b: &RoleBinding) -> String {
     match &b.namespace {
-        None => format!("kubectl delete clusterrolebinding {}", sh(&b.name)),
-        Some(ns) => format!("kubectl -n {} delete rolebinding {}", sh(ns), sh(&b.name)),
+        None => format!("kubectl delete {}", sh(&format!("clusterrolebinding/{}", b.name))),
+        Some(ns) => format!("kubectl {} delete {}", opt("--namespace", ns), sh(&format!("rolebinding/{}", b.name))),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::RoleKind;
 
     #[test]
     fn words_are_quoted_only_when_a_shell_would_split_or_expand_them() {
@@ -91,9 +129,59 @@ mod tests {
             ("a command substitution is quoted", "$(reboot)", "'$(reboot)'"),
             ("a quote is closed, escaped and reopened", "it's", r"'it'\''s'"),
             ("empty is an empty word", "", "''"),
+            ("an escape sequence is printed by printf, not written raw", "a\u{1b}[2Jb", r#"'a'"$(printf '\033')"'[2Jb'"#),
+            ("a newline is data inside the quotes", "a\nb", "'a\nb'"),
         ];
         for (name, input, want) in cases {
             assert_eq!(sh(input), want, "{name}");
+        }
+    }
+
+    fn binding(name: &str, namespace: Option<&str>) -> RoleBinding {
+        let (name, namespace) = (name.into(), namespace.map(Into::into));
+        RoleBinding { name, namespace, role_kind: RoleKind::ClusterRole, role_name: "r".into(), subjects: vec![], system: false }
+    }
+
+    #[test]
+    fn no_value_from_a_cluster_can_be_read_as_an_option() {
+        let ns = |n: &[&str]| AccessScope::Namespace { namespaces: n.iter().map(|s| s.to_string()).collect() };
+        let cases = [
+            ("a binding named --all is one object, not the flag", delete_binding(&binding("--all", None)), "kubectl delete clusterrolebinding/--all"),
+            (
+                "a namespace that looks like a flag goes with its option",
+                delete_binding(&binding("-A", Some("--namespace=kube-system"))),
+                "kubectl --namespace=--namespace=kube-system delete rolebinding/-A",
+            ),
+            ("a plain namespace stays readable", delete_binding(&binding("x", Some("payments"))), "kubectl --namespace payments delete rolebinding/x"),
+            (
+                "an ARN starting with a dash is joined to its option",
+                delete_access_entry("c", "--selector=x"),
+                "aws eks delete-access-entry --cluster-name c --principal-arn=--selector=x",
+            ),
+            (
+                "a cluster name starting with a dash is joined to its option",
+                delete_iam_identity_mapping("-A", "arn:aws:iam::1:role/r"),
+                "eksctl delete iamidentitymapping --cluster=-A --arn arn:aws:iam::1:role/r",
+            ),
+            (
+                "a namespace cannot add a key to the access scope",
+                associate_access_policy("c", "arn:aws:iam::1:role/r", "arn:p", &ns(&["a,namespaces=kube-system"])),
+                r#"aws eks associate-access-policy --cluster-name c --principal-arn arn:aws:iam::1:role/r --policy-arn arn:p --access-scope '{"namespaces":["a,namespaces=kube-system"],"type":"namespace"}'"#,
+            ),
+            (
+                "a cluster scope is JSON too",
+                associate_access_policy("c", "arn:aws:iam::1:role/r", "arn:p", &AccessScope::Cluster),
+                r#"aws eks associate-access-policy --cluster-name c --principal-arn arn:aws:iam::1:role/r --policy-arn arn:p --access-scope '{"type":"cluster"}'"#,
+            ),
+            (
+                "groups go as one JSON word",
+                update_access_entry_groups("c", "arn:aws:iam::1:role/r", &["--all", "x y"]),
+                r#"aws eks update-access-entry --cluster-name c --principal-arn arn:aws:iam::1:role/r --kubernetes-groups '["--all","x y"]'"#,
+            ),
+            ("a file name starting with a dash is joined to its option", kubectl_apply("-x.yaml"), "kubectl apply --filename=-x.yaml"),
+        ];
+        for (name, got, want) in cases {
+            assert_eq!(got, want, "{name}");
         }
     }
 }

@@ -166,8 +166,8 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                     summary,
                     commands: vec![
                         format!(
-                            "kubectl apply -f {}   # written by: grantscope remediate --format kubectl --out .",
-                            commands::sh(&manifest_file_name(ctx.cluster))
+                            "{}   # written by: grantscope remediate --format kubectl --out .",
+                            commands::kubectl_apply(&manifest_file_name(ctx.cluster))
                         ),
                         commands::update_access_entry_groups(ctx.cluster, &e.principal_arn, &groups),
                         commands::disassociate_access_policy(ctx.cluster, &e.principal_arn, &a.policy_arn),

@@ -224,7 +224,7 @@ pub fn run(args: EvaluateArgs, format: Format) -> Result<Agreement, CommandError
         FileOptions { format: args.input_format, batch_records: DEFAULT_BATCH_RECORDS, progress: false, stop: None };
     let tally = crate::ingest::ingest_files(&mut scratch, &[events], &mut sink, &opts)?;
     let a = sink.agreement;
-    eprintln!(
+    crate::errln!(
         "evaluated {} events ({} skipped, {} bad records); decisions agree with the recorded ones on {} of {} ({}); the allowing grant agrees on {} of {} ({}); {} not evaluated (nodes, EKS's own identities), {} unauthenticated",
         a.evaluated,
         tally.skipped_total(),

@@ -114,7 +114,7 @@ pub fn findings(db: &Path, args: FindingsArgs, format: Format) -> Result<Vec<Fin
     match format {
         Format::Json => {
             print_json(&found);
-            eprintln!("{proof}");
+            crate::errln!("{proof}");
         }
         Format::Text => {
             if found.is_empty() {

@@ -148,7 +148,7 @@ pub fn sync(db: &Path, opts: &crate::sync::SyncOptions, format: Format) -> Resul
         return Ok(0);
     }
     for p in outcome.parts.iter().filter(|p| !p.fresh) {
-        eprintln!(
+        crate::errln!(
             "grantscope: the {} part of {} is stale: {}",
             p.part,
             outcome.cluster,

@@ -7,6 +7,7 @@ mod event_id;
 mod identity;
 mod shape;
 mod state_diff;
+pub mod text;
 pub mod time;
 
 pub use access::{

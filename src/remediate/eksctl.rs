@@ -3,7 +3,7 @@
 //! header as `eksctl delete accessentry` commands: eksctl creates from a config, it does not prune.
 
 use super::{RemediateError, Remediation, comment};
-use crate::analysis::commands::sh;
+use crate::analysis::commands;
 use crate::model::{AccessEntry, AccessEntryType, AccessScope, AuthenticationMode};
 use serde::Serialize;
 
@@ -81,12 +81,7 @@ pub(super) fn render(r: &Remediation) -> Result<String, RemediateError> {
     if !gone.is_empty() {
         out.push_str("# Entries to delete (eksctl does not prune what a config leaves out):\n");
         for e in gone {
-            let command = format!(
-                "eksctl delete accessentry --cluster {} --principal-arn {}",
-                sh(r.cluster),
-                sh(&e.principal_arn)
-            );
-            out.push_str(&comment("#   ", &command));
+            out.push_str(&comment("#   ", &commands::eksctl_delete_access_entry(r.cluster, &e.principal_arn)));
         }
     }
     let config = ClusterConfig {

@@ -17,8 +17,16 @@ use crate::store::DayCount;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-pub use html::render as html;
-pub use markdown::render as markdown;
+/// The report as one self-contained HTML page. Markup in names is escaped by the template; control
+/// characters are shown, so `cat report.html` cannot drive a terminal.
+pub fn html(r: &Report) -> String {
+    crate::model::text::printable(&html::render(r)).into_owned()
+}
+
+/// The report as Markdown, every name escaped and its control characters shown.
+pub fn markdown(r: &Report) -> String {
+    crate::model::text::printable(&markdown::render(r)).into_owned()
+}
 
 /// The version of the report's JSON format (`grantscope_report`).
 pub const REPORT_FORMAT: u32 = 1;

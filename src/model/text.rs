@@ -1,0 +1,51 @@
+//! Text from clusters and logs, made safe to show. Any name may carry an escape sequence (ESC sets
+//! a terminal's title, clears its screen, or rewrites what was printed before it) or a bidi override
+//! that makes a line read differently from what it says; shown, each becomes its visible `\u{..}`.
+//! Line breaks and tabs stay: the text around a name is ours and uses them.
+
+use std::borrow::Cow;
+
+/// A character a terminal or a viewer would act on instead of showing.
+pub fn is_hidden_control(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every hidden control character written as `\u{..}`; unchanged (no copy) when it has none.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_hidden_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_hidden_control(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_shows_what_a_terminal_would_act_on() {
+        let cases = [
+            ("plain text is unchanged", "role/dev-ops", "role/dev-ops"),
+            ("ESC becomes visible", "a\u{1b}]0;pwned\u{7}b", "a\\u{1b}]0;pwned\\u{7}b"),
+            ("a clear-screen sequence is inert", "\u{1b}[2J", "\\u{1b}[2J"),
+            ("carriage return cannot overwrite the line", "ok\rFAKE", "ok\\u{d}FAKE"),
+            ("NUL and DEL are shown", "\0\u{7f}", "\\u{0}\\u{7f}"),
+            ("C1 CSI is shown", "\u{9b}31m", "\\u{9b}31m"),
+            ("a bidi override is shown", "admin\u{202e}txt", "admin\\u{202e}txt"),
+            ("line breaks and tabs stay", "a\n\tb", "a\n\tb"),
+            ("other Unicode stays", "équipe-日本", "équipe-日本"),
+        ];
+        for (name, input, want) in cases {
+            assert_eq!(printable(input), want, "{name}");
+        }
+    }
+}
