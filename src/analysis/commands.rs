@@ -5,7 +5,7 @@
 //! go as `TYPE/NAME`; an access scope goes as JSON (the CLI's shorthand would split `a,b=c`).
 
 use crate::model::text::is_hidden_control;
-use crate::model::{AccessScope, RoleBinding};
+use crate::model::{AccessEntry, AccessScope, RoleBinding};
 
 /// `s` as one shell word: as is when it is plainly safe, else single-quoted. A control character
 /// is written as `"$(printf '\NNN')"` (POSIX octal), so the word stays exact while the script and the
@@ -51,6 +51,33 @@ pub fn delete_access_entry(cluster: &str, principal: &str) -> String {
 
 pub fn create_access_entry(cluster: &str, principal: &str) -> String {
     eks("create-access-entry", cluster, principal)
+}
+
+/// Deletes an access entry and creates it again exactly as `e` describes it: type, username,
+/// Kubernetes groups, and every access policy association with its scope. (EKS binds an entry to the
+/// principal's unique id: after the IAM principal was re-created, only a new entry works, and an
+/// entry created with nothing but the principal would lose everything the old one granted.) A node
+/// entry's username and groups are EKS's to set, so only a STANDARD entry passes them.
+pub fn recreate_access_entry(cluster: &str, e: &AccessEntry) -> Vec<String> {
+    let mut create = format!(
+        "{} {}",
+        eks("create-access-entry", cluster, &e.principal_arn),
+        opt("--type", &e.entry_type.api_name())
+    );
+    if !e.entry_type.is_node() {
+        if let Some(username) = &e.username {
+            create.push(' ');
+            create.push_str(&opt("--username", username));
+        }
+        if !e.kubernetes_groups.is_empty() {
+            let groups = serde_json::to_string(&e.kubernetes_groups).expect("strings serialize");
+            create.push(' ');
+            create.push_str(&opt("--kubernetes-groups", &groups));
+        }
+    }
+    let mut out = vec![delete_access_entry(cluster, &e.principal_arn), create];
+    out.extend(e.policies.iter().map(|a| associate_access_policy(cluster, &e.principal_arn, &a.policy_arn, &a.scope)));
+    out
 }
 
 pub fn disassociate_access_policy(cluster: &str, principal: &str, policy_arn: &str) -> String {
@@ -129,7 +156,11 @@ mod tests {
             ("a command substitution is quoted", "$(reboot)", "'$(reboot)'"),
             ("a quote is closed, escaped and reopened", "it's", r"'it'\''s'"),
             ("empty is an empty word", "", "''"),
-            ("an escape sequence is printed by printf, not written raw", "a\u{1b}[2Jb", r#"'a'"$(printf '\033')"'[2Jb'"#),
+            (
+                "an escape sequence is printed by printf, not written raw",
+                "a\u{1b}[2Jb",
+                r#"'a'"$(printf '\033')"'[2Jb'"#,
+            ),
             ("a newline is data inside the quotes", "a\nb", "'a\nb'"),
         ];
         for (name, input, want) in cases {
@@ -139,20 +170,35 @@ mod tests {
 
     fn binding(name: &str, namespace: Option<&str>) -> RoleBinding {
         let (name, namespace) = (name.into(), namespace.map(Into::into));
-        RoleBinding { name, namespace, role_kind: RoleKind::ClusterRole, role_name: "r".into(), subjects: vec![], system: false }
+        RoleBinding {
+            name,
+            namespace,
+            role_kind: RoleKind::ClusterRole,
+            role_name: "r".into(),
+            subjects: vec![],
+            system: false,
+        }
     }
 
     #[test]
     fn no_value_from_a_cluster_can_be_read_as_an_option() {
         let ns = |n: &[&str]| AccessScope::Namespace { namespaces: n.iter().map(|s| s.to_string()).collect() };
         let cases = [
-            ("a binding named --all is one object, not the flag", delete_binding(&binding("--all", None)), "kubectl delete clusterrolebinding/--all"),
+            (
+                "a binding named --all is one object, not the flag",
+                delete_binding(&binding("--all", None)),
+                "kubectl delete clusterrolebinding/--all",
+            ),
             (
                 "a namespace that looks like a flag goes with its option",
                 delete_binding(&binding("-A", Some("--namespace=kube-system"))),
                 "kubectl --namespace=--namespace=kube-system delete rolebinding/-A",
             ),
-            ("a plain namespace stays readable", delete_binding(&binding("x", Some("payments"))), "kubectl --namespace payments delete rolebinding/x"),
+            (
+                "a plain namespace stays readable",
+                delete_binding(&binding("x", Some("payments"))),
+                "kubectl --namespace payments delete rolebinding/x",
+            ),
             (
                 "an ARN starting with a dash is joined to its option",
                 delete_access_entry("c", "--selector=x"),
@@ -178,7 +224,64 @@ mod tests {
                 update_access_entry_groups("c", "arn:aws:iam::1:role/r", &["--all", "x y"]),
                 r#"aws eks update-access-entry --cluster-name c --principal-arn arn:aws:iam::1:role/r --kubernetes-groups '["--all","x y"]'"#,
             ),
-            ("a file name starting with a dash is joined to its option", kubectl_apply("-x.yaml"), "kubectl apply --filename=-x.yaml"),
+            (
+                "a file name starting with a dash is joined to its option",
+                kubectl_apply("-x.yaml"),
+                "kubectl apply --filename=-x.yaml",
+            ),
+        ];
+        for (name, got, want) in cases {
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    /// Re-creating an entry keeps everything it had, in the lead's quoting (JSON lists and scopes).
+    #[test]
+    fn an_entry_is_re_created_exactly_as_it_was() {
+        use crate::model::{AccessEntryType, PolicyAssociation};
+        let assoc = |policy: &str, scope: AccessScope| PolicyAssociation {
+            policy_arn: format!("arn:aws:eks::aws:cluster-access-policy/{policy}"),
+            scope,
+            associated_at_ms: None,
+        };
+        let standard = AccessEntry {
+            principal_arn: "arn:aws:iam::1:role/data-team".into(),
+            entry_type: AccessEntryType::Standard,
+            username: Some("data:{{SessionName}}".into()),
+            kubernetes_groups: vec!["data-readers".into(), "-x".into()],
+            policies: vec![
+                assoc("AmazonEKSViewPolicy", AccessScope::Cluster),
+                assoc("AmazonEKSEditPolicy", AccessScope::Namespace { namespaces: vec!["data-*".into()] }),
+            ],
+            created_at_ms: None,
+        };
+        let node = AccessEntry {
+            principal_arn: "arn:aws:iam::1:role/node".into(),
+            entry_type: AccessEntryType::Ec2Linux,
+            username: Some("system:node:{{EC2PrivateDNSName}}".into()),
+            kubernetes_groups: vec!["system:nodes".into()],
+            policies: vec![],
+            created_at_ms: None,
+        };
+        let cases = [
+            (
+                "a STANDARD entry: type, username, groups and every association with its scope",
+                recreate_access_entry("c", &standard),
+                vec![
+                    "aws eks delete-access-entry --cluster-name c --principal-arn arn:aws:iam::1:role/data-team".to_string(),
+                    r#"aws eks create-access-entry --cluster-name c --principal-arn arn:aws:iam::1:role/data-team --type STANDARD --username 'data:{{SessionName}}' --kubernetes-groups '["data-readers","-x"]'"#.to_string(),
+                    r#"aws eks associate-access-policy --cluster-name c --principal-arn arn:aws:iam::1:role/data-team --policy-arn arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy --access-scope '{"type":"cluster"}'"#.to_string(),
+                    r#"aws eks associate-access-policy --cluster-name c --principal-arn arn:aws:iam::1:role/data-team --policy-arn arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy --access-scope '{"namespaces":["data-*"],"type":"namespace"}'"#.to_string(),
+                ],
+            ),
+            (
+                "a node entry: its type only, as EKS sets a node's username and groups",
+                recreate_access_entry("c", &node),
+                vec![
+                    "aws eks delete-access-entry --cluster-name c --principal-arn arn:aws:iam::1:role/node".to_string(),
+                    "aws eks create-access-entry --cluster-name c --principal-arn arn:aws:iam::1:role/node --type EC2_LINUX".to_string(),
+                ],
+            ),
         ];
         for (name, got, want) in cases {
             assert_eq!(got, want, "{name}");

@@ -158,6 +158,12 @@ pub enum Change {
         association: usize,
         rbac: generated::GeneratedRbac,
     },
+    /// Delete an access entry and create it again as it is (its IAM principal was re-created, so
+    /// EKS no longer ties the old entry to it). The state does not change: replay proves the
+    /// principal keeps every decision it had.
+    Recreate {
+        entry: usize,
+    },
 }
 
 /// The state with every change applied.
@@ -178,6 +184,7 @@ pub fn apply(state: &crate::model::AccessState, changes: &[&Change]) -> crate::m
                 s.access_entries[*entry].policies[*association].policy_arn = policy_arn.clone();
             }
             Change::RemoveGroup { entry, group } => s.access_entries[*entry].kubernetes_groups.retain(|g| g != group),
+            Change::Recreate { .. } => {}
             Change::Replace { entry, association, rbac } => {
                 removed.insert(Grant::AccessPolicy { entry: *entry, association: *association });
                 let groups = &mut s.access_entries[*entry].kubernetes_groups;
@@ -217,7 +224,8 @@ pub fn affected_by(
             Change::Remove(Grant::AccessEntry(i) | Grant::AccessPolicy { entry: i, .. })
             | Change::Scope { entry: i, .. }
             | Change::Policy { entry: i, .. }
-            | Change::RemoveGroup { entry: i, .. } => a.add_principal(entry(*i)),
+            | Change::RemoveGroup { entry: i, .. }
+            | Change::Recreate { entry: i } => a.add_principal(entry(*i)),
             Change::Remove(Grant::AwsAuthRole(i)) => a.add_principal(&state.aws_auth.map_roles[*i].arn),
             Change::Remove(Grant::AwsAuthUser(i)) => a.add_principal(&state.aws_auth.map_users[*i].arn),
             Change::Remove(Grant::AwsAuthAccount(i)) => {
