@@ -90,11 +90,12 @@ fn every_remediation_file_is_valid_and_holds_exactly_the_recommendations() {
     assert_eq!(snapshot["state"]["access_entries"].as_array().unwrap().len(), 5);
 
     // The recommended state, replayed over the window, denies nothing allowed today.
-    let whatif = grantscope(&db)
-        .args(["--format", "json", "whatif", "--proposed"])
-        .arg(out.join("demo.snapshot.json"))
-        .output()
-        .unwrap();
+    assert_replay_denies_nothing(&db, &out.join("demo.snapshot.json"));
+}
+
+/// `whatif` of a recommended state: exit 0, and no request allowed today would be denied.
+fn assert_replay_denies_nothing(db: &Path, snapshot: &Path) {
+    let whatif = grantscope(db).args(["--format", "json", "whatif", "--proposed"]).arg(snapshot).output().unwrap();
     assert_eq!(whatif.status.code(), Some(0), "{}", String::from_utf8_lossy(&whatif.stdout));
     let report: Value = serde_json::from_slice(&whatif.stdout).unwrap();
     assert_eq!(report["allow_to_deny"].as_array().unwrap().len(), 0, "{report}");
@@ -263,10 +264,5 @@ fn a_re_created_principal_s_entry_is_re_created_as_it_was_in_every_format() {
         serde_json::from_str(&std::fs::read_to_string(out.join("demo.snapshot.json")).unwrap()).unwrap();
     let entry = snapshot["state"]["access_entries"].as_array().unwrap().iter().find(|e| e["principal_arn"] == ARN);
     assert_eq!(entry.map(|e| &e["kubernetes_groups"]), Some(&serde_json::json!(["data-readers"])));
-    let whatif = grantscope(&db)
-        .args(["--format", "json", "whatif", "--proposed"])
-        .arg(out.join("demo.snapshot.json"))
-        .output()
-        .unwrap();
-    assert_eq!(whatif.status.code(), Some(0), "{}", String::from_utf8_lossy(&whatif.stdout));
+    assert_replay_denies_nothing(&db, &out.join("demo.snapshot.json"));
 }

@@ -762,8 +762,8 @@ mod tests {
         let authz = Authorizer::new(&st);
         // An AWS-owned role EKS maps internally (public sample 07): no file shows its mapping.
         const ADDON_ROLE: &str = "123412341234:role/AWSWesleyClusterManagerLambda-Add-AddonManagerRole-G332QAM69HWF";
-        // (case, IAM principal or None, username, groups, verb, api group, resource, namespace, outcome, by)
-        type Case<'a> = (&'a str, Option<&'a str>, &'a str, &'a [&'a str], &'a str, &'a str, &'a str, &'a str);
+        // (case, IAM principal or None, username, groups, "verb group/resource namespace") and (outcome, by)
+        type Case<'a> = (&'a str, Option<&'a str>, &'a str, &'a [&'a str], &'a str);
         let cases: Vec<(Case, (Outcome, Option<&str>))> = vec![
             (
                 (
@@ -771,10 +771,7 @@ mod tests {
                     Some(ADDON_ROLE),
                     "eks:addon-manager",
                     &["system:authenticated"],
-                    "get",
-                    "apps",
-                    "deployments",
-                    "kube-system",
+                    "get apps/deployments kube-system",
                 ),
                 (Outcome::Allowed, Some("rbac:RoleBinding/kube-system/eks:addon-manager:Role/eks:addon-manager")),
             ),
@@ -784,10 +781,7 @@ mod tests {
                     Some(ADDON_ROLE),
                     "eks:addon-manager",
                     &["system:authenticated"],
-                    "delete",
-                    "apps",
-                    "deployments",
-                    "kube-system",
+                    "delete apps/deployments kube-system",
                 ),
                 (Outcome::NotEvaluated, None),
             ),
@@ -797,10 +791,7 @@ mod tests {
                     Some("444455556666:role/eks-internal"),
                     "eks:addon-manager",
                     &["system:authenticated"],
-                    "get",
-                    "apps",
-                    "deployments",
-                    "kube-system",
+                    "get apps/deployments kube-system",
                 ),
                 (Outcome::Allowed, Some("rbac:RoleBinding/kube-system/eks:addon-manager:Role/eks:addon-manager")),
             ),
@@ -810,10 +801,7 @@ mod tests {
                     None,
                     "eks:certificate-controller",
                     &["system:authenticated"],
-                    "delete",
-                    "",
-                    "secrets",
-                    "kube-system",
+                    "delete secrets kube-system",
                 ),
                 (Outcome::NotEvaluated, None),
             ),
@@ -823,10 +811,7 @@ mod tests {
                     Some("111122223333:role/mng-node"),
                     "system:node:ip-10-0-1-23.ec2.internal",
                     &["system:nodes", "system:authenticated"],
-                    "get",
-                    "",
-                    "pods",
-                    "",
+                    "get pods ",
                 ),
                 (Outcome::NotEvaluated, None),
             ),
@@ -836,10 +821,7 @@ mod tests {
                     None,
                     "nodeclient",
                     &["system:nodes", "system:authenticated"],
-                    "get",
-                    "",
-                    "pods",
-                    "dev",
+                    "get pods dev",
                 ),
                 (Outcome::Allowed, Some("rbac:ClusterRoleBinding/everyone:ClusterRole/pod-reader")),
             ),
@@ -849,10 +831,7 @@ mod tests {
                     None,
                     "nodeclient",
                     &["system:nodes", "system:authenticated"],
-                    "delete",
-                    "",
-                    "pods",
-                    "dev",
+                    "delete pods dev",
                 ),
                 (Outcome::NoGrant, None),
             ),
@@ -862,10 +841,7 @@ mod tests {
                     None,
                     "system:node:n1",
                     &["system:authenticated"],
-                    "get",
-                    "",
-                    "pods",
-                    "dev",
+                    "get pods dev",
                 ),
                 (Outcome::Allowed, Some("rbac:ClusterRoleBinding/everyone:ClusterRole/pod-reader")),
             ),
@@ -875,15 +851,15 @@ mod tests {
                     Some("111122223333:role/odd-node"),
                     "",
                     &[],
-                    "get",
-                    "",
-                    "pods",
-                    "dev",
+                    "get pods dev",
                 ),
                 (Outcome::Allowed, Some("rbac:ClusterRoleBinding/everyone:ClusterRole/pod-reader")),
             ),
         ];
-        for ((name, principal, username, groups, verb, api_group, resource, ns), want) in cases {
+        for ((name, principal, username, groups, request), want) in cases {
+            let mut parts = request.split(' ');
+            let (verb, what, ns) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap_or(""));
+            let (api_group, resource) = what.split_once('/').unwrap_or(("", what));
             let mut shape = iam_shape(principal.unwrap_or("unused"), "1", verb, ns);
             shape.iam = principal.is_some();
             if !shape.iam {
