@@ -55,11 +55,11 @@ impl Assessment {
     /// The sentence that states the proof.
     pub fn proof(&self) -> String {
         format!(
-            "all {} recommendations applied together: {} of {} requests allowed in the last {} days would be denied",
+            "all {} recommendations applied together: {} of {} requests allowed {} would be denied",
             self.together.changes,
             self.together.denied_requests,
             self.together.allowed_requests,
-            self.options.window_days
+            crate::analysis::observed_span(self.observed_days, self.options.window_days)
         )
     }
 }
@@ -114,6 +114,7 @@ pub fn assess(store: &mut Store, cluster: &str, options: AssessOptions) -> Resul
     let escalation = EscalationContext { cluster, observed_days, window_days: options.window_days };
     found.extend(escalation_findings(&escalations(&state, &used), &escalation));
     phase("escalation paths");
+    crate::analysis::aws_managed::drop_aws_managed(&state, &mut found);
     for f in &mut found {
         f.controls = crate::analysis::compliance::controls_for(f);
     }

@@ -55,6 +55,15 @@ fn findings_name_exactly_the_planted_over_grants() {
         "aws eks delete-access-entry --cluster-name demo --principal-arn arn:aws:iam::111122223333:role/break-glass"
     );
     assert_eq!(found[0]["evidence"]["observed_days"], 20);
+    // What was observed, not the window: 20 days of events, not 90 days of evidence.
+    assert!(
+        found[0]["recommendation"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("was allowed in the 20 days observed of the 90-day window: delete its access entry"),
+        "{}",
+        found[0]
+    );
     // No documented policy below Edit allows ci-deployer's writes: generated RBAC, exactly what it did.
     let ci = found[3]["recommendation"]["summary"].as_str().unwrap();
     assert!(ci.contains("(8 rules: a Role in checkout, a Role in payments)"), "{ci}");
@@ -73,7 +82,8 @@ fn findings_name_exactly_the_planted_over_grants() {
     );
     let text = run_ok(grantscope(&db).arg("findings"));
     assert!(
-        text.contains("all 5 recommendations applied together: 0 of ") && text.contains("would be denied"),
+        text.contains("all 5 recommendations applied together: 0 of ")
+            && text.contains("requests allowed in the 20 days observed of the 90-day window would be denied"),
         "the report proves the recommendations safe together: {text}"
     );
     let again = findings(&db, &[]);

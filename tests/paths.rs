@@ -108,7 +108,8 @@ fn the_escalation_finding_cuts_the_grant_that_was_never_used() {
     assert_eq!(ci["grant"], "rbac:ClusterRoleBinding/payments-deployer-admin:ClusterRole/cluster-admin", "{ci:#}");
     let summary = ci["recommendation"]["summary"].as_str().unwrap();
     assert!(
-        summary.contains("can become cluster-admin") && summary.contains("allowed nothing in the last 90 days"),
+        summary.contains("can become cluster-admin")
+            && summary.contains("allowed nothing in the 20 days observed of the 90-day window"),
         "{summary}"
     );
 

@@ -90,11 +90,12 @@ fn every_remediation_file_is_valid_and_holds_exactly_the_recommendations() {
     assert_eq!(snapshot["state"]["access_entries"].as_array().unwrap().len(), 5);
 
     // The recommended state, replayed over the window, denies nothing allowed today.
-    let whatif = grantscope(&db)
-        .args(["--format", "json", "whatif", "--proposed"])
-        .arg(out.join("demo.snapshot.json"))
-        .output()
-        .unwrap();
+    assert_replay_denies_nothing(&db, &out.join("demo.snapshot.json"));
+}
+
+/// `whatif` of a recommended state: exit 0, and no request allowed today would be denied.
+fn assert_replay_denies_nothing(db: &Path, snapshot: &Path) {
+    let whatif = grantscope(db).args(["--format", "json", "whatif", "--proposed"]).arg(snapshot).output().unwrap();
     assert_eq!(whatif.status.code(), Some(0), "{}", String::from_utf8_lossy(&whatif.stdout));
     let report: Value = serde_json::from_slice(&whatif.stdout).unwrap();
     assert_eq!(report["allow_to_deny"].as_array().unwrap().len(), 0, "{report}");
@@ -212,4 +213,56 @@ fn the_script_runs_as_one_plan_and_no_name_escapes_its_quotes_or_comments() {
         .output()
         .unwrap();
     assert!(parsed.status.success(), "{}", String::from_utf8_lossy(&parsed.stderr));
+}
+
+/// An access entry whose IAM principal was deleted and re-created (CloudTrail) is recommended for
+/// re-creation as it was, in every format, and replay proves the principal loses nothing.
+#[test]
+fn a_re_created_principal_s_entry_is_re_created_as_it_was_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cluster_with_data(dir.path(), 20);
+    let db = dir.path().join("g.db");
+    ingest_cloudtrail(&db, &[&data.join("cloudtrail.json")]);
+    let out = dir.path().join("remediation");
+    let printed = remediate_out(&db, &out);
+    assert!(printed.contains("6 recommendations; all 6 recommendations applied together: 0 of "), "{printed}");
+    const ARN: &str = "arn:aws:iam::111122223333:role/data-team";
+
+    // The finding carries the whole entry: its type and its group (it has no username or policy).
+    let found: Value = serde_json::from_str(&run_ok(grantscope(&db).args(["--format", "json", "findings"]))).unwrap();
+    let f = found.as_array().unwrap().iter().find(|f| f["kind"] == "risky" && f["principal"] == ARN).unwrap();
+    let create = format!(
+        r#"aws eks create-access-entry --cluster-name demo --principal-arn {ARN} --type STANDARD --kubernetes-groups '["data-readers"]'"#
+    );
+    assert_eq!(
+        f["recommendation"]["commands"],
+        serde_json::json!([format!("aws eks delete-access-entry --cluster-name demo --principal-arn {ARN}"), create]),
+        "{f}"
+    );
+
+    // aws-cli: deleted, then created again with its type and groups.
+    let script = std::fs::read_to_string(out.join("demo.sh")).unwrap();
+    let delete_at = script.find(&format!("aws eks delete-access-entry --cluster-name demo --principal-arn {ARN}\n"));
+    let create_at = script.find(&format!("{create}\n"));
+    assert!(delete_at.is_some() && create_at > delete_at, "{script}");
+    // eksctl: delete it, then create it from the file, which holds the entry with its group.
+    let eksctl = std::fs::read_to_string(out.join("demo.eksctl.yaml")).unwrap();
+    assert!(
+        eksctl.contains(&format!("#   eksctl delete accessentry --cluster demo --principal-arn {ARN}\n")),
+        "{eksctl}"
+    );
+    assert!(
+        eksctl.contains(&format!("- principalARN: {ARN}\n    kubernetesGroups:\n    - data-readers\n")),
+        "{eksctl}"
+    );
+    // Terraform: the entry resource is replaced.
+    let tf = std::fs::read_to_string(out.join("demo.tf")).unwrap();
+    assert!(tf.contains("#   terraform apply -replace=aws_eks_access_entry.entry_data-team\n"), "{tf}");
+
+    // The recommended state still has the entry as it was, and replayed, denies nothing.
+    let snapshot: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("demo.snapshot.json")).unwrap()).unwrap();
+    let entry = snapshot["state"]["access_entries"].as_array().unwrap().iter().find(|e| e["principal_arn"] == ARN);
+    assert_eq!(entry.map(|e| &e["kubernetes_groups"]), Some(&serde_json::json!(["data-readers"])));
+    assert_replay_denies_nothing(&db, &out.join("demo.snapshot.json"));
 }

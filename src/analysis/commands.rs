@@ -5,7 +5,7 @@
 //! go as `TYPE/NAME`; an access scope goes as JSON (the CLI's shorthand would split `a,b=c`).
 
 use crate::model::text::is_hidden_control;
-use crate::model::{AccessScope, RoleBinding};
+use crate::model::{AccessEntry, AccessScope, RoleBinding};
 
 /// `s` as one shell word: as is when it is plainly safe, else single-quoted. A control character
 /// is written as `"$(printf '\NNN')"` (POSIX octal), so the word stays exact while the script and the
@@ -51,6 +51,33 @@ pub fn delete_access_entry(cluster: &str, principal: &str) -> String {
 
 pub fn create_access_entry(cluster: &str, principal: &str) -> String {
     eks("create-access-entry", cluster, principal)
+}
+
+/// Deletes an access entry and creates it again exactly as `e` describes it: type, username,
+/// Kubernetes groups, and every access policy association with its scope. (EKS binds an entry to the
+/// principal's unique id: after the IAM principal was re-created, only a new entry works, and an
+/// entry created with nothing but the principal would lose everything the old one granted.) A node
+/// entry's username and groups are EKS's to set, so only a STANDARD entry passes them.
+pub fn recreate_access_entry(cluster: &str, e: &AccessEntry) -> Vec<String> {
+    let mut create = format!(
+        "{} {}",
+        eks("create-access-entry", cluster, &e.principal_arn),
+        opt("--type", &e.entry_type.api_name())
+    );
+    if !e.entry_type.is_node() {
+        if let Some(username) = &e.username {
+            create.push(' ');
+            create.push_str(&opt("--username", username));
+        }
+        if !e.kubernetes_groups.is_empty() {
+            let groups = serde_json::to_string(&e.kubernetes_groups).expect("strings serialize");
+            create.push(' ');
+            create.push_str(&opt("--kubernetes-groups", &groups));
+        }
+    }
+    let mut out = vec![delete_access_entry(cluster, &e.principal_arn), create];
+    out.extend(e.policies.iter().map(|a| associate_access_policy(cluster, &e.principal_arn, &a.policy_arn, &a.scope)));
+    out
 }
 
 pub fn disassociate_access_policy(cluster: &str, principal: &str, policy_arn: &str) -> String {
@@ -201,6 +228,59 @@ mod tests {
                 "a file name starting with a dash is joined to its option",
                 kubectl_apply("-x.yaml"),
                 "kubectl apply --filename=-x.yaml",
+            ),
+        ];
+        for (name, got, want) in cases {
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    /// Re-creating an entry keeps everything it had, in the lead's quoting (JSON lists and scopes).
+    #[test]
+    fn an_entry_is_re_created_exactly_as_it_was() {
+        use crate::model::{AccessEntryType, PolicyAssociation};
+        let assoc = |policy: &str, scope: AccessScope| PolicyAssociation {
+            policy_arn: format!("arn:aws:eks::aws:cluster-access-policy/{policy}"),
+            scope,
+            associated_at_ms: None,
+        };
+        let standard = AccessEntry {
+            principal_arn: "arn:aws:iam::1:role/data-team".into(),
+            entry_type: AccessEntryType::Standard,
+            username: Some("data:{{SessionName}}".into()),
+            kubernetes_groups: vec!["data-readers".into(), "-x".into()],
+            policies: vec![
+                assoc("AmazonEKSViewPolicy", AccessScope::Cluster),
+                assoc("AmazonEKSEditPolicy", AccessScope::Namespace { namespaces: vec!["data-*".into()] }),
+            ],
+            created_at_ms: None,
+        };
+        let node = AccessEntry {
+            principal_arn: "arn:aws:iam::1:role/node".into(),
+            entry_type: AccessEntryType::Ec2Linux,
+            username: Some("system:node:{{EC2PrivateDNSName}}".into()),
+            kubernetes_groups: vec!["system:nodes".into()],
+            policies: vec![],
+            created_at_ms: None,
+        };
+        let cases = [
+            (
+                "a STANDARD entry: type, username, groups and every association with its scope",
+                recreate_access_entry("c", &standard),
+                vec![
+                    "aws eks delete-access-entry --cluster-name c --principal-arn arn:aws:iam::1:role/data-team".to_string(),
+                    r#"aws eks create-access-entry --cluster-name c --principal-arn arn:aws:iam::1:role/data-team --type STANDARD --username 'data:{{SessionName}}' --kubernetes-groups '["data-readers","-x"]'"#.to_string(),
+                    r#"aws eks associate-access-policy --cluster-name c --principal-arn arn:aws:iam::1:role/data-team --policy-arn arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy --access-scope '{"type":"cluster"}'"#.to_string(),
+                    r#"aws eks associate-access-policy --cluster-name c --principal-arn arn:aws:iam::1:role/data-team --policy-arn arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy --access-scope '{"namespaces":["data-*"],"type":"namespace"}'"#.to_string(),
+                ],
+            ),
+            (
+                "a node entry: its type only, as EKS sets a node's username and groups",
+                recreate_access_entry("c", &node),
+                vec![
+                    "aws eks delete-access-entry --cluster-name c --principal-arn arn:aws:iam::1:role/node".to_string(),
+                    "aws eks create-access-entry --cluster-name c --principal-arn arn:aws:iam::1:role/node --type EC2_LINUX".to_string(),
+                ],
             ),
         ];
         for (name, got, want) in cases {

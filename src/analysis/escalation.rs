@@ -507,7 +507,7 @@ fn identities(state: &AccessState) -> Vec<Identity> {
             a.map_roles
                 .iter()
                 .chain(&a.map_users)
-                .filter(|m| !m.groups.iter().any(|g| g == crate::authz::NODES_GROUP))
+                .filter(|m| !crate::authz::is_node_mapping(m))
                 .map(|m| Identity::Principal(m.arn.clone())),
         );
     }
@@ -606,12 +606,12 @@ pub fn escalation_findings(e: &Escalations, ctx: &EscalationContext) -> Vec<supe
                 Capability::SecretsAllNamespaces | Capability::RbacWrite => Severity::Medium,
             };
             let route: Vec<String> = p.steps.iter().map(|s| format!("{} {}", s.edge.as_str(), s.to)).collect();
+            let mut evidence = Evidence::unused(ctx.observed_days, ctx.window_days);
             let why = if p.unused_grants.first() == Some(&p.cut) {
-                format!("it allowed nothing in the last {} days, so removing it is the cheapest, safest cut", ctx.window_days)
+                format!("it allowed nothing {}, so removing it is the cheapest, safest cut", evidence.observed_span())
             } else {
                 "every grant on the path is in use: narrow it rather than remove it".to_string()
             };
-            let mut evidence = Evidence::unused(ctx.observed_days, ctx.window_days);
             evidence.examples = p.steps.iter().map(|s| format!("{} {} by {}", s.edge.as_str(), s.to, s.grant)).collect();
             // Evidence carries five examples: a longer path keeps its first four steps and its last.
             if evidence.examples.len() > 5 {

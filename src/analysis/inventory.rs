@@ -3,7 +3,7 @@
 
 use super::Finding;
 use crate::authz::policies::{PolicyLookup, catalog};
-use crate::authz::{Authorizer, Grant, NODES_GROUP};
+use crate::authz::{Authorizer, Grant, is_node_mapping};
 use crate::model::AccessState;
 use crate::store::GrantUsage;
 use serde::Serialize;
@@ -135,7 +135,7 @@ pub fn inventory(
     let a = &state.aws_auth;
     let mappings = a.map_roles.iter().enumerate().map(|(i, m)| (Grant::AwsAuthRole(i), m));
     for (g, m) in mappings.chain(a.map_users.iter().enumerate().map(|(i, m)| (Grant::AwsAuthUser(i), m))) {
-        if !m.groups.iter().any(|x| x == NODES_GROUP) {
+        if !is_node_mapping(m) {
             push(g, GrantType::AwsAuthMapping, Some(&m.arn), "authenticated", GrantStatus::Unknown);
         }
     }

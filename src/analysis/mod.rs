@@ -1,5 +1,6 @@
 //! Findings: what replay's grant usage says about the access configuration.
 
+pub mod aws_managed;
 pub mod commands;
 pub mod compliance;
 pub mod escalation;
@@ -71,7 +72,19 @@ pub struct Evidence {
     pub examples: Vec<String>,
 }
 
+/// The span a claim about the window covers, as observed: "in the 14 days observed of the 90-day
+/// window". The window is no evidence for the days no event arrived.
+pub fn observed_span(observed_days: i64, window_days: u32) -> String {
+    let days = if observed_days == 1 { "day" } else { "days" };
+    format!("in the {observed_days} {days} observed of the {window_days}-day window")
+}
+
 impl Evidence {
+    /// The span this evidence covers, as observed (see [`observed_span`]).
+    pub fn observed_span(&self) -> String {
+        observed_span(self.observed_days, self.window_days)
+    }
+
     /// No use at all: the evidence of an unused or risky grant.
     pub fn unused(observed_days: i64, window_days: u32) -> Evidence {
         Evidence {
@@ -145,6 +158,12 @@ pub enum Change {
         association: usize,
         rbac: generated::GeneratedRbac,
     },
+    /// Delete an access entry and create it again as it is (its IAM principal was re-created, so
+    /// EKS no longer ties the old entry to it). The state does not change: replay proves the
+    /// principal keeps every decision it had.
+    Recreate {
+        entry: usize,
+    },
 }
 
 /// The state with every change applied.
@@ -165,6 +184,7 @@ pub fn apply(state: &crate::model::AccessState, changes: &[&Change]) -> crate::m
                 s.access_entries[*entry].policies[*association].policy_arn = policy_arn.clone();
             }
             Change::RemoveGroup { entry, group } => s.access_entries[*entry].kubernetes_groups.retain(|g| g != group),
+            Change::Recreate { .. } => {}
             Change::Replace { entry, association, rbac } => {
                 removed.insert(Grant::AccessPolicy { entry: *entry, association: *association });
                 let groups = &mut s.access_entries[*entry].kubernetes_groups;
@@ -204,7 +224,8 @@ pub fn affected_by(
             Change::Remove(Grant::AccessEntry(i) | Grant::AccessPolicy { entry: i, .. })
             | Change::Scope { entry: i, .. }
             | Change::Policy { entry: i, .. }
-            | Change::RemoveGroup { entry: i, .. } => a.add_principal(entry(*i)),
+            | Change::RemoveGroup { entry: i, .. }
+            | Change::Recreate { entry: i } => a.add_principal(entry(*i)),
             Change::Remove(Grant::AwsAuthRole(i)) => a.add_principal(&state.aws_auth.map_roles[*i].arn),
             Change::Remove(Grant::AwsAuthUser(i)) => a.add_principal(&state.aws_auth.map_users[*i].arn),
             Change::Remove(Grant::AwsAuthAccount(i)) => {

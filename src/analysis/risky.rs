@@ -11,8 +11,8 @@
 //! - RBAC rules granting every verb on secrets, or `escalate`, `bind` or `impersonate`.
 
 use super::commands;
-use super::{Evidence, Finding, Recommendation, Severity, finding_id};
-use crate::authz::{Authorizer, Grant, NODES_GROUP, Principal, SYSTEM_MASTERS};
+use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
+use crate::authz::{Authorizer, Grant, Principal, SYSTEM_MASTERS, is_node_mapping};
 use crate::model::{AccessChange, AccessState, AuthenticationMode, PolicyRule, RoleKind, canonical_principal_arn};
 use std::collections::HashSet;
 
@@ -38,7 +38,8 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
             grant,
             evidence: Evidence::unused(ctx.observed_days, ctx.window_days),
             recommendation: Recommendation { summary, commands },
-            // Advice about risk, not a least-privilege change: not applied with the others.
+            // Advice about risk, not a least-privilege change: not applied with the others (but
+            // for re-creating an entry, set below).
             change: None,
             controls: Vec::new(),
         });
@@ -74,7 +75,7 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
                 vec![commands::delete_iam_identity_mapping(cluster, &m.arn)],
             );
         }
-        if m.groups.iter().any(|x| x == NODES_GROUP) {
+        if is_node_mapping(m) {
             continue; // Node roles move to EC2_LINUX entries, which are not findings here.
         }
         let migrated = Principal::parse(&m.arn).is_some_and(|p| {
@@ -111,6 +112,7 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
     }
 
     // Principals deleted and re-created after their access entry.
+    let mut recreate = Vec::new();
     for (i, e) in state.access_entries.iter().enumerate() {
         let Some(p) = Principal::parse(&e.principal_arn) else { continue };
         let same = |c: &AccessChange| {
@@ -139,14 +141,15 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
                 Some(e.principal_arn.clone()),
                 authz.grant_id(Grant::AccessEntry(i)),
                 format!(
-                    "{} was {what} after its access entry was made: EKS ties an entry to the principal's unique id, so the entry no longer works. Delete the entry and create it again if the principal still needs access.",
-                    e.principal_arn
+                    "{} was {what} after its access entry was made: EKS ties an entry to the principal's unique id, so the entry no longer works. Delete the entry and create it again as it was (type, username, groups, every access policy with its scope){}.",
+                    e.principal_arn,
+                    if recreated { "" } else { " if the principal is created again and still needs access" }
                 ),
-                vec![
-                    commands::delete_access_entry(cluster, &e.principal_arn),
-                    commands::create_access_entry(cluster, &e.principal_arn),
-                ],
+                commands::recreate_access_entry(cluster, e),
             );
+            if recreated {
+                recreate.push(i);
+            }
         }
     }
 
@@ -227,6 +230,14 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
                 ),
                 Vec::new(),
             );
+        }
+    }
+    // Re-creating an entry as it was is a change replay can prove: the principal keeps every
+    // decision it had (the state is the same; only EKS's tie to the principal's new id changes).
+    for i in recreate {
+        let grant = authz.grant_id(Grant::AccessEntry(i));
+        for f in out.iter_mut().filter(|f| f.grant == grant) {
+            f.change = Some(Change::Recreate { entry: i });
         }
     }
     out

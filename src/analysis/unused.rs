@@ -10,7 +10,7 @@
 use super::commands;
 use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
 use crate::authz::policies::{PolicyLookup, catalog, policy_name};
-use crate::authz::{Authorizer, Grant, NODES_GROUP};
+use crate::authz::{Authorizer, Grant, is_node_mapping};
 use crate::model::{AccessState, RoleKind};
 use crate::store::GrantUsage;
 use std::collections::HashMap;
@@ -126,8 +126,9 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
                 created,
                 Recommendation {
                     summary: format!(
-                        "No request from {} was allowed in {} days: delete its access entry.",
-                        e.principal_arn, ctx.window_days
+                        "No request from {} was allowed {}: delete its access entry.",
+                        e.principal_arn,
+                        super::observed_span(ctx.observed_days, ctx.window_days)
                     ),
                     commands: vec![commands::delete_access_entry(cluster, &e.principal_arn)],
                 },
@@ -165,7 +166,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
         .map(|(i, m)| (Grant::AwsAuthRole(i), m, "mapRoles"))
         .chain(aws_auth.map_users.iter().enumerate().map(|(i, m)| (Grant::AwsAuthUser(i), m, "mapUsers")));
     for (g, m, list) in mappings {
-        if m.groups.iter().any(|x| x == NODES_GROUP) {
+        if is_node_mapping(m) {
             continue;
         }
         let grant = authz.grant_id(g);

@@ -11,17 +11,43 @@
 //!   as the authenticator builds a map. No mapping but a listed account: `mapAccounts` gives the
 //!   canonical ARN as username and no groups.
 //! - Every authenticated identity also has `system:authenticated`.
-//! - Nodes (non-STANDARD entry types, mappings into `system:nodes`) are decided by the Node
-//!   authorizer, which grantscope does not model.
+//! - Nodes (non-STANDARD entry types; mappings and recorded identities that Kubernetes' node
+//!   identifier takes for a node: username `system:node:<name>` in group `system:nodes`) are decided
+//!   by the Node authorizer, which grantscope does not model. Any other member of `system:nodes`
+//!   (AKS's `nodeclient`, ...) is not a node to that authorizer, so RBAC decides it.
+//! - EKS's own identities (`eks:addon-manager`, `eks:node-manager`, ...) are mapped by EKS, not by
+//!   access entries or aws-auth (access-entry usernames may not start with `eks:`): an IAM caller
+//!   recorded under an `eks:` username keeps the identity it was recorded with.
 
 use super::Grant;
 use super::templates::{TemplateInput, render};
-use crate::model::{AccessEntry, AccessState, RequestShape};
+use crate::model::{AccessEntry, AccessState, IdentityMapping, RequestShape};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
 pub const AUTHENTICATED_GROUP: &str = "system:authenticated";
 pub const NODES_GROUP: &str = "system:nodes";
+/// Kubernetes' node username prefix (`pkg/auth/nodeidentifier`).
+const NODE_USERNAME_PREFIX: &str = "system:node:";
+/// The prefix of the identities EKS maps for itself; the EKS User Guide forbids it in access
+/// entries' usernames ("Set a custom username for EKS access entries").
+const EKS_USERNAME_PREFIX: &str = "eks:";
+
+/// Whether Kubernetes' node identifier takes this identity for a node, so that the Node authorizer
+/// decides for it: a `system:node:<name>` username in group `system:nodes`, both.
+pub fn is_node_identity(username: &str, groups: &[impl AsRef<str>]) -> bool {
+    username.starts_with(NODE_USERNAME_PREFIX) && groups.iter().any(|g| g.as_ref() == NODES_GROUP)
+}
+
+/// Whether an aws-auth mapping admits nodes (the Node authorizer decides for them).
+pub fn is_node_mapping(m: &IdentityMapping) -> bool {
+    is_node_identity(&m.username, &m.groups)
+}
+
+/// Whether a username is one of EKS's own identities, whose mapping and RBAC EKS maintains.
+pub fn is_eks_internal(username: &str) -> bool {
+    username.starts_with(EKS_USERNAME_PREFIX)
+}
 
 /// Who the API server would take the caller to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +110,7 @@ impl<'s> AuthnIndex<'s> {
             .enumerate()
             .filter_map(|(i, e)| Principal::parse(&e.principal_arn).map(|p| (p.key(), i)))
             .collect();
-        let lower = |list: &[crate::model::IdentityMapping]| {
+        let lower = |list: &[IdentityMapping]| {
             list.iter().enumerate().map(|(i, m)| (m.arn.to_lowercase(), i)).collect::<HashMap<_, _>>()
         };
         AuthnIndex {
@@ -97,17 +123,18 @@ impl<'s> AuthnIndex<'s> {
 
     /// Authenticates the caller of a recorded request against the current state.
     pub fn authenticate<'a>(&'a self, shape: &'a RequestShape<'_>) -> Authentication<'a> {
-        if !shape.iam {
-            // Service accounts, OIDC users, certificates, anonymous: the recorded identity stands.
+        // Service accounts, OIDC users, certificates, anonymous: the recorded identity stands. So it
+        // does for EKS's own identities: no access entry can carry an `eks:` username, so EKS's
+        // internal mapping named this caller, and no row of the state can change that.
+        if !shape.iam || is_eks_internal(&shape.username) {
             return recorded_identity(shape);
         }
         if let Some(found) = Principal::parse(&shape.principal).and_then(|p| self.admitted_by_state(shape, &p)) {
             return found;
         }
-        // EKS maps its own control-plane identities (`eks:addon-manager`, `eks:node-manager`, ...),
-        // and the nodes of managed node groups and Fargate profiles, by mappings no file shows.
+        // EKS maps the nodes of managed node groups and Fargate profiles by mappings no file shows.
         // Their recorded identity is the best evidence there is.
-        if shape.username.starts_with("eks:") || shape.groups.iter().any(|g| g == NODES_GROUP) {
+        if shape.groups.iter().any(|g| g == NODES_GROUP) {
             return recorded_identity(shape);
         }
         Authentication::Unauthenticated
@@ -146,7 +173,7 @@ impl<'s> AuthnIndex<'s> {
                 .map(|&i| (&a.map_roles[i], Grant::AwsAuthRole(i)))
                 .or_else(|| self.map_users.get(&arn).map(|&i| (&a.map_users[i], Grant::AwsAuthUser(i))));
             if let Some((m, via)) = mapping {
-                if m.groups.iter().any(|g| g == NODES_GROUP) {
+                if is_node_mapping(m) {
                     return Some(Authentication::Node { via: Some(via) });
                 }
                 let groups = with_authenticated(m.groups.iter().map(|g| render_cow(g, input)));
@@ -170,10 +197,10 @@ impl<'s> AuthnIndex<'s> {
 
 /// The identity an event recorded; nodes go to the Node authorizer.
 fn recorded_identity<'a>(shape: &'a RequestShape<'_>) -> Authentication<'a> {
-    let groups: Vec<Cow<str>> = shape.groups.iter().map(|g| Cow::Borrowed(g.as_ref())).collect();
-    if groups.iter().any(|g| g == NODES_GROUP) {
+    if is_node_identity(&shape.username, &shape.groups) {
         return Authentication::Node { via: None };
     }
+    let groups: Vec<Cow<str>> = shape.groups.iter().map(|g| Cow::Borrowed(g.as_ref())).collect();
     Authentication::Authenticated { username: Cow::Borrowed(&shape.username), groups, via: None }
 }
 

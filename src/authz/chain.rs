@@ -3,7 +3,7 @@
 //! Every allow names the grant that produced it (`by`, the first in chain order) and every other
 //! grant that would also have allowed it (`shadowed`).
 
-use super::authn::{Authentication, AuthnIndex};
+use super::authn::{Authentication, AuthnIndex, is_eks_internal};
 use super::holdings::{EVERYTHING, Holding, Place};
 use super::policies::{PolicyLookup, catalog, policy_name};
 use super::rbac::RbacIndex;
@@ -26,7 +26,9 @@ pub enum Outcome {
     NoGrant,
     /// An IAM principal no access entry or aws-auth mapping admits.
     Unauthenticated,
-    /// A node: the Node authorizer decides; grantscope does not model it.
+    /// Decided by what grantscope does not model: the Node authorizer for a node, or EKS for one of
+    /// its own identities (`eks:*`) that no grant in the state allows (EKS maintains their RBAC,
+    /// which a state read from files may lack), so never reported as denied.
     NotEvaluated,
 }
 
@@ -45,7 +47,7 @@ impl Outcome {
 /// The decision for one request.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Decision {
-    /// `None` when not evaluated (nodes).
+    /// `None` when not evaluated (nodes, EKS's own identities without a grant in the state).
     pub allowed: Option<bool>,
     pub authenticated: bool,
     pub authenticated_by: Option<Grant>,
@@ -126,7 +128,7 @@ impl<'s> Authorizer<'s> {
                     .map_roles
                     .iter()
                     .chain(&state.aws_auth.map_users)
-                    .filter(|m| !m.groups.iter().any(|g| g == super::NODES_GROUP))
+                    .filter(|m| !super::is_node_mapping(m))
                     .flat_map(|m| std::iter::once(&m.username).chain(&m.groups).map(move |t| (m.arn.as_str(), t))),
             );
         for (arn, template) in templates {
@@ -217,15 +219,22 @@ impl<'s> Authorizer<'s> {
                 }
             }
         }
+        // Nothing in the state grants one of EKS's own identities what it did: EKS maintains their
+        // RBAC, which a state read from files may lack, so this is not a deny grantscope can claim.
+        let eks_internal = via.is_none() && is_eks_internal(&username);
         if let Some(t) = trace {
             t.username = Some(username.into_owned());
             t.groups = groups.into_iter().map(|g| g.into_owned()).collect();
         }
         let mut allowing = allowing.into_iter();
         let by = allowing.next();
-        let outcome = if by.is_some() { Outcome::Allowed } else { Outcome::NoGrant };
+        let outcome = match by {
+            Some(_) => Outcome::Allowed,
+            None if eks_internal => Outcome::NotEvaluated,
+            None => Outcome::NoGrant,
+        };
         Decision {
-            allowed: Some(by.is_some()),
+            allowed: (outcome != Outcome::NotEvaluated).then_some(by.is_some()),
             authenticated: true,
             authenticated_by: via,
             by,
@@ -725,9 +734,12 @@ mod tests {
         }
     }
 
+    /// Identities no access entry or aws-auth row of the state decides: EKS's own (`eks:*`), which
+    /// keep their recorded identity and are never denied, and nodes, which only Kubernetes' node
+    /// identifier's `system:node:<name>` in `system:nodes` sends to the Node authorizer.
     #[test]
-    fn eks_internal_identities_keep_their_recorded_identity() {
-        let mut st = state(AuthenticationMode::Api);
+    fn eks_identities_and_nodes_are_decided_as_eks_and_kubernetes_decide_them() {
+        let mut st = state(AuthenticationMode::ApiAndConfigMap);
         st.roles.push(Role {
             namespace: Some("kube-system".into()),
             name: "eks:addon-manager".into(),
@@ -746,27 +758,121 @@ mod tests {
             subjects: vec![Subject::User { name: "eks:addon-manager".into() }],
             system: true,
         });
+        st.aws_auth.map_roles.push(mapping("arn:aws:iam::111122223333:role/odd-node", "odd", &["system:nodes"]));
         let authz = Authorizer::new(&st);
         // An AWS-owned role EKS maps internally (public sample 07): no file shows its mapping.
-        let mut shape = iam_shape(
-            "123412341234:role/AWSWesleyClusterManagerLambda-Add-AddonManagerRole-G332QAM69HWF",
-            "1",
-            "get",
-            "kube-system",
-        );
-        shape.username = "eks:addon-manager".into();
-        shape.groups = vec![];
-        shape.api_group = "apps".into();
-        shape.resource = "deployments".into();
-        let d = authz.authorize(&shape);
-        assert_eq!(
-            (d.outcome, d.by.map(|g| authz.grant_id(g))),
-            (Outcome::Allowed, Some("rbac:RoleBinding/kube-system/eks:addon-manager:Role/eks:addon-manager".into()))
-        );
-        // A node of a managed node group, mapped by EKS: not evaluated, not unauthenticated.
-        let mut node = iam_shape("111122223333:role/mng-node", "i-0abc", "get", "");
-        node.groups = vec!["system:nodes".into(), "system:authenticated".into()];
-        assert_eq!(authz.authorize(&node).outcome, Outcome::NotEvaluated);
+        const ADDON_ROLE: &str = "123412341234:role/AWSWesleyClusterManagerLambda-Add-AddonManagerRole-G332QAM69HWF";
+        // (case, IAM principal or None, username, groups, "verb group/resource namespace") and (outcome, by)
+        type Case<'a> = (&'a str, Option<&'a str>, &'a str, &'a [&'a str], &'a str);
+        let cases: Vec<(Case, (Outcome, Option<&str>))> = vec![
+            (
+                (
+                    "an eks:* IAM caller keeps its recorded identity, and the state's RBAC decides",
+                    Some(ADDON_ROLE),
+                    "eks:addon-manager",
+                    &["system:authenticated"],
+                    "get apps/deployments kube-system",
+                ),
+                (Outcome::Allowed, Some("rbac:RoleBinding/kube-system/eks:addon-manager:Role/eks:addon-manager")),
+            ),
+            (
+                (
+                    "an eks:* IAM caller that no grant in the state allows is not evaluated, never denied",
+                    Some(ADDON_ROLE),
+                    "eks:addon-manager",
+                    &["system:authenticated"],
+                    "delete apps/deployments kube-system",
+                ),
+                (Outcome::NotEvaluated, None),
+            ),
+            (
+                (
+                    "an eks:* IAM caller keeps its recorded identity even where aws-auth's mapAccounts admits its account",
+                    Some("444455556666:role/eks-internal"),
+                    "eks:addon-manager",
+                    &["system:authenticated"],
+                    "get apps/deployments kube-system",
+                ),
+                (Outcome::Allowed, Some("rbac:RoleBinding/kube-system/eks:addon-manager:Role/eks:addon-manager")),
+            ),
+            (
+                (
+                    "an eks:* user that is not an IAM principal is not evaluated either when nothing allows it",
+                    None,
+                    "eks:certificate-controller",
+                    &["system:authenticated"],
+                    "delete secrets kube-system",
+                ),
+                (Outcome::NotEvaluated, None),
+            ),
+            (
+                (
+                    "a managed node group's node, mapped by EKS, goes to the Node authorizer",
+                    Some("111122223333:role/mng-node"),
+                    "system:node:ip-10-0-1-23.ec2.internal",
+                    &["system:nodes", "system:authenticated"],
+                    "get pods ",
+                ),
+                (Outcome::NotEvaluated, None),
+            ),
+            (
+                (
+                    "a system:nodes member not named system:node:<name> (AKS nodeclient) is decided by RBAC",
+                    None,
+                    "nodeclient",
+                    &["system:nodes", "system:authenticated"],
+                    "get pods dev",
+                ),
+                (Outcome::Allowed, Some("rbac:ClusterRoleBinding/everyone:ClusterRole/pod-reader")),
+            ),
+            (
+                (
+                    "RBAC denies such a member what it does not grant",
+                    None,
+                    "nodeclient",
+                    &["system:nodes", "system:authenticated"],
+                    "delete pods dev",
+                ),
+                (Outcome::NoGrant, None),
+            ),
+            (
+                (
+                    "a system:node:<name> username outside system:nodes is no node: RBAC decides",
+                    None,
+                    "system:node:n1",
+                    &["system:authenticated"],
+                    "get pods dev",
+                ),
+                (Outcome::Allowed, Some("rbac:ClusterRoleBinding/everyone:ClusterRole/pod-reader")),
+            ),
+            (
+                (
+                    "an aws-auth mapping into system:nodes without a node username is decided by RBAC",
+                    Some("111122223333:role/odd-node"),
+                    "",
+                    &[],
+                    "get pods dev",
+                ),
+                (Outcome::Allowed, Some("rbac:ClusterRoleBinding/everyone:ClusterRole/pod-reader")),
+            ),
+        ];
+        for ((name, principal, username, groups, request), want) in cases {
+            let mut parts = request.split(' ');
+            let (verb, what, ns) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap_or(""));
+            let (api_group, resource) = what.split_once('/').unwrap_or(("", what));
+            let mut shape = iam_shape(principal.unwrap_or("unused"), "1", verb, ns);
+            shape.iam = principal.is_some();
+            if !shape.iam {
+                shape.principal = username.into();
+            }
+            shape.username = username.into();
+            shape.groups = groups.iter().map(|&g| g.into()).collect();
+            shape.api_group = api_group.into();
+            shape.resource = resource.into();
+            let d = authz.authorize(&shape);
+            assert_eq!((d.outcome, d.by.map(|g| authz.grant_id(g))), (want.0, want.1.map(String::from)), "{name}");
+            assert_eq!(d.allowed.is_none(), want.0 == Outcome::NotEvaluated, "{name}");
+        }
     }
 
     #[test]
@@ -815,8 +921,6 @@ mod tests {
         );
         shape.groups = vec!["system:masters".into()];
         assert_eq!(authz.authorize(&shape).by, Some(Grant::SystemMasters), "recorded system:masters is all-powerful");
-        shape.groups = vec!["system:nodes".into()];
-        assert_eq!(authz.authorize(&shape).outcome, Outcome::NotEvaluated);
     }
 
     #[test]

@@ -17,7 +17,10 @@ pub mod rules;
 pub mod scope;
 pub mod templates;
 
-pub use authn::{AUTHENTICATED_GROUP, Authentication, AuthnIndex, NODES_GROUP, Principal, default_username};
+pub use authn::{
+    AUTHENTICATED_GROUP, Authentication, AuthnIndex, NODES_GROUP, Principal, default_username, is_eks_internal,
+    is_node_identity, is_node_mapping,
+};
 pub use chain::{Authorizer, Decision, Explanation, Outcome, SYSTEM_MASTERS};
 pub use grant::Grant;
 pub use rbac::RbacIndex;

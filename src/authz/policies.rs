@@ -34,6 +34,9 @@ struct CatalogFile {
 #[derive(Deserialize)]
 struct NamedOnly {
     name: String,
+    /// The EKS capability (Argo CD, ACK, kro) whose role EKS associates this policy with.
+    #[serde(default)]
+    capability: Option<String>,
 }
 
 /// What the catalog knows about a policy ARN.
@@ -52,6 +55,7 @@ pub struct Catalog {
     pub source: String,
     by_name: HashMap<String, AccessPolicy>,
     named_only: Vec<String>,
+    capability_policies: Vec<String>,
 }
 
 const CATALOG_JSON: &str = include_str!("access-policies.json");
@@ -61,10 +65,12 @@ pub fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
     CATALOG.get_or_init(|| {
         let file: CatalogFile = serde_json::from_str(CATALOG_JSON).expect("embedded catalog is valid");
+        let others = file.other_policies_without_documented_rules;
         Catalog {
             source: file.source,
             by_name: file.policies.into_iter().map(|p| (p.name.clone(), p)).collect(),
-            named_only: file.other_policies_without_documented_rules.into_iter().map(|p| p.name).collect(),
+            capability_policies: others.iter().filter(|p| p.capability.is_some()).map(|p| p.name.clone()).collect(),
+            named_only: others.into_iter().map(|p| p.name).collect(),
         }
     })
 }
@@ -87,6 +93,20 @@ impl Catalog {
                 None => PolicyLookup::Unknown,
             },
         }
+    }
+
+    /// Why an association with this policy marks its access entry as AWS's to manage, not the
+    /// cluster owner's: EKS creates a capability role's entry itself, and the docs reserve
+    /// service-linked-only policies for AWS service-linked roles.
+    pub fn aws_managed(&self, arn: &str) -> Option<&'static str> {
+        let name = policy_name(arn)?;
+        if self.capability_policies.iter().any(|n| n == name) {
+            return Some("an EKS capability's role, whose access entry EKS creates itself");
+        }
+        self.by_name
+            .get(name)
+            .is_some_and(|p| p.service_linked_only)
+            .then_some("associated with a policy the EKS docs reserve for AWS service-linked roles")
     }
 
     pub fn policies(&self) -> impl Iterator<Item = &AccessPolicy> {
@@ -128,6 +148,23 @@ mod tests {
                 PolicyLookup::Unknown => "unknown",
             };
             assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn capability_and_service_linked_policies_mark_aws_managed_entries() {
+        let c = catalog();
+        let arn = |n: &str| format!("arn:aws:eks::aws:cluster-access-policy/{n}");
+        let cases = [
+            ("an EKS capability's policy (Argo CD)", "AmazonEKSArgoCDClusterPolicy", true),
+            ("an EKS capability's policy (ACK)", "AmazonEKSACKPolicy", true),
+            ("an EKS capability's policy (kro)", "AmazonEKSKROPolicy", true),
+            ("a policy the docs reserve for service-linked roles", "AmazonEKSComputeClusterPolicy", true),
+            ("a policy customers associate", "AmazonEKSClusterAdminPolicy", false),
+            ("a name-only policy with no capability", "AmazonAIOpsAssistantPolicy", false),
+        ];
+        for (name, policy, want) in cases {
+            assert_eq!(c.aws_managed(&arn(policy)).is_some(), want, "{name}");
         }
     }
 

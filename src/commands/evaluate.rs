@@ -225,7 +225,7 @@ pub fn run(args: EvaluateArgs, format: Format) -> Result<Agreement, CommandError
     let tally = crate::ingest::ingest_files(&mut scratch, &[events], &mut sink, &opts)?;
     let a = sink.agreement;
     crate::errln!(
-        "evaluated {} events ({} skipped, {} bad records); decisions agree with the recorded ones on {} of {} ({}); the allowing grant agrees on {} of {} ({}); {} not evaluated (nodes), {} unauthenticated",
+        "evaluated {} events ({} skipped, {} bad records); decisions agree with the recorded ones on {} of {} ({}); the allowing grant agrees on {} of {} ({}); {} not evaluated (nodes, EKS's own identities), {} unauthenticated",
         a.evaluated,
         tally.skipped_total(),
         tally.errors,

@@ -161,9 +161,14 @@ pub fn run(args: ExplainArgs, format: Format) -> Result<bool, CommandError> {
         Outcome::Allowed => outln!("decision:       ALLOWED by {}", d.by.map(id).unwrap_or_default()),
         Outcome::NoGrant => outln!("decision:       DENIED: no grant allows it"),
         Outcome::Unauthenticated => outln!("decision:       DENIED (unauthenticated)"),
-        Outcome::NotEvaluated => outln!(
-            "decision:       NOT EVALUATED: a node, decided by the Node authorizer, which grantscope does not model"
-        ),
+        Outcome::NotEvaluated => match x.username.as_deref() {
+            Some(u) if crate::authz::is_eks_internal(u) => outln!(
+                "decision:       NOT EVALUATED: one of EKS's own identities, and no grant in this state allows it; EKS maintains its mapping and RBAC, which a state read from files may lack"
+            ),
+            _ => outln!(
+                "decision:       NOT EVALUATED: a node, decided by the Node authorizer, which grantscope does not model"
+            ),
+        },
     }
     for &g in &d.shadowed {
         outln!("also allowed by {} (shadowed)", id(g));

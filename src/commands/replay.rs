@@ -42,7 +42,7 @@ pub fn replay(
         Format::Text => {
             outln!("cluster {} against state version {}, last {} days", s.cluster, s.state_version, s.window_days);
             outln!(
-                "evaluated {} new request shapes: {} allowed, {} denied, {} unauthenticated, {} not evaluated (nodes)",
+                "evaluated {} new request shapes: {} allowed, {} denied, {} unauthenticated, {} not evaluated (nodes, EKS's own identities)",
                 s.shapes_evaluated,
                 s.allowed,
                 s.denied,

@@ -53,6 +53,11 @@ impl AccessEntryType {
     pub fn is_node(self) -> bool {
         self != AccessEntryType::Standard
     }
+
+    /// The name the EKS API uses (`STANDARD`, `EC2_LINUX`, ...).
+    pub fn api_name(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_else(|| "STANDARD".into())
+    }
 }
 
 /// Where an access policy association applies.

@@ -3,7 +3,8 @@
 //! that touch one entry (a generated group and a removed group; a narrower scope and a smaller
 //! policy) must combine, as the proof combined them. Grants are added before any is taken away;
 //! generated RBAC is applied from a here-document, so the script stands alone; `set -eu` stops at
-//! the first failure.
+//! the first failure. An entry whose IAM principal was re-created is deleted and created again
+//! last, in its recommended form (type, username, groups, every association with its scope).
 
 use super::{Remediation, comment, kubectl};
 use crate::analysis::commands;
@@ -64,6 +65,10 @@ pub(super) fn render(r: &Remediation) -> String {
     step("Access entries' Kubernetes groups (each call sets the whole list)", groups);
     step("Access policies: new and narrowed associations", associate);
     step("Access policies: associations no longer needed", disassociate);
+    step(
+        "Access entries whose IAM principal was re-created: deleted and created again as they are, with every association",
+        r.recreated().into_iter().flat_map(|e| commands::recreate_access_entry(cluster, e)).collect(),
+    );
     step(
         "Access entries no longer needed",
         r.current

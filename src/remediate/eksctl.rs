@@ -84,6 +84,16 @@ pub(super) fn render(r: &Remediation) -> Result<String, RemediateError> {
             out.push_str(&comment("#   ", &commands::eksctl_delete_access_entry(r.cluster, &e.principal_arn)));
         }
     }
+    let recreated = r.recreated();
+    if !recreated.is_empty() {
+        out.push_str(
+            "# Entries to delete, then create again from this file (their IAM principal was re-created):
+",
+        );
+        for e in recreated {
+            out.push_str(&comment("#   ", &commands::eksctl_delete_access_entry(r.cluster, &e.principal_arn)));
+        }
+    }
     let config = ClusterConfig {
         api_version: "eksctl.io/v1alpha5",
         kind: "ClusterConfig",

@@ -13,7 +13,7 @@ mod terraform;
 use crate::analysis::generated::GeneratedRbac;
 use crate::analysis::{Change, Finding, apply};
 use crate::authz::Grant;
-use crate::model::{AccessState, RoleBinding};
+use crate::model::{AccessEntry, AccessState, RoleBinding};
 
 /// A remediation file format (`--format` of `remediate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +103,24 @@ impl<'a> Remediation<'a> {
             .filter_map(|f| match f.change {
                 Some(Change::Remove(Grant::Binding(i))) => current.bindings.get(i),
                 _ => None,
+            })
+            .collect()
+    }
+
+    /// The access entries to delete and create again (their IAM principal was re-created), as the
+    /// recommended state has them: so the new entry carries the other recommendations too. An
+    /// entry the recommendations remove is not re-created.
+    pub fn recreated(&self) -> Vec<&AccessEntry> {
+        let current = self.current;
+        self.findings
+            .iter()
+            .filter_map(|f| match f.change {
+                Some(Change::Recreate { entry }) => current.access_entries.get(entry),
+                _ => None,
+            })
+            .filter_map(|old| {
+                let arn = old.principal_arn.to_lowercase();
+                self.recommended.access_entries.iter().find(|e| e.principal_arn.to_lowercase() == arn)
             })
             .collect()
     }

@@ -8,7 +8,7 @@ use super::{Remediation, comment};
 use crate::analysis::commands;
 use crate::analysis::generated::GeneratedRbac;
 use crate::authz::policies::policy_name;
-use crate::model::{AccessEntry, AccessEntryType, AccessScope, PolicyRule, RoleKind, Subject};
+use crate::model::{AccessEntry, AccessScope, PolicyRule, RoleKind, Subject};
 use std::collections::HashSet;
 use std::fmt::Write;
 
@@ -58,10 +58,6 @@ fn resource_name(base: &str, used: &mut HashSet<String>) -> String {
     unique
 }
 
-fn entry_type(t: AccessEntryType) -> String {
-    serde_json::to_value(t).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_else(|| "STANDARD".into())
-}
-
 pub(super) fn render(r: &Remediation) -> String {
     let mut out = r.header("# ", "the recommended access configuration as Terraform");
     let kept: HashSet<&str> = r.recommended.access_entries.iter().map(|e| e.principal_arn.as_str()).collect();
@@ -81,13 +77,43 @@ pub(super) fn render(r: &Remediation) -> String {
         }
     }
     let mut used = HashSet::new();
+    let recreated: HashSet<&str> = r.recreated().iter().map(|e| e.principal_arn.as_str()).collect();
+    // Every resource of a re-created entry, for `terraform apply -replace=...`: deleting the entry
+    // deletes its associations in EKS, so they are replaced too.
+    let mut replace = Vec::new();
+    let resources = resources_for(r, &mut used, &recreated, &mut replace);
+    if !replace.is_empty() {
+        out.push_str("# Entries whose IAM principal was re-created: replace them and their associations with\n");
+        let args: Vec<String> = replace.iter().map(|a| format!("-replace={a}")).collect();
+        out.push_str(&comment("#   terraform apply ", &args.join(" ")));
+    }
+    out.push_str(&resources);
+    for (_, rbac) in r.generated() {
+        rbac_resources(&mut out, rbac, &mut used);
+    }
+    out
+}
+
+/// The access entry and association resources of the recommended state; `replace` collects the
+/// addresses of those whose principal is in `recreated`.
+fn resources_for(
+    r: &Remediation,
+    used: &mut HashSet<String>,
+    recreated: &HashSet<&str>,
+    replace: &mut Vec<String>,
+) -> String {
+    let mut out = String::new();
     for e in &r.recommended.access_entries {
         let last = e.principal_arn.rsplit('/').next().unwrap_or("principal");
-        let name = resource_name(&format!("entry_{last}"), &mut used);
+        let name = resource_name(&format!("entry_{last}"), used);
+        let again = recreated.contains(e.principal_arn.as_str());
+        if again {
+            replace.push(format!("aws_eks_access_entry.{name}"));
+        }
         out.push_str(&format!("\nresource \"aws_eks_access_entry\" \"{name}\" {{\n"));
         out.push_str(&format!("  cluster_name  = {}\n", hcl_string(r.cluster)));
         out.push_str(&format!("  principal_arn = {}\n", hcl_string(&e.principal_arn)));
-        out.push_str(&format!("  type          = {}\n", hcl_string(&entry_type(e.entry_type))));
+        out.push_str(&format!("  type          = {}\n", hcl_string(&e.entry_type.api_name())));
         if !e.kubernetes_groups.is_empty() {
             out.push_str(&format!("  kubernetes_groups = {}\n", hcl_list(&e.kubernetes_groups)));
         }
@@ -97,7 +123,10 @@ pub(super) fn render(r: &Remediation) -> String {
         out.push_str("}\n");
         for a in &e.policies {
             let policy = policy_name(&a.policy_arn).unwrap_or("policy");
-            let association = resource_name(&format!("{name}_{policy}"), &mut used);
+            let association = resource_name(&format!("{name}_{policy}"), used);
+            if again {
+                replace.push(format!("aws_eks_access_policy_association.{association}"));
+            }
             out.push_str(&format!("\nresource \"aws_eks_access_policy_association\" \"{association}\" {{\n"));
             out.push_str(&format!("  cluster_name  = aws_eks_access_entry.{name}.cluster_name\n"));
             out.push_str(&format!("  principal_arn = aws_eks_access_entry.{name}.principal_arn\n"));
@@ -112,9 +141,6 @@ pub(super) fn render(r: &Remediation) -> String {
             }
             out.push_str("  }\n}\n");
         }
-    }
-    for (_, rbac) in r.generated() {
-        rbac_resources(&mut out, rbac, &mut used);
     }
     out
 }

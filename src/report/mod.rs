@@ -322,6 +322,8 @@ fn reduction(f: &Finding) -> Option<Reduction> {
     };
     let to = match f.change.as_ref()? {
         Change::Remove(_) => "removed".to_string(),
+        // Re-created as it was: nothing is taken away.
+        Change::Recreate { .. } => return None,
         Change::Scope { scope: s, .. } => format!("the same policy in {}", scope(s)),
         Change::Policy { policy_arn, .. } => policy_name(policy_arn).unwrap_or(policy_arn).to_string(),
         Change::RemoveGroup { group, .. } => format!("the entry without group {group}"),

@@ -3,10 +3,13 @@
 
 use super::Builder;
 
-const FILES: [(&str, &str); 5] = [
+const FILES: [(&str, &str); 6] = [
     ("bootstrap/cluster-roles.yaml", include_str!("bootstrap/cluster-roles.yaml")),
     ("bootstrap/controller-roles.yaml", include_str!("bootstrap/controller-roles.yaml")),
     ("bootstrap/cluster-role-bindings.yaml", include_str!("bootstrap/cluster-role-bindings.yaml")),
+    // Without these the `system:controller:*` roles bind nobody, and every controller's request
+    // (replicaset-controller creating pods, ...) would be decided as denied.
+    ("bootstrap/controller-role-bindings.yaml", include_str!("bootstrap/controller-role-bindings.yaml")),
     ("bootstrap/namespace-roles.yaml", include_str!("bootstrap/namespace-roles.yaml")),
     ("bootstrap/namespace-role-bindings.yaml", include_str!("bootstrap/namespace-role-bindings.yaml")),
 ];
@@ -36,6 +39,24 @@ mod tests {
         assert_eq!(crb("system:public-info-viewer").role_kind, RoleKind::ClusterRole);
         assert!(s.roles.iter().filter(|r| r.namespace.is_none()).count() >= 70, "cluster roles and controller roles");
         assert!(s.roles.iter().any(|r| r.namespace.as_deref() == Some("kube-system")), "namespace roles");
+    }
+
+    #[test]
+    fn every_bootstrap_binding_resolves_and_each_controller_binds_its_service_account() {
+        let s = bootstrap();
+        assert_eq!(crate::authz::Authorizer::new(&s).warnings, Vec::<String>::new(), "no dangling bootstrap binding");
+        let controllers: Vec<_> =
+            s.bindings.iter().filter(|b| b.name.starts_with("system:controller:") && b.namespace.is_none()).collect();
+        assert!(controllers.len() >= 35, "{}", controllers.len());
+        for b in controllers {
+            let sa = b.name.trim_start_matches("system:controller:");
+            assert_eq!(
+                (b.role_name.as_str(), &b.subjects[..]),
+                (b.name.as_str(), &[Subject::ServiceAccount { namespace: "kube-system".into(), name: sa.into() }][..]),
+                "{}",
+                b.name
+            );
+        }
     }
 
     #[test]
