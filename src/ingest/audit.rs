@@ -78,6 +78,11 @@ struct Record<'a> {
     received: Option<JsonStr<'a>>,
     #[serde(borrow, rename = "stageTimestamp")]
     stage_timestamp: Option<JsonStr<'a>>,
+    /// audit.k8s.io/v1alpha1 and v1beta1 events from before `requestReceivedTimestamp` (Kubernetes
+    /// 1.10) carry only this: when the event was recorded, which for them is the request's time.
+    /// (Raw: a CloudWatch Logs event wrapping an audit event has a numeric `timestamp`.)
+    #[serde(borrow)]
+    timestamp: Option<&'a RawValue>,
     #[serde(borrow, rename = "sourceIPs")]
     source_ips: Option<Vec<JsonStr<'a>>>,
     #[serde(borrow)]
@@ -264,7 +269,8 @@ fn normalize<'a>(r: Record<'a>, cluster: &'a str, bytes: &[u8]) -> AuditItem<'a>
     let Some(verb) = r.verb else { return missing("verb", bytes) };
     let Some(user) = r.impersonated_user.or(r.user) else { return missing("user", bytes) };
     let Some(username) = user.username else { return missing("user.username", bytes) };
-    let Some(stamp) = r.received.or(r.stage_timestamp) else {
+    let legacy = r.timestamp.and_then(|t| serde_json::from_str::<&str>(t.get()).ok()).map(|t| JsonStr(t.into()));
+    let Some(stamp) = r.received.or(r.stage_timestamp).or(legacy) else {
         return missing("requestReceivedTimestamp", bytes);
     };
     let Some(time_ms) = time::parse_timestamp(stamp.as_str()) else {
@@ -472,6 +478,14 @@ mod tests {
         for (name, input, want) in cases {
             assert_eq!(parse(input, Some("c")), vec![want], "{name}");
         }
+    }
+
+    #[test]
+    fn an_event_from_before_request_received_timestamp_takes_its_timestamp() {
+        let old = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1beta1","metadata":{"creationTimestamp":"2018-03-08T20:59:42Z"},"level":"Metadata","timestamp":"2018-03-08T20:59:42Z","auditID":"0f3c5a5f-4c2e-4d7b-9a3c-2f1e2d3c4b5a","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/pods","verb":"list","user":{"username":"alice","groups":["system:authenticated"]},"sourceIPs":["10.0.0.1"],"objectRef":{"resource":"pods","namespace":"default","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":200}}"#;
+        let got = parse(old, Some("c"));
+        assert!(got[0].starts_with("event c alice list"), "{got:?}");
+        assert!(got[0].contains("1520542782000"), "the request time is `timestamp`: {got:?}");
     }
 
     #[test]
