@@ -151,8 +151,8 @@ fn aws_auth(b: &mut Builder, data: std::collections::BTreeMap<String, String>, p
     let parse_list = |key: &str| -> Result<Vec<Value>, FieldError> {
         let Some(text) = data.get(key) else { return Ok(Vec::new()) };
         let path = join(prefix, &format!("data.{key}"));
-        let value: Value =
-            serde_saphyr::from_str(text).map_err(|e| FieldError::new(&path, format!("not a YAML list: {e}")))?;
+        let value: Value = serde_saphyr::from_str_with_options(text, super::yaml_options())
+            .map_err(|e| FieldError::new(&path, format!("not a YAML list: {e}")))?;
         match value {
             Value::Null => Ok(Vec::new()),
             Value::Array(items) => Ok(items),
