@@ -14,11 +14,15 @@ mod bootstrap;
 mod decode;
 mod documents;
 mod eksctl;
+mod files;
 mod kubernetes;
 mod live;
+mod shrink;
 mod snapshot;
 
+pub use files::state_files;
 pub use live::{LiveParts, assemble};
+pub use shrink::{Shrink, grant_count, shrinks};
 pub use snapshot::{SNAPSHOT_VERSION, Snapshot};
 
 use crate::model::{AccessEntry, AccessState, AuthenticationMode, AwsAuth, IdentityMapping, Role, RoleBinding};
