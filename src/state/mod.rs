@@ -186,6 +186,12 @@ impl Builder {
         self.warnings.push(warning);
     }
 
+    /// The mapping eksctl's `iamIdentityMappings` gave this ARN last, if any.
+    pub fn eksctl_mapping(&self, arn: &str) -> Option<&IdentityMapping> {
+        let a = &self.eksctl_mappings;
+        a.map_roles.iter().chain(&a.map_users).rev().find(|m| m.arn == arn)
+    }
+
     pub fn add_mapping_role(&mut self, m: IdentityMapping) {
         self.read += 1;
         self.eksctl_mappings.map_roles.push(m);
