@@ -355,12 +355,14 @@ fn load_yaml_document(b: &mut Builder, file: &str, doc: &documents::Document) ->
                     snippets: serde_saphyr::SnippetMode::Off,
                     line_offset: doc.line as u64 - 1,
                 };
-                StateError::Syntax {
-                    file: file.into(),
-                    document: doc.number,
-                    line,
-                    message: e.render_with_options(options),
+                let mut message = e.render_with_options(options);
+                if message.contains("budget breached") {
+                    message.insert_str(
+                        0,
+                        "the document expands past the parser's limits (repeated YAML aliases: a YAML bomb?): ",
+                    );
                 }
+                StateError::Syntax { file: file.into(), document: doc.number, line, message }
             }
         }
     })
