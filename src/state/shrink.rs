@@ -49,9 +49,12 @@ mod tests {
     use crate::model::{AccessEntry, IdentityMapping};
 
     fn with(entries: usize, mappings: usize) -> AccessState {
-        let mut s = AccessState::default();
-        s.access_entries =
-            (0..entries).map(|i| AccessEntry::test_viewer(&format!("arn:aws:iam::1:role/r{i}"))).collect();
+        let mut s = AccessState {
+            access_entries: (0..entries)
+                .map(|i| AccessEntry::test_viewer(&format!("arn:aws:iam::1:role/r{i}")))
+                .collect(),
+            ..AccessState::default()
+        };
         s.aws_auth.map_roles = (0..mappings)
             .map(|i| IdentityMapping { arn: format!("arn:aws:iam::1:role/m{i}"), username: "u".into(), groups: vec![] })
             .collect();
