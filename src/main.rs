@@ -7,6 +7,7 @@ use grantscope::generate::GenerateOptions;
 use grantscope::ingest::InputFormat;
 use grantscope::model::time;
 use grantscope::output::{Format, FormatArg};
+use grantscope::state::state_files;
 use grantscope::store::Horizons;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -90,9 +91,13 @@ enum Command {
     /// Example: grantscope paths --cluster prod --to cluster-admin
     /// Example: grantscope --format dot paths --state cluster.yaml --state rbac.yaml | dot -Tsvg > paths.svg
     Paths {
-        /// State files instead of the database's latest state (repeat for several)
-        #[arg(long, value_name = "PATH")]
+        /// State files or directories instead of the database's latest state (several after one
+        /// --state, or --state repeated; a directory gives its *.yaml, *.yml and *.json files)
+        #[arg(long, value_name = "PATH", num_args = 1..)]
         state: Vec<PathBuf>,
+        /// Read directories given to --state recursively (their subdirectories too)
+        #[arg(short = 'R', long)]
+        recursive: bool,
         #[arg(long)]
         cluster: Option<String>,
         /// Only paths from this IAM principal ARN
@@ -130,9 +135,14 @@ enum Command {
     ///
     /// Example: grantscope evaluate --state cluster.yaml --state rbac.yaml --events audit.jsonl
     Evaluate {
-        /// State files: eksctl ClusterConfig, kubectl YAML/JSON (RBAC, aws-auth), grantscope snapshots
-        #[arg(long, required = true, value_name = "PATH")]
+        /// State files: eksctl ClusterConfig, kubectl YAML/JSON (RBAC, aws-auth), grantscope
+        /// snapshots; several after one --state or --state repeated; a directory gives its *.yaml,
+        /// *.yml and *.json files
+        #[arg(long, required = true, value_name = "PATH", num_args = 1..)]
         state: Vec<PathBuf>,
+        /// Read directories given to --state recursively (their subdirectories too)
+        #[arg(short = 'R', long)]
+        recursive: bool,
         /// Audit events, in any format `ingest audit` reads
         #[arg(long, value_name = "FILE")]
         events: PathBuf,
@@ -174,9 +184,13 @@ enum Command {
         /// Analysis window, in days (`90d` or `90`)
         #[arg(long, default_value = "90d", value_parser = commands::replay::parse_days)]
         window: u32,
-        /// The proposed state: eksctl ClusterConfig, kubectl YAML/JSON, a grantscope snapshot
-        #[arg(long, required = true, value_name = "PATH")]
+        /// The proposed state: eksctl ClusterConfig, kubectl YAML/JSON, a grantscope snapshot;
+        /// several files after one --proposed or --proposed repeated; directories as for --state
+        #[arg(long, required = true, value_name = "PATH", num_args = 1..)]
         proposed: Vec<PathBuf>,
+        /// Read directories given to --proposed recursively (their subdirectories too)
+        #[arg(short = 'R', long)]
+        recursive: bool,
     },
     /// Grants nobody used, used only in part, shadowed, or risky (replays what is new first)
     ///
@@ -363,9 +377,14 @@ impl<const SINCE_DAYS: u32> LiveCli<SINCE_DAYS> {
 
 #[derive(Args)]
 struct ExplainCli {
-    /// State files: eksctl ClusterConfig, kubectl YAML/JSON (RBAC, aws-auth), grantscope snapshots
-    #[arg(long, required = true, value_name = "PATH")]
+    /// State files: eksctl ClusterConfig, kubectl YAML/JSON (RBAC, aws-auth), grantscope snapshots;
+    /// several after one --state (end them with another option or `--` before VERB) or --state
+    /// repeated; a directory gives its *.yaml, *.yml and *.json files
+    #[arg(long, required = true, value_name = "PATH", num_args = 1..)]
     state: Vec<PathBuf>,
+    /// Read directories given to --state recursively (their subdirectories too)
+    #[arg(short = 'R', long)]
+    recursive: bool,
     /// Cluster name, if the state files do not give one
     #[arg(long)]
     cluster: Option<String>,
@@ -404,15 +423,26 @@ struct ExplainCli {
 
 #[derive(Subcommand)]
 enum StateCommand {
-    /// Store the access state of files as the cluster's next version (only if it changed)
+    /// Store the access state of files as the cluster's next version (only if it changed). A file
+    /// from which nothing is read (empty, only comments, other kinds) is an error, and so, without
+    /// --allow-shrink, is a state removing more than half the stored grants
     ///
     /// Example: grantscope state import --cluster prod cluster.yaml rbac.yaml aws-auth.yaml
+    /// Example: grantscope state import --cluster prod -R gitops/rbac/
     Import {
         #[arg(long)]
         cluster: String,
-        /// eksctl ClusterConfig, kubectl YAML/JSON (RBAC, aws-auth), grantscope snapshots
+        /// eksctl ClusterConfig, kubectl YAML/JSON (RBAC, aws-auth), grantscope snapshots; a
+        /// directory gives its *.yaml, *.yml and *.json files
         #[arg(required = true, value_name = "PATH")]
         files: Vec<PathBuf>,
+        /// Read directories recursively (their subdirectories too)
+        #[arg(short = 'R', long)]
+        recursive: bool,
+        /// Store the state even if it removes more than half the grants of the stored version
+        /// (without it, such a state is refused as a likely truncated or wrong file)
+        #[arg(long)]
+        allow_shrink: bool,
     },
     /// Read the cluster's access state from the live APIs; store it as the next version if it
     /// changed, and print what changed
@@ -619,8 +649,8 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
             commands::ingest::run(&db, args, data_format?).map(|_| 0)
         }
         Command::Stats { cluster } => commands::stats::run(&db, cluster.as_deref(), data_format?).map(|_| 0),
-        Command::Paths { state, cluster, from, to } => {
-            let args = commands::paths::PathsArgs { state, cluster, from, to };
+        Command::Paths { state, recursive, cluster, from, to } => {
+            let args = commands::paths::PathsArgs { state: state_files(&state, recursive)?, cluster, from, to };
             commands::paths::run(&db, args, cli.format).map(|n| u8::from(n > 0))
         }
         Command::Timeline { cluster, since } => {
@@ -628,7 +658,8 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
         }
         Command::Errors { limit } => commands::errors::run(&db, limit, data_format?).map(|_| 0),
         Command::Gc(h) => commands::gc::run(&db, horizons(h), data_format?).map(|_| 0),
-        Command::Evaluate { state, events, cluster, input_format } => {
+        Command::Evaluate { state, recursive, events, cluster, input_format } => {
+            let state = state_files(&state, recursive)?;
             let args = commands::evaluate::EvaluateArgs { state, events, cluster, input_format };
             commands::evaluate::run(args, data_format?).map(|_| 0)
         }
@@ -639,7 +670,7 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
                 (None, None) => unreachable!("clap requires --arn or --user"),
             };
             let args = commands::explain::ExplainArgs {
-                state: x.state,
+                state: state_files(&x.state, x.recursive)?,
                 cluster: x.cluster,
                 caller,
                 verb: x.verb,
@@ -676,13 +707,16 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
             };
             commands::remediate::run(&db, args, cli.format).map(|()| 0)
         }
-        Command::Whatif { cluster, window, proposed } => {
+        Command::Whatif { cluster, window, proposed, recursive } => {
+            let proposed = state_files(&proposed, recursive)?;
             let args =
                 commands::replay::WhatifArgs { cluster: cluster.as_deref(), window_days: window, proposed: &proposed };
             commands::replay::whatif(&db, args, data_format?).map(|breaks| if breaks { 3 } else { 0 })
         }
         Command::State(cmd) => match cmd {
-            StateCommand::Import { cluster, files } => commands::state::import(&db, &cluster, &files, data_format?),
+            StateCommand::Import { cluster, files, recursive, allow_shrink } => {
+                commands::state::import(&db, &cluster, &state_files(&files, recursive)?, allow_shrink, data_format?)
+            }
             StateCommand::Sync { cluster, region, kubernetes } => {
                 let opts = grantscope::sync::SyncOptions { cluster, region, kubernetes: kubernetes.access() };
                 return commands::state::sync(&db, &opts, data_format?);

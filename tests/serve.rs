@@ -250,3 +250,43 @@ fn counters_count_what_was_stored_even_when_a_later_file_fails() {
     wait_for(30, "exit", || daemon.try_wait().unwrap());
     assert_eq!(counted as i64, cluster_stats(&db, CLUSTER)["events"].as_i64().unwrap(), "the counter equals the store");
 }
+
+/// A followed state file caught empty keeps the stored version and marks the cluster unhealthy;
+/// one that removes more than half the grants is stored only once two polls in a row read it the
+/// same, the cluster unhealthy until then.
+#[test]
+fn serve_keeps_the_stored_state_when_a_followed_file_is_emptied_or_shrinks() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let port = free_port();
+    let config = serve_config(dir.path(), &db, port, "");
+    let mut daemon = serve(&db, &config);
+    wait_ready(port);
+    let demo = || -> Value {
+        let (_, body) = get(port, "/readyz").unwrap();
+        serde_json::from_str::<Value>(&body).unwrap()["clusters"]["demo"].clone()
+    };
+    let healthy = || metric(&get(port, "/metrics").unwrap().1, "grantscope_cluster_healthy{cluster=\"demo\"}");
+    assert_eq!(demo()["state_version"], 1);
+    let state = dir.path().join("data/state.yaml");
+
+    std::fs::write(&state, "").unwrap();
+    let error = wait_for(30, "the emptied file reported", || demo()["last_error"].as_str().map(String::from));
+    assert!(error.contains("state.yaml: nothing read: the file is empty"), "{error}");
+    assert_eq!(healthy(), Some(0.0));
+    assert_eq!(demo()["state_version"], 1, "the stored version is kept");
+
+    let shrunk = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: only}\n\
+                  roleRef: {kind: ClusterRole, name: view}\nsubjects: [{kind: Group, name: g}]\n";
+    std::fs::write(&state, shrunk).unwrap();
+    let error = wait_for(30, "the shrink reported", || {
+        demo()["last_error"].as_str().filter(|e| e.contains("more than half")).map(String::from)
+    });
+    assert!(error.contains("Kept version 1"), "{error}");
+    wait_for(30, "the shrunk state stored after a second identical read", || {
+        (demo()["state_version"] == 2).then_some(())
+    });
+    wait_for(30, "healthy again", || (healthy() == Some(1.0)).then_some(()));
+    signal(&daemon, "-TERM");
+    wait_for(10, "exit", || daemon.try_wait().unwrap());
+}

@@ -45,7 +45,7 @@ pub fn run(out: &Path, horizons: Horizons, progress: bool, format: Format) -> Re
         ingest::run(&db, args, format)?;
     }
     stats::run(&db, None, format)?;
-    super::state::import(&db, &opts.cluster, std::slice::from_ref(&generated.state), format)?;
+    super::state::import(&db, &opts.cluster, std::slice::from_ref(&generated.state), false, format)?;
     let scope = super::replay::AssessScope { cluster: Some(&opts.cluster), window_days: 90, min_observed_days: 14 };
     let args = super::replay::FindingsArgs { scope, kind: None, control: None };
     super::replay::findings(&db, args, format)?;

@@ -4,7 +4,7 @@ use super::{CommandError, now_ms};
 use crate::model::{AccessState, StateDiff, time};
 use crate::outln;
 use crate::output::{Format, print_json, write_stdout};
-use crate::state::{self, Snapshot};
+use crate::state::{self, Shrink, Snapshot};
 use crate::store::{self, Store};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -18,13 +18,19 @@ pub fn load(paths: &[PathBuf], cluster: Option<&str>) -> Result<AccessState, Com
     Ok(loaded.state)
 }
 
-/// Stores the files' state as the cluster's next version, if it changed.
-pub fn import_into(store: &mut Store, cluster: &str, paths: &[PathBuf]) -> Result<Stored, CommandError> {
-    let state = load(paths, Some(cluster))?;
-    store_files(store, cluster, state, paths)
+/// Whether `state` would remove more than half the grants of the cluster's latest stored version.
+pub fn shrink_against_latest(
+    store: &Store,
+    cluster: &str,
+    state: &AccessState,
+) -> Result<Option<(i64, Shrink)>, CommandError> {
+    let latest = crate::replay::latest_state(store, cluster).map_err(|e| CommandError::Usage(e.to_string()))?;
+    Ok(latest.and_then(|(version, old)| state::shrinks(&old, state).map(|s| (version, s))))
 }
 
-fn store_files(
+/// Stores the state of `paths` as the cluster's next version, if it changed, and records that the
+/// files part was read.
+pub fn store_files(
     store: &mut Store,
     cluster: &str,
     state: AccessState,
@@ -86,11 +92,25 @@ fn parse(meta: &store::StateVersion, text: &str) -> Result<Snapshot, CommandErro
         .map_err(|e| CommandError::Usage(format!("stored state {} v{} is unreadable: {e}", meta.cluster, meta.version)))
 }
 
-/// `state import`: stores the files' state as the cluster's next version, if it changed.
-pub fn import(db: &Path, cluster: &str, paths: &[PathBuf], format: Format) -> Result<(), CommandError> {
+/// `state import`: stores the files' state as the cluster's next version, if it changed. A version
+/// that would remove more than half the stored grants needs `allow_shrink`.
+pub fn import(
+    db: &Path,
+    cluster: &str,
+    paths: &[PathBuf],
+    allow_shrink: bool,
+    format: Format,
+) -> Result<(), CommandError> {
     // Loaded first: a bad file leaves no database behind.
     let state = load(paths, Some(cluster))?;
     let mut store = Store::open(db)?;
+    if let Some((version, shrink)) = shrink_against_latest(&store, cluster, &state)?
+        && !allow_shrink
+    {
+        return Err(CommandError::Usage(format!(
+            "not stored: {shrink} Cluster {cluster} stays at version {version}; if the removal is meant, run again with --allow-shrink"
+        )));
+    }
     let stored = store_files(&mut store, cluster, state, paths)?;
     match format {
         Format::Json => {

@@ -4,10 +4,12 @@
 mod audit;
 mod cloudtrail;
 mod population;
+mod rbac;
 mod rng;
 
 pub use audit::write_audit;
 pub use cloudtrail::write_cloudtrail;
+pub use rbac::{rbac_list_json, rbac_yaml};
 
 /// The generated cluster's access configuration (eksctl + kubectl YAML), written by hand from the
 /// population, so replaying the generated events against it is an independent check.

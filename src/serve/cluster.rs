@@ -42,9 +42,22 @@ pub async fn run(cluster: ClusterConfig, shared: Arc<Shared>, mut shutdown: watc
     let mut live = LiveSources::new();
     let mut next_assessment = Instant::now();
     let mut last_report: Option<i64> = None;
+    // The hash of a shrinking state read at the last poll (see `import_state`).
+    let mut pending_shrink: Option<u64> = None;
     loop {
         let (c, s) = (cluster.clone(), shared.clone());
-        let polled = tokio::task::spawn_blocking(move || poll(&c, &s)).await.unwrap_or_else(|e| Err(e.to_string()));
+        let polled = tokio::task::spawn_blocking(move || {
+            let outcome = poll(&c, &s, &mut pending_shrink);
+            (outcome, pending_shrink)
+        })
+        .await;
+        let polled = match polled {
+            Ok((outcome, pending)) => {
+                pending_shrink = pending;
+                outcome
+            }
+            Err(e) => Err(e.to_string()),
+        };
         let mut problems: Vec<String> = polled.err().into_iter().collect();
         // The live reads write SQLite between their requests: on a blocking thread, so a long
         // transaction never holds up the runtime that serves /metrics and handles signals.
@@ -134,7 +147,36 @@ fn expand(patterns: &[String]) -> Result<Vec<InputPath>, String> {
     Ok(out)
 }
 
-fn poll(c: &ClusterConfig, shared: &Shared) -> Result<(), String> {
+/// Imports the state files as the cluster's next version. A version removing more than half the
+/// grants is stored only when the previous poll read the very same content (`pending_shrink`
+/// holds its hash): a file caught half-written, truncated or replaced by mistake keeps the stored
+/// version, and the cluster reports unhealthy, until it is read the same twice in a row.
+fn import_state(
+    store: &mut Store,
+    cluster: &str,
+    paths: &[PathBuf],
+    pending_shrink: &mut Option<u64>,
+) -> Result<crate::commands::state::Stored, String> {
+    use crate::commands::state::{load, shrink_against_latest, store_files};
+    let state = load(paths, Some(cluster)).map_err(|e| format!("state files (previous version kept): {e}"))?;
+    match shrink_against_latest(store, cluster, &state).map_err(|e| e.to_string())? {
+        Some((version, shrink)) => {
+            let content = xxhash_rust::xxh3::xxh3_64(&serde_json::to_vec(&state).expect("states serialize"));
+            if pending_shrink.replace(content) != Some(content) {
+                return Err(format!(
+                    "state files: {shrink} Kept version {version}; the new state is stored if the next poll reads the same"
+                ));
+            }
+            tracing::warn!(cluster, %shrink, "state files read the same on two polls in a row; storing them");
+        }
+        None => *pending_shrink = None,
+    }
+    let stored = store_files(store, cluster, state, paths).map_err(|e| e.to_string())?;
+    *pending_shrink = None;
+    Ok(stored)
+}
+
+fn poll(c: &ClusterConfig, shared: &Shared, pending_shrink: &mut Option<u64>) -> Result<(), String> {
     let mut store = Store::open(&shared.db).map_err(|e| e.to_string())?;
     let opts = FileOptions {
         format: InputFormat::Auto,
@@ -176,7 +218,8 @@ fn poll(c: &ClusterConfig, shared: &Shared) -> Result<(), String> {
         if paths.is_empty() {
             return Err(format!("state_files {:?} match no file", c.state_files));
         }
-        let stored = crate::commands::state::import_into(&mut store, &c.name, &paths).map_err(|e| e.to_string())?;
+        let paths = crate::state::state_files(&paths, false).map_err(|e| e.to_string())?;
+        let stored = import_state(&mut store, &c.name, &paths, pending_shrink)?;
         let version = stored.version;
         if stored.created {
             tracing::info!(cluster = %c.name, version, "stored a new access-state version");

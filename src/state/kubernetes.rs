@@ -151,8 +151,8 @@ fn aws_auth(b: &mut Builder, data: std::collections::BTreeMap<String, String>, p
     let parse_list = |key: &str| -> Result<Vec<Value>, FieldError> {
         let Some(text) = data.get(key) else { return Ok(Vec::new()) };
         let path = join(prefix, &format!("data.{key}"));
-        let value: Value =
-            serde_saphyr::from_str(text).map_err(|e| FieldError::new(&path, format!("not a YAML list: {e}")))?;
+        let value: Value = serde_saphyr::from_str_with_options(text, super::yaml_options())
+            .map_err(|e| FieldError::new(&path, format!("not a YAML list: {e}")))?;
         match value {
             Value::Null => Ok(Vec::new()),
             Value::Array(items) => Ok(items),
@@ -194,6 +194,17 @@ fn aws_auth(b: &mut Builder, data: std::collections::BTreeMap<String, String>, p
     };
     let map_roles = mapping("mapRoles", "rolearn")?;
     let map_users = mapping("mapUsers", "userarn")?;
+    for (key, arn_key, mappings) in [("mapRoles", "rolearn", &map_roles), ("mapUsers", "userarn", &map_users)] {
+        for (i, m) in mappings.iter().enumerate() {
+            if let Some(why) = not_an_iam_arn(&m.arn) {
+                let path = join(prefix, &format!("data.{key}[{i}].{arn_key}"));
+                b.warn_at(
+                    &path,
+                    format!("{:?} {why}; the authenticator never matches it (a placeholder left in?)", m.arn),
+                );
+            }
+        }
+    }
     // Account ids written without quotes are YAML numbers, which lose leading zeros; the
     // authenticator keeps the text. Account ids are always 12 digits, so the zeros are restored.
     let mut map_accounts: Vec<String> = Vec::new();
@@ -212,6 +223,36 @@ fn aws_auth(b: &mut Builder, data: std::collections::BTreeMap<String, String>, p
             map_accounts.push(account);
         }
     }
+    for (i, account) in map_accounts.iter().enumerate() {
+        if !is_account_id(account) {
+            let path = join(prefix, &format!("data.mapAccounts[{i}]"));
+            b.warn_at(&path, format!("{account:?} is not a 12-digit AWS account id (a placeholder left in?)"));
+        }
+    }
+    // A key that is there but maps nothing (only comments, or blank) is likely a mistake.
+    let counts = [("mapRoles", map_roles.len()), ("mapUsers", map_users.len()), ("mapAccounts", map_accounts.len())];
+    for (key, n) in counts {
+        if n == 0 && data.contains_key(key) {
+            b.warn_at(&join(prefix, &format!("data.{key}")), "holds no entry (only comments or blank)");
+        }
+    }
+    if counts.iter().all(|(_, n)| *n == 0) {
+        b.warn_at(&join(prefix, "data"), "this aws-auth ConfigMap maps no role, user or account");
+    }
     b.set_aws_auth(AwsAuth { map_roles, map_users, map_accounts });
     Ok(())
+}
+
+/// Why an aws-auth ARN can never match a caller, if it cannot: not an IAM role or user ARN, or its
+/// account is not an account id (a region, a placeholder).
+fn not_an_iam_arn(arn: &str) -> Option<&'static str> {
+    match crate::authz::Principal::parse(arn) {
+        None => Some("is not an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME)"),
+        Some(p) if !is_account_id(p.account) => Some("does not name a 12-digit account id"),
+        Some(_) => None,
+    }
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|c| c.is_ascii_digit())
 }

@@ -3,7 +3,7 @@
 //! returns them). A part that could not be read is taken from the previous version, so one
 //! unreachable API never empties the state; the caller records which parts are fresh.
 
-use super::{Builder, Loaded, StateError, bootstrap, canonical_order, load_document};
+use super::{Builder, Loaded, StateError, bootstrap, canonical_order, load_object};
 use crate::model::{AccessEntry, AccessState, AuthenticationMode};
 use serde_json::Value;
 
@@ -21,9 +21,10 @@ pub fn assemble(parts: LiveParts) -> Result<Loaded, StateError> {
     bootstrap::add_to(&mut b);
     let from_api = parts.kubernetes.is_some();
     for (i, object) in parts.kubernetes.into_iter().flatten().enumerate() {
-        load_document(&mut b, object, "").map_err(|e| StateError::Invalid {
+        load_object(&mut b, object, "").map_err(|e| StateError::Invalid {
             file: "Kubernetes API".into(),
             document: i + 1,
+            line: 0,
             path: e.path,
             message: e.message,
         })?;

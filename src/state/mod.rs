@@ -11,12 +11,18 @@
 
 mod aggregation;
 mod bootstrap;
+mod decode;
+mod documents;
 mod eksctl;
+mod files;
 mod kubernetes;
 mod live;
+mod shrink;
 mod snapshot;
 
+pub use files::state_files;
 pub use live::{LiveParts, assemble};
+pub use shrink::{Shrink, grant_count, shrinks};
 pub use snapshot::{SNAPSHOT_VERSION, Snapshot};
 
 use crate::model::{AccessEntry, AccessState, AuthenticationMode, AwsAuth, IdentityMapping, Role, RoleBinding};
@@ -29,11 +35,19 @@ use std::path::Path;
 pub enum StateError {
     #[error("{file}: {source}")]
     Read { file: String, source: std::io::Error },
-    #[error("{file}: document {document}: not valid YAML or JSON: {message}")]
-    Syntax { file: String, document: usize, message: String },
+    /// `line` is the file's line where parsing stopped (0 when there is no file: the API).
+    #[error("{file}{}: document {document}: not valid YAML or JSON: {message}", at_line(*line))]
+    Syntax { file: String, document: usize, line: usize, message: String },
     /// A value that does not mean anything: `path` is the field, as `accessConfig.accessEntries[1].principalARN`.
-    #[error("{file}: document {document}: {path}: {message}")]
-    Invalid { file: String, document: usize, path: String, message: String },
+    #[error("{file}{}: document {document}: {path}: {message}", at_line(*line))]
+    Invalid { file: String, document: usize, line: usize, path: String, message: String },
+    /// A file from which nothing was read: empty, only comments, or other kinds of objects.
+    #[error("{file}: nothing read: {reason}")]
+    NothingRead { file: String, reason: String },
+}
+
+fn at_line(line: usize) -> String {
+    if line == 0 { String::new() } else { format!(":{line}") }
 }
 
 /// An invalid value inside one document, before the file and document are known.
@@ -90,6 +104,10 @@ pub(crate) struct Builder {
     /// ClusterRole name → (its labels, its aggregation selectors if any).
     pub(crate) cluster_role_meta: HashMap<String, aggregation::RoleMeta>,
     warnings: Vec<String>,
+    /// How many objects grantscope reads were met: a file adding none is an error.
+    pub(crate) read: usize,
+    /// The file, document and line being read, for warnings.
+    position: String,
 }
 
 /// A list where pushing an item with a known key replaces the earlier one in place.
@@ -117,7 +135,18 @@ impl<K: std::hash::Hash + Eq, V> Keyed<K, V> {
 }
 
 impl Builder {
+    /// Where the objects that follow come from.
+    pub fn at(&mut self, file: &str, document: usize, line: usize) {
+        self.position = format!("{file}{}: document {document}", at_line(line));
+    }
+
+    /// A warning about a value of the current document: `path` is the field.
+    pub fn warn_at(&mut self, path: &str, message: impl std::fmt::Display) {
+        self.warnings.push(format!("{}: {path}: {message}", self.position));
+    }
+
     pub fn set_cluster(&mut self, name: &str) {
+        self.read += 1;
         if self.cluster.as_deref().is_some_and(|c| c != name) {
             self.warnings.push(format!(
                 "files name different clusters ({} and {name}); using {name}",
@@ -128,23 +157,28 @@ impl Builder {
     }
 
     pub fn set_mode(&mut self, mode: AuthenticationMode) {
+        self.read += 1;
         self.mode = Some(mode);
     }
 
     pub fn add_entry(&mut self, e: AccessEntry) {
+        self.read += 1;
         self.entries.put(e.principal_arn.clone(), e);
     }
 
     pub fn add_role(&mut self, r: Role) {
+        self.read += 1;
         self.roles.put((r.namespace.clone(), r.name.clone()), r);
     }
 
     pub fn add_binding(&mut self, b: RoleBinding) {
+        self.read += 1;
         self.bindings.put((b.namespace.is_none(), b.namespace.clone(), b.name.clone()), b);
     }
 
     /// The aws-auth ConfigMap (or a snapshot's aws-auth) replaces any given before it.
     pub fn set_aws_auth(&mut self, aws_auth: AwsAuth) {
+        self.read += 1;
         self.aws_auth = Some(aws_auth);
     }
 
@@ -152,15 +186,24 @@ impl Builder {
         self.warnings.push(warning);
     }
 
+    /// The mapping eksctl's `iamIdentityMappings` gave this ARN last, if any.
+    pub fn eksctl_mapping(&self, arn: &str) -> Option<&IdentityMapping> {
+        let a = &self.eksctl_mappings;
+        a.map_roles.iter().chain(&a.map_users).rev().find(|m| m.arn == arn)
+    }
+
     pub fn add_mapping_role(&mut self, m: IdentityMapping) {
+        self.read += 1;
         self.eksctl_mappings.map_roles.push(m);
     }
 
     pub fn add_mapping_user(&mut self, m: IdentityMapping) {
+        self.read += 1;
         self.eksctl_mappings.map_users.push(m);
     }
 
     pub fn add_mapping_account(&mut self, account: String) {
+        self.read += 1;
         if !self.eksctl_mappings.map_accounts.contains(&account) {
             self.eksctl_mappings.map_accounts.push(account);
         }
@@ -220,53 +263,140 @@ pub fn load_files(paths: &[impl AsRef<Path>], cluster: Option<&str>) -> Result<L
 pub(crate) fn from_texts(texts: &[&str]) -> AccessState {
     let mut b = Builder::default();
     bootstrap::add_to(&mut b);
-    for (i, t) in texts.iter().enumerate() {
+    // An empty text stands for a file not given (a file given empty is an error).
+    for (i, t) in texts.iter().enumerate().filter(|(_, t)| !t.trim().is_empty()) {
         load_text(&mut b, &format!("text {i}"), t).expect("valid test state");
     }
     b.finish(Some("c")).state
 }
 
-/// Loads one file's text into the builder.
+/// Limits for one YAML document. Without aliases every node costs input bytes, so node, event and
+/// scalar-byte counts need no cap of their own beyond the input's size (a real cluster's List is
+/// millions of nodes); what a small input can blow up is alias expansion, which keeps serde-saphyr's
+/// limits (1,000,000 replayed events per document, the alias/anchor ratio).
+pub(crate) fn yaml_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_events: usize::MAX,
+            max_nodes: usize::MAX,
+            max_total_scalar_bytes: usize::MAX,
+        },
+        with_snippet: false,
+    }
+}
+
+/// Loads one file's text into the builder: a snapshot, one JSON document, or YAML documents one
+/// at a time. A file that gives nothing grantscope reads is an error: an empty, truncated or wrong
+/// file must never pass for a cluster without access.
 pub(crate) fn load_text(b: &mut Builder, file: &str, text: &str) -> Result<(), StateError> {
+    let before = b.read;
     if snapshot::is_snapshot(text) {
-        return snapshot::load(b, text).map_err(|e| StateError::Invalid {
+        b.at(file, 1, 1);
+        snapshot::load(b, text).map_err(|e| StateError::Invalid {
             file: file.into(),
             document: 1,
-            path: e.path,
-            message: e.message,
-        });
-    }
-    let documents: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| StateError::Syntax {
-        file: file.into(),
-        document: 1,
-        message: e.to_string(),
-    })?;
-    for (i, doc) in documents.into_iter().enumerate() {
-        load_document(b, doc, "").map_err(|e| StateError::Invalid {
-            file: file.into(),
-            document: i + 1,
+            line: 1,
             path: e.path,
             message: e.message,
         })?;
+    } else if documents::is_json(text) {
+        load_json(b, file, text)?;
+    } else {
+        for doc in documents::yaml_documents(text) {
+            load_yaml_document(b, file, &doc)?;
+        }
     }
-    Ok(())
+    if b.read > before {
+        return Ok(());
+    }
+    let reason = if text.trim().is_empty() {
+        "the file is empty"
+    } else if !documents::is_json(text) && documents::is_blank(text) {
+        "the file holds only comments"
+    } else {
+        "no document in it is an object grantscope reads (Role, ClusterRole, RoleBinding, ClusterRoleBinding, the kube-system/aws-auth ConfigMap, an eksctl ClusterConfig, a List of them, a grantscope snapshot)"
+    };
+    Err(StateError::NothingRead { file: file.into(), reason: reason.into() })
 }
 
-/// Dispatches one document (or `List` item) on its `kind`.
-fn load_document(b: &mut Builder, doc: Value, prefix: &str) -> Result<(), FieldError> {
+/// One JSON document (kubectl's `-o json`: one object or a `List`), items streamed.
+fn load_json(b: &mut Builder, file: &str, text: &str) -> Result<(), StateError> {
+    b.at(file, 1, 1);
+    let mut sink = decode::Sink { builder: b, error: None };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let outcome = serde::de::DeserializeSeed::deserialize(
+        decode::DocumentSeed { sink: &mut sink, prefix: String::new() },
+        &mut de,
+    )
+    .and_then(|()| de.end());
+    outcome.map_err(|e| match sink.error.take() {
+        Some(f) => {
+            StateError::Invalid { file: file.into(), document: 1, line: e.line(), path: f.path, message: f.message }
+        }
+        None => StateError::Syntax { file: file.into(), document: 1, line: e.line(), message: e.to_string() },
+    })
+}
+
+/// One YAML document, with its own parsing limits; errors name its number and the file's line.
+fn load_yaml_document(b: &mut Builder, file: &str, doc: &documents::Document) -> Result<(), StateError> {
+    b.at(file, doc.number, doc.line);
+    let mut sink = decode::Sink { builder: b, error: None };
+    let outcome = serde_saphyr::with_deserializer_from_str_with_options(doc.text, yaml_options(), |de| {
+        serde::de::DeserializeSeed::deserialize(decode::DocumentSeed { sink: &mut sink, prefix: String::new() }, de)
+    });
+    outcome.map_err(|e| {
+        // The parser counts lines from the document's first; the user counts from the file's.
+        let line = e.location().map_or(doc.line, |l| doc.line + l.line() as usize - 1);
+        match sink.error.take() {
+            Some(f) => {
+                StateError::Invalid { file: file.into(), document: doc.number, line, path: f.path, message: f.message }
+            }
+            None => {
+                let options = serde_saphyr::render_options! {
+                    snippets: serde_saphyr::SnippetMode::Off,
+                    line_offset: doc.line as u64 - 1,
+                };
+                let mut message = e.render_with_options(options);
+                if message.contains("budget breached") {
+                    message.insert_str(
+                        0,
+                        "the document expands past the parser's limits (repeated YAML aliases: a YAML bomb?): ",
+                    );
+                }
+                StateError::Syntax { file: file.into(), document: doc.number, line, message }
+            }
+        }
+    })
+}
+
+/// The kinds whose objects hold others in `items`.
+const LIST_KINDS: [&str; 6] =
+    ["List", "RoleList", "ClusterRoleList", "RoleBindingList", "ClusterRoleBindingList", "ConfigMapList"];
+
+pub(crate) fn is_list(object: &Value) -> bool {
+    object.get("kind").and_then(Value::as_str).is_some_and(|k| LIST_KINDS.contains(&k))
+}
+
+/// Dispatches one object on its `kind`. A List's items come through here one by one; from a
+/// file the decoder has taken them out already, from the API they may still be in `items`.
+pub(crate) fn load_object(b: &mut Builder, doc: Value, prefix: &str) -> Result<(), FieldError> {
     let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
     let api_version = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
     match kind.as_str() {
-        "" if doc.is_null() => Ok(()),
         "ClusterConfig" if api_version.starts_with("eksctl.io/") => eksctl::load(b, doc),
-        "List" | "RoleList" | "ClusterRoleList" | "RoleBindingList" | "ClusterRoleBindingList" | "ConfigMapList" => {
+        k if LIST_KINDS.contains(&k) => {
             let items = match doc.get("items") {
                 Some(Value::Array(items)) => items.clone(),
                 Some(Value::Null) | None => Vec::new(),
                 Some(_) => return Err(FieldError::new(join(prefix, "items"), "expected a list")),
             };
+            // An empty List is a statement about its kind (`kubectl get roles -o json` in a
+            // namespace without any); a List's items count for themselves.
+            if items.is_empty() {
+                b.read += 1;
+            }
             for (i, item) in items.into_iter().enumerate() {
-                load_document(b, item, &join(prefix, &format!("items[{i}]")))?;
+                load_object(b, item, &join(prefix, &format!("items[{i}]")))?;
             }
             Ok(())
         }

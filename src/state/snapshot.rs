@@ -1,7 +1,7 @@
 //! grantscope's own snapshot: a whole [`AccessState`] as versioned JSON, what `state export` writes
 //! and live sync stores.
 
-use super::{Builder, FieldError, typed};
+use super::{Builder, FieldError};
 use crate::model::AccessState;
 use serde::{Deserialize, Serialize};
 
@@ -28,9 +28,9 @@ pub(super) fn is_snapshot(text: &str) -> bool {
 }
 
 pub(super) fn load(b: &mut Builder, text: &str) -> Result<(), FieldError> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| FieldError::new("(document)", e.to_string()))?;
-    let snapshot: Snapshot = typed("", value)?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let snapshot: Snapshot = serde_path_to_error::deserialize(&mut de).map_err(|e| FieldError::from_serde("", e))?;
+    de.end().map_err(|e| FieldError::new("(document)", e.to_string()))?;
     if snapshot.grantscope_snapshot != SNAPSHOT_VERSION {
         return Err(FieldError::new(
             "grantscope_snapshot",

@@ -1,0 +1,252 @@
+//! Decoding one document, YAML or JSON alike (any serde deserializer), into the fields grantscope
+//! reads and nothing else. What kubectl adds to every object it prints (`managedFields`, the
+//! last-applied-configuration annotation, `status`) is skipped as it is read, never built; the
+//! items of a `List` go to the builder one at a time, so a 100,000-item List never exists in memory
+//! as a whole.
+
+use super::{Builder, FieldError};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// The top-level fields of an object that any loader reads (eksctl's included).
+const OBJECT_FIELDS: [&str; 10] = [
+    "apiVersion",
+    "kind",
+    "rules",
+    "aggregationRule",
+    "roleRef",
+    "subjects",
+    "data",
+    "accessConfig",
+    "iamIdentityMappings",
+    "status",
+];
+/// The `metadata` fields read: identity, the labels aggregation and bootstrapping need, and
+/// eksctl's region.
+const METADATA_FIELDS: [&str; 4] = ["name", "namespace", "labels", "region"];
+
+/// Where a document's objects go, and the first invalid value met in a List item (serde's own
+/// errors cannot carry it).
+pub(super) struct Sink<'b> {
+    pub builder: &'b mut Builder,
+    pub error: Option<FieldError>,
+}
+
+/// A document: loads its object (and its List items) into the sink.
+pub(super) struct DocumentSeed<'s, 'b> {
+    pub sink: &'s mut Sink<'b>,
+    pub prefix: String,
+}
+
+impl<'de> DeserializeSeed<'de> for DocumentSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DocumentSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Kubernetes object or an eksctl ClusterConfig")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut object = Map::new();
+        // How many items a List had; `None` when `items` was not a list.
+        let mut items = Some(0);
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "metadata" => {
+                    let metadata = map.next_value_seed(Pruned(&METADATA_FIELDS))?;
+                    object.insert(key, metadata);
+                }
+                "items" => {
+                    let prefix = super::join(&self.prefix, "items");
+                    items = map.next_value_seed(Items { sink: &mut *self.sink, prefix })?;
+                }
+                k if OBJECT_FIELDS.contains(&k) => {
+                    let value = map.next_value::<Value>()?;
+                    object.insert(key, value);
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let object = Value::Object(object);
+        if super::is_list(&object) {
+            return match items {
+                None => {
+                    let path = super::join(&self.prefix, "items");
+                    Err(self.fail(FieldError::new(path, "expected a list")))
+                }
+                // Its items are in already; an empty List still says something (see `load_object`).
+                Some(n) => {
+                    if n == 0 {
+                        self.sink.builder.read += 1;
+                    }
+                    Ok(())
+                }
+            };
+        }
+        super::load_object(self.sink.builder, object, &self.prefix).map_err(|e| self.fail(e))
+    }
+
+    // A document that is not a mapping is nothing grantscope reads: the file-level check says so.
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+}
+
+impl DocumentSeed<'_, '_> {
+    /// Keeps the invalid value for the caller; serde only carries a message.
+    fn fail<E: de::Error>(self, e: FieldError) -> E {
+        let message = format!("{}: {}", e.path, e.message);
+        self.sink.error.get_or_insert(e);
+        E::custom(message)
+    }
+}
+
+/// A List's `items`, each loaded as it is read. Its value is how many, `None` when `items` is not a list.
+struct Items<'s, 'b> {
+    sink: &'s mut Sink<'b>,
+    prefix: String,
+}
+
+impl<'de> DeserializeSeed<'de> for Items<'_, '_> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Items<'_, '_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<usize>, A::Error> {
+        let mut i = 0;
+        loop {
+            let prefix = format!("{}[{i}]", self.prefix);
+            if seq.next_element_seed(DocumentSeed { sink: &mut *self.sink, prefix })?.is_none() {
+                return Ok(Some(i));
+            }
+            i += 1;
+        }
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<usize>, E> {
+        Ok(Some(0))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Option<usize>, E> {
+        Ok(Some(0))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<usize>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<usize>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<usize>, E> {
+        Ok(None)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<usize>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<usize>, E> {
+        Ok(None)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<usize>, E> {
+        Ok(None)
+    }
+}
+
+/// A mapping with only the given keys kept; anything else as it is.
+struct Pruned(&'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for Pruned {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Pruned {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a mapping")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut kept = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if self.0.contains(&key.as_str()) {
+                let value = map.next_value::<Value>()?;
+                kept.insert(key, value);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Value::Object(kept))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element::<Value>()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+}
