@@ -81,8 +81,7 @@ fn hostile_cluster(dir: &Path) -> PathBuf {
     let auditor = std::fs::read_to_string(data.join("audit.jsonl"))
         .unwrap()
         .lines()
-        .filter(|l| l.contains("role/readonly-auditor"))
-        .last()
+        .rfind(|l| l.contains("role/readonly-auditor"))
         .unwrap()
         .to_string();
     let mut events = String::new();
