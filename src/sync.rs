@@ -117,7 +117,8 @@ pub async fn sync(store: &mut Store, opts: &SyncOptions, now_ms: i64) -> Result<
         None => "eks-api + kubernetes-api".to_string(),
         Some(stale) => format!("eks-api + kubernetes-api ({} part kept from the previous version)", stale.part),
     };
-    let stored = store_state(store, cluster, loaded.state, &source, now_ms)?;
+    let mut stored = store_state(store, cluster, loaded.state, &source, now_ms)?;
+    warnings.append(&mut stored.warnings);
     // Recorded once the state is stored: a part is synced when what was read is in the store.
     for (part, error) in results {
         store::record_state_part(store.conn(), cluster, part, now_ms, error.map(String::as_str))

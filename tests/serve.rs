@@ -201,6 +201,11 @@ fn http_clients_cannot_hold_the_server_or_its_descriptors() {
     let (status, body) = wait_for(120, "/metrics under a flood", || get(port, "/metrics").filter(|(s, _)| *s == 200));
     assert_eq!(status, 200);
     assert!(body.contains("grantscope_build_info"), "{body}");
+    // Memory stays bounded through the flood (it once settled at 342 MB).
+    let status = std::fs::read_to_string(format!("/proc/{}/status", daemon.id())).unwrap();
+    let rss_kib: u64 =
+        status.lines().find_map(|l| l.strip_prefix("VmRSS:")).unwrap().trim().trim_end_matches(" kB").parse().unwrap();
+    assert!(rss_kib < 128 << 10, "RSS {} MiB under a flood", rss_kib >> 10);
     // And every one of them is closed by the server, not left open.
     for mut s in idle.into_iter().chain(slow) {
         s.set_read_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
@@ -289,4 +294,40 @@ fn serve_keeps_the_stored_state_when_a_followed_file_is_emptied_or_shrinks() {
     wait_for(30, "healthy again", || (healthy() == Some(1.0)).then_some(()));
     signal(&daemon, "-TERM");
     wait_for(10, "exit", || daemon.try_wait().unwrap());
+}
+
+#[test]
+fn a_warning_about_a_state_is_logged_once_not_at_every_poll() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let port = free_port();
+    // eksctl's default: the creator got an admin entry this file does not list (a warning).
+    let state = dir.path().join("cluster.yaml");
+    std::fs::write(
+        &state,
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: warned}\naccessConfig:\n  accessEntries:\n  - principalARN: arn:aws:iam::111122223333:role/dev\n    kubernetesGroups: [dev]\n",
+    )
+    .unwrap();
+    let config = dir.path().join("grantscope.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\n[[clusters]]\nname = \"warned\"\nstate_files = [\"{}\"]\npoll_seconds = 1\n",
+            state.display()
+        ),
+    )
+    .unwrap();
+    let mut daemon = serve(&db, &config);
+    let mut polls = std::collections::BTreeSet::new();
+    wait_for(90, "four polls", || {
+        let (_, body) = get(port, "/readyz")?;
+        let v: Value = serde_json::from_str(&body).ok()?;
+        polls.insert(v["clusters"]["warned"]["last_poll"].as_str()?.to_string());
+        (polls.len() >= 4).then_some(())
+    });
+    signal(&daemon, "-TERM");
+    wait_for(30, "exit", || daemon.try_wait().unwrap());
+    let mut log = String::new();
+    daemon.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    assert_eq!(log.matches("bootstrapClusterCreatorAdminPermissions").count(), 1, "{log}");
 }

@@ -51,6 +51,10 @@ pub struct Stored {
     /// `None` for a cluster's first version and when nothing changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<StateDiff>,
+    /// What the authorizer noticed about the state, for the caller to log (the daemon logs them
+    /// once per state, not at every poll).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// Stores `state` as the cluster's next version unless it equals the latest, with the diff
@@ -62,9 +66,7 @@ pub fn store_state(
     source: &str,
     now_ms: i64,
 ) -> Result<Stored, CommandError> {
-    for w in crate::authz::Authorizer::new(&state).warnings {
-        tracing::warn!("{w}");
-    }
+    let warnings = crate::authz::Authorizer::new(&state).warnings;
     let snapshot = serde_json::to_string(&Snapshot::new(state.clone())).expect("snapshot serializes");
     let mut diff = None;
     // Against the version the store finds latest, inside its transaction; a diff with nothing in
@@ -84,7 +86,7 @@ pub fn store_state(
         source,
         now_ms,
     )?;
-    Ok(Stored { version, created, diff: diff.filter(|d| !d.is_empty()) })
+    Ok(Stored { version, created, diff: diff.filter(|d| !d.is_empty()), warnings })
 }
 
 fn parse(meta: &store::StateVersion, text: &str) -> Result<Snapshot, CommandError> {
@@ -112,6 +114,9 @@ pub fn import(
         )));
     }
     let stored = store_files(&mut store, cluster, state, paths)?;
+    for w in &stored.warnings {
+        tracing::warn!("{w}");
+    }
     match format {
         Format::Json => {
             let mut json = serde_json::to_value(&stored).expect("serializes");

@@ -29,10 +29,21 @@ pub struct Piece<'a> {
     pub index: u64,
     /// 1-based line where the record starts.
     pub line: u64,
-    /// The record's bytes; `None` when it was longer than the limit (skipped, not held).
-    pub text: Option<&'a [u8]>,
+    pub body: Body<'a>,
     /// The CloudWatch Logs group the document's envelope named before its records, if any.
     pub log_group: Option<&'a str>,
+}
+
+/// What a piece holds.
+#[derive(Debug, PartialEq)]
+pub enum Body<'a> {
+    /// The record's bytes.
+    Record(&'a [u8]),
+    /// A record longer than the limit: skipped, not held.
+    TooLong,
+    /// Among values back to back (one per line, as JSON lines taken for a document are), one that
+    /// is not JSON: the rest of its line is skipped and reading goes on with the next.
+    Broken(String),
 }
 
 /// Why reading the document stopped early.
@@ -76,6 +87,15 @@ enum At {
     EnvelopeRest,
 }
 
+/// What one step of the scanner found.
+enum Step {
+    /// A record, captured; the line it starts on.
+    Record(u64),
+    /// Structure passed (a list opened or closed): go on.
+    Continue,
+    End,
+}
+
 /// What a value turned out to be, from its first byte.
 #[derive(Clone, Copy, PartialEq)]
 enum ValueKind {
@@ -88,6 +108,8 @@ enum ValueKind {
 /// a short side capture (a key, the log group), the replay buffer and the fingerprint.
 struct Tape {
     line: u64,
+    /// The line the record being captured starts on.
+    start_line: u64,
     offset: u64,
     buf: Vec<u8>,
     capturing: bool,
@@ -97,6 +119,49 @@ struct Tape {
     side_capturing: bool,
     replay: Option<Vec<u8>>,
     hasher: xxhash_rust::xxh3::Xxh3,
+}
+
+/// A reader with bytes put back in front of it: the lines a broken value swallowed, to read again.
+struct Pushback<R> {
+    front: Vec<u8>,
+    pos: usize,
+    inner: R,
+}
+
+impl<R> Pushback<R> {
+    fn push_front(&mut self, bytes: Vec<u8>) {
+        let rest = self.front.split_off(self.pos);
+        self.front = bytes;
+        self.front.extend(rest);
+        self.pos = 0;
+    }
+}
+
+impl<R: BufRead> Read for Pushback<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Pushback<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos < self.front.len() { Ok(&self.front[self.pos..]) } else { self.inner.fill_buf() }
+    }
+
+    fn consume(&mut self, n: usize) {
+        if self.pos < self.front.len() {
+            self.pos += n;
+            if self.pos >= self.front.len() {
+                (self.front, self.pos) = (Vec::new(), 0);
+            }
+        } else {
+            self.inner.consume(n);
+        }
+    }
 }
 
 /// Longest key or log group name kept on the side; longer ones match no known name.
@@ -134,7 +199,7 @@ impl Tape {
 }
 
 pub struct DocumentReader<R> {
-    inner: R,
+    inner: Pushback<R>,
     tape: Tape,
     at: At,
     /// Whether the current list is an envelope's (then its object goes on after `]`).
@@ -145,6 +210,8 @@ pub struct DocumentReader<R> {
     /// out to be an envelope (a subscription record is a record and keeps its own).
     object_group: Option<String>,
     empty_lists: u64,
+    /// A value at the top level was broken: skip to the next line before reading on.
+    resync: bool,
 }
 
 impl<R: BufRead> DocumentReader<R> {
@@ -153,6 +220,7 @@ impl<R: BufRead> DocumentReader<R> {
     pub fn new(inner: R, start_line: u64, start_offset: u64) -> DocumentReader<R> {
         let tape = Tape {
             line: start_line + 1,
+            start_line: start_line + 1,
             offset: start_offset,
             buf: Vec::new(),
             capturing: false,
@@ -164,7 +232,7 @@ impl<R: BufRead> DocumentReader<R> {
             hasher: xxhash_rust::xxh3::Xxh3::new(),
         };
         DocumentReader {
-            inner,
+            inner: Pushback { front: Vec::new(), pos: 0, inner },
             tape,
             at: At::TopLevel,
             list_in_envelope: false,
@@ -172,6 +240,7 @@ impl<R: BufRead> DocumentReader<R> {
             log_group: None,
             object_group: None,
             empty_lists: 0,
+            resync: false,
         }
     }
 
@@ -195,79 +264,171 @@ impl<R: BufRead> DocumentReader<R> {
     /// [`REPLAY_BYTES`] were read.
     pub fn into_replay(self) -> Option<io::Chain<io::Cursor<Vec<u8>>, R>> {
         let DocumentReader { inner, tape, .. } = self;
-        tape.replay.map(|bytes| io::Cursor::new(bytes).chain(inner))
+        // (Nothing is pushed back while the replay is kept.)
+        tape.replay.map(|bytes| io::Cursor::new(bytes).chain(inner.inner))
     }
 
     /// The next record, `None` at the end of the document.
     pub fn next_piece(&mut self) -> Result<Option<Piece<'_>>, DocumentError> {
+        if std::mem::take(&mut self.resync) {
+            self.skip_line()?;
+        }
+        if self.next_index == 0 && self.tape.offset == 0 {
+            // A byte order mark, as some Windows tools write: not part of the JSON.
+            if let Ok(head) = self.inner.fill_buf()
+                && head.starts_with(b"\xEF\xBB\xBF")
+            {
+                self.tape.take(b"\xEF\xBB\xBF");
+                self.inner.consume(3);
+            }
+        }
         loop {
-            let Some(b) = self.skip_whitespace()? else {
-                return match self.at {
-                    At::TopLevel => Ok(None),
-                    _ => Err(self.tape.error(DocumentErrorCause::Truncated)),
-                };
+            let top = self.at == At::TopLevel;
+            match self.step() {
+                Ok(Step::Record(line)) => return Ok(Some(self.piece(line))),
+                Ok(Step::Continue) => {}
+                Ok(Step::End) => return Ok(None),
+                // A value cut at the end of input, that took later lines into it: those are read
+                // again below (a line cut short, then whole lines).
+                Err(DocumentError { line, cause: DocumentErrorCause::Truncated, .. })
+                    if top
+                        && self.tape.capturing
+                        && !self.tape.overflow
+                        && memchr::memchr(b'\n', &self.tape.buf).is_some() =>
+                {
+                    let what = "a value cut short, before the end of its line".to_string();
+                    return Ok(Some(self.broken(line, what)));
+                }
+                Err(DocumentError { line, cause: DocumentErrorCause::Unexpected(what), .. }) if top => {
+                    return Ok(Some(self.broken(line, what)));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// A broken value at the top level, as a piece.
+    fn broken(&mut self, line: u64, what: String) -> Piece<'_> {
+        // Values back to back are lines in all but name: one that is not JSON costs its
+        // own line, not the rest of the input. Lines it swallowed (a line cut short
+        // takes the next one for its value) are read again, on their own.
+        let t = &mut self.tape;
+        let line = if t.capturing { t.start_line } else { line };
+        let after_first_line = if t.capturing && !t.overflow {
+            memchr::memchr(b'\n', &t.buf).map(|i| t.buf[i + 1..].to_vec())
+        } else {
+            None
+        };
+        t.capturing = false;
+        match after_first_line {
+            Some(again) => {
+                t.line -= memchr::memchr_iter(b'\n', &again).count() as u64;
+                t.offset -= again.len() as u64;
+                t.replay = None; // what is read again would be replayed twice
+                self.inner.push_front(again);
+            }
+            None => self.resync = true,
+        }
+        let index = self.next_index;
+        self.next_index += 1;
+        let log_group = self.log_group.as_deref();
+        Piece { index, line, body: Body::Broken(what), log_group }
+    }
+
+    /// One step through the document's structure.
+    fn step(&mut self) -> Result<Step, DocumentError> {
+        let Some(b) = self.skip_whitespace()? else {
+            return match self.at {
+                At::TopLevel => Ok(Step::End),
+                _ => Err(self.tape.error(DocumentErrorCause::Truncated)),
             };
-            match self.at {
-                At::TopLevel => match b {
-                    b'[' => {
-                        self.consume_one();
-                        self.at = At::ListItem { first: true };
-                        self.list_in_envelope = false;
-                    }
-                    b'{' => {
-                        if let Some(line) = self.object()? {
-                            return Ok(Some(self.piece(line)));
-                        }
-                    }
-                    b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
-                        // A lone scalar: the parser reports it as one record that is not an event.
-                        // Text that only starts like one (`not json`) is junk, not a record.
-                        let line = self.start_record(MAX_RECORD_BYTES);
-                        self.value()?;
-                        let t = &self.tape;
-                        if !t.overflow && serde_json::from_slice::<serde::de::IgnoredAny>(&t.buf).is_err() {
-                            let word = String::from_utf8_lossy(&t.buf[..t.buf.len().min(40)]).into_owned();
-                            let what = format!("found `{word}` where a JSON value belongs");
-                            return Err(DocumentError {
-                                line,
-                                offset: t.offset,
-                                cause: DocumentErrorCause::Unexpected(what),
-                            });
-                        }
-                        return Ok(Some(self.piece(line)));
-                    }
-                    _ => return Err(self.unexpected(b, "a JSON value")),
-                },
-                At::ListItem { first } => {
-                    if b == b']' {
-                        self.consume_one();
-                        self.empty_lists += u64::from(first);
-                        self.at = if self.list_in_envelope { At::EnvelopeRest } else { At::TopLevel };
-                        continue;
-                    }
-                    if !first {
-                        if b != b',' {
-                            return Err(self.unexpected(b, "`,` or `]` after a record"));
-                        }
-                        self.consume_one();
-                        self.expect_more()?;
-                    }
-                    self.at = At::ListItem { first: false };
+        };
+        match self.at {
+            At::TopLevel => match b {
+                b'[' => {
+                    self.consume_one();
+                    self.at = At::ListItem { first: true };
+                    self.list_in_envelope = false;
+                    Ok(Step::Continue)
+                }
+                b'{' => Ok(self.object()?.map_or(Step::Continue, Step::Record)),
+                b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
+                    // A lone scalar: the parser reports it as one record that is not an event.
+                    // Text that only starts like one (`not json`) is junk, not a record.
                     let line = self.start_record(MAX_RECORD_BYTES);
                     self.value()?;
-                    return Ok(Some(self.piece(line)));
+                    if let Some(&next) = self.inner.fill_buf().ok().and_then(|c| c.first())
+                        && !(next.is_ascii_whitespace() || matches!(next, b'{' | b'[' | b'"'))
+                    {
+                        return Err(self.unexpected(next, "a line break after a value"));
+                    }
+                    let t = &self.tape;
+                    if !t.overflow && serde_json::from_slice::<serde::de::IgnoredAny>(&t.buf).is_err() {
+                        let word = String::from_utf8_lossy(&t.buf[..t.buf.len().min(40)]).into_owned();
+                        let what = format!("found `{word}` where a JSON value belongs");
+                        return Err(DocumentError {
+                            line,
+                            offset: t.offset,
+                            cause: DocumentErrorCause::Unexpected(what),
+                        });
+                    }
+                    Ok(Step::Record(line))
                 }
-                At::EnvelopeRest => match b {
-                    b'}' => {
-                        self.consume_one();
-                        self.at = At::TopLevel;
+                _ => Err(self.unexpected(b, "a JSON value")),
+            },
+            At::ListItem { first } => {
+                if b == b']' {
+                    self.consume_one();
+                    self.empty_lists += u64::from(first);
+                    self.at = if self.list_in_envelope { At::EnvelopeRest } else { At::TopLevel };
+                    return Ok(Step::Continue);
+                }
+                if !first {
+                    if b != b',' {
+                        return Err(self.unexpected(b, "`,` or `]` after a record"));
                     }
-                    b',' => {
-                        self.consume_one();
-                        self.member(false)?;
-                    }
-                    _ => return Err(self.unexpected(b, "`,` or `}` in the document's object")),
-                },
+                    self.consume_one();
+                    self.expect_more()?;
+                }
+                self.at = At::ListItem { first: false };
+                let line = self.start_record(MAX_RECORD_BYTES);
+                self.value()?;
+                Ok(Step::Record(line))
+            }
+            At::EnvelopeRest => match b {
+                b'}' => {
+                    self.consume_one();
+                    self.at = At::TopLevel;
+                    Ok(Step::Continue)
+                }
+                b',' => {
+                    self.consume_one();
+                    self.member(false)?;
+                    Ok(Step::Continue)
+                }
+                _ => Err(self.unexpected(b, "`,` or `}` in the document's object")),
+            },
+        }
+    }
+
+    /// Passes the rest of the current line, its line break included.
+    fn skip_line(&mut self) -> Result<(), DocumentError> {
+        loop {
+            let chunk = match self.inner.fill_buf() {
+                Ok(c) => c,
+                Err(e) => return Err(self.tape.error(DocumentErrorCause::Read(e))),
+            };
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            let (n, done) = match memchr::memchr(b'\n', chunk) {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            self.tape.take(&chunk[..n]);
+            self.inner.consume(n);
+            if done {
+                return Ok(());
             }
         }
     }
@@ -340,6 +501,7 @@ impl<R: BufRead> DocumentReader<R> {
         t.overflow = false;
         t.capturing = true;
         t.limit = limit;
+        t.start_line = t.line;
         t.line
     }
 
@@ -349,7 +511,8 @@ impl<R: BufRead> DocumentReader<R> {
         let t = &mut self.tape;
         t.capturing = false;
         t.replay = None; // a record was handed out: reading again as lines would count it twice
-        Piece { index, line, text: (!t.overflow).then_some(&t.buf[..]), log_group: self.log_group.as_deref() }
+        let body = if t.overflow { Body::TooLong } else { Body::Record(&t.buf[..]) };
+        Piece { index, line, body, log_group: self.log_group.as_deref() }
     }
 
     /// Reads one value (a string here) on the side as well, and returns it.
@@ -422,6 +585,13 @@ impl<R: BufRead> DocumentReader<R> {
                         escape = false;
                     } else if b == b'\\' {
                         escape = true;
+                    } else if b == b'\n' || b == b'\r' {
+                        // JSON strings never hold a raw line break: this is a line cut short (or
+                        // lines taken for a document), and reading on would swallow the next lines.
+                        self.tape.take(&chunk[..i]);
+                        self.inner.consume(i);
+                        let what = "a line break inside a string (a line cut short?)".to_string();
+                        return Err(self.tape.error(DocumentErrorCause::Unexpected(what)));
                     } else if b == b'"' {
                         in_string = false;
                         if depth == 0 {
@@ -484,7 +654,11 @@ mod tests {
         loop {
             match r.next_piece() {
                 Ok(Some(p)) => {
-                    let text = p.text.map_or("<too long>".to_string(), |t| String::from_utf8_lossy(t).into_owned());
+                    let text = match p.body {
+                        Body::Record(t) => String::from_utf8_lossy(t).into_owned(),
+                        Body::TooLong => "<too long>".to_string(),
+                        Body::Broken(what) => format!("<broken: {what}>"),
+                    };
                     got.push((p.index, p.line, text));
                 }
                 Ok(None) => return (got, None, r.empty_lists()),
@@ -527,19 +701,62 @@ mod tests {
 
     #[test]
     fn names_the_line_where_a_document_stops() {
-        let (got, err, _) = read(b"{\"Records\":[\n{\"a\":1},\n{\"b\":2}\n]}\ntrailing text\n", 5);
-        assert_eq!(got.len(), 2, "the records before the junk are kept");
-        assert_eq!(
-            err.as_deref(),
-            Some("line 5: not a JSON document past this point: found `trailing` where a JSON value belongs")
-        );
         let (got, err, _) = read(b"{\"items\":[\n{\"a\":1},\n{\"b\":", 64);
         assert_eq!(
             (got.len(), err.as_deref()),
-            (1, Some("line 3: the document ends early, inside a record (a cut file?)"))
+            (1, Some("line 3: the document ends early, inside a record (a cut file?)")),
+            "the record before the cut is kept"
         );
-        let (got, err, _) = read(b"# a comment\n{\"a\":1}\n", 64);
-        assert!(got.is_empty() && err.unwrap().starts_with("line 1: "), "junk first");
+        let (got, err, _) = read(b"{\"Records\":[\n{\"a\":1}\n{\"b\":2}\n]}\n", 5);
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            err.as_deref(),
+            Some("line 3: not a JSON document past this point: found `{` where `,` or `]` after a record belongs")
+        );
+    }
+
+    #[test]
+    fn a_value_at_the_top_level_that_is_not_json_costs_its_line_only() {
+        let (got, err, _) = read(b"{\"Records\":[\n{\"a\":1},\n{\"b\":2}\n]}\ntrailing text\n{\"c\":3}\n", 5);
+        let at: Vec<(u64, u64, &str)> = got.iter().map(|(i, l, t)| (*i, *l, t.as_str())).collect();
+        assert_eq!(
+            at,
+            [
+                (0, 2, r#"{"a":1}"#),
+                (1, 3, r#"{"b":2}"#),
+                (2, 5, "<broken: found `trailing` where a JSON value belongs>"),
+                (3, 6, r#"{"c":3}"#)
+            ]
+        );
+        assert_eq!(err, None);
+        // Lines taken for a document: a line cut inside a string does not swallow the next ones.
+        let (got, err, _) = read(b"{\"kind\":\"Event\",\"user\":{\"usern\n{\"a\":1}\n# note\n{\"b\":2}\n", 64);
+        let texts: Vec<&str> = got.iter().map(|(_, _, t)| t.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "<broken: a line break inside a string (a line cut short?)>",
+                r#"{"a":1}"#,
+                "<broken: found `#` where a JSON value belongs>",
+                r#"{"b":2}"#
+            ]
+        );
+        assert_eq!(err, None);
+        // A line cut after a key takes the next line for its value: that line is read again.
+        let (got, err, _) =
+            read(b"{\"auditID\":\"x\",\"stage\":\n{\"a\":1}\n{\"b\":2}\n\"kind\":\"Event\"}\n{\"c\":3}\n", 4);
+        let at: Vec<(u64, &str)> = got.iter().map(|(_, l, t)| (*l, t.as_str())).collect();
+        assert_eq!(
+            at,
+            [
+                (1, "<broken: found `{` where `,` or `}` in an object belongs>"),
+                (2, r#"{"a":1}"#),
+                (3, r#"{"b":2}"#),
+                (4, "<broken: found `:` where a line break after a value belongs>"),
+                (5, r#"{"c":3}"#)
+            ]
+        );
+        assert_eq!(err, None);
     }
 
     #[test]
@@ -557,7 +774,7 @@ mod tests {
         doc.extend_from_slice(b"{\"a\":1}]}");
         let mut r = DocumentReader::new(io::BufReader::new(&doc[..]), 0, 0);
         let p = r.next_piece().unwrap().unwrap();
-        assert_eq!(p.text, Some(&b"{\"a\":1}"[..]));
+        assert_eq!(p.body, Body::Record(&b"{\"a\":1}"[..]));
         assert!(r.tape.buf.capacity() < 1 << 10 && r.tape.replay.is_none());
         let big = format!("[{{\"a\":\"{}\"}},{{\"b\":1}}]", "x".repeat(MAX_RECORD_BYTES));
         let (got, err, _) = read(big.as_bytes(), 1 << 16);
@@ -580,6 +797,11 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_order_mark_is_not_part_of_the_document() {
+        assert_eq!(texts("\u{feff}[{\"a\":1}]"), [r#"{"a":1}"#]);
+    }
+
+    #[test]
     fn counts_empty_record_lists() {
         let (got, err, empty) = read(br#"{"Records":[]}[]{"Records":[{}]}"#, 4);
         assert_eq!((got.len(), err, empty), (1, None, 2));
@@ -587,7 +809,7 @@ mod tests {
 
     #[test]
     fn replays_what_it_read_until_a_record_is_handed_out() {
-        let input = b"not json\n{\"a\":1}\n";
+        let input = b"{\"items\": [\n";
         let mut r = DocumentReader::new(io::BufReader::with_capacity(4, &input[..]), 0, 0);
         assert!(r.next_piece().is_err());
         let mut again = String::new();

@@ -12,7 +12,7 @@
 //! and event ids keep the counts exact. A last line without a newline whose JSON is unfinished is
 //! still being written: it is left for the next run, not recorded as an error.
 
-use super::document::{DocumentErrorCause, DocumentReader};
+use super::document::{Body, DocumentErrorCause, DocumentReader};
 use super::input::{self, Input, InputPath, OpenError};
 use super::progress::Progress;
 use super::record_error::{ErrorKind, RecordError};
@@ -477,8 +477,11 @@ impl Run<'_> {
                 Ok(None) => break None,
                 Err(e) => break Some(e),
             };
-            handed = true;
-            let hash = piece.text.map_or(0, fingerprint);
+            handed |= !matches!(piece.body, Body::Broken(_));
+            let hash = match piece.body {
+                Body::Record(text) => fingerprint(text),
+                _ => 0,
+            };
             if piece.index < skip {
                 // Records before the checkpoint: only the last one is looked at, to check it is
                 // still there; if not, the document changed and is read from its first record.
@@ -490,11 +493,15 @@ impl Run<'_> {
             }
             let pos = Position { file: &name, line: Some(piece.line), record: Some(piece.index) };
             let cluster = piece.log_group.and_then(super::audit::cluster_from_log_group);
-            match piece.text {
-                Some(record) => self.deliver(&tx, record, cluster, pos, now)?,
-                None => {
+            match piece.body {
+                Body::Record(record) => self.deliver(&tx, record, cluster, pos, now)?,
+                Body::TooLong => {
                     let reason = format!("record longer than {} MiB; skipped", MAX_RECORD_BYTES >> 20);
                     self.reject(&tx, cluster, pos, RecordError::new(ErrorKind::TooLong, reason, b""), now)?;
+                }
+                Body::Broken(what) => {
+                    let reason = format!("not JSON: {what}; the rest of the line is skipped");
+                    self.reject(&tx, cluster, pos, RecordError::new(ErrorKind::InvalidJson, reason, b""), now)?;
                 }
             }
             at = Cursor { record: piece.index + 1, last_hash: hash, ..Cursor::default() };

@@ -34,6 +34,22 @@ pub struct Shared {
     pub stop: Arc<AtomicBool>,
     /// CloudTrail's quota is per region: every cluster's lookups share one pace per region.
     pub pacers: Pacers,
+    /// Per cluster, the warnings about its access state logged last (a hash): the same state is
+    /// read at every poll, and its warnings are logged once, when they change.
+    pub warned: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+}
+
+impl Shared {
+    /// Logs what was noticed about a cluster's access state, unless it is what was logged last.
+    pub fn warn_once(&self, cluster: &str, warnings: &[String]) {
+        let hash = xxhash_rust::xxh3::xxh3_64(warnings.join("\n").as_bytes());
+        let mut warned = self.warned.lock().expect("no panic holds the lock");
+        if warned.insert(cluster.to_string(), hash) != Some(hash) {
+            for w in warnings {
+                tracing::warn!(cluster, "{w}");
+            }
+        }
+    }
 }
 
 pub async fn run(cluster: ClusterConfig, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
@@ -152,13 +168,16 @@ fn expand(patterns: &[String]) -> Result<Vec<InputPath>, String> {
 /// holds its hash): a file caught half-written, truncated or replaced by mistake keeps the stored
 /// version, and the cluster reports unhealthy, until it is read the same twice in a row.
 fn import_state(
+    shared: &Shared,
     store: &mut Store,
     cluster: &str,
     paths: &[PathBuf],
     pending_shrink: &mut Option<u64>,
 ) -> Result<crate::commands::state::Stored, String> {
-    use crate::commands::state::{load, shrink_against_latest, store_files};
-    let state = load(paths, Some(cluster)).map_err(|e| format!("state files (previous version kept): {e}"))?;
+    use crate::commands::state::{shrink_against_latest, store_files};
+    let loaded = crate::state::load_files(paths, Some(cluster))
+        .map_err(|e| format!("state files (previous version kept): {e}"))?;
+    let (state, mut warnings) = (loaded.state, loaded.warnings);
     match shrink_against_latest(store, cluster, &state).map_err(|e| e.to_string())? {
         Some((version, shrink)) => {
             let content = xxhash_rust::xxh3::xxh3_64(&serde_json::to_vec(&state).expect("states serialize"));
@@ -171,8 +190,10 @@ fn import_state(
         }
         None => *pending_shrink = None,
     }
-    let stored = store_files(store, cluster, state, paths).map_err(|e| e.to_string())?;
+    let mut stored = store_files(store, cluster, state, paths).map_err(|e| e.to_string())?;
     *pending_shrink = None;
+    warnings.append(&mut stored.warnings);
+    shared.warn_once(cluster, &warnings);
     Ok(stored)
 }
 
@@ -219,7 +240,7 @@ fn poll(c: &ClusterConfig, shared: &Shared, pending_shrink: &mut Option<u64>) ->
             return Err(format!("state_files {:?} match no file", c.state_files));
         }
         let paths = crate::state::state_files(&paths, false).map_err(|e| e.to_string())?;
-        let stored = import_state(&mut store, &c.name, &paths, pending_shrink)?;
+        let stored = import_state(shared, &mut store, &c.name, &paths, pending_shrink)?;
         let version = stored.version;
         if stored.created {
             tracing::info!(cluster = %c.name, version, "stored a new access-state version");

@@ -121,6 +121,7 @@ async fn sync_state(c: &ClusterConfig, shared: &Shared) -> Vec<String> {
         }
     };
     count_requests(shared, &c.name, &outcome.requests);
+    shared.warn_once(&c.name, &outcome.warnings);
     let metrics = &shared.metrics;
     metrics.state_version.with_label_values(&[&c.name]).set(outcome.stored.version);
     for p in outcome.parts.iter().filter(|p| p.fresh) {

@@ -65,6 +65,7 @@ pub async fn run(config: Config, db: PathBuf) -> Result<(), ServeError> {
         status,
         stop: stop.clone(),
         pacers: Default::default(),
+        warned: Default::default(),
     });
     let loops: Vec<_> = config
         .clusters
