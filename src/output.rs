@@ -68,17 +68,29 @@ impl FormatArg {
     }
 }
 
-/// Prints `value` as pretty JSON followed by a newline.
-pub fn print_json<T: Serialize>(value: &T) {
-    write_stdout(&format!("{}\n", serde_json::to_string_pretty(value).expect("output serializes")));
+/// `value` as JSON (pretty or one line), with every control character escaped: safe to show on a
+/// terminal, and still the same JSON.
+pub fn to_json<T: Serialize>(value: &T, pretty: bool) -> String {
+    let json = if pretty { serde_json::to_string_pretty(value) } else { serde_json::to_string(value) };
+    crate::model::text::json_escaped(&json.expect("output serializes")).into_owned()
 }
 
-/// Writes to stdout, with every control character from a cluster or a log shown, not acted on (JSON
-/// has none left: its strings escape them). A closed pipe (`grantscope errors | head`) ends the
-/// program quietly with success, as for other Unix tools, instead of a panic.
+/// Prints `value` as pretty JSON followed by a newline.
+pub fn print_json<T: Serialize>(value: &T) {
+    write_stdout_exact(&format!("{}\n", to_json(value, true)));
+}
+
+/// Writes text for people to stdout, with every control character from a cluster or a log shown,
+/// not acted on.
 pub fn write_stdout(text: &str) {
+    write_stdout_exact(&crate::model::text::printable(text));
+}
+
+/// Writes a file format to stdout exactly (JSON, YAML, HCL, a script: their own escaping keeps
+/// names exact, and changing a character would change what they mean). A closed pipe
+/// (`grantscope errors | head`) ends the program quietly with success, as for other Unix tools.
+pub fn write_stdout_exact(text: &str) {
     use std::io::Write;
-    let text = crate::model::text::printable(text);
     if let Err(e) = std::io::stdout().lock().write_all(text.as_bytes()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);

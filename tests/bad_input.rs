@@ -486,3 +486,48 @@ fn bad_records_past_the_cap_are_counted_not_stored_and_gc_collects_them() {
     let out = run_ok(grantscope(&db).args(["--format", "json", "gc", "--retention-days", "0", "--dedupe-days", "0"]));
     assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["errors_deleted"], 1_001);
 }
+
+#[test]
+fn a_gzip_that_fails_before_its_first_byte_is_an_error_not_an_empty_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    // A gzip header, then junk: not one byte decompresses.
+    let mut broken = gzip(b"x")[..10].to_vec();
+    broken.extend(b"this is not deflate data at all");
+    let path = dir.path().join("broken.json.gz");
+    std::fs::write(&path, &broken).unwrap();
+    // And a small CloudTrail file cut inside its first record.
+    let trail = gzip(&std::fs::read(fixture("cloudtrail/s3-delivery.json")).unwrap());
+    let cut = dir.path().join("cut.json.gz");
+    std::fs::write(&cut, &trail[..trail.len() / 10]).unwrap();
+    let summary = ingest_json(&db, "cloudtrail", &[&path, &cut]);
+    assert_eq!(summary["errors"], 2, "{summary}");
+    let kinds: Vec<Value> = errors(&db).iter().map(|e| e["kind"].clone()).collect();
+    assert_eq!(kinds, ["read-error", "read-error"], "{kinds:?}");
+    assert_eq!(ingest_json(&db, "cloudtrail", &[&path, &cut])["errors"], 0, "recorded once");
+}
+
+#[test]
+fn a_last_value_still_being_written_is_left_for_the_next_run() {
+    // Values back to back (taken for a document: the first line is junk), the last one unfinished.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let events: Vec<String> =
+        std::fs::read_to_string(fixture("audit/events.jsonl")).unwrap().lines().map(String::from).collect();
+    let path = dir.path().join("growing.jsonl");
+    let last = &events[events.len() - 1];
+    let head = format!("# header\n{}\n{}", events[..events.len() - 1].join("\n"), &last[..last.len() / 2]);
+    std::fs::write(&path, &head).unwrap();
+    let first = ingest_json(&db, "audit", &[&path]);
+    assert_eq!(
+        (first["errors"].as_u64(), first["skipped_by_reason"]["incomplete-last-line"].as_u64()),
+        (Some(1), Some(1)),
+        "{first}"
+    );
+    std::fs::write(&path, format!("{head}{}\n", &last[last.len() / 2..])).unwrap();
+    // (A small file that grew is read from its start again: ids and error rows dedupe.)
+    ingest_json(&db, "audit", &[&path]);
+    let kinds: Vec<Value> = errors(&db).iter().map(|e| e["kind"].clone()).collect();
+    assert_eq!(kinds, ["invalid-json"], "the header only, once; the unfinished event was never an error");
+    assert_eq!(cluster_stats(&db, CLUSTER)["events"], 10, "every event, the finished one too");
+}

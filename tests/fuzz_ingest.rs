@@ -1,10 +1,10 @@
 //! A seeded fuzz of the file source: valid audit events interleaved with hostile records (cut JSON,
 //! invalid UTF-8, NUL, control characters, deep nesting, wrong types per field, over-long lines)
 //! in every layout (lines with BOM or CRLF, EventList, CLI output, arrays, concatenated values),
-//! gzipped whole, in members, padded or cut. For each case: no panic, every valid event stored
-//! once, every bad record counted once and recorded at its line. Cut inputs keep every event
-//! before the cut. Memory per record is bounded by the streaming readers; the gzip-bomb test in
-//! `bad_input.rs` measures it on the binary.
+//! gzipped whole, in members, padded or cut, and every hundredth a gzip bomb (64 MiB of blanks
+//! inside a document). For each case: no panic, every valid event stored once, every bad record
+//! counted once and recorded at its line; cut inputs invent nothing; and the process's peak memory
+//! stays far below one inflated bomb.
 //!
 //! `GRANTSCOPE_FUZZ_CASES=200000 cargo test --release --test fuzz_ingest` runs a longer fuzz
 //! (`GRANTSCOPE_FUZZ_SEED` picks another sequence); a failure prints its case number and seed.
@@ -211,6 +211,26 @@ fn make_case(rng: &mut Rng, n: u64, events: &[Value]) -> Case {
     Case { bytes, valid, bad, bad_lines, cut }
 }
 
+/// A gzip of `{"Records":[`, 64 MiB of blanks and one event: a few hundred KiB that a reader
+/// holding whole documents would inflate in memory. Built in pieces, so the test holds no 64 MiB.
+fn bomb(event: &Value) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(b"{\"Records\":[").unwrap();
+    let blanks = vec![b' '; 1 << 20];
+    for _ in 0..64 {
+        enc.write_all(&blanks).unwrap();
+    }
+    enc.write_all(format!("{event}]}}").as_bytes()).unwrap();
+    enc.finish().unwrap()
+}
+
+/// This process's peak resident memory, in bytes.
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).unwrap().trim().trim_end_matches(" kB");
+    kib.parse::<u64>().unwrap() * 1024
+}
+
 fn ingest(path: &Path) -> (Store, Tally) {
     let mut store = Store::open_in_memory().unwrap();
     let mut sink = AuditSink::new(Some("fuzz".into()));
@@ -228,8 +248,14 @@ fn hostile_inputs_lose_no_valid_event_and_count_every_bad_one() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("input");
     let mut rng = Rng(seed);
+    let bomb = bomb(&events[0]);
     for n in 0..cases {
-        let case = make_case(&mut rng, n, &events);
+        // Every 100th case a gzip bomb: memory stays bounded by one record whatever the document.
+        let case = if n % 100 == 99 {
+            Case { bytes: bomb.clone(), valid: 1, bad: 0, bad_lines: Vec::new(), cut: false }
+        } else {
+            make_case(&mut rng, n, &events)
+        };
         std::fs::write(&path, &case.bytes).unwrap();
         let (store, tally) = ingest(&path);
         // A failing case's input is kept, for replaying it by hand.
@@ -268,4 +294,6 @@ fn hostile_inputs_lose_no_valid_event_and_count_every_bad_one() {
         let again = ingest_files(&mut store, &[InputPath::File(path.clone())], &mut sink, &opts).unwrap();
         assert!(expect(again.ingested == 0), "{what}: a second read stores nothing");
     }
+    // 64 MiB documents were read: the peak is far below what holding one of them would take.
+    assert!(peak_rss() < 48 << 20, "peak RSS {} MiB", peak_rss() >> 20);
 }

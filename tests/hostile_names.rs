@@ -35,6 +35,12 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: nobody}]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
+metadata: {name: "rtl\u202etxt"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: nobody}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
 metadata: {name: "\e]0;pwned\a<script>alert(1)</script>\e[2J"}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "\e[31mnobody"}]
@@ -124,6 +130,9 @@ fn hostile_names_are_shown_never_obeyed() {
     assert!(text.contains("clusterrolebinding/--all"), "{text}");
     let json = run_ok(grantscope(&db).args(["--format", "json", "findings", "--cluster", "demo"]));
     assert!(!json.contains(ESC) && json.contains("\\u001b"), "JSON keeps the name, escaped");
+    assert!(!json.contains('\u{202e}') && json.contains("\\u202e"), "a bidi override is escaped too");
+    let parsed: Value = serde_json::from_str(&json).expect("still JSON, as jq reads it");
+    assert!(parsed.to_string().contains("rtl\u{202e}txt"), "the exact name survives");
     let errors = run_ok(grantscope(&db).args(["errors"]));
     shown_not_acted_on("errors", &errors);
 

@@ -171,6 +171,20 @@ fn the_sample_config_checks_and_a_bad_one_names_the_field() {
     assert!(stderr.contains("clusters[0].poll_seconds") && stderr.contains("at least 1 second"), "{stderr}");
     let out = run_fails(grantscope(&db).args(["config", "check"]).env("GRANTSCOPE_ANALYSIS_INTERVAL_SECONDS", "often"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("GRANTSCOPE_ANALYSIS_INTERVAL_SECONDS"));
+    // A misspelt variable is named, with the one meant, instead of being ignored without a word.
+    let out = grantscope(&db).args(["config", "check"]).env("GRANTSCOPE_STORE_RETENTON_DAYS", "3").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("GRANTSCOPE_STORE_RETENTON_DAYS is not a grantscope setting")
+            && stderr.contains("did you mean GRANTSCOPE_STORE_RETENTION_DAYS?"),
+        "{stderr}"
+    );
+    // A TOML error is one line: file, line, column and the key.
+    std::fs::write(&bad, "[store]\nretention_days = \"two\"\n").unwrap();
+    let out = run_fails(grantscope(&db).arg("--config").arg(&bad).args(["config", "check"]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("bad.toml:2:18: store.retention_days: invalid type"), "{stderr}");
 }
 
 #[test]

@@ -45,12 +45,28 @@ fn eks(operation: &str, cluster: &str, principal: &str) -> String {
     format!("aws eks {operation} {} {}", opt("--cluster-name", cluster), opt("--principal-arn", principal))
 }
 
+/// The AWS CLI reads a parameter value that starts with `file://` or `fileb://` from that file,
+/// whatever the parameter: a name like that would make it read (and send) a local file. Such a
+/// command is written as a comment for a person, never as a command.
+fn aws_guarded(command: String, values: &[&str]) -> String {
+    let loaded = |v: &&&str| {
+        let v = v.to_ascii_lowercase();
+        v.starts_with("file://") || v.starts_with("fileb://")
+    };
+    match values.iter().find(loaded) {
+        Some(v) => crate::model::text::one_line(&format!(
+            "# by hand: the AWS CLI would read {v:?} as a local file; set it another way (e.g. --cli-input-json): {command}"
+        )),
+        None => command,
+    }
+}
+
 pub fn delete_access_entry(cluster: &str, principal: &str) -> String {
-    eks("delete-access-entry", cluster, principal)
+    aws_guarded(eks("delete-access-entry", cluster, principal), &[cluster])
 }
 
 pub fn create_access_entry(cluster: &str, principal: &str) -> String {
-    eks("create-access-entry", cluster, principal)
+    aws_guarded(eks("create-access-entry", cluster, principal), &[cluster])
 }
 
 /// Deletes an access entry and creates it again exactly as `e` describes it: type, username,
@@ -75,13 +91,16 @@ pub fn recreate_access_entry(cluster: &str, e: &AccessEntry) -> Vec<String> {
             create.push_str(&opt("--kubernetes-groups", &groups));
         }
     }
+    let create = aws_guarded(create, &[cluster, e.username.as_deref().unwrap_or("")]);
     let mut out = vec![delete_access_entry(cluster, &e.principal_arn), create];
     out.extend(e.policies.iter().map(|a| associate_access_policy(cluster, &e.principal_arn, &a.policy_arn, &a.scope)));
     out
 }
 
 pub fn disassociate_access_policy(cluster: &str, principal: &str, policy_arn: &str) -> String {
-    format!("{} {}", eks("disassociate-access-policy", cluster, principal), opt("--policy-arn", policy_arn))
+    let command =
+        format!("{} {}", eks("disassociate-access-policy", cluster, principal), opt("--policy-arn", policy_arn));
+    aws_guarded(command, &[cluster])
 }
 
 /// The `--access-scope` parameter in the CLI's JSON form: a namespace is data, whatever it holds.
@@ -95,12 +114,13 @@ pub fn access_scope_json(scope: &AccessScope) -> String {
 
 /// Associates `policy_arn` with `scope` (for an existing association, this replaces its scope).
 pub fn associate_access_policy(cluster: &str, principal: &str, policy_arn: &str, scope: &AccessScope) -> String {
-    format!(
+    let command = format!(
         "{} {} {}",
         eks("associate-access-policy", cluster, principal),
         opt("--policy-arn", policy_arn),
         opt("--access-scope", &access_scope_json(scope))
-    )
+    );
+    aws_guarded(command, &[cluster])
 }
 
 /// Sets the entry's Kubernetes groups: the call takes the whole list, not a change to it. The list
@@ -108,7 +128,8 @@ pub fn associate_access_policy(cluster: &str, principal: &str, policy_arn: &str,
 pub fn update_access_entry_groups(cluster: &str, principal: &str, groups: &[impl AsRef<str>]) -> String {
     let list: Vec<&str> = groups.iter().map(AsRef::as_ref).collect();
     let groups = serde_json::to_string(&list).expect("strings serialize");
-    format!("{} {}", eks("update-access-entry", cluster, principal), opt("--kubernetes-groups", &groups))
+    let command = format!("{} {}", eks("update-access-entry", cluster, principal), opt("--kubernetes-groups", &groups));
+    aws_guarded(command, &[cluster])
 }
 
 pub fn delete_iam_identity_mapping(cluster: &str, arn: &str) -> String {
@@ -228,6 +249,11 @@ mod tests {
                 "a file name starting with a dash is joined to its option",
                 kubectl_apply("-x.yaml"),
                 "kubectl apply --filename=-x.yaml",
+            ),
+            (
+                "a value the AWS CLI would load from a file is never run",
+                delete_access_entry("FILE:///home/u/.aws/credentials", "arn:aws:iam::1:role/r"),
+                "# by hand: the AWS CLI would read \"FILE:///home/u/.aws/credentials\" as a local file; set it another way (e.g. --cli-input-json): aws eks delete-access-entry --cluster-name FILE:///home/u/.aws/credentials --principal-arn arn:aws:iam::1:role/r",
             ),
         ];
         for (name, got, want) in cases {

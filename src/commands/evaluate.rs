@@ -138,7 +138,7 @@ impl EvaluateSink<'_> {
                     agrees,
                     attribution_agrees,
                 };
-                write_stdout(&(serde_json::to_string(&line).expect("line serializes") + "\n"));
+                crate::output::write_stdout_exact(&(crate::output::to_json(&line, false) + "\n"));
             }
             Format::Text => {
                 let replayed = match d.allowed {

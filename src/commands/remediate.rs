@@ -2,7 +2,7 @@
 
 use super::CommandError;
 use super::replay::{AssessScope, assessment};
-use crate::output::{FormatArg, print_json, write_stdout};
+use crate::output::{FormatArg, print_json, write_stdout_exact};
 use crate::remediate::{Remediation, RemediationFormat};
 use crate::state::Snapshot;
 use crate::store::Store;
@@ -52,7 +52,9 @@ pub fn run(db: &Path, args: RemediateArgs, format: FormatArg) -> Result<(), Comm
             }
             crate::outln!("{} recommendations; {}", r.findings.len(), r.proof);
         }
-        (None, Some(f)) => write_stdout(&r.render(f).map_err(|e| CommandError::Usage(e.to_string()))?),
+        // A file format: its names must stay exact (control characters are already kept out of
+        // scripts and comments, and escaped in YAML, HCL and JSON).
+        (None, Some(f)) => write_stdout_exact(&r.render(f).map_err(|e| CommandError::Usage(e.to_string()))?),
         (None, None) => print_json(&serde_json::json!({
             "cluster": cluster,
             "proof": a.together,

@@ -2,7 +2,7 @@
 
 use super::CommandError;
 use super::replay::{AssessScope, assessment};
-use crate::output::{FormatArg, write_stdout};
+use crate::output::FormatArg;
 use crate::report::Report;
 use crate::store::Store;
 use std::path::Path;
@@ -29,7 +29,7 @@ pub fn build(db: &Path, scope: AssessScope, format: FormatArg) -> Result<(Report
     let report = a.report(&store)?;
     let text = match format {
         FormatArg::Html => crate::report::html(&report),
-        FormatArg::Json => serde_json::to_string_pretty(&report).expect("the report serializes") + "\n",
+        FormatArg::Json => crate::output::to_json(&report, true) + "\n",
         _ => crate::report::markdown(&report),
     };
     Ok((report, text))
@@ -48,7 +48,8 @@ pub fn run(db: &Path, args: ReportArgs, format: FormatArg) -> Result<(), Command
             tracing::info!(findings = report.findings.len(), "wrote the report");
             crate::outln!("wrote {}", path.display());
         }
-        None => write_stdout(&text),
+        // Already escaped for its format (markup) and for terminals (control characters).
+        None => crate::output::write_stdout_exact(&text),
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 use super::{CommandError, now_ms};
 use crate::model::{AccessState, StateDiff, time};
 use crate::outln;
-use crate::output::{Format, print_json, write_stdout};
+use crate::output::{Format, print_json};
 use crate::state::{self, Shrink, Snapshot};
 use crate::store::{self, Store};
 use serde::Serialize;
@@ -203,13 +203,13 @@ fn read(
 /// `state export`: the snapshot JSON, which `--state` and `state import` read back.
 pub fn export(db: &Path, cluster: Option<&str>, version: Option<i64>, out: Option<&Path>) -> Result<(), CommandError> {
     let (_, snapshot) = read(db, cluster, version)?;
-    let text = serde_json::to_string_pretty(&snapshot).expect("snapshot serializes") + "\n";
+    let text = crate::output::to_json(&snapshot, true) + "\n";
     match out {
         Some(path) => {
             std::fs::write(path, text).map_err(|source| CommandError::Io { path: path.display().to_string(), source })
         }
         None => {
-            write_stdout(&text);
+            crate::output::write_stdout_exact(&text);
             Ok(())
         }
     }

@@ -64,6 +64,8 @@ pub enum DocumentErrorCause {
     Unexpected(String),
     /// The input could not be read on (a corrupt or cut gzip stream).
     Read(io::Error),
+    /// The last value, begun on the last line, is not finished: a file still being written.
+    Unfinished,
 }
 
 impl std::fmt::Display for DocumentError {
@@ -72,6 +74,7 @@ impl std::fmt::Display for DocumentError {
             DocumentErrorCause::Truncated => write!(f, "the document ends early, inside a record (a cut file?)"),
             DocumentErrorCause::Unexpected(what) => write!(f, "not a JSON document past this point: {what}"),
             DocumentErrorCause::Read(e) => write!(f, "reading stopped: {e}"),
+            DocumentErrorCause::Unfinished => write!(f, "the last value is not finished (still being written?)"),
         }
     }
 }
@@ -91,6 +94,8 @@ enum At {
 enum Step {
     /// A record, captured; the line it starts on.
     Record(u64),
+    /// A line read again that holds no JSON value: the line, and why.
+    BrokenLine(u64, String),
     /// Structure passed (a list opened or closed): go on.
     Continue,
     End,
@@ -212,6 +217,8 @@ pub struct DocumentReader<R> {
     empty_lists: u64,
     /// A value at the top level was broken: skip to the next line before reading on.
     resync: bool,
+    /// Lines put back after a broken value are read one line, one value, up to this offset.
+    lines_until: u64,
 }
 
 impl<R: BufRead> DocumentReader<R> {
@@ -241,6 +248,7 @@ impl<R: BufRead> DocumentReader<R> {
             object_group: None,
             empty_lists: 0,
             resync: false,
+            lines_until: 0,
         }
     }
 
@@ -275,9 +283,8 @@ impl<R: BufRead> DocumentReader<R> {
         }
         if self.next_index == 0 && self.tape.offset == 0 {
             // A byte order mark, as some Windows tools write: not part of the JSON.
-            if let Ok(head) = self.inner.fill_buf()
-                && head.starts_with(b"\xEF\xBB\xBF")
-            {
+            let head = self.inner.fill_buf().map_err(|e| self.tape.error(DocumentErrorCause::Read(e)))?;
+            if head.starts_with(b"\xEF\xBB\xBF") {
                 self.tape.take(b"\xEF\xBB\xBF");
                 self.inner.consume(3);
             }
@@ -286,6 +293,11 @@ impl<R: BufRead> DocumentReader<R> {
             let top = self.at == At::TopLevel;
             match self.step() {
                 Ok(Step::Record(line)) => return Ok(Some(self.piece(line))),
+                Ok(Step::BrokenLine(line, what)) => {
+                    let (index, log_group) = (self.next_index, self.log_group.as_deref());
+                    self.next_index += 1;
+                    return Ok(Some(Piece { index, line, body: Body::Broken(what), log_group }));
+                }
                 Ok(Step::Continue) => {}
                 Ok(Step::End) => return Ok(None),
                 // A value cut at the end of input, that took later lines into it: those are read
@@ -298,6 +310,12 @@ impl<R: BufRead> DocumentReader<R> {
                 {
                     let what = "a value cut short, before the end of its line".to_string();
                     return Ok(Some(self.broken(line, what)));
+                }
+                // A value that began on the last line and is not finished: still being written.
+                Err(DocumentError { line, offset, cause: DocumentErrorCause::Truncated })
+                    if top && self.tape.capturing =>
+                {
+                    return Err(DocumentError { line, offset, cause: DocumentErrorCause::Unfinished });
                 }
                 Err(DocumentError { line, cause: DocumentErrorCause::Unexpected(what), .. }) if top => {
                     return Ok(Some(self.broken(line, what)));
@@ -322,6 +340,9 @@ impl<R: BufRead> DocumentReader<R> {
         t.capturing = false;
         match after_first_line {
             Some(again) => {
+                // Those lines are read one by one (not as a document again), so no byte is read
+                // more than twice however the input is built.
+                self.lines_until = t.offset;
                 t.line -= memchr::memchr_iter(b'\n', &again).count() as u64;
                 t.offset -= again.len() as u64;
                 t.replay = None; // what is read again would be replayed twice
@@ -343,6 +364,9 @@ impl<R: BufRead> DocumentReader<R> {
                 _ => Err(self.tape.error(DocumentErrorCause::Truncated)),
             };
         };
+        if self.at == At::TopLevel && self.tape.offset < self.lines_until {
+            return self.line_value();
+        }
         match self.at {
             At::TopLevel => match b {
                 b'[' => {
@@ -357,7 +381,8 @@ impl<R: BufRead> DocumentReader<R> {
                     // Text that only starts like one (`not json`) is junk, not a record.
                     let line = self.start_record(MAX_RECORD_BYTES);
                     self.value()?;
-                    if let Some(&next) = self.inner.fill_buf().ok().and_then(|c| c.first())
+                    let after = self.inner.fill_buf().map_err(|e| self.tape.error(DocumentErrorCause::Read(e)))?;
+                    if let Some(&next) = after.first()
                         && !(next.is_ascii_whitespace() || matches!(next, b'{' | b'[' | b'"'))
                     {
                         return Err(self.unexpected(next, "a line break after a value"));
@@ -409,6 +434,37 @@ impl<R: BufRead> DocumentReader<R> {
                 _ => Err(self.unexpected(b, "`,` or `}` in the document's object")),
             },
         }
+    }
+
+    /// One line put back after a broken value, as one value: a record if the line is JSON. Lines
+    /// that are not (the rest of a pretty-printed value cut short) are one broken piece together.
+    fn line_value(&mut self) -> Result<Step, DocumentError> {
+        let first = self.tape.line;
+        loop {
+            let line = self.start_record(MAX_TOP_LEVEL_RECORD_BYTES);
+            self.skip_line()?;
+            let t = &mut self.tape;
+            t.capturing = false;
+            let ending = t.buf.iter().rev().take_while(|&&b| b == b'\n' || b == b'\r').count();
+            let valid = !t.overflow && serde_json::from_slice::<serde::de::IgnoredAny>(&t.buf).is_ok();
+            if valid && line == first {
+                t.buf.truncate(t.buf.len() - ending); // the record, without its line ending
+                return Ok(Step::Record(line));
+            }
+            if valid {
+                // The first whole value after the broken lines: read next, as a record.
+                let again = std::mem::take(&mut t.buf);
+                t.line -= memchr::memchr_iter(b'\n', &again).count() as u64;
+                t.offset -= again.len() as u64;
+                self.inner.push_front(again);
+                break;
+            }
+            let at_end = self.inner.fill_buf().map_err(|e| self.tape.error(DocumentErrorCause::Read(e)))?.is_empty();
+            if self.tape.offset >= self.lines_until || at_end {
+                break;
+            }
+        }
+        Ok(Step::BrokenLine(first, "lines that hold no JSON value".to_string()))
     }
 
     /// Passes the rest of the current line, its line break included.
@@ -794,6 +850,34 @@ mod tests {
         let mut r = DocumentReader::new(&br#"{"logGroup":"/aws/eks/b/cluster","events":[{}]}"#[..], 0, 0);
         r.next_piece().unwrap().unwrap();
         assert_eq!(r.log_group(), Some("/aws/eks/b/cluster"));
+    }
+
+    /// Counts every byte read from the input.
+    struct Counted<'a>(&'a [u8], std::rc::Rc<std::cell::Cell<usize>>);
+
+    impl Read for Counted<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.read(buf)?;
+            self.1.set(self.1.get() + n);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn no_input_makes_it_read_a_byte_more_than_twice() {
+        // Every line opens a value that never closes: each broken value swallows the rest of the
+        // input. Read naively again after each, that is quadratic; here each byte is scanned at
+        // most twice (once in the broken value, once as a line of its own).
+        let input = "{\"k\":[\n".repeat(20_000);
+        let read = std::rc::Rc::new(std::cell::Cell::new(0));
+        let mut r = DocumentReader::new(io::BufReader::new(Counted(input.as_bytes(), read.clone())), 0, 0);
+        let mut pieces = 0;
+        while let Ok(Some(_)) = r.next_piece() {
+            pieces += 1;
+            assert!(pieces < 100, "one broken piece per run of broken lines, not one per line");
+        }
+        assert_eq!(read.get(), input.len(), "the input is read once");
+        assert_eq!(r.tape.offset as usize, input.len());
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! and event ids keep the counts exact. A last line without a newline whose JSON is unfinished is
 //! still being written: it is left for the next run, not recorded as an error.
 
-use super::document::{Body, DocumentErrorCause, DocumentReader};
+use super::document::{Body, DocumentError, DocumentErrorCause, DocumentReader};
 use super::input::{self, Input, InputPath, OpenError};
 use super::progress::Progress;
 use super::record_error::{ErrorKind, RecordError};
@@ -217,7 +217,7 @@ fn ingest_one(
             let format = records::detect(&head);
             let rest = match failed {
                 None => std::mem::replace(&mut input.reader, Box::new(io::empty())),
-                Some(e) => Box::new(io::BufReader::new(FailedRead(Some(e)))),
+                Some(e) => Box::new(io::BufReader::new(FailedRead::new(e))),
             };
             input.reader = Box::new(io::BufReader::with_capacity(1 << 20, io::Cursor::new(head).chain(rest)));
             format
@@ -471,6 +471,8 @@ impl Run<'_> {
         let mut started = Instant::now();
         let mut in_batch = 0;
         let mut handed = false;
+        let mut committed_any = false;
+        let mut seen = 0;
         let stopped = loop {
             let piece = match doc.next_piece() {
                 Ok(Some(piece)) => piece,
@@ -478,9 +480,13 @@ impl Run<'_> {
                 Err(e) => break Some(e),
             };
             handed |= !matches!(piece.body, Body::Broken(_));
-            let hash = match piece.body {
+            seen = piece.index + 1;
+            // What the checkpoint recognises the piece by: a record by its bytes, a skipped one by
+            // what it was and where.
+            let hash = match &piece.body {
                 Body::Record(text) => fingerprint(text),
-                _ => 0,
+                Body::TooLong => fingerprint(format!("too long at line {}", piece.line).as_bytes()),
+                Body::Broken(what) => fingerprint(format!("{what} at line {}", piece.line).as_bytes()),
             };
             if piece.index < skip {
                 // Records before the checkpoint: only the last one is looked at, to check it is
@@ -508,6 +514,7 @@ impl Run<'_> {
             in_batch += 1;
             if in_batch >= self.batch_records || started.elapsed() >= MAX_BATCH_AGE {
                 self.commit(tx, at, End::Batch)?;
+                committed_any = true;
                 tx = begin(store)?;
                 now = now_ms();
                 started = Instant::now();
@@ -517,20 +524,34 @@ impl Run<'_> {
                 }
             }
         };
+        if seen < skip && !matches!(stopped, Some(DocumentError { cause: DocumentErrorCause::Read(_), .. })) {
+            // Fewer records than the checkpoint covers: not the document it was.
+            tracing::info!(file = %name, "the document has fewer records than its checkpoint; reading from the first (event ids dedupe)");
+            return Ok(Flow::Restart);
+        }
         if skip == 0 {
             for _ in 0..doc.empty_lists() {
                 self.tally.skip(super::audit::SkipReason::EmptyList.as_str());
             }
         }
         let Some(e) = stopped else { return self.commit(tx, at, End::Whole).map(|()| Flow::Done) };
-        if detected && !handed {
+        if matches!(e.cause, DocumentErrorCause::Unfinished) {
+            // As for lines: a last value still being written is left for the next run.
+            tracing::warn!(file = %name, line = e.line, "the last value is unfinished: still being written? Left for the next run");
+            self.tally.skip("incomplete-last-line");
+            return self.commit(tx, at, End::Batch).map(|()| Flow::Done);
+        }
+        // Not a document after all: read as lines, unless reading itself failed (lines would meet
+        // the same failure) or a batch was committed already (it would count twice).
+        if detected && !handed && !committed_any && !matches!(e.cause, DocumentErrorCause::Read(_)) {
             drop(tx); // nothing was written
+            self.tally = self.at_last_commit.clone(); // nor counted
             return Ok(Flow::AsLines(doc.into_replay().map(|r| Box::new(r) as Box<dyn BufRead>)));
         }
         let mark = doc.hash_so_far();
         if resume.failed_document != Some(mark) {
             let kind = match e.cause {
-                DocumentErrorCause::Truncated => ErrorKind::Truncated,
+                DocumentErrorCause::Truncated | DocumentErrorCause::Unfinished => ErrorKind::Truncated,
                 DocumentErrorCause::Unexpected(_) => ErrorKind::InvalidJson,
                 DocumentErrorCause::Read(_) => ErrorKind::ReadError,
             };
@@ -641,11 +662,18 @@ fn skip_blank(reader: &mut dyn BufRead) -> (Resume, Option<io::Error>) {
     (Resume { offset, line, last_hash: fingerprint(b""), ..Resume::default() }, failed)
 }
 
-/// Fails once with the error a read met, after what was read before it.
-struct FailedRead(Option<io::Error>);
+/// Fails with the error a read met, after what was read before it, at every read: a reader that
+/// looks ahead and drops an error must not turn the failure into a quiet end of input.
+struct FailedRead(io::ErrorKind, String);
+
+impl FailedRead {
+    fn new(e: io::Error) -> FailedRead {
+        FailedRead(e.kind(), e.to_string())
+    }
+}
 
 impl Read for FailedRead {
     fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
-        self.0.take().map_or(Ok(0), Err)
+        Err(io::Error::new(self.0, self.1.clone()))
     }
 }

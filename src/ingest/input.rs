@@ -133,20 +133,35 @@ impl Read for CountingReader {
 }
 
 /// Gzip members one after another, as `zcat` reads them: CloudWatch Logs exports are multi-member,
-/// and zero bytes after the last member (a pre-allocated or padded file) end the stream quietly.
-/// Anything else after a member is an error, after every byte before it was handed out.
+/// and zero bytes between or after members (a pre-allocated or padded file) are passed over.
+/// Anything else after a member is an error, after every byte before it was handed out. An error
+/// is returned again at every later read, never turned into an end of input.
 struct GzMembers<R: BufRead> {
     member: Option<GzDecoder<R>>,
+    failed: Option<(io::ErrorKind, String)>,
 }
 
 impl<R: BufRead> GzMembers<R> {
     fn new(inner: R) -> GzMembers<R> {
-        GzMembers { member: Some(GzDecoder::new(inner)) }
+        GzMembers { member: Some(GzDecoder::new(inner)), failed: None }
     }
 }
 
 impl<R: BufRead> Read for GzMembers<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some((kind, message)) = &self.failed {
+            return Err(io::Error::new(*kind, message.clone()));
+        }
+        let read = self.read_members(buf);
+        if let Err(e) = &read {
+            self.failed = Some((e.kind(), e.to_string()));
+        }
+        read
+    }
+}
+
+impl<R: BufRead> GzMembers<R> {
+    fn read_members(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             let Some(member) = &mut self.member else { return Ok(0) };
             let n = member.read(buf)?;
@@ -211,5 +226,9 @@ mod tests {
         let whole = gz(&b"line\n".repeat(10_000));
         let (out, err) = gunzip(&whole[..whole.len() / 2]);
         assert!(!out.is_empty() && out.len() < 50_000 && err.is_some(), "a cut stream yields its start, then an error");
+        let mut reader = GzMembers::new(BufReader::new(&junk[..]));
+        let mut sink = Vec::new();
+        assert!(reader.read_to_end(&mut sink).is_err());
+        assert!(reader.read(&mut [0; 8]).is_err(), "the error stays: no quiet end of input after it");
     }
 }

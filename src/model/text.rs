@@ -8,7 +8,7 @@ use std::borrow::Cow;
 /// A character a terminal or a viewer would act on instead of showing.
 pub fn is_hidden_control(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t')
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// `s` with every hidden control character written as `\u{..}`; unchanged (no copy) when it has none.
@@ -20,6 +20,32 @@ pub fn printable(s: &str) -> Cow<'_, str> {
     for c in s.chars() {
         if is_hidden_control(c) {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `text` on one line: every line break (with YAML's U+0085, U+2028 and U+2029) and control
+/// character replaced by U+FFFD, so a name cannot end a comment line and start a command.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}') { '\u{fffd}' } else { c })
+        .collect()
+}
+
+/// JSON text with the hidden control characters its serializer leaves raw (DEL, C1, bidi
+/// controls: JSON only requires escaping U+0000-U+001F) written as `\uXXXX` escapes. They can only
+/// sit inside strings, so the JSON means exactly the same, and `jq` reads it.
+pub fn json_escaped(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(is_hidden_control) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if is_hidden_control(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32)); // all are in the BMP
         } else {
             out.push(c);
         }
@@ -43,9 +69,21 @@ mod tests {
             ("a bidi override is shown", "admin\u{202e}txt", "admin\\u{202e}txt"),
             ("line breaks and tabs stay", "a\n\tb", "a\n\tb"),
             ("other Unicode stays", "équipe-日本", "équipe-日本"),
+            ("the Arabic letter mark is a bidi control too", "a\u{61c}b", "a\\u{61c}b"),
         ];
         for (name, input, want) in cases {
             assert_eq!(printable(input), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn json_escaped_keeps_json_valid_and_equal() {
+        for name in ["admin\u{202e}txt", "del\u{7f}", "csi\u{9b}31m", "plain", "esc\u{1b}"] {
+            let json = serde_json::to_string(&serde_json::json!({ "name": name })).unwrap();
+            let escaped = json_escaped(&json);
+            assert!(!escaped.chars().any(is_hidden_control), "{escaped}");
+            let back: serde_json::Value = serde_json::from_str(&escaped).unwrap();
+            assert_eq!(back["name"], name, "the same string after a round trip");
         }
     }
 }

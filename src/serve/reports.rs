@@ -36,7 +36,7 @@ pub fn write(
         let text = match format.as_str() {
             "html" => crate::report::html(report),
             "md" => crate::report::markdown(report),
-            _ => serde_json::to_string_pretty(report).expect("the report serializes") + "\n",
+            _ => crate::output::to_json(report, true) + "\n",
         };
         let path = folder.join(format!("{stamp}.{format}"));
         std::fs::write(&path, text)?;

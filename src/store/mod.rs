@@ -99,7 +99,8 @@ impl Store {
     /// Opens an existing database for a command that only reads (`stats`, `errors`, `state show`,
     /// `paths`, `timeline`): nothing is written, so it works on a read-only filesystem or a copy
     /// made by someone else. Without write access to the database's directory, SQLite cannot keep
-    /// its WAL index, and the file is then read as immutable (no writer can be running there).
+    /// its WAL index; the file is then read as immutable, but only when no WAL with pending writes
+    /// lies beside it (a writer elsewhere would otherwise be ignored).
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
         use rusqlite::OpenFlags;
         if !path.exists() {
@@ -109,13 +110,19 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let open = |uri: String| -> rusqlite::Result<(Connection, i64)> {
             let conn = Connection::open_with_flags(uri, flags)?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))?;
             let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
             Ok((conn, version))
         };
         let file = file_uri(path);
-        let (conn, found) = open(format!("{file}?mode=ro"))
-            .or_else(|_| open(format!("{file}?mode=ro&immutable=1")))
-            .map_err(|source| StoreError::Open { path: path.into(), source })?;
+        let (conn, found) = match open(format!("{file}?mode=ro")) {
+            Ok(opened) => opened,
+            // No WAL index can be made (a read-only directory). Reading the file as immutable is
+            // right only when no write is pending in a WAL it would ignore.
+            Err(e) if cannot_keep_wal_index(&e) && wal_is_empty(path) => open(format!("{file}?mode=ro&immutable=1"))
+                .map_err(|source| StoreError::Open { path: path.into(), source })?,
+            Err(source) => return Err(StoreError::Open { path: path.into(), source }),
+        };
         check_is_ours(&conn, path)?;
         let known = migrations::count();
         match found {
@@ -123,7 +130,6 @@ impl Store {
             f if (f as usize) < known => return Err(StoreError::NeedsUpgrade { path: path.into(), found, known }),
             _ => {}
         }
-        conn.pragma_update(None, "busy_timeout", 5_000)?;
         Ok(Store { conn })
     }
 
@@ -200,14 +206,29 @@ fn check_is_ours(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     Err(StoreError::Foreign { path: path.into(), tables })
 }
 
-/// `path` as an SQLite `file:` URI: `?`, `#` and `%` in a path would otherwise end it early.
+/// Whether opening failed because SQLite could not create the WAL index beside the database.
+fn cannot_keep_wal_index(e: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode::{CannotOpen, ReadOnly};
+    matches!(e.sqlite_error_code(), Some(CannotOpen | ReadOnly))
+}
+
+/// Whether the database has no WAL with pending writes beside it.
+fn wal_is_empty(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(&wal).map_or(true, |m| m.len() == 0)
+}
+
+/// `path` as an SQLite `file:` URI, every byte but unreserved ASCII percent-encoded (`?`, `#` and
+/// `%` would end it early; other bytes would be read as Latin-1).
 fn file_uri(path: &Path) -> String {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let mut uri = String::from("file:");
-    for b in absolute.as_os_str().as_encoded_bytes() {
-        match b {
-            b'?' | b'#' | b'%' => uri.push_str(&format!("%{b:02X}")),
-            _ => uri.push(*b as char),
+    for &b in absolute.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~') {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
         }
     }
     uri
@@ -263,7 +284,7 @@ mod tests {
     #[test]
     fn a_grantscope_database_is_marked_and_read_only_opening_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("g?#%.db");
+        let path = dir.path().join("g?#% józef.db");
         drop(Store::open(&path).unwrap());
         let id: i32 =
             Connection::open(&path).unwrap().pragma_query_value(None, "application_id", |r| r.get(0)).unwrap();
