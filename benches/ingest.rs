@@ -4,7 +4,9 @@
 //! - `parse/serde_json_value`: every line into `serde_json::Value`, the naive ceiling;
 //! - `parse/typed_borrowed`: grantscope's audit parser alone;
 //! - `ingest/sqlite_file`: the whole `ingest audit` path into a fresh SQLite file (parse, dedupe,
-//!   fold into shapes, commit batches with checkpoints).
+//!   fold into shapes, commit batches with checkpoints);
+//! - `ingest/sqlite_file_eventlist`: the same events as one pretty-printed `EventList` document,
+//!   read by the streaming document reader.
 //!
 //! `GRANTSCOPE_BENCH_EVENTS` sets the data size (default 100,000). Figures: BENCHMARKS.md.
 
@@ -70,25 +72,35 @@ fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("audit.jsonl");
     std::fs::write(&file, &bytes).unwrap();
+    let list = dir.path().join("eventlist.json");
+    let items: Vec<&str> = lines.iter().map(|l| std::str::from_utf8(l).unwrap()).collect();
+    std::fs::write(
+        &list,
+        format!("{{\n  \"kind\": \"EventList\",\n  \"items\": [\n    {}\n  ]\n}}\n", items.join(",\n    ")),
+    )
+    .unwrap();
     let mut ingest = c.benchmark_group("ingest");
     ingest.throughput(Throughput::Elements(n));
     ingest.sample_size(10).measurement_time(Duration::from_secs(20));
     let mut round = 0;
-    ingest.bench_function("sqlite_file", |b| {
-        b.iter(|| {
-            round += 1;
-            let db = dir.path().join(format!("bench-{round}.db"));
-            let mut store = Store::open(&db).unwrap();
-            let mut sink = AuditSink::new(Some("bench".into()));
-            let opts = FileOptions { format: InputFormat::Auto, batch_records: 20_000, progress: false, stop: None };
-            let tally = ingest_files(&mut store, &[InputPath::File(file.clone())], &mut sink, &opts).unwrap();
-            assert_eq!(tally.ingested, n);
-            drop(store);
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-            }
-        })
-    });
+    for (name, input) in [("sqlite_file", &file), ("sqlite_file_eventlist", &list)] {
+        ingest.bench_function(name, |b| {
+            b.iter(|| {
+                round += 1;
+                let db = dir.path().join(format!("bench-{round}.db"));
+                let mut store = Store::open(&db).unwrap();
+                let mut sink = AuditSink::new(Some("bench".into()));
+                let opts =
+                    FileOptions { format: InputFormat::Auto, batch_records: 20_000, progress: false, stop: None };
+                let tally = ingest_files(&mut store, &[InputPath::File(input.clone())], &mut sink, &opts).unwrap();
+                assert_eq!(tally.ingested, n);
+                drop(store);
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+                }
+            })
+        });
+    }
     ingest.finish();
 }
 

@@ -183,33 +183,14 @@ fn remediation_never_hands_a_name_to_a_tool_as_an_option() {
     assert!(script.contains("a,namespaces=kube-system"), "the hostile namespace is in the narrowed scope: {script}");
 
     // Run it against stand-ins that record every argument they get.
-    let bin = dir.path().join("stub-bin");
-    let log = dir.path().join("calls.log");
-    std::fs::create_dir_all(&bin).unwrap();
-    for tool in ["aws", "kubectl", "eksctl"] {
-        use std::os::unix::fs::PermissionsExt;
-        let path = bin.join(tool);
-        let body = format!(
-            "#!/bin/sh\nprintf '%s\\0' \"{tool}\" \"$@\" >> \"{log}\"\nprintf '\\n' >> \"{log}\"\n[ \"$1\" = apply ] && cat > /dev/null\nexit 0\n",
-            log = log.display()
-        );
-        std::fs::write(&path, body).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    let bin = stub_tools(dir.path(), &["aws", "kubectl", "eksctl"]);
     let run = std::process::Command::new("sh")
         .arg(out.join("demo.sh"))
         .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
         .output()
         .unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let calls = std::fs::read(&log).unwrap();
-    let calls: Vec<Vec<String>> = calls
-        .split(|&b| b == b'\n')
-        .filter(|c| !c.is_empty())
-        .map(|c| {
-            c.split(|&b| b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect()
-        })
-        .collect();
+    let calls = stub_calls(dir.path());
     assert!(calls.len() >= 8, "{calls:?}");
     let hostile = ["--all", "-A", "--selector=x", "--namespace=kube-system"];
     for argv in &calls {

