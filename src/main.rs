@@ -13,7 +13,16 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const EXIT_CODES: &str = "\
+/// Examples, exit codes and environment, as written: clap rewraps doc comments into paragraphs,
+/// which would run the example commands together.
+const AFTER_HELP: &str = "\
+Examples:
+  grantscope demo
+  aws logs filter-log-events --log-group-name /aws/eks/prod/cluster \\
+      --log-stream-name-prefix kube-apiserver-audit > audit.json
+  grantscope ingest audit --cluster prod audit.json
+  grantscope stats
+
 Exit codes:
   0  success (bad records inside inputs are recorded and skipped; see `grantscope errors`)
   1  `explain`: the request is not allowed
@@ -31,14 +40,9 @@ Environment:
 /// grantscope folds Kubernetes audit events and CloudTrail events into a SQLite store of request
 /// shapes, then re-evaluates them against the cluster's access configuration.
 ///
-/// Start with `grantscope demo`, or ingest your own logs:
-///
-///   aws logs filter-log-events --log-group-name /aws/eks/prod/cluster \
-///       --log-stream-name-prefix kube-apiserver-audit > audit.json
-///   grantscope ingest audit --cluster prod audit.json
-///   grantscope stats
+/// Start with `grantscope demo`, or ingest your own logs (examples below).
 #[derive(Parser)]
-#[command(name = "grantscope", version, after_help = EXIT_CODES, max_term_width = 100)]
+#[command(name = "grantscope", version, after_help = AFTER_HELP, max_term_width = 100)]
 struct Cli {
     /// SQLite database file [default: [store].path of --config, or grantscope.db]
     #[arg(long, global = true, value_name = "PATH")]
@@ -87,9 +91,9 @@ enum Command {
     /// aws-auth writes, nodes/proxy, CSR approval), to cluster-admin, secrets in every namespace,
     /// aws-auth write, RBAC write; each step names its grant, and a grant never used in the window
     /// is the cheapest cut. Exit 0 with no path, 1 with paths
-    ///
-    /// Example: grantscope paths --cluster prod --to cluster-admin
-    /// Example: grantscope --format dot paths --state cluster.yaml --state rbac.yaml | dot -Tsvg > paths.svg
+    #[command(
+        after_help = "Examples:\n  grantscope paths --cluster prod --to cluster-admin\n  grantscope --format dot paths --state cluster.yaml --state rbac.yaml | dot -Tsvg > paths.svg"
+    )]
     Paths {
         /// State files or directories instead of the database's latest state (several after one
         /// --state, or --state repeated; a directory gives its *.yaml, *.yml and *.json files)
@@ -111,8 +115,7 @@ enum Command {
     /// and their scopes, the authentication mode, IAM principals deleted or re-created (from
     /// CloudTrail, with the caller and session), RBAC and aws-auth (from the stored state
     /// versions' diffs)
-    ///
-    /// Example: grantscope timeline --cluster prod --since 30d
+    #[command(after_help = "Examples:\n  grantscope timeline --cluster prod --since 30d")]
     Timeline {
         #[arg(long)]
         cluster: Option<String>,
@@ -132,8 +135,9 @@ enum Command {
     Generate(GenerateArgs),
     /// Evaluate every audit event of a file against an access state, and compare with the decision
     /// and grant the API server recorded. `--format json` prints one JSON object per event (JSON lines)
-    ///
-    /// Example: grantscope evaluate --state cluster.yaml --state rbac.yaml --events audit.jsonl
+    #[command(
+        after_help = "Examples:\n  grantscope evaluate --state cluster.yaml --state rbac.yaml --events audit.jsonl"
+    )]
     Evaluate {
         /// State files: eksctl ClusterConfig, kubectl YAML/JSON (RBAC, aws-auth), grantscope
         /// snapshots; several after one --state or --state repeated; a directory gives its *.yaml,
@@ -154,19 +158,18 @@ enum Command {
     },
     /// Could this caller do this? Like `kubectl auth can-i`, with the authentication result and which
     /// grant allowed it, which were shadowed, and why the others did not apply. Exit 0 allowed, 1 not
-    ///
-    /// Examples:
-    ///   grantscope explain --state cluster.yaml --arn arn:aws:iam::111122223333:role/dev get pods -n dev
-    ///   grantscope explain --state rbac.yaml --user system:serviceaccount:ci:deployer patch deployments.apps -n prod
-    ///   grantscope explain --state rbac.yaml --user alice --group ops get --path /metrics
+    #[command(after_help = "Examples:
+  grantscope explain --state cluster.yaml --arn arn:aws:iam::111122223333:role/dev get pods -n dev
+  grantscope explain --state rbac.yaml --user system:serviceaccount:ci:deployer \\
+      patch deployments.apps -n prod
+  grantscope explain --state rbac.yaml --user alice --group ops get --path /metrics")]
     Explain(ExplainCli),
     /// Access-state versions stored in the database
     #[command(subcommand)]
     State(StateCommand),
     /// Decide every request shape of the window against the cluster's current access state, and
     /// count each grant's use (new shapes only, unless the state changed)
-    ///
-    /// Example: grantscope replay --cluster prod --window 90d
+    #[command(after_help = "Examples:\n  grantscope replay --cluster prod --window 90d")]
     Replay {
         #[arg(long)]
         cluster: Option<String>,
@@ -176,8 +179,9 @@ enum Command {
     },
     /// What would a proposed access state break? The window's requests decided under it: which flip
     /// from allowed to denied (exit 3, for pull-request checks) and from denied to allowed
-    ///
-    /// Example: grantscope whatif --cluster prod --proposed cluster.yaml --proposed rbac.yaml
+    #[command(
+        after_help = "Examples:\n  grantscope whatif --cluster prod --proposed cluster.yaml --proposed rbac.yaml"
+    )]
     Whatif {
         #[arg(long)]
         cluster: Option<String>,
@@ -193,8 +197,7 @@ enum Command {
         recursive: bool,
     },
     /// Grants nobody used, used only in part, shadowed, or risky (replays what is new first)
-    ///
-    /// Example: grantscope findings --cluster prod --kind unused-access-entry --format json
+    #[command(after_help = "Examples:\n  grantscope findings --cluster prod --kind unused-access-entry --format json")]
     Findings {
         #[command(flatten)]
         assess: AssessArgs,
@@ -214,8 +217,7 @@ enum Command {
     ///
     /// With --out DIR every format is written to DIR, with CLUSTER.snapshot.json: the recommended
     /// state, which `grantscope whatif --proposed` takes.
-    ///
-    /// Example: grantscope remediate --cluster prod --format terraform > least-privilege.tf
+    #[command(after_help = "Examples:\n  grantscope remediate --cluster prod --format terraform > least-privilege.tf")]
     Remediate {
         #[command(flatten)]
         assess: AssessArgs,
@@ -229,8 +231,7 @@ enum Command {
     /// The least-privilege report: summary (grants used and unused, top risks, biggest reductions,
     /// agreement with recorded decisions, data coverage), charts, every finding and grant. --format
     /// md (the default), html (one self-contained file) or json (schemas/report.schema.json)
-    ///
-    /// Example: grantscope report --cluster prod --format html --out report.html
+    #[command(after_help = "Examples:\n  grantscope report --cluster prod --format html --out report.html")]
     Report {
         #[command(flatten)]
         assess: AssessArgs,
@@ -241,8 +242,7 @@ enum Command {
     /// Run as a service: follow every [[clusters]] source of --config, assess each cluster on an
     /// interval, and serve /metrics (Prometheus), /healthz, /readyz, /api/v1/findings and
     /// /api/v1/reports/latest on [server] listen. Stops cleanly on SIGTERM or SIGINT.
-    ///
-    /// Example: grantscope serve --config /etc/grantscope/grantscope.toml
+    #[command(after_help = "Examples:\n  grantscope serve --config /etc/grantscope/grantscope.toml")]
     Serve,
     /// Check a configuration file and print the effective configuration (file, then environment)
     #[command(subcommand)]
@@ -283,8 +283,7 @@ impl AssessArgs {
 #[derive(Subcommand)]
 enum ConfigCommand {
     /// Validate --config (and GRANTSCOPE_* variables); print the effective configuration
-    ///
-    /// Example: grantscope config check --config grantscope.toml
+    #[command(after_help = "Examples:\n  grantscope config check --config grantscope.toml")]
     Check,
 }
 
@@ -293,8 +292,7 @@ enum IngestCommand {
     /// Kubernetes audit events: JSON lines, EventList, `aws logs filter-log-events` or
     /// `get-log-events` output, CloudWatch Logs S3 exports and subscription records, Logs Insights
     /// exports; gzip or not (detected from content)
-    ///
-    /// Example: grantscope ingest audit --cluster prod audit-*.jsonl.gz
+    #[command(after_help = "Examples:\n  grantscope ingest audit --cluster prod audit-*.jsonl.gz")]
     Audit {
         /// Cluster the events belong to; needed unless the input names its /aws/eks/NAME/cluster log group
         #[arg(long)]
@@ -307,9 +305,9 @@ enum IngestCommand {
     /// role/user lifecycle; counts the rest as skipped. With --live, straight from the CloudTrail
     /// API (LookupEvents, one lookup per kept event name, paced to its 2 requests/s; IAM events
     /// from us-east-1, where CloudTrail records them); needs cloudtrail:LookupEvents
-    ///
-    /// Example: grantscope ingest cloudtrail AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/*/*.json.gz
-    /// Example: grantscope ingest cloudtrail --live --region eu-west-1 --since 30d --follow
+    #[command(
+        after_help = "Examples:\n  grantscope ingest cloudtrail AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/*/*.json.gz\n  grantscope ingest cloudtrail --live --region eu-west-1 --since 30d --follow"
+    )]
     Cloudtrail {
         /// Read the CloudTrail API instead of files
         #[arg(long, conflicts_with_all = ["files", "input_format", "batch_records"])]
@@ -323,8 +321,9 @@ enum IngestCommand {
     /// /aws/eks/CLUSTER/cluster, streams kube-apiserver-audit-*), from where the last run stopped
     /// (or --since) up to now, and on with --follow. Credentials: the AWS default chain (env,
     /// profile, IRSA, ECS/Pod Identity, instance role); needs logs:FilterLogEvents on the log group
-    ///
-    /// Example: grantscope ingest cloudwatch --cluster prod --region eu-west-1 --since 7d --follow
+    #[command(
+        after_help = "Examples:\n  grantscope ingest cloudwatch --cluster prod --region eu-west-1 --since 7d --follow"
+    )]
     Cloudwatch {
         #[arg(long)]
         cluster: String,
@@ -426,9 +425,9 @@ enum StateCommand {
     /// Store the access state of files as the cluster's next version (only if it changed). A file
     /// from which nothing is read (empty, only comments, other kinds) is an error, and so, without
     /// --allow-shrink, is a state removing more than half the stored grants
-    ///
-    /// Example: grantscope state import --cluster prod cluster.yaml rbac.yaml aws-auth.yaml
-    /// Example: grantscope state import --cluster prod -R gitops/rbac/
+    #[command(
+        after_help = "Examples:\n  grantscope state import --cluster prod cluster.yaml rbac.yaml aws-auth.yaml\n  grantscope state import --cluster prod -R gitops/rbac/"
+    )]
     Import {
         #[arg(long)]
         cluster: String,
@@ -452,9 +451,9 @@ enum StateCommand {
     /// the Kubernetes API gives Roles, ClusterRoles, their bindings and kube-system/aws-auth (the
     /// Helm chart's read-only ClusterRole). A part that cannot be read is kept from the previous
     /// version and reported, exit 2; a first sync needs both.
-    ///
-    /// Example: grantscope state sync --cluster prod --region eu-west-1 --context prod-admin
-    /// Example: grantscope state sync --cluster prod --eks-token      (no kubeconfig, as in ECS)
+    #[command(
+        after_help = "Examples:\n  grantscope state sync --cluster prod --region eu-west-1 --context prod-admin\n  grantscope state sync --cluster prod --eks-token   # no kubeconfig, as in ECS"
+    )]
     Sync {
         #[arg(long)]
         cluster: String,

@@ -83,3 +83,53 @@ fn generate_is_deterministic_and_realistic() {
     assert_eq!(c["days"], 3, "{c}");
     assert!(c["principals"].as_i64().unwrap() >= 8, "roles, a user, service accounts, nodes, anonymous: {c}");
 }
+
+#[test]
+fn the_demo_data_is_a_state_a_user_could_have_with_no_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = grantscope(&dir.path().join("unused.db"))
+        .args(["demo", "--out"])
+        .arg(dir.path().join("demo"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("WARN"), "{stderr}");
+}
+
+#[test]
+fn help_keeps_examples_one_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("unused.db");
+    let top = run_ok(grantscope(&db).arg("--help"));
+    let lines: Vec<&str> = top.lines().collect();
+    let at = lines.iter().position(|l| *l == "Examples:").expect("an Examples: heading");
+    assert_eq!(
+        &lines[at + 1..at + 6],
+        [
+            "  grantscope demo",
+            "  aws logs filter-log-events --log-group-name /aws/eks/prod/cluster \\",
+            "      --log-stream-name-prefix kube-apiserver-audit > audit.json",
+            "  grantscope ingest audit --cluster prod audit.json",
+            "  grantscope stats",
+        ],
+        "{top}"
+    );
+    for (command, example) in [
+        (
+            &["paths", "--help"][..],
+            "  grantscope --format dot paths --state cluster.yaml --state rbac.yaml | dot -Tsvg > paths.svg",
+        ),
+        (
+            &["explain", "--help"][..],
+            "  grantscope explain --state rbac.yaml --user alice --group ops get --path /metrics",
+        ),
+        (
+            &["state", "sync", "--help"][..],
+            "  grantscope state sync --cluster prod --eks-token   # no kubeconfig, as in ECS",
+        ),
+    ] {
+        let help = run_ok(grantscope(&db).args(command));
+        assert!(help.lines().any(|l| l == "Examples:") && help.lines().any(|l| l == example), "{help}");
+    }
+}

@@ -31,7 +31,7 @@ pub fn write_cloudtrail(out: &mut dyn Write, opts: &GenerateOptions) -> io::Resu
         "eks.amazonaws.com",
         "CreateCluster",
         format!(
-            r#"{{"name":"{cluster}","accessConfig":{{"authenticationMode":"API_AND_CONFIG_MAP","bootstrapClusterCreatorAdminPermissions":true}}}}"#
+            r#"{{"name":"{cluster}","accessConfig":{{"authenticationMode":"API_AND_CONFIG_MAP","bootstrapClusterCreatorAdminPermissions":false}}}}"#
         ),
         "null",
     );

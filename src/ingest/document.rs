@@ -635,13 +635,24 @@ impl<R: BufRead> DocumentReader<R> {
                 };
             }
             let mut end = None;
-            for (i, &b) in chunk.iter().enumerate() {
+            let mut i = 0;
+            while i < chunk.len() {
+                if in_string && !escape {
+                    // Most of an event is string bytes: jump to the next one that matters.
+                    match memchr::memchr3(b'"', b'\\', b'\n', &chunk[i..]) {
+                        Some(k) => i += k,
+                        None => break,
+                    }
+                }
+                let b = chunk[i];
+                i += 1;
                 if in_string {
                     if escape {
                         escape = false;
                     } else if b == b'\\' {
                         escape = true;
-                    } else if b == b'\n' || b == b'\r' {
+                    } else if b == b'\n' {
+                        let i = i - 1;
                         // JSON strings never hold a raw line break: this is a line cut short (or
                         // lines taken for a document), and reading on would swallow the next lines.
                         self.tape.take(&chunk[..i]);
@@ -651,7 +662,7 @@ impl<R: BufRead> DocumentReader<R> {
                     } else if b == b'"' {
                         in_string = false;
                         if depth == 0 {
-                            end = Some(i + 1);
+                            end = Some(i);
                             break;
                         }
                     }
@@ -665,7 +676,7 @@ impl<R: BufRead> DocumentReader<R> {
                     },
                     Some(ValueKind::Scalar) => {
                         if b.is_ascii_whitespace() || matches!(b, b',' | b']' | b'}' | b'{' | b'[' | b'"' | b':') {
-                            end = Some(i);
+                            end = Some(i - 1); // the delimiter is not the scalar's
                             break;
                         }
                     }
@@ -675,7 +686,7 @@ impl<R: BufRead> DocumentReader<R> {
                         b'}' | b']' => {
                             depth -= 1;
                             if depth == 0 {
-                                end = Some(i + 1);
+                                end = Some(i);
                                 break;
                             }
                         }
