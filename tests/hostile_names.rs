@@ -183,14 +183,7 @@ fn remediation_never_hands_a_name_to_a_tool_as_an_option() {
     assert!(script.contains("a,namespaces=kube-system"), "the hostile namespace is in the narrowed scope: {script}");
 
     // Run it against stand-ins that record every argument they get.
-    let bin = stub_tools(dir.path(), &["aws", "kubectl", "eksctl"]);
-    let run = std::process::Command::new("sh")
-        .arg(out.join("demo.sh"))
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let calls = stub_calls(dir.path());
+    let calls = run_with_stand_ins(dir.path(), &out.join("demo.sh"), &["aws", "kubectl", "eksctl"]);
     assert!(calls.len() >= 8, "{calls:?}");
     let hostile = ["--all", "-A", "--selector=x", "--namespace=kube-system"];
     for argv in &calls {

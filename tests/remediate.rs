@@ -147,15 +147,9 @@ fn the_script_runs_as_one_plan_and_no_name_escapes_its_quotes_or_comments() {
     let out = dir.path().join("remediation");
     remediate_out(&db, &out);
 
-    let bin = stub_tools(dir.path(), &["aws", "kubectl", "eksctl", "curl"]);
-    let run = std::process::Command::new("sh")
-        .arg(out.join("demo.sh"))
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let calls = run_with_stand_ins(dir.path(), &out.join("demo.sh"), &["aws", "kubectl", "eksctl", "curl"]);
     // Each call as `tool [arg]...`: the name's own line break shows inside its brackets.
-    let calls: Vec<String> = stub_calls(dir.path())
+    let calls: Vec<String> = calls
         .iter()
         .map(|c| {
             std::iter::once(c[0].clone()).chain(c[1..].iter().map(|a| format!("[{a}]"))).collect::<Vec<_>>().join(" ")

@@ -200,7 +200,6 @@ fn ingest_one(
         return Ok(());
     }
     let mut lead = Resume::default();
-    let mut lead_bytes = 0;
     let mut format = match (opts.format, &checkpoint) {
         // The layout that was used before, even if detection would now say otherwise.
         (InputFormat::Auto, Some((f, _))) => *f,
@@ -210,7 +209,6 @@ fn ingest_one(
             // end of its first member. A read that fails keeps what it read and fails again where
             // it failed, so the layout's reader records it after the records before it.
             let (blank, failed) = skip_blank(&mut input.reader);
-            lead_bytes = blank.offset;
             lead = blank;
             let mut head = Vec::with_capacity(DETECT_BYTES);
             let failed = failed.or_else(|| (&mut input.reader).take(DETECT_BYTES as u64).read_to_end(&mut head).err());
@@ -224,13 +222,16 @@ fn ingest_one(
         }
         (forced, _) => forced,
     };
+    // The reader has passed the blank lead, if detection skipped one.
+    let lead_bytes = lead.offset;
     let mut resume = match checkpoint {
         Some((f, r)) if f == format => r,
         _ => lead,
     };
     tracing::debug!(file = %name, ?format, gzip = input.gzip, ?resume, "ingesting");
     let progress = Progress::new(opts.progress, &name, input.len, input.raw_read.clone());
-    let whole_len = if input.gzip || format == InputFormat::Json { input.len } else { None };
+    // Gzip and documents cannot be resumed by seeking: their checkpoint remembers reading them whole.
+    let whole_len = |format| if input.gzip || format == InputFormat::Json { input.len } else { None };
     let mut run = Run {
         sink,
         opts,
@@ -240,13 +241,12 @@ fn ingest_one(
         name,
         format,
         batch_records: opts.batch_records.max(1),
-        whole_len,
+        whole_len: whole_len(format),
         committed,
         at_last_commit: Tally::default(),
     };
     // A plain file resumes by seeking to just before the checkpoint's last line; what lines() still
     // has to skip is then only that line, which it checks.
-    // The reader has passed the blank lead, if detection skipped one.
     let mut skipped = lead_bytes;
     let lines_format = matches!(format, InputFormat::Jsonl | InputFormat::Auto);
     let before = resume.offset - resume.last_len.min(resume.offset);
@@ -275,7 +275,7 @@ fn ingest_one(
             Ok(Flow::AsLines(replay)) => {
                 tracing::info!(file = %run.name, "not a JSON document after all; reading it as lines");
                 format = InputFormat::Jsonl;
-                run.whole_len = if input.gzip { input.len } else { None };
+                run.whole_len = whole_len(format);
                 match replay {
                     // What the document reader read, then the rest: after the blank lead, if any.
                     Some(replay) => {

@@ -422,11 +422,12 @@ pub fn run_measured(cmd: &mut Command) -> (Output, u64) {
     (out, kib * 1024)
 }
 
-/// Stand-ins for command-line `tools` in `dir/stub-bin`, for running a generated script for real:
-/// each call records its argv in a file of its own under `dir/calls/`, numbered in order, with NUL
-/// after each argument (an argument may hold anything but NUL, line breaks included), and reads
-/// its input when asked to `apply`. Returns the directory, to put first on `PATH`.
-pub fn stub_tools(dir: &Path, tools: &[&str]) -> PathBuf {
+/// Runs the shell `script` for real against stand-ins for command-line `tools` (first on `PATH`),
+/// asserting it succeeds, and returns each call the stand-ins received, in order, as its argv (the
+/// tool first). Each call is kept in a file of its own under `dir/calls/`, NUL after each argument:
+/// an argument may hold anything but NUL, line breaks included. A stand-in asked to `apply` reads
+/// its input.
+pub fn run_with_stand_ins(dir: &Path, script: &Path, tools: &[&str]) -> Vec<Vec<String>> {
     use std::os::unix::fs::PermissionsExt;
     let bin = dir.join("stub-bin");
     let calls = dir.join("calls");
@@ -442,12 +443,9 @@ pub fn stub_tools(dir: &Path, tools: &[&str]) -> PathBuf {
         std::fs::write(&path, body).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    bin
-}
-
-/// The calls the stand-ins of [`stub_tools`] recorded, in order, each as its argv (the tool first).
-pub fn stub_calls(dir: &Path) -> Vec<Vec<String>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("calls"))
+    let run = Command::new("sh").arg(script).env("PATH", format!("{}:/usr/bin:/bin", bin.display())).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&calls)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.file_name().is_some_and(|n| n != "count"))
