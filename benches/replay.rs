@@ -7,9 +7,10 @@
 
 mod common;
 
-use grantscope::assess::{AssessOptions, assess};
+use grantscope::analysis::assessment::AssessOptions;
+use grantscope::app::assess::assess;
+use grantscope::app::replay::replay;
 use grantscope::model::time;
-use grantscope::replay::replay;
 use grantscope::report::{Report, ReportInputs};
 use grantscope::state::Snapshot;
 use grantscope::store::cluster_days;

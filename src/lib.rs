@@ -17,22 +17,16 @@
 //! The layout follows the data flow: [`ingest`] turns files into normalized events, [`store`] folds
 //! them into request shapes in SQLite, [`model`] holds the pure domain types.
 
-pub mod agreement;
 pub mod analysis;
-pub mod assess;
+pub mod app;
 pub mod authz;
-pub mod commands;
-pub mod config;
+pub mod cli;
 pub mod generate;
 pub mod ingest;
 pub mod model;
-pub mod output;
 pub mod remediate;
-pub mod replay;
 pub mod report;
 pub mod serve;
 pub mod sources;
 pub mod state;
 pub mod store;
-pub mod sync;
-pub mod timeline;

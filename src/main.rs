@@ -1,12 +1,12 @@
 //! The grantscope command line: parse, load config, dispatch. Nothing else.
 
 use clap::{Args, Parser, Subcommand};
-use grantscope::commands::{self, CommandError, explain::Caller, ingest::Kind};
-use grantscope::config::Config;
+use grantscope::cli::output::{Format, FormatArg};
+use grantscope::cli::{self, CommandError, explain::Caller, ingest::Kind};
 use grantscope::generate::GenerateOptions;
 use grantscope::ingest::InputFormat;
 use grantscope::model::time;
-use grantscope::output::{Format, FormatArg};
+use grantscope::serve::config::Config;
 use grantscope::state::state_files;
 use grantscope::store::Horizons;
 use std::io::IsTerminal;
@@ -120,7 +120,7 @@ enum Command {
         #[arg(long)]
         cluster: Option<String>,
         /// How far back (`30d` or `30`)
-        #[arg(long, default_value = "30d", value_parser = commands::replay::parse_days)]
+        #[arg(long, default_value = "30d", value_parser = cli::replay::parse_days)]
         since: u32,
     },
     /// List bad records that ingest skipped, with file and line
@@ -174,7 +174,7 @@ enum Command {
         #[arg(long)]
         cluster: Option<String>,
         /// Analysis window, in days (`90d` or `90`)
-        #[arg(long, default_value = "90d", value_parser = commands::replay::parse_days)]
+        #[arg(long, default_value = "90d", value_parser = cli::replay::parse_days)]
         window: u32,
     },
     /// What would a proposed access state break? The window's requests decided under it: which flip
@@ -186,7 +186,7 @@ enum Command {
         #[arg(long)]
         cluster: Option<String>,
         /// Analysis window, in days (`90d` or `90`)
-        #[arg(long, default_value = "90d", value_parser = commands::replay::parse_days)]
+        #[arg(long, default_value = "90d", value_parser = cli::replay::parse_days)]
         window: u32,
         /// The proposed state: eksctl ClusterConfig, kubectl YAML/JSON, a grantscope snapshot;
         /// several files after one --proposed or --proposed repeated; directories as for --state
@@ -263,7 +263,7 @@ struct AssessArgs {
     #[arg(long)]
     cluster: Option<String>,
     /// Analysis window, in days (`90d` or `90`)
-    #[arg(long, default_value = "90d", value_parser = commands::replay::parse_days)]
+    #[arg(long, default_value = "90d", value_parser = cli::replay::parse_days)]
     window: u32,
     /// With fewer days of events than this, nothing is called unused: it is insufficient-evidence
     #[arg(long, default_value_t = 14)]
@@ -271,8 +271,8 @@ struct AssessArgs {
 }
 
 impl AssessArgs {
-    fn scope(&self) -> commands::replay::AssessScope<'_> {
-        commands::replay::AssessScope {
+    fn scope(&self) -> cli::replay::AssessScope<'_> {
+        cli::replay::AssessScope {
             cluster: self.cluster.as_deref(),
             window_days: self.window,
             min_observed_days: self.min_observed_days,
@@ -353,7 +353,7 @@ struct LiveCli<const SINCE_DAYS: u32> {
     #[arg(long)]
     region: Option<String>,
     /// On a first run, start this far back (`7d` or `7`) [default: 7d for CloudWatch, 30d for CloudTrail]
-    #[arg(long, value_parser = commands::replay::parse_days)]
+    #[arg(long, value_parser = cli::replay::parse_days)]
     since: Option<u32>,
     /// Keep polling every --poll-seconds until SIGINT/SIGTERM (the page in flight is committed)
     #[arg(long)]
@@ -364,8 +364,8 @@ struct LiveCli<const SINCE_DAYS: u32> {
 }
 
 impl<const SINCE_DAYS: u32> LiveCli<SINCE_DAYS> {
-    fn resolve(&self, horizons: Horizons) -> commands::ingest::LiveArgs {
-        commands::ingest::LiveArgs {
+    fn resolve(&self, horizons: Horizons) -> cli::ingest::LiveArgs {
+        cli::ingest::LiveArgs {
             region: self.region.clone(),
             since_days: self.since.unwrap_or(SINCE_DAYS),
             follow_seconds: self.follow.then_some(self.poll_seconds),
@@ -608,7 +608,7 @@ fn init_logging(verbose: u8, quiet: bool, json: bool) {
 fn run(cli: Cli) -> Result<u8, CommandError> {
     let config = Config::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
     let names: Vec<String> = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()).collect();
-    for (name, meant) in grantscope::config::unknown_environment(names.iter().map(String::as_str)) {
+    for (name, meant) in grantscope::serve::config::unknown_environment(names.iter().map(String::as_str)) {
         tracing::warn!("{name} is not a grantscope setting and is ignored (did you mean {meant}?)");
     }
     let db = cli.db.unwrap_or(config.store.path.clone());
@@ -621,11 +621,11 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
     match cli.command {
         Command::Ingest(IngestCommand::Cloudwatch { cluster, log_group, stream_prefix, live, horizons: h }) => {
             let live = live.resolve(horizons(h));
-            commands::ingest::cloudwatch(&db, &cluster, log_group, stream_prefix, live, data_format?).map(|_| 0)
+            cli::ingest::cloudwatch(&db, &cluster, log_group, stream_prefix, live, data_format?).map(|_| 0)
         }
         Command::Ingest(IngestCommand::Cloudtrail { live: true, aws, files }) => {
             let live = aws.resolve(horizons(files.horizons));
-            commands::ingest::cloudtrail_live(&db, live, data_format?).map(|_| 0)
+            cli::ingest::cloudtrail_live(&db, live, data_format?).map(|_| 0)
         }
         Command::Ingest(cmd) => {
             let (kind, cluster, files) = match cmd {
@@ -636,7 +636,7 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
                 IngestCommand::Cloudtrail { files, .. } => (Kind::CloudTrail, None, files.into()),
                 IngestCommand::Cloudwatch { .. } => unreachable!("handled above"),
             };
-            let args = commands::ingest::IngestArgs {
+            let args = cli::ingest::IngestArgs {
                 kind,
                 cluster,
                 input_format: files.input_format,
@@ -645,22 +645,22 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
                 progress,
                 horizons: horizons(files.horizons),
             };
-            commands::ingest::run(&db, args, data_format?).map(|_| 0)
+            cli::ingest::run(&db, args, data_format?).map(|_| 0)
         }
-        Command::Stats { cluster } => commands::stats::run(&db, cluster.as_deref(), data_format?).map(|_| 0),
+        Command::Stats { cluster } => cli::stats::run(&db, cluster.as_deref(), data_format?).map(|_| 0),
         Command::Paths { state, recursive, cluster, from, to } => {
-            let args = commands::paths::PathsArgs { state: state_files(&state, recursive)?, cluster, from, to };
-            commands::paths::run(&db, args, cli.format).map(|n| u8::from(n > 0))
+            let args = cli::paths::PathsArgs { state: state_files(&state, recursive)?, cluster, from, to };
+            cli::paths::run(&db, args, cli.format).map(|n| u8::from(n > 0))
         }
         Command::Timeline { cluster, since } => {
-            commands::timeline::run(&db, cluster.as_deref(), since, data_format?).map(|_| 0)
+            cli::timeline::run(&db, cluster.as_deref(), since, data_format?).map(|_| 0)
         }
-        Command::Errors { limit } => commands::errors::run(&db, limit, data_format?).map(|_| 0),
-        Command::Gc(h) => commands::gc::run(&db, horizons(h), data_format?).map(|_| 0),
+        Command::Errors { limit } => cli::errors::run(&db, limit, data_format?).map(|_| 0),
+        Command::Gc(h) => cli::gc::run(&db, horizons(h), data_format?).map(|_| 0),
         Command::Evaluate { state, recursive, events, cluster, input_format } => {
             let state = state_files(&state, recursive)?;
-            let args = commands::evaluate::EvaluateArgs { state, events, cluster, input_format };
-            commands::evaluate::run(args, data_format?).map(|_| 0)
+            let args = cli::evaluate::EvaluateArgs { state, events, cluster, input_format };
+            cli::evaluate::run(args, data_format?).map(|_| 0)
         }
         Command::Explain(x) => {
             let caller = match (x.arn, x.user) {
@@ -668,7 +668,7 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
                 (None, Some(user)) => Caller::Kubernetes { user, groups: x.group },
                 (None, None) => unreachable!("clap requires --arn or --user"),
             };
-            let args = commands::explain::ExplainArgs {
+            let args = cli::explain::ExplainArgs {
                 state: state_files(&x.state, x.recursive)?,
                 cluster: x.cluster,
                 caller,
@@ -681,50 +681,42 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
                 path: x.path,
                 access_key_id: x.access_key_id,
             };
-            commands::explain::run(args, data_format?).map(|allowed| if allowed { 0 } else { 1 })
+            cli::explain::run(args, data_format?).map(|allowed| if allowed { 0 } else { 1 })
         }
         Command::Replay { cluster, window } => {
-            commands::replay::replay(&db, cluster.as_deref(), window, data_format?).map(|_| 0)
+            cli::replay::replay(&db, cluster.as_deref(), window, data_format?).map(|_| 0)
         }
         Command::Findings { assess, kind, control } => {
-            let args = commands::replay::FindingsArgs {
-                scope: assess.scope(),
-                kind: kind.as_deref(),
-                control: control.as_deref(),
-            };
-            commands::replay::findings(&db, args, data_format?).map(|_| 0)
+            let args =
+                cli::replay::FindingsArgs { scope: assess.scope(), kind: kind.as_deref(), control: control.as_deref() };
+            cli::replay::findings(&db, args, data_format?).map(|_| 0)
         }
         Command::Report { assess, out } => {
-            let args = commands::report::ReportArgs { scope: assess.scope(), out: out.as_deref() };
-            commands::report::run(&db, args, cli.format).map(|()| 0)
+            let args = cli::report::ReportArgs { scope: assess.scope(), out: out.as_deref() };
+            cli::report::run(&db, args, cli.format).map(|()| 0)
         }
         Command::Remediate { assess, region, out } => {
-            let args = commands::remediate::RemediateArgs {
-                scope: assess.scope(),
-                region: region.as_deref(),
-                out: out.as_deref(),
-            };
-            commands::remediate::run(&db, args, cli.format).map(|()| 0)
+            let args =
+                cli::remediate::RemediateArgs { scope: assess.scope(), region: region.as_deref(), out: out.as_deref() };
+            cli::remediate::run(&db, args, cli.format).map(|()| 0)
         }
         Command::Whatif { cluster, window, proposed, recursive } => {
             let proposed = state_files(&proposed, recursive)?;
             let args =
-                commands::replay::WhatifArgs { cluster: cluster.as_deref(), window_days: window, proposed: &proposed };
-            commands::replay::whatif(&db, args, data_format?).map(|breaks| if breaks { 3 } else { 0 })
+                cli::replay::WhatifArgs { cluster: cluster.as_deref(), window_days: window, proposed: &proposed };
+            cli::replay::whatif(&db, args, data_format?).map(|breaks| if breaks { 3 } else { 0 })
         }
         Command::State(cmd) => match cmd {
             StateCommand::Import { cluster, files, recursive, allow_shrink } => {
-                commands::state::import(&db, &cluster, &state_files(&files, recursive)?, allow_shrink, data_format?)
+                cli::state::import(&db, &cluster, &state_files(&files, recursive)?, allow_shrink, data_format?)
             }
             StateCommand::Sync { cluster, region, kubernetes } => {
-                let opts = grantscope::sync::SyncOptions { cluster, region, kubernetes: kubernetes.access() };
-                return commands::state::sync(&db, &opts, data_format?);
+                let opts = grantscope::app::sync::SyncOptions { cluster, region, kubernetes: kubernetes.access() };
+                return cli::state::sync(&db, &opts, data_format?);
             }
-            StateCommand::Show { cluster, version } => {
-                commands::state::show(&db, cluster.as_deref(), version, data_format?)
-            }
+            StateCommand::Show { cluster, version } => cli::state::show(&db, cluster.as_deref(), version, data_format?),
             StateCommand::Export { cluster, version, out } => {
-                commands::state::export(&db, cluster.as_deref(), version, out.as_deref())
+                cli::state::export(&db, cluster.as_deref(), version, out.as_deref())
             }
         }
         .map(|()| 0),
@@ -733,11 +725,11 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
                 seed: g.seed,
                 events: g.events,
                 days: g.days,
-                end_day: g.end.unwrap_or_else(|| time::day_of(commands::now_ms())),
+                end_day: g.end.unwrap_or_else(|| time::day_of(grantscope::app::clock::now_ms())),
                 cluster: g.cluster,
                 account: g.account,
             };
-            commands::generate::run(&g.out, &opts, data_format?).map(|_| 0)
+            cli::generate::run(&g.out, &opts, data_format?).map(|_| 0)
         }
         Command::Serve => {
             let runtime = tokio::runtime::Runtime::new().map_err(|e| CommandError::Usage(e.to_string()))?;
@@ -748,15 +740,13 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
         }
         Command::Config(ConfigCommand::Check) => {
             match data_format? {
-                Format::Json => grantscope::output::print_json(&config),
-                Format::Text => grantscope::output::write_stdout(
+                Format::Json => grantscope::cli::output::print_json(&config),
+                Format::Text => grantscope::cli::output::write_stdout(
                     &toml::to_string_pretty(&config).map_err(|e| CommandError::Usage(e.to_string()))?,
                 ),
             }
             Ok(0)
         }
-        Command::Demo { out, horizons: h } => {
-            commands::demo::run(&out, horizons(h), progress, data_format?).map(|()| 0)
-        }
+        Command::Demo { out, horizons: h } => cli::demo::run(&out, horizons(h), progress, data_format?).map(|()| 0),
     }
 }

@@ -2,7 +2,7 @@
 //! contributes an allow — no request that came in through the entry was allowed (or would also
 //! have been) by a binding to that group. Removing it from the entry takes nothing that is used.
 
-use super::commands;
+use super::shell;
 use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
 use crate::authz::{Authorizer, Grant};
 use crate::model::{AccessState, Subject};
@@ -80,7 +80,7 @@ pub fn unused_group_findings(state: &AccessState, shapes: &[WindowShape], ctx: &
                     e.principal_arn,
                     through.iter().map(|s| s.requests).sum::<i64>()
                 );
-                let command = commands::update_access_entry_groups(ctx.cluster, &e.principal_arn, &remaining);
+                let command = shell::update_access_entry_groups(ctx.cluster, &e.principal_arn, &remaining);
                 let change = Change::RemoveGroup { entry: i, group: group.clone() };
                 ("unused-kubernetes-group", None, Recommendation { summary, commands: vec![command] }, Some(change))
             };

@@ -12,20 +12,9 @@
 //! be rebuilt from what is stored.
 
 use crate::authz::changes::Affected;
-use crate::model::AccessState;
 use crate::model::time::MS_PER_DAY;
+use crate::model::{AccessState, GrantTimes};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-/// When grants were created and removed, by lowercase principal ARN.
-#[derive(Debug, Default, Clone)]
-pub struct GrantTimes {
-    /// CreateAccessEntry, or the entry's `createdAt`.
-    pub entries: HashMap<String, i64>,
-    /// AssociateAccessPolicy (principal, policy ARN), or the association's `associatedAt`.
-    pub associations: HashMap<(String, String), i64>,
-    /// The latest DeleteAccessEntry or DisassociateAccessPolicy.
-    pub removals: HashMap<String, i64>,
-}
 
 /// What held on one day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Findings: what replay's grant usage says about the access configuration.
 
+pub mod assessment;
 pub mod aws_managed;
-pub mod commands;
 pub mod compliance;
 pub mod escalation;
 pub mod generated;
@@ -10,6 +10,7 @@ pub mod history;
 pub mod inventory;
 mod narrower;
 mod risky;
+pub mod shell;
 pub mod timeline;
 mod unused;
 pub mod whatif;

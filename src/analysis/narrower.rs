@@ -10,8 +10,8 @@
 //! the others first: [`super::prove_together`]); one that would deny any request allowed today is
 //! not made, and the finding says why.
 
-use super::commands;
 use super::generated::{manifest_file_name, object_name, rbac_for};
+use super::shell;
 use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
 use crate::authz::policies::{PolicyLookup, catalog, policy_name};
 use crate::authz::rules::rules_allow;
@@ -88,7 +88,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                 if let Some(list) = narrower_namespaces(&a.scope, &namespaces, &observed) {
                     let narrower = AccessScope::Namespace { namespaces: list.clone() };
                     let command =
-                        commands::associate_access_policy(ctx.cluster, &e.principal_arn, &a.policy_arn, &narrower);
+                        shell::associate_access_policy(ctx.cluster, &e.principal_arn, &a.policy_arn, &narrower);
                     let change = Change::Scope { entry: i, association: j, scope: narrower };
                     let (recommendation, change) = (
                         Recommendation {
@@ -133,8 +133,8 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                             e.principal_arn
                         ),
                         commands: vec![
-                            commands::associate_access_policy(ctx.cluster, &e.principal_arn, &arn, &a.scope),
-                            commands::disassociate_access_policy(ctx.cluster, &e.principal_arn, &a.policy_arn),
+                            shell::associate_access_policy(ctx.cluster, &e.principal_arn, &arn, &a.scope),
+                            shell::disassociate_access_policy(ctx.cluster, &e.principal_arn, &a.policy_arn),
                         ],
                     },
                     change,
@@ -167,10 +167,10 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                     commands: vec![
                         format!(
                             "{}   # written by: grantscope remediate --format kubectl --out .",
-                            commands::kubectl_apply(&manifest_file_name(ctx.cluster))
+                            shell::kubectl_apply(&manifest_file_name(ctx.cluster))
                         ),
-                        commands::update_access_entry_groups(ctx.cluster, &e.principal_arn, &groups),
-                        commands::disassociate_access_policy(ctx.cluster, &e.principal_arn, &a.policy_arn),
+                        shell::update_access_entry_groups(ctx.cluster, &e.principal_arn, &groups),
+                        shell::disassociate_access_policy(ctx.cluster, &e.principal_arn, &a.policy_arn),
                     ],
                 };
                 Some((recommendation, change))

@@ -10,7 +10,7 @@
 //! - principals of other accounts;
 //! - RBAC rules granting every verb on secrets, or `escalate`, `bind` or `impersonate`.
 
-use super::commands;
+use super::shell;
 use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
 use crate::authz::{Authorizer, Grant, Principal, SYSTEM_MASTERS, is_node_mapping};
 use crate::model::{AccessChange, AccessState, AuthenticationMode, PolicyRule, RoleKind, canonical_principal_arn};
@@ -72,7 +72,7 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
                     "{} is mapped into system:masters: all-powerful, bypassing RBAC, and invisible to access entries. Give it an access entry with the access policy it needs instead.",
                     m.arn
                 ),
-                vec![commands::delete_iam_identity_mapping(cluster, &m.arn)],
+                vec![shell::delete_iam_identity_mapping(cluster, &m.arn)],
             );
         }
         if is_node_mapping(m) {
@@ -93,7 +93,7 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
                     "{} still authenticates through aws-auth while the cluster uses access entries: migrate it to an access entry, then switch the cluster to API mode.",
                     m.arn
                 ),
-                vec![commands::create_access_entry(cluster, &m.arn)],
+                vec![shell::create_access_entry(cluster, &m.arn)],
             );
         }
     }
@@ -106,7 +106,7 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
                 format!(
                     "mapAccounts admits every IAM principal of account {account}: map the principals that need access, one by one."
                 ),
-                vec![commands::edit_aws_auth(&format!("remove {account} from mapAccounts"))],
+                vec![shell::edit_aws_auth(&format!("remove {account} from mapAccounts"))],
             );
         }
     }
@@ -145,7 +145,7 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
                     e.principal_arn,
                     if recreated { "" } else { " if the principal is created again and still needs access" }
                 ),
-                commands::recreate_access_entry(cluster, e),
+                shell::recreate_access_entry(cluster, e),
             );
             if recreated {
                 recreate.push(i);
@@ -173,7 +173,7 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
                         "The cluster creator's admin access entry ({}) is still there: the identity that ran CreateCluster keeps cluster admin. Remove it once the cluster has its own admins.",
                         e.principal_arn
                     ),
-                    vec![commands::delete_access_entry(cluster, &e.principal_arn)],
+                    vec![shell::delete_access_entry(cluster, &e.principal_arn)],
                 );
             }
         }

@@ -7,7 +7,7 @@
 //! `insufficient-evidence`, never as unused. A grant whose creation time is unknown (a state loaded
 //! from YAML) is taken to have existed for the whole window.
 
-use super::commands;
+use super::shell;
 use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
 use crate::authz::policies::{PolicyLookup, catalog, policy_name};
 use crate::authz::{Authorizer, Grant, is_node_mapping};
@@ -130,7 +130,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
                         e.principal_arn,
                         super::observed_span(ctx.observed_days, ctx.window_days)
                     ),
-                    commands: vec![commands::delete_access_entry(cluster, &e.principal_arn)],
+                    commands: vec![shell::delete_access_entry(cluster, &e.principal_arn)],
                 },
             );
             continue; // Its associations are unused too; the entry finding covers them.
@@ -151,7 +151,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
                             "{} never allowed a request of {}: disassociate it.",
                             a.policy_arn, e.principal_arn
                         ),
-                        commands: vec![commands::disassociate_access_policy(cluster, &e.principal_arn, &a.policy_arn)],
+                        commands: vec![shell::disassociate_access_policy(cluster, &e.principal_arn, &a.policy_arn)],
                     },
                 );
             }
@@ -188,7 +188,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
                         "No request through the aws-auth {list} entry for {} was allowed: remove it.",
                         m.arn
                     ),
-                    commands: vec![commands::delete_iam_identity_mapping(cluster, &m.arn)],
+                    commands: vec![shell::delete_iam_identity_mapping(cluster, &m.arn)],
                 },
             );
         }
@@ -207,7 +207,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
                     summary: format!(
                         "No request was allowed through mapAccounts {account}: remove the account from aws-auth mapAccounts."
                     ),
-                    commands: vec![commands::edit_aws_auth(&format!("remove {account} from mapAccounts"))],
+                    commands: vec![shell::edit_aws_auth(&format!("remove {account} from mapAccounts"))],
                 },
             );
         }
@@ -219,7 +219,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
         }
         let grant = authz.grant_id(Grant::Binding(i));
         if usage(&grant, "by").is_none() {
-            let command = commands::delete_binding(b);
+            let command = shell::delete_binding(b);
             push(
                 Grant::Binding(i),
                 "unused-rbac-binding",

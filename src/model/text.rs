@@ -47,6 +47,13 @@ pub fn json_escaped(json: &str) -> Cow<'_, str> {
     escape_hidden(json, |c| format!("\\u{:04x}", c as u32)) // all of them are in the BMP
 }
 
+/// `value` as JSON (pretty or one line), with every control character escaped: safe to show on a
+/// terminal, and still the same JSON.
+pub fn to_json<T: serde::Serialize>(value: &T, pretty: bool) -> String {
+    let json = if pretty { serde_json::to_string_pretty(value) } else { serde_json::to_string(value) };
+    json_escaped(&json.expect("output serializes")).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@
 //! last, in its recommended form (type, username, groups, every association with its scope).
 
 use super::{Remediation, comment, kubectl};
-use crate::analysis::commands;
+use crate::analysis::shell;
 use crate::model::{AccessEntry, IdentityMapping};
 use std::collections::{BTreeMap, HashSet};
 
@@ -49,16 +49,16 @@ pub(super) fn render(r: &Remediation) -> String {
     for (arn, new) in &after {
         let Some(old) = before.get(arn) else { continue }; // recommendations never add entries
         if old.kubernetes_groups != new.kubernetes_groups {
-            groups.push(commands::update_access_entry_groups(cluster, &new.principal_arn, &new.kubernetes_groups));
+            groups.push(shell::update_access_entry_groups(cluster, &new.principal_arn, &new.kubernetes_groups));
         }
         for a in &new.policies {
             if !old.policies.iter().any(|o| o.policy_arn == a.policy_arn && o.scope == a.scope) {
-                associate.push(commands::associate_access_policy(cluster, &new.principal_arn, &a.policy_arn, &a.scope));
+                associate.push(shell::associate_access_policy(cluster, &new.principal_arn, &a.policy_arn, &a.scope));
             }
         }
         for o in &old.policies {
             if !new.policies.iter().any(|a| a.policy_arn == o.policy_arn) {
-                disassociate.push(commands::disassociate_access_policy(cluster, &new.principal_arn, &o.policy_arn));
+                disassociate.push(shell::disassociate_access_policy(cluster, &new.principal_arn, &o.policy_arn));
             }
         }
     }
@@ -67,7 +67,7 @@ pub(super) fn render(r: &Remediation) -> String {
     step("Access policies: associations no longer needed", disassociate);
     step(
         "Access entries whose IAM principal was re-created: deleted and created again as they are, with every association",
-        r.recreated().into_iter().flat_map(|e| commands::recreate_access_entry(cluster, e)).collect(),
+        r.recreated().into_iter().flat_map(|e| shell::recreate_access_entry(cluster, e)).collect(),
     );
     step(
         "Access entries no longer needed",
@@ -75,10 +75,10 @@ pub(super) fn render(r: &Remediation) -> String {
             .access_entries
             .iter()
             .filter(|e| !after.contains_key(&e.principal_arn.to_lowercase()))
-            .map(|e| commands::delete_access_entry(cluster, &e.principal_arn))
+            .map(|e| shell::delete_access_entry(cluster, &e.principal_arn))
             .collect(),
     );
-    step("RBAC bindings no longer needed", r.removed_bindings().into_iter().map(commands::delete_binding).collect());
+    step("RBAC bindings no longer needed", r.removed_bindings().into_iter().map(shell::delete_binding).collect());
     let (old, new) = (&r.current.aws_auth, &r.recommended.aws_auth);
     let kept: HashSet<String> = new.map_roles.iter().chain(&new.map_users).map(|m| m.arn.to_lowercase()).collect();
     let gone = |m: &&IdentityMapping| !kept.contains(&m.arn.to_lowercase());
@@ -87,11 +87,11 @@ pub(super) fn render(r: &Remediation) -> String {
         .iter()
         .chain(&old.map_users)
         .filter(gone)
-        .map(|m| commands::delete_iam_identity_mapping(cluster, &m.arn))
+        .map(|m| shell::delete_iam_identity_mapping(cluster, &m.arn))
         .collect();
     for account in old.map_accounts.iter().filter(|a| !new.map_accounts.contains(a)) {
         // Editing a ConfigMap is interactive: left to a person, and said so.
-        let by_hand = comment("# by hand: ", &commands::edit_aws_auth(&format!("remove {account} from mapAccounts")));
+        let by_hand = comment("# by hand: ", &shell::edit_aws_auth(&format!("remove {account} from mapAccounts")));
         aws_auth.push(by_hand.trim_end().to_string());
     }
     step("aws-auth mappings no longer needed", aws_auth);

@@ -3,7 +3,7 @@
 //! header as `eksctl delete accessentry` commands: eksctl creates from a config, it does not prune.
 
 use super::{RemediateError, Remediation, comment};
-use crate::analysis::commands;
+use crate::analysis::shell;
 use crate::model::{AccessEntry, AccessEntryType, AccessScope, AuthenticationMode};
 use serde::Serialize;
 
@@ -81,7 +81,7 @@ pub(super) fn render(r: &Remediation) -> Result<String, RemediateError> {
     if !gone.is_empty() {
         out.push_str("# Entries to delete (eksctl does not prune what a config leaves out):\n");
         for e in gone {
-            out.push_str(&comment("#   ", &commands::eksctl_delete_access_entry(r.cluster, &e.principal_arn)));
+            out.push_str(&comment("#   ", &shell::eksctl_delete_access_entry(r.cluster, &e.principal_arn)));
         }
     }
     let recreated = r.recreated();
@@ -91,7 +91,7 @@ pub(super) fn render(r: &Remediation) -> Result<String, RemediateError> {
 ",
         );
         for e in recreated {
-            out.push_str(&comment("#   ", &commands::eksctl_delete_access_entry(r.cluster, &e.principal_arn)));
+            out.push_str(&comment("#   ", &shell::eksctl_delete_access_entry(r.cluster, &e.principal_arn)));
         }
     }
     let config = ClusterConfig {

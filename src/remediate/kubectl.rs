@@ -3,8 +3,8 @@
 //! manifests: the header lists them as `kubectl delete` commands.
 
 use super::{Remediation, comment};
-use crate::analysis::commands;
 use crate::analysis::generated::GeneratedRbac;
+use crate::analysis::shell;
 use crate::model::{AwsAuth, PolicyRule, RoleKind, Subject};
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::api::rbac::v1 as rbac;
@@ -17,7 +17,7 @@ pub(super) fn render(r: &Remediation) -> String {
     if !removed.is_empty() {
         out.push_str("# Bindings the recommendations remove (not expressible as a manifest):\n");
         for b in removed {
-            out.push_str(&comment("#   ", &commands::delete_binding(b)));
+            out.push_str(&comment("#   ", &shell::delete_binding(b)));
         }
     }
     let mut docs: Vec<String> = r.generated().flat_map(|(_, rbac)| rbac_documents(rbac)).collect();

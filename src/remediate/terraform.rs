@@ -5,8 +5,8 @@
 //! listed in the header.
 
 use super::{Remediation, comment};
-use crate::analysis::commands;
 use crate::analysis::generated::GeneratedRbac;
+use crate::analysis::shell;
 use crate::authz::policies::policy_name;
 use crate::model::{AccessEntry, AccessScope, PolicyRule, RoleKind, Subject};
 use std::collections::HashSet;
@@ -67,10 +67,10 @@ pub(super) fn render(r: &Remediation) -> String {
     if !gone.is_empty() || !removed_bindings.is_empty() || r.aws_auth_changed() {
         out.push_str("# No longer in this configuration (remove them from yours, or run):\n");
         for e in gone {
-            out.push_str(&comment("#   ", &commands::delete_access_entry(r.cluster, &e.principal_arn)));
+            out.push_str(&comment("#   ", &shell::delete_access_entry(r.cluster, &e.principal_arn)));
         }
         for b in removed_bindings {
-            out.push_str(&comment("#   ", &commands::delete_binding(b)));
+            out.push_str(&comment("#   ", &shell::delete_binding(b)));
         }
         if r.aws_auth_changed() {
             out.push_str("#   the aws-auth ConfigMap changes: see the kubectl remediation file\n");

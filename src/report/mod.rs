@@ -7,9 +7,9 @@ mod charts;
 mod html;
 mod markdown;
 
+use crate::analysis::assessment::Assessment;
 use crate::analysis::inventory::{GrantRow, GrantStatus, inventory};
 use crate::analysis::{Change, Finding, Severity, Together};
-use crate::assess::Assessment;
 use crate::authz::policies::policy_name;
 use crate::model::AccessScope;
 use crate::model::time::format_day;

@@ -7,13 +7,14 @@
 use super::live::LiveSources;
 use super::metrics::Metrics;
 use super::status::Status;
-use crate::assess::{AssessOptions, assess};
-use crate::commands::now_ms;
-use crate::config::{AnalysisConfig, ClusterConfig, ReportsConfig};
+use crate::analysis::assessment::AssessOptions;
+use crate::app::assess::assess;
+use crate::app::clock::now_ms;
 use crate::ingest::file::DEFAULT_BATCH_RECORDS;
 use crate::ingest::sink::Sink;
 use crate::ingest::{AuditSink, CloudTrailSink, FileOptions, InputFormat, InputPath, Tally, ingest_files_into};
 use crate::model::time::format_rfc3339;
+use crate::serve::config::{AnalysisConfig, ClusterConfig, ReportsConfig};
 use crate::sources::cloudtrail::Pacers;
 use crate::store::{self, Store};
 use std::collections::BTreeMap;
@@ -173,8 +174,8 @@ fn import_state(
     cluster: &str,
     paths: &[PathBuf],
     pending_shrink: &mut Option<u64>,
-) -> Result<crate::commands::state::Stored, String> {
-    use crate::commands::state::{shrink_against_latest, store_files};
+) -> Result<crate::app::state_versions::Stored, String> {
+    use crate::app::state_versions::{shrink_against_latest, store_files};
     let loaded = crate::state::load_files(paths, Some(cluster))
         .map_err(|e| format!("state files (previous version kept): {e}"))?;
     let (state, mut warnings) = (loaded.state, loaded.warnings);
@@ -190,7 +191,7 @@ fn import_state(
         }
         None => *pending_shrink = None,
     }
-    let mut stored = store_files(store, cluster, state, paths).map_err(|e| e.to_string())?;
+    let mut stored = store_files(store, cluster, state, paths, now_ms()).map_err(|e| e.to_string())?;
     *pending_shrink = None;
     warnings.append(&mut stored.warnings);
     shared.warn_once(cluster, &warnings);
@@ -263,7 +264,7 @@ fn assess_cluster(cluster: &str, shared: &Shared, last_report: Option<i64>) -> R
         now_ms: now_ms(),
     };
     let a = assess(&mut store, cluster, options).map_err(|e| e.to_string())?;
-    let report = a.report(&store).map_err(|e| e.to_string())?;
+    let report = crate::app::assess::report(&a, &store).map_err(|e| e.to_string())?;
     let metrics = &shared.metrics;
     let last_used: BTreeMap<String, i64> =
         a.usage.iter().filter(|((_, role), _)| role == "by").map(|((g, _), u)| (g.clone(), u.last_ms)).collect();

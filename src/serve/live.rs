@@ -3,15 +3,15 @@
 //! failing source is reported and retried at its next turn, and never stops the others.
 
 use super::cluster::Shared;
-use crate::commands::now_ms;
-use crate::config::ClusterConfig;
+use crate::app::clock::now_ms;
+use crate::app::sync::{SyncOptions, sync};
 use crate::model::time::MS_PER_DAY;
+use crate::serve::config::ClusterConfig;
 use crate::sources::aws::{self, Requests};
 use crate::sources::cloudtrail::{self, CloudTrailOptions, Lookups};
 use crate::sources::cloudwatch::{self, CloudWatchOptions};
 use crate::sources::slices::Progress;
 use crate::store::Store;
-use crate::sync::{SyncOptions, sync};
 use std::time::{Duration, Instant};
 
 /// CloudTrail keeps 90 days; a first read goes back 30, like `ingest cloudtrail --live`.
@@ -114,7 +114,7 @@ async fn sync_state(c: &ClusterConfig, shared: &Shared) -> Vec<String> {
     let outcome = match sync(&mut store, &opts, now).await {
         Ok(o) => o,
         Err(e) => {
-            if let crate::sync::SyncError::Failed { requests, .. } = &e {
+            if let crate::app::sync::SyncError::Failed { requests, .. } = &e {
                 count_requests(shared, &c.name, requests);
             }
             return vec![e.to_string()];

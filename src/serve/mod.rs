@@ -7,6 +7,7 @@
 //! from the checkpoints, so nothing is lost or counted twice (also after `kill -9`).
 
 mod cluster;
+pub mod config;
 mod http;
 mod listener;
 mod live;
@@ -15,7 +16,7 @@ mod metrics;
 mod reports;
 mod status;
 
-use crate::config::Config;
+use crate::serve::config::Config;
 use crate::store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -72,7 +73,7 @@ pub async fn run(config: Config, db: PathBuf) -> Result<(), ServeError> {
         .iter()
         .map(|c| tokio::spawn(cluster::run(c.clone(), shared.clone(), shutdown_rx.clone())))
         .collect();
-    shutdown_signal().await?;
+    crate::app::shutdown::shutdown_signal().await?;
     tracing::info!("stopping: finishing the batches in flight");
     stop.store(true, Ordering::Relaxed);
     let _ = shutdown_tx.send(true);
@@ -86,15 +87,5 @@ pub async fn run(config: Config, db: PathBuf) -> Result<(), ServeError> {
     }
     let _ = tokio::time::timeout(Duration::from_secs(1), server).await;
     tracing::info!("stopped");
-    Ok(())
-}
-
-/// Waits for SIGTERM (what Kubernetes and ECS send) or SIGINT (Ctrl-C).
-pub async fn shutdown_signal() -> std::io::Result<()> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        _ = term.recv() => {}
-        r = tokio::signal::ctrl_c() => r?,
-    }
     Ok(())
 }

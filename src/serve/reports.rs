@@ -2,9 +2,9 @@
 //! at `daily_at` UTC), the report is written to `dir/<cluster>/<time>.{html,md,json}`, and only the
 //! newest `keep` of each format stay.
 
-use crate::config::ReportsConfig;
 use crate::model::time::{MS_PER_DAY, format_rfc3339};
 use crate::report::Report;
+use crate::serve::config::ReportsConfig;
 use std::path::{Path, PathBuf};
 
 /// When the next report is due after one written (or none) at `last_ms`, in Unix ms.
@@ -36,7 +36,7 @@ pub fn write(
         let text = match format.as_str() {
             "html" => crate::report::html(report),
             "md" => crate::report::markdown(report),
-            _ => crate::output::to_json(report, true) + "\n",
+            _ => crate::model::text::to_json(report, true) + "\n",
         };
         let path = folder.join(format!("{stamp}.{format}"));
         std::fs::write(&path, text)?;

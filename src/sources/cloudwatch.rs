@@ -34,19 +34,6 @@ impl CloudWatchOptions {
 
 const CHECKPOINTS: &str = "cloudwatch";
 
-/// Checkpoints written before the key had the region carry on under the new key, so an upgrade
-/// neither reads a week again nor counts it twice.
-fn adopt_unregioned_checkpoint(store: &Store, key: &str, old_key: &str) -> rusqlite::Result<()> {
-    let conn = store.conn();
-    if crate::store::read_checkpoint(conn, CHECKPOINTS, key)?.is_none() {
-        conn.execute(
-            "UPDATE checkpoints SET key = ?1 WHERE source = ?2 AND key = ?3",
-            rusqlite::params![key, CHECKPOINTS, old_key],
-        )?;
-    }
-    Ok(())
-}
-
 /// One hour per slice: a first run over 7 days is 168 slices, a kill redoes at most one.
 const SLICE_MS: i64 = 60 * 60_000;
 
@@ -104,7 +91,10 @@ pub async fn ingest(
     // The same log group name exists in every region: the region is part of the key.
     let region = client.config().region().map_or_else(String::new, |r| r.to_string());
     let key = format!("{region}|{}|{}", opts.log_group, opts.stream_prefix);
-    adopt_unregioned_checkpoint(store, &key, &format!("{}|{}", opts.log_group, opts.stream_prefix))?;
+    // Checkpoints written before the key had the region carry on under the new key, so an upgrade
+    // neither reads a week again nor counts it twice.
+    let unregioned = format!("{}|{}", opts.log_group, opts.stream_prefix);
+    crate::store::rename_checkpoint(store.conn(), CHECKPOINTS, &unregioned, &key)?;
     let range = Range {
         checkpoint: (CHECKPOINTS, key),
         since_ms: opts.since_ms,

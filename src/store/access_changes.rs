@@ -45,17 +45,14 @@ pub fn access_grant_times(
 
 /// When the cluster's access entries and associations were created and last removed, from
 /// CloudTrail (principal ARNs lowercased).
-pub fn grant_history_times(
-    conn: &rusqlite::Connection,
-    cluster: &str,
-) -> rusqlite::Result<crate::analysis::history::GrantTimes> {
+pub fn grant_history_times(conn: &rusqlite::Connection, cluster: &str) -> rusqlite::Result<crate::model::GrantTimes> {
     let mut stmt = conn.prepare(
         "SELECT name, lower(principal_arn), coalesce(policy_arn, ''), max(time_ms) FROM access_changes
          WHERE cluster = ?1 AND principal_arn IS NOT NULL
            AND name IN ('CreateAccessEntry', 'AssociateAccessPolicy', 'DeleteAccessEntry', 'DisassociateAccessPolicy')
          GROUP BY 1, 2, 3",
     )?;
-    let mut times = crate::analysis::history::GrantTimes::default();
+    let mut times = crate::model::GrantTimes::default();
     let rows = stmt.query_map([cluster], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
     })?;

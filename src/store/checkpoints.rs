@@ -20,3 +20,12 @@ pub fn write_checkpoint(tx: &Transaction, source: &str, key: &str, value: &str, 
     .execute(params![source, key, value, now_ms])?;
     Ok(())
 }
+
+/// Moves the checkpoint of `source`/`old_key` to `key`, unless `key` already has one (a checkpoint
+/// carried over when its key format changed).
+pub fn rename_checkpoint(conn: &Connection, source: &str, old_key: &str, key: &str) -> rusqlite::Result<()> {
+    if read_checkpoint(conn, source, key)?.is_none() {
+        conn.execute("UPDATE checkpoints SET key = ?1 WHERE source = ?2 AND key = ?3", params![key, source, old_key])?;
+    }
+    Ok(())
+}

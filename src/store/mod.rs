@@ -4,6 +4,7 @@
 //! that follows it commit together (DESIGN idea 5).
 
 mod access_changes;
+mod agreement_cache;
 mod checkpoints;
 mod decisions;
 mod events;
@@ -19,7 +20,8 @@ mod usage_buckets;
 pub use access_changes::{
     access_change_count, access_changes_for, access_grant_times, grant_history_times, insert_access_change,
 };
-pub use checkpoints::{read_checkpoint, write_checkpoint};
+pub use agreement_cache::{cache_agreement, cached_agreement};
+pub use checkpoints::{read_checkpoint, rename_checkpoint, write_checkpoint};
 pub use decisions::{Decisions, StoredDecision, write_shape_decision};
 pub use events::{NewEvent, event_exists, insert_event, newest_event_ms};
 pub use gc::{GcOutcome, Horizons, collect_garbage};

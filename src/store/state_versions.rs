@@ -84,11 +84,11 @@ pub fn state_clusters(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     stmt.query_map([], |r| r.get(0))?.collect()
 }
 
-/// Every version of the cluster, oldest first: (created_ms, snapshot JSON).
-pub fn state_history(conn: &Connection, cluster: &str) -> rusqlite::Result<Vec<(i64, String)>> {
+/// Every version of the cluster, oldest first: (version, created_ms, snapshot JSON).
+pub fn state_history(conn: &Connection, cluster: &str) -> rusqlite::Result<Vec<(i64, i64, String)>> {
     let mut stmt =
-        conn.prepare("SELECT created_ms, snapshot FROM state_versions WHERE cluster = ?1 ORDER BY version")?;
-    stmt.query_map([cluster], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+        conn.prepare("SELECT version, created_ms, snapshot FROM state_versions WHERE cluster = ?1 ORDER BY version")?;
+    stmt.query_map([cluster], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
 }
 
 /// Every version of the cluster and when it was stored, oldest first.

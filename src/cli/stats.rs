@@ -1,7 +1,7 @@
 //! `grantscope stats`: what the store holds, per cluster.
 
 use super::CommandError;
-use crate::output::{Format, print_json};
+use crate::cli::output::{Format, print_json};
 use crate::store::{self, Stats, Store};
 use std::path::Path;
 

@@ -581,7 +581,7 @@ mod tests {
             (l.starts_with('[') && l.ends_with(']'))
                 || l.split_once(" = ").is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
         };
-        let example: String = include_str!("../grantscope.example.toml")
+        let example: String = include_str!("../../grantscope.example.toml")
             .lines()
             .map(|l| match l.strip_prefix("# ") {
                 Some(rest) if key(rest) => rest,
@@ -612,7 +612,7 @@ mod tests {
         let mut fields = std::collections::BTreeSet::new();
         flatten("", &serde_json::to_value(&config).unwrap(), &mut fields);
         // The table of the README's "Configuration" section, up to the next section.
-        let readme = include_str!("../README.md");
+        let readme = include_str!("../../README.md");
         let section = readme.split("\n## Configuration\n").nth(1).expect("a Configuration section");
         let section = section.split("\n## ").next().unwrap_or_default();
         let documented: std::collections::BTreeSet<String> = section

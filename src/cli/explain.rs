@@ -3,9 +3,9 @@
 
 use super::CommandError;
 use crate::authz::{AUTHENTICATED_GROUP, Authorizer, Outcome};
+use crate::cli::output::{Format, print_json};
 use crate::model::{RequestShape, canonical_principal_arn, session_name_of};
 use crate::outln;
-use crate::output::{Format, print_json};
 use std::borrow::Cow;
 use std::path::PathBuf;
 
@@ -35,7 +35,7 @@ pub struct ExplainArgs {
 
 /// Explains and returns whether the request is allowed.
 pub fn run(args: ExplainArgs, format: Format) -> Result<bool, CommandError> {
-    let state = super::state::load(&args.state, args.cluster.as_deref())?;
+    let state = crate::app::state_versions::load(&args.state, args.cluster.as_deref())?;
     let authz = Authorizer::new(&state);
     for w in &authz.warnings {
         tracing::warn!("{w}");

@@ -1,11 +1,14 @@
 //! `grantscope replay` and `grantscope findings`.
 
-use super::{CommandError, now_ms};
+use super::CommandError;
 use crate::analysis::Finding;
-use crate::assess::{AssessOptions, Assessment, assess};
+use crate::analysis::assessment::{AssessOptions, Assessment};
+use crate::app::assess::assess;
+use crate::app::clock::now_ms;
+use crate::app::replay::{self, window_start};
+use crate::cli::output::{Format, print_json};
+use crate::model::ReplaySummary;
 use crate::outln;
-use crate::output::{Format, print_json};
-use crate::replay::{self, ReplaySummary, window_start};
 use crate::store::{self, Store};
 use std::path::Path;
 
@@ -26,7 +29,7 @@ pub fn parse_days(s: &str) -> Result<u32, String> {
 
 fn run_replay(store: &mut Store, cluster: Option<&str>, window_days: u32) -> Result<ReplaySummary, CommandError> {
     let cluster = super::pick_cluster(store, cluster)?;
-    replay::replay(store, &cluster, window_days, now_ms()).map_err(|e| CommandError::Usage(e.to_string()))
+    Ok(replay::replay(store, &cluster, window_days, now_ms())?)
 }
 
 pub fn replay(
@@ -88,7 +91,7 @@ pub fn assessment(store: &mut Store, scope: AssessScope) -> Result<Assessment, C
     let cluster = super::pick_cluster(store, scope.cluster)?;
     let options =
         AssessOptions { window_days: scope.window_days, min_observed_days: scope.min_observed_days, now_ms: now_ms() };
-    assess(store, &cluster, options).map_err(|e| CommandError::Usage(e.to_string()))
+    Ok(assess(store, &cluster, options)?)
 }
 
 /// Replays what is new, then lists the findings.
@@ -149,10 +152,10 @@ pub fn whatif(db: &Path, args: WhatifArgs, format: Format) -> Result<bool, Comma
     let mut store = Store::open_existing(db)?;
     let summary = run_replay(&mut store, args.cluster, args.window_days)?;
     let cluster = summary.cluster.as_str();
-    let proposed = super::state::load(args.proposed, Some(cluster))?;
+    let proposed = crate::app::state_versions::load(args.proposed, Some(cluster))?;
     let from_day = window_start(now_ms(), args.window_days);
     let shapes = store::window_shapes(store.conn(), cluster, from_day, store::WindowFilter::All)?.shapes;
-    let (_, current) = replay::current_state(&store, cluster).map_err(|e| CommandError::Usage(e.to_string()))?;
+    let (_, current) = crate::app::state_versions::current_state(&store, cluster)?;
     let window = crate::analysis::whatif::ShapesByCaller::new(&shapes);
     let flips = crate::analysis::whatif::flips(&current, &proposed, &window);
     let (breaks, grants): (Vec<_>, Vec<_>) = flips.iter().partition(|f| f.from == Some(true) && f.to != Some(true));

@@ -1,11 +1,12 @@
 //! `grantscope timeline`: who changed access to a cluster, when, and what — from CloudTrail and
 //! the stored state versions' diffs ([`crate::analysis::timeline`]).
 
-use super::{CommandError, now_ms};
+use super::CommandError;
 use crate::analysis::timeline::Change;
+use crate::app::clock::now_ms;
+use crate::cli::output::{Format, print_json};
 use crate::model::time::MS_PER_DAY;
 use crate::outln;
-use crate::output::{Format, print_json};
 use crate::store::Store;
 use std::path::Path;
 
@@ -14,7 +15,7 @@ pub fn run(db: &Path, cluster: Option<&str>, since_days: u32, format: Format) ->
     let cluster = super::pick_cluster(&store, cluster)?;
     let from = now_ms() - i64::from(since_days) * MS_PER_DAY;
     let changes: Vec<Change> =
-        crate::timeline::load(&store, &cluster)?.into_iter().filter(|c| c.time_ms >= from).collect();
+        crate::app::timeline::load(&store, &cluster)?.into_iter().filter(|c| c.time_ms >= from).collect();
     match format {
         Format::Json => {
             print_json(&serde_json::json!({"cluster": cluster, "since_days": since_days, "changes": changes}))

@@ -25,9 +25,9 @@ pub fn load(store: &Store, cluster: &str) -> rusqlite::Result<Vec<Change>> {
             Err(e) => tracing::warn!(cluster, version, "stored diff is unreadable, left out of the timeline: {e}"),
         }
     }
-    let latest = match crate::replay::latest_state(store, cluster) {
+    let latest = match crate::app::state_versions::latest_state(store, cluster) {
         Ok(found) => found.map(|(_, state)| state),
-        Err(crate::replay::ReplayError::Sql(e)) => return Err(e),
+        Err(crate::app::state_versions::StateVersionError::Sql(e)) => return Err(e),
         Err(e) => {
             tracing::warn!("{e}; IAM principal events are left out of the timeline");
             None

@@ -3,9 +3,9 @@
 
 use super::{CommandError, pick_cluster};
 use crate::analysis::escalation::{Capability, Escalations, Path, escalations};
+use crate::cli::output::{FormatArg, print_json, write_stdout};
 use crate::model::AccessState;
 use crate::outln;
-use crate::output::{FormatArg, print_json, write_stdout};
 use crate::store::{self, Store};
 use std::collections::HashSet;
 use std::path::{Path as FilePath, PathBuf};
@@ -48,11 +48,11 @@ pub fn run(db: &FilePath, args: PathsArgs, format: FormatArg) -> Result<usize, C
 /// The state, and the grants used in the window (`None`: unknown, no replay stored).
 fn load(db: &FilePath, args: &PathsArgs) -> Result<(AccessState, Option<HashSet<String>>), CommandError> {
     if !args.state.is_empty() {
-        return Ok((super::state::load(&args.state, args.cluster.as_deref())?, None));
+        return Ok((crate::app::state_versions::load(&args.state, args.cluster.as_deref())?, None));
     }
     let store = Store::open_read_only(db)?;
     let cluster = pick_cluster(&store, args.cluster.as_deref())?;
-    let (_, state) = crate::replay::current_state(&store, &cluster).map_err(|e| CommandError::Usage(e.to_string()))?;
+    let (_, state) = crate::app::state_versions::current_state(&store, &cluster)?;
     let usage = store::grant_usage(store.conn(), &cluster)?;
     let used =
         (!usage.is_empty()).then(|| usage.into_iter().filter(|(_, u)| u.requests > 0).map(|((g, _), _)| g).collect());

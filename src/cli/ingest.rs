@@ -2,9 +2,9 @@
 //! `ingest cloudtrail --live`.
 
 use super::{CommandError, gc};
+use crate::cli::output::{Format, print_json};
 use crate::ingest::{self, AuditSink, CloudTrailSink, FileOptions, InputFormat, InputPath, Tally, sink::Sink};
 use crate::model::time::MS_PER_DAY;
-use crate::output::{Format, print_json};
 use crate::sources::aws::{self, Outcome, Requests};
 use crate::sources::slices::{Progress, SourceError};
 use crate::store::{Horizons, Store};
@@ -149,7 +149,7 @@ fn run_live(
         if live.follow_seconds.is_some() {
             let (stop, stopped) = (stop.clone(), stopped.clone());
             tokio::spawn(async move {
-                if let Err(e) = crate::serve::shutdown_signal().await {
+                if let Err(e) = crate::app::shutdown::shutdown_signal().await {
                     tracing::warn!("cannot watch for signals ({e}); stop with kill -9, which loses nothing committed");
                     return;
                 }
@@ -161,7 +161,7 @@ fn run_live(
         let mut total = Progress::default();
         loop {
             let mut progress = Progress::default();
-            let result = once(&mut store, super::now_ms(), &stop, &mut progress).await;
+            let result = once(&mut store, crate::app::clock::now_ms(), &stop, &mut progress).await;
             tracing::info!(ingested = progress.tally.ingested, lag_seconds = ?lag_seconds(progress.newest_ms), "read up to now");
             total.add(progress);
             let Some(poll) = live.follow_seconds else {
@@ -193,7 +193,7 @@ fn run_live(
 }
 
 fn lag_seconds(newest_ms: Option<i64>) -> Option<f64> {
-    newest_ms.map(|n| crate::model::time::lag_seconds(n, super::now_ms()))
+    newest_ms.map(|n| crate::model::time::lag_seconds(n, crate::app::clock::now_ms()))
 }
 
 /// `ingest cloudwatch`: the cluster's audit log from CloudWatch Logs, from the checkpoint (or
@@ -207,7 +207,7 @@ pub fn cloudwatch(
     format: Format,
 ) -> Result<Tally, CommandError> {
     use crate::sources::cloudwatch::{CloudWatchOptions, ingest};
-    let since = super::now_ms() - i64::from(live.since_days) * MS_PER_DAY;
+    let since = crate::app::clock::now_ms() - i64::from(live.since_days) * MS_PER_DAY;
     let mut opts = CloudWatchOptions::for_cluster(cluster, since);
     if let Some(group) = log_group {
         opts.log_group = group;
@@ -228,7 +228,7 @@ pub fn cloudwatch(
 /// LookupEvents, from each lookup's checkpoint (or `--since`) up to now, and on with `--follow`.
 pub fn cloudtrail_live(db: &Path, live: LiveArgs, format: Format) -> Result<Tally, CommandError> {
     use crate::sources::cloudtrail::{CloudTrailOptions, Lookups, Pacers, ingest};
-    let opts = CloudTrailOptions::new(super::now_ms() - i64::from(live.since_days) * MS_PER_DAY);
+    let opts = CloudTrailOptions::new(crate::app::clock::now_ms() - i64::from(live.since_days) * MS_PER_DAY);
     let mut lookups = None;
     let region = live.region.clone();
     run_live(db, &live, format, async |store, now, stop, progress| {

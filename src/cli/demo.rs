@@ -1,11 +1,12 @@
 //! `grantscope demo`: generates a small cluster's worth of data, ingests it, and shows what is stored.
 
-use super::{CommandError, ingest, now_ms, stats};
+use super::{CommandError, ingest, stats};
+use crate::app::clock::now_ms;
+use crate::cli::output::{Format, FormatArg};
 use crate::generate::GenerateOptions;
 use crate::ingest::InputFormat;
 use crate::ingest::file::DEFAULT_BATCH_RECORDS;
 use crate::model::time;
-use crate::output::{Format, FormatArg};
 use crate::store::Horizons;
 use std::path::Path;
 
@@ -62,7 +63,7 @@ pub fn run(out: &Path, horizons: Horizons, progress: bool, format: Format) -> Re
             crate::outln!("report: {} (and {})", reports[0].display(), reports[1].display());
             crate::outln!("database: {} (explore: grantscope --db {} --format json stats)", db.display(), db.display());
         }
-        Format::Json => crate::output::print_json(&serde_json::json!({
+        Format::Json => crate::cli::output::print_json(&serde_json::json!({
             "report_html": reports[0],
             "report_md": reports[1],
             "database": db,

@@ -68,16 +68,9 @@ impl FormatArg {
     }
 }
 
-/// `value` as JSON (pretty or one line), with every control character escaped: safe to show on a
-/// terminal, and still the same JSON.
-pub fn to_json<T: Serialize>(value: &T, pretty: bool) -> String {
-    let json = if pretty { serde_json::to_string_pretty(value) } else { serde_json::to_string(value) };
-    crate::model::text::json_escaped(&json.expect("output serializes")).into_owned()
-}
-
 /// Prints `value` as pretty JSON followed by a newline.
 pub fn print_json<T: Serialize>(value: &T) {
-    write_stdout_exact(&format!("{}\n", to_json(value, true)));
+    write_stdout_exact(&format!("{}\n", crate::model::text::to_json(value, true)));
 }
 
 /// Writes text for people to stdout, with every control character from a cluster or a log shown,
@@ -109,7 +102,7 @@ pub fn write_stderr_line(text: &str) {
 #[macro_export]
 macro_rules! errln {
     ($($arg:tt)*) => {
-        $crate::output::write_stderr_line(&format!($($arg)*))
+        $crate::cli::output::write_stderr_line(&format!($($arg)*))
     };
 }
 
@@ -117,6 +110,6 @@ macro_rules! errln {
 #[macro_export]
 macro_rules! outln {
     ($($arg:tt)*) => {
-        $crate::output::write_stdout(&format!("{}\n", format_args!($($arg)*)))
+        $crate::cli::output::write_stdout(&format!("{}\n", format_args!($($arg)*)))
     };
 }

@@ -2,66 +2,27 @@
 //! recommendations together break nothing. What `findings`, `report`, `remediate` and the daemon
 //! share.
 
+use crate::analysis::assessment::{AssessOptions, Assessment};
 use crate::analysis::escalation::{EscalationContext, escalation_findings, escalations};
 use crate::analysis::{
-    Finding, GroupsContext, NarrowerContext, RiskyContext, Together, UnusedContext, narrower_findings, prove_together,
-    risky_findings, unused_findings, unused_group_findings,
+    GroupsContext, NarrowerContext, RiskyContext, UnusedContext, narrower_findings, prove_together, risky_findings,
+    unused_findings, unused_group_findings,
 };
-use crate::model::AccessState;
+use crate::app::replay::{self, ReplayError, window_start};
 use crate::model::time::MS_PER_DAY;
-use crate::replay::{self, ReplayError, ReplaySummary, window_start};
-use crate::store::{self, GrantUsage, Store, WindowShape};
-use std::collections::HashMap;
+use crate::store::{self, Store};
 
-/// What to assess.
-#[derive(Debug, Clone, Copy)]
-pub struct AssessOptions {
-    pub window_days: u32,
-    /// Fewer observed days than this make "unused" `insufficient-evidence`.
-    pub min_observed_days: u32,
-    pub now_ms: i64,
-}
-
-/// The findings over the window and what they were computed from.
-pub struct Assessment {
-    pub replay: ReplaySummary,
-    pub state: AccessState,
-    /// Most severe first.
-    pub findings: Vec<Finding>,
-    /// All recommendations applied together and replayed.
-    pub together: Together,
-    pub usage: HashMap<(String, String), GrantUsage>,
-    /// The window's shapes allowed today.
-    pub shapes: Vec<WindowShape>,
-    pub observed_days: i64,
-    pub from_day: i64,
-    pub options: AssessOptions,
-}
-
-impl Assessment {
-    /// The report of this assessment, with the store's requests per day and bad-record count.
-    pub fn report(&self, store: &Store) -> rusqlite::Result<crate::report::Report> {
-        let cluster = self.replay.cluster.as_str();
-        let days = store::cluster_days(store.conn(), cluster, self.from_day)?;
-        let inputs = crate::report::ReportInputs {
-            days: &days,
-            ingest_errors: store::ingest_error_count(store.conn(), cluster)?,
-            generated_at: crate::model::time::format_rfc3339(self.options.now_ms),
-            access_changes: crate::timeline::load(store, cluster)?,
-        };
-        Ok(crate::report::Report::build(self, inputs))
-    }
-
-    /// The sentence that states the proof.
-    pub fn proof(&self) -> String {
-        format!(
-            "all {} recommendations applied together: {} of {} requests allowed {} would be denied",
-            self.together.changes,
-            self.together.denied_requests,
-            self.together.allowed_requests,
-            crate::analysis::observed_span(self.observed_days, self.options.window_days)
-        )
-    }
+/// The report of this assessment, with the store's requests per day and bad-record count.
+pub fn report(assessment: &Assessment, store: &Store) -> rusqlite::Result<crate::report::Report> {
+    let cluster = assessment.replay.cluster.as_str();
+    let days = store::cluster_days(store.conn(), cluster, assessment.from_day)?;
+    let inputs = crate::report::ReportInputs {
+        days: &days,
+        ingest_errors: store::ingest_error_count(store.conn(), cluster)?,
+        generated_at: crate::model::time::format_rfc3339(assessment.options.now_ms),
+        access_changes: crate::app::timeline::load(store, cluster)?,
+    };
+    Ok(crate::report::Report::build(assessment, inputs))
 }
 
 pub fn assess(store: &mut Store, cluster: &str, options: AssessOptions) -> Result<Assessment, ReplayError> {

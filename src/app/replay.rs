@@ -6,76 +6,21 @@
 //! can reach (their principal, username or a group: see [`Affected`]) are decided again; the others
 //! carry their decision over, and only the reached callers' usage buckets are rebuilt.
 
+use crate::app::state_versions::{StateVersionError, current_state, state_version};
 use crate::authz::changes::Affected;
 use crate::authz::{Authorizer, Decision, Outcome};
+use crate::model::ReplaySummary;
 use crate::model::time;
-use crate::state::Snapshot;
 use crate::store::{self, GrantUsage, ReplayWatermark, Store, StoredDecision};
-use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
 /// A replay that cannot run.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
-    #[error(
-        "cluster {cluster}: no access state stored; run `grantscope state import --cluster {cluster} FILE...` first"
-    )]
-    NoState { cluster: String },
-    #[error("cluster {cluster}: stored state version {version} is unreadable: {message}")]
-    BadState { cluster: String, version: i64, message: String },
+    #[error(transparent)]
+    State(#[from] StateVersionError),
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
-}
-
-/// What a replay did and found.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct ReplaySummary {
-    pub cluster: String,
-    pub state_version: i64,
-    pub window_days: u32,
-    /// Shapes decided in this run: new ones, and those a state change can affect.
-    pub shapes_evaluated: u64,
-    /// Shapes whose decision under the previous state version carried over unchanged.
-    pub shapes_carried: u64,
-    pub allowed: u64,
-    pub denied: u64,
-    pub unauthenticated: u64,
-    pub not_evaluated: u64,
-    /// Requests in the window with a recorded decision that replay decided too, and how many of
-    /// them replay decides the same way under the current state.
-    pub recorded_requests_compared: i64,
-    pub recorded_requests_agreeing: i64,
-    /// The same comparison against the state that held on each request's day.
-    pub at_the_time: crate::agreement::AtTheTime,
-}
-
-/// The cluster's latest stored state, with its version.
-pub fn current_state(store: &Store, cluster: &str) -> Result<(i64, crate::model::AccessState), ReplayError> {
-    state_version(store, cluster, None)
-}
-
-/// The cluster's latest stored version and state, or `None` if it has none yet.
-pub fn latest_state(store: &Store, cluster: &str) -> Result<Option<(i64, crate::model::AccessState)>, ReplayError> {
-    match current_state(store, cluster) {
-        Ok(found) => Ok(Some(found)),
-        Err(ReplayError::NoState { .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-fn state_version(
-    store: &Store,
-    cluster: &str,
-    version: Option<i64>,
-) -> Result<(i64, crate::model::AccessState), ReplayError> {
-    let (meta, text) = store::read_state_version(store.conn(), cluster, version)?
-        .ok_or_else(|| ReplayError::NoState { cluster: cluster.to_string() })?;
-    let snapshot: Snapshot = serde_json::from_str(&text).map_err(|e| ReplayError::BadState {
-        cluster: cluster.to_string(),
-        version: meta.version,
-        message: e.to_string(),
-    })?;
-    Ok((meta.version, snapshot.state))
 }
 
 /// The first UTC day of a window of `days` ending today.
@@ -192,7 +137,7 @@ pub fn replay_with_state(
         store::recorded_agreement(store.conn(), cluster)?;
     summary.shapes_carried = store::decided_shapes(store.conn(), cluster)?.saturating_sub(summary.shapes_evaluated);
     let today = (summary.recorded_requests_compared, summary.recorded_requests_agreeing);
-    summary.at_the_time = crate::agreement::agreement_at_the_time(store.conn(), cluster, from_day, &state, today)?;
+    summary.at_the_time = crate::app::agreement::agreement_at_the_time(store.conn(), cluster, from_day, &state, today)?;
     tracing::debug!(elapsed = ?started.elapsed(), "agreement at the time");
     Ok((summary, state))
 }

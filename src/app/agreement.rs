@@ -4,23 +4,15 @@
 //! can change are decided again, the rest keep their current decision.
 
 use crate::analysis::history::{DayState, History, history};
+use crate::app::state_versions::StateVersionError;
 use crate::authz::Authorizer;
 use crate::authz::changes::Affected;
 use crate::model::AccessState;
+use crate::model::AtTheTime;
 use crate::state::Snapshot;
 use crate::store::{self, Caller};
-use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
+use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
-
-/// Requests with a recorded decision, against the state of their day.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct AtTheTime {
-    pub compared: i64,
-    pub agreeing: i64,
-    /// On days the state changed, or from principals whose grants were deleted since.
-    pub excluded: i64,
-}
 
 /// Agreement at the time over the window from `from_day`, recomputed only when what it depends on
 /// moved; `current` is the state replay just decided with, whose agreement is `today`.
@@ -30,7 +22,7 @@ pub fn agreement_at_the_time(
     from_day: i64,
     current: &AccessState,
     today: (i64, i64),
-) -> rusqlite::Result<AtTheTime> {
+) -> Result<AtTheTime, StateVersionError> {
     let versions = store::state_history(conn, cluster)?;
     let basis = format!(
         "{}:{}:{from_day}:{}:{}",
@@ -39,22 +31,18 @@ pub fn agreement_at_the_time(
         store::access_change_count(conn, cluster)?,
         today.0
     );
-    let cached: Option<(String, i64, i64, i64)> = conn
-        .query_row(
-            "SELECT basis, compared, agreeing, excluded FROM agreement_at_the_time WHERE cluster = ?1",
-            [cluster],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?;
-    if let Some((b, compared, agreeing, excluded)) = cached
-        && b == basis
-    {
-        return Ok(AtTheTime { compared, agreeing, excluded });
+    if let Some(figures) = store::cached_agreement(conn, cluster, &basis)? {
+        return Ok(figures);
     }
-    let versions: Vec<(i64, AccessState)> = versions
+    // An unreadable version is an error, never skipped: the days it held would be decided
+    // under a state that did not hold.
+    let versions = versions
         .into_iter()
-        .filter_map(|(t, json)| serde_json::from_str::<Snapshot>(&json).ok().map(|s| (t, s.state)))
-        .collect();
+        .map(|(version, created_ms, json)| match serde_json::from_str::<Snapshot>(&json) {
+            Ok(s) => Ok((created_ms, s.state)),
+            Err(source) => Err(StateVersionError::Unreadable { cluster: cluster.to_string(), version, source }),
+        })
+        .collect::<Result<Vec<(i64, AccessState)>, _>>()?;
     let days: Vec<i64> = store::cluster_days(conn, cluster, from_day)?.iter().map(|d| d.day).collect();
     let h = history(&versions, &store::grant_history_times(conn, cluster)?, &days);
     let result = if h.is_trivial(current) {
@@ -62,10 +50,7 @@ pub fn agreement_at_the_time(
     } else {
         compare(conn, cluster, from_day, current, &h, today)?
     };
-    conn.execute(
-        "INSERT OR REPLACE INTO agreement_at_the_time (cluster, basis, compared, agreeing, excluded) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![cluster, basis, result.compared, result.agreeing, result.excluded],
-    )?;
+    store::cache_agreement(conn, cluster, &basis, result)?;
     Ok(result)
 }
 

@@ -2,7 +2,7 @@
 
 use super::CommandError;
 use super::replay::{AssessScope, assessment};
-use crate::output::{FormatArg, print_json, write_stdout_exact};
+use crate::cli::output::{FormatArg, print_json, write_stdout_exact};
 use crate::remediate::{Remediation, RemediationFormat};
 use crate::state::Snapshot;
 use crate::store::Store;

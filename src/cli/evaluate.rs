@@ -7,11 +7,11 @@
 use super::CommandError;
 use crate::authz::reason::{grant_in_reason, same_grant};
 use crate::authz::{Authorizer, Decision};
+use crate::cli::output::{Format, write_stdout};
 use crate::ingest::audit::{AuditItem, parse_record};
 use crate::ingest::sink::{Position, Sink, SinkError, Tally, record_error};
 use crate::ingest::{FileOptions, InputFormat, InputPath, file::DEFAULT_BATCH_RECORDS};
 use crate::model::{AuditEvent, RecordedDecision, time};
-use crate::output::{Format, write_stdout};
 use crate::store::Store;
 use rusqlite::Transaction;
 use serde::Serialize;
@@ -138,7 +138,7 @@ impl EvaluateSink<'_> {
                     agrees,
                     attribution_agrees,
                 };
-                crate::output::write_stdout_exact(&(crate::output::to_json(&line, false) + "\n"));
+                crate::cli::output::write_stdout_exact(&(crate::model::text::to_json(&line, false) + "\n"));
             }
             Format::Text => {
                 let replayed = match d.allowed {
@@ -210,7 +210,7 @@ impl Sink for EvaluateSink<'_> {
 pub fn run(args: EvaluateArgs, format: Format) -> Result<Agreement, CommandError> {
     let events = InputPath::parse(&args.events);
     crate::ingest::check_inputs(std::slice::from_ref(&events))?;
-    let state = super::state::load(&args.state, args.cluster.as_deref())?;
+    let state = crate::app::state_versions::load(&args.state, args.cluster.as_deref())?;
     let authz = Authorizer::new(&state);
     for w in &authz.warnings {
         tracing::warn!("{w}");

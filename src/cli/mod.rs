@@ -8,6 +8,7 @@ pub mod explain;
 pub mod gc;
 pub mod generate;
 pub mod ingest;
+pub mod output;
 pub mod paths;
 pub mod remediate;
 pub mod replay;
@@ -16,8 +17,8 @@ pub mod state;
 pub mod stats;
 pub mod timeline;
 
-use crate::config::ConfigError;
 use crate::ingest::IngestError;
+use crate::serve::config::ConfigError;
 use crate::store::StoreError;
 
 /// A failure that ends a command with exit code 2.
@@ -33,17 +34,18 @@ pub enum CommandError {
     State(#[from] crate::state::StateError),
     #[error(transparent)]
     Source(#[from] crate::sources::slices::SourceError),
+    #[error(transparent)]
+    StoredState(#[from] crate::app::state_versions::StateVersionError),
+    #[error(transparent)]
+    Replay(#[from] crate::app::replay::ReplayError),
+    #[error(transparent)]
+    Sync(#[from] crate::app::sync::SyncError),
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("{0}")]
     Usage(String),
-}
-
-/// The current time in Unix milliseconds.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 /// The cluster a command works on: the one asked for, or the only one with a stored access state.

@@ -2,8 +2,8 @@
 //! cluster's access configuration).
 
 use super::CommandError;
+use crate::cli::output::{Format, print_json};
 use crate::generate::{GenerateOptions, write_audit, write_cloudtrail};
-use crate::output::{Format, print_json};
 use serde::Serialize;
 use std::fs::File;
 use std::io::{BufWriter, Write};

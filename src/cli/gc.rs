@@ -1,7 +1,8 @@
 //! `grantscope gc`: applies the retention and dedupe horizons.
 
-use super::{CommandError, now_ms};
-use crate::output::{Format, print_json};
+use super::CommandError;
+use crate::app::clock::now_ms;
+use crate::cli::output::{Format, print_json};
 use crate::store::{self, GcOutcome, Horizons, Store};
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 
 use super::CommandError;
 use super::replay::{AssessScope, assessment};
-use crate::output::FormatArg;
+use crate::cli::output::FormatArg;
 use crate::report::Report;
 use crate::store::Store;
 use std::path::Path;
@@ -26,10 +26,10 @@ pub fn build(db: &Path, scope: AssessScope, format: FormatArg) -> Result<(Report
     }
     let mut store = Store::open_existing(db)?;
     let a = assessment(&mut store, scope)?;
-    let report = a.report(&store)?;
+    let report = crate::app::assess::report(&a, &store)?;
     let text = match format {
         FormatArg::Html => crate::report::html(&report),
-        FormatArg::Json => crate::output::to_json(&report, true) + "\n",
+        FormatArg::Json => crate::model::text::to_json(&report, true) + "\n",
         _ => crate::report::markdown(&report),
     };
     Ok((report, text))
@@ -49,7 +49,7 @@ pub fn run(db: &Path, args: ReportArgs, format: FormatArg) -> Result<(), Command
             crate::outln!("wrote {}", path.display());
         }
         // Already escaped for its format (markup) and for terminals (control characters).
-        None => crate::output::write_stdout_exact(&text),
+        None => crate::cli::output::write_stdout_exact(&text),
     }
     Ok(())
 }

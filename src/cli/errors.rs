@@ -1,8 +1,8 @@
 //! `grantscope errors`: the bad records ingest skipped, with where they were.
 
 use super::CommandError;
+use crate::cli::output::{Format, print_json};
 use crate::model::time;
-use crate::output::{Format, print_json};
 use crate::store::{self, IngestErrorRow, Store};
 use std::path::Path;
 

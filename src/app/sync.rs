@@ -6,7 +6,7 @@
 //! failed in `state_parts`, so the other part still syncs and nothing stale passes for current. A
 //! first sync needs both parts: there is nothing to keep yet.
 
-use crate::commands::state::{Stored, store_state};
+use crate::app::state_versions::{StateVersionError, Stored, latest_state, store_state};
 use crate::model::time::format_rfc3339;
 use crate::sources::aws::{self, Requests};
 use crate::sources::eks::{self, EksAccess};
@@ -62,7 +62,11 @@ pub enum SyncError {
     #[error("state sync of {cluster} stored nothing: {}", failures.join("; "))]
     Failed { cluster: String, failures: Vec<String>, requests: Requests },
     #[error(transparent)]
-    Command(#[from] crate::commands::CommandError),
+    StoredState(#[from] StateVersionError),
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
 }
 
 /// Reads both parts, stores the state if it changed and records how each part fared.
@@ -73,16 +77,13 @@ pub async fn sync(store: &mut Store, opts: &SyncOptions, now_ms: i64) -> Result<
     let eks = eks::read(&aws_sdk_eks::Client::new(&config), cluster, &mut requests).await.map_err(|e| e.to_string());
     let kubernetes = read_kubernetes(&opts.kubernetes, &config, cluster, eks.as_ref().ok()).await;
 
-    let previous = crate::replay::latest_state(store, cluster)
-        .map_err(|e| crate::commands::CommandError::Usage(e.to_string()))?
-        .map(|(_, state)| state);
+    let previous = latest_state(store, cluster)?.map(|(_, state)| state);
     let results = [(EKS_PART, eks.as_ref().err()), (KUBERNETES_PART, kubernetes.as_ref().err())];
     let failures: Vec<String> = results.iter().filter_map(|(_, e)| e.cloned()).collect();
     if previous.is_none() && !failures.is_empty() || failures.len() == 2 {
         // Only the failures are recorded: a part read but not stored was not synced.
         for (part, error) in results.iter().filter(|(_, e)| e.is_some()) {
-            store::record_state_part(store.conn(), cluster, part, now_ms, error.map(String::as_str))
-                .map_err(crate::commands::CommandError::from)?;
+            store::record_state_part(store.conn(), cluster, part, now_ms, error.map(String::as_str))?;
         }
         return Err(SyncError::Failed { cluster: cluster.to_string(), failures, requests });
     }
@@ -96,10 +97,9 @@ pub async fn sync(store: &mut Store, opts: &SyncOptions, now_ms: i64) -> Result<
         eks: eks_part,
         kubernetes: kubernetes.as_ref().ok().cloned(),
         previous: previous.as_ref(),
-    })
-    .map_err(crate::commands::CommandError::from)?;
+    })?;
     warnings.extend(loaded.warnings);
-    let kept_from = store::state_parts(store.conn(), cluster).map_err(crate::commands::CommandError::from)?;
+    let kept_from = store::state_parts(store.conn(), cluster)?;
     let parts: Vec<PartOutcome> = results
         .iter()
         .map(|&(part, error)| PartOutcome {
@@ -121,8 +121,7 @@ pub async fn sync(store: &mut Store, opts: &SyncOptions, now_ms: i64) -> Result<
     warnings.append(&mut stored.warnings);
     // Recorded once the state is stored: a part is synced when what was read is in the store.
     for (part, error) in results {
-        store::record_state_part(store.conn(), cluster, part, now_ms, error.map(String::as_str))
-            .map_err(crate::commands::CommandError::from)?;
+        store::record_state_part(store.conn(), cluster, part, now_ms, error.map(String::as_str))?;
     }
     Ok(SyncOutcome { cluster: cluster.to_string(), stored, parts, requests, warnings })
 }
