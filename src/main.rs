@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use grantscope::cli::output::{Format, FormatArg};
-use grantscope::cli::{self, CommandError, explain::Caller, ingest::Kind};
+use grantscope::cli::{self, CommandError, explain::Requester, ingest::Kind};
 use grantscope::generate::GenerateOptions;
 use grantscope::ingest::InputFormat;
 use grantscope::model::time;
@@ -120,7 +120,7 @@ enum Command {
         #[arg(long)]
         cluster: Option<String>,
         /// How far back (`30d` or `30`)
-        #[arg(long, default_value = "30d", value_parser = cli::replay::parse_days)]
+        #[arg(long, default_value = "30d", value_parser = cli::parse_days)]
         since: u32,
     },
     /// List bad records that ingest skipped, with file and line
@@ -174,7 +174,7 @@ enum Command {
         #[arg(long)]
         cluster: Option<String>,
         /// Analysis window, in days (`90d` or `90`)
-        #[arg(long, default_value = "90d", value_parser = cli::replay::parse_days)]
+        #[arg(long, default_value = "90d", value_parser = cli::parse_days)]
         window: u32,
     },
     /// What would a proposed access state break? The window's requests decided under it: which flip
@@ -186,7 +186,7 @@ enum Command {
         #[arg(long)]
         cluster: Option<String>,
         /// Analysis window, in days (`90d` or `90`)
-        #[arg(long, default_value = "90d", value_parser = cli::replay::parse_days)]
+        #[arg(long, default_value = "90d", value_parser = cli::parse_days)]
         window: u32,
         /// The proposed state: eksctl ClusterConfig, kubectl YAML/JSON, a grantscope snapshot;
         /// several files after one --proposed or --proposed repeated; directories as for --state
@@ -263,7 +263,7 @@ struct AssessArgs {
     #[arg(long)]
     cluster: Option<String>,
     /// Analysis window, in days (`90d` or `90`)
-    #[arg(long, default_value = "90d", value_parser = cli::replay::parse_days)]
+    #[arg(long, default_value = "90d", value_parser = cli::parse_days)]
     window: u32,
     /// With fewer days of events than this, nothing is called unused: it is insufficient-evidence
     #[arg(long, default_value_t = 14)]
@@ -271,8 +271,8 @@ struct AssessArgs {
 }
 
 impl AssessArgs {
-    fn scope(&self) -> cli::replay::AssessScope<'_> {
-        cli::replay::AssessScope {
+    fn scope(&self) -> cli::findings::AssessScope<'_> {
+        cli::findings::AssessScope {
             cluster: self.cluster.as_deref(),
             window_days: self.window,
             min_observed_days: self.min_observed_days,
@@ -353,7 +353,7 @@ struct LiveCli<const SINCE_DAYS: u32> {
     #[arg(long)]
     region: Option<String>,
     /// On a first run, start this far back (`7d` or `7`) [default: 7d for CloudWatch, 30d for CloudTrail]
-    #[arg(long, value_parser = cli::replay::parse_days)]
+    #[arg(long, value_parser = cli::parse_days)]
     since: Option<u32>,
     /// Keep polling every --poll-seconds until SIGINT/SIGTERM (the page in flight is committed)
     #[arg(long)]
@@ -664,8 +664,8 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
         }
         Command::Explain(x) => {
             let caller = match (x.arn, x.user) {
-                (Some(arn), _) => Caller::Iam { arn, session: x.session },
-                (None, Some(user)) => Caller::Kubernetes { user, groups: x.group },
+                (Some(arn), _) => Requester::Iam { arn, session: x.session },
+                (None, Some(user)) => Requester::Kubernetes { user, groups: x.group },
                 (None, None) => unreachable!("clap requires --arn or --user"),
             };
             let args = cli::explain::ExplainArgs {
@@ -687,9 +687,12 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
             cli::replay::replay(&db, cluster.as_deref(), window, data_format?).map(|_| 0)
         }
         Command::Findings { assess, kind, control } => {
-            let args =
-                cli::replay::FindingsArgs { scope: assess.scope(), kind: kind.as_deref(), control: control.as_deref() };
-            cli::replay::findings(&db, args, data_format?).map(|_| 0)
+            let args = cli::findings::FindingsArgs {
+                scope: assess.scope(),
+                kind: kind.as_deref(),
+                control: control.as_deref(),
+            };
+            cli::findings::findings(&db, args, data_format?).map(|_| 0)
         }
         Command::Report { assess, out } => {
             let args = cli::report::ReportArgs { scope: assess.scope(), out: out.as_deref() };
@@ -703,8 +706,8 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
         Command::Whatif { cluster, window, proposed, recursive } => {
             let proposed = state_files(&proposed, recursive)?;
             let args =
-                cli::replay::WhatifArgs { cluster: cluster.as_deref(), window_days: window, proposed: &proposed };
-            cli::replay::whatif(&db, args, data_format?).map(|breaks| if breaks { 3 } else { 0 })
+                cli::whatif::WhatifArgs { cluster: cluster.as_deref(), window_days: window, proposed: &proposed };
+            cli::whatif::whatif(&db, args, data_format?).map(|breaks| if breaks { 3 } else { 0 })
         }
         Command::State(cmd) => match cmd {
             StateCommand::Import { cluster, files, recursive, allow_shrink } => {

@@ -3,7 +3,7 @@
 //! have been) by a binding to that group. Removing it from the entry takes nothing that is used.
 
 use super::shell;
-use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
+use super::{Evidence, Finding, Recommendation, Severity, StateChange, finding_id};
 use crate::authz::{Authorizer, Grant};
 use crate::model::{AccessState, Subject};
 use crate::store::WindowShape;
@@ -81,7 +81,7 @@ pub fn unused_group_findings(state: &AccessState, shapes: &[WindowShape], ctx: &
                     through.iter().map(|s| s.requests).sum::<i64>()
                 );
                 let command = shell::update_access_entry_groups(ctx.cluster, &e.principal_arn, &remaining);
-                let change = Change::RemoveGroup { entry: i, group: group.clone() };
+                let change = StateChange::RemoveGroup { entry: i, group: group.clone() };
                 ("unused-kubernetes-group", None, Recommendation { summary, commands: vec![command] }, Some(change))
             };
             out.push(Finding {

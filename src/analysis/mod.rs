@@ -127,14 +127,14 @@ pub struct Finding {
     pub recommendation: Recommendation,
     /// The change the recommendation makes, for proving all of them safe together.
     #[serde(skip)]
-    pub change: Option<Change>,
+    pub change: Option<StateChange>,
     /// The compliance controls it bears on ([`compliance::CONTROLS`] ids).
     pub controls: Vec<&'static str>,
 }
 
 /// A least-privilege change to the state the findings were computed on (indexes into it).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Change {
+pub enum StateChange {
     /// Remove the grant: an access entry, an association, an aws-auth mapping or account, a binding.
     Remove(crate::authz::Grant),
     Scope {
@@ -168,25 +168,27 @@ pub enum Change {
 }
 
 /// The state with every change applied.
-pub fn apply(state: &crate::model::AccessState, changes: &[&Change]) -> crate::model::AccessState {
+pub fn apply(state: &crate::model::AccessState, changes: &[&StateChange]) -> crate::model::AccessState {
     use crate::authz::Grant;
     use std::collections::HashSet;
     let mut s = state.clone();
     let mut removed: HashSet<Grant> = HashSet::new();
     for c in changes {
         match c {
-            Change::Remove(g) => {
+            StateChange::Remove(g) => {
                 removed.insert(*g);
             }
-            Change::Scope { entry, association, scope } => {
+            StateChange::Scope { entry, association, scope } => {
                 s.access_entries[*entry].policies[*association].scope = scope.clone()
             }
-            Change::Policy { entry, association, policy_arn } => {
+            StateChange::Policy { entry, association, policy_arn } => {
                 s.access_entries[*entry].policies[*association].policy_arn = policy_arn.clone();
             }
-            Change::RemoveGroup { entry, group } => s.access_entries[*entry].kubernetes_groups.retain(|g| g != group),
-            Change::Recreate { .. } => {}
-            Change::Replace { entry, association, rbac } => {
+            StateChange::RemoveGroup { entry, group } => {
+                s.access_entries[*entry].kubernetes_groups.retain(|g| g != group)
+            }
+            StateChange::Recreate { .. } => {}
+            StateChange::Replace { entry, association, rbac } => {
                 removed.insert(Grant::AccessPolicy { entry: *entry, association: *association });
                 let groups = &mut s.access_entries[*entry].kubernetes_groups;
                 if !groups.contains(&rbac.group) {
@@ -215,26 +217,26 @@ pub fn apply(state: &crate::model::AccessState, changes: &[&Change]) -> crate::m
 pub fn affected_by(
     state: &crate::model::AccessState,
     proposed: &crate::model::AccessState,
-    changes: &[&Change],
+    changes: &[&StateChange],
 ) -> crate::authz::changes::Affected {
     use crate::authz::Grant;
     let mut a = crate::authz::changes::Affected::default();
     let entry = |i: usize| state.access_entries[i].principal_arn.as_str();
     for c in changes {
         match c {
-            Change::Remove(Grant::AccessEntry(i) | Grant::AccessPolicy { entry: i, .. })
-            | Change::Scope { entry: i, .. }
-            | Change::Policy { entry: i, .. }
-            | Change::RemoveGroup { entry: i, .. }
-            | Change::Recreate { entry: i } => a.add_principal(entry(*i)),
-            Change::Remove(Grant::AwsAuthRole(i)) => a.add_principal(&state.aws_auth.map_roles[*i].arn),
-            Change::Remove(Grant::AwsAuthUser(i)) => a.add_principal(&state.aws_auth.map_users[*i].arn),
-            Change::Remove(Grant::AwsAuthAccount(i)) => {
+            StateChange::Remove(Grant::AccessEntry(i) | Grant::AccessPolicy { entry: i, .. })
+            | StateChange::Scope { entry: i, .. }
+            | StateChange::Policy { entry: i, .. }
+            | StateChange::RemoveGroup { entry: i, .. }
+            | StateChange::Recreate { entry: i } => a.add_principal(entry(*i)),
+            StateChange::Remove(Grant::AwsAuthRole(i)) => a.add_principal(&state.aws_auth.map_roles[*i].arn),
+            StateChange::Remove(Grant::AwsAuthUser(i)) => a.add_principal(&state.aws_auth.map_users[*i].arn),
+            StateChange::Remove(Grant::AwsAuthAccount(i)) => {
                 a.accounts.insert(state.aws_auth.map_accounts[*i].clone());
             }
-            Change::Remove(Grant::Binding(i)) => a.add_subjects(&state.bindings[*i]),
-            Change::Remove(Grant::SystemMasters) => a.everyone = true,
-            Change::Replace { entry: i, rbac, .. } => {
+            StateChange::Remove(Grant::Binding(i)) => a.add_subjects(&state.bindings[*i]),
+            StateChange::Remove(Grant::SystemMasters) => a.everyone = true,
+            StateChange::Replace { entry: i, rbac, .. } => {
                 a.add_principal(entry(*i));
                 rbac.bindings.iter().for_each(|b| a.add_subjects(b));
             }
@@ -285,7 +287,7 @@ pub fn prove_together(
     let allowed_requests = shapes.iter().filter(|s| s.allowed() == Some(true)).map(|s| s.requests).sum();
     let window = whatif::ShapesByCaller::new(shapes);
     let try_all = |findings: &[Finding]| {
-        let changes: Vec<&Change> = findings.iter().filter_map(|f| f.change.as_ref()).collect();
+        let changes: Vec<&StateChange> = findings.iter().filter_map(|f| f.change.as_ref()).collect();
         let proposed = apply(state, &changes);
         let (denied, _) = whatif::requests_broken(&affected_by(state, &proposed, &changes), &proposed, &window);
         (changes.len(), denied)
@@ -367,12 +369,12 @@ mod tests {
             ..AccessState::default()
         };
         let changes = [
-            Change::Remove(Grant::AccessPolicy { entry: 0, association: 0 }),
-            Change::Remove(Grant::AccessEntry(1)),
-            Change::Remove(Grant::Binding(0)),
-            Change::Remove(Grant::AwsAuthAccount(0)),
-            Change::Policy { entry: 2, association: 0, policy_arn: "p9".into() },
-            Change::Scope {
+            StateChange::Remove(Grant::AccessPolicy { entry: 0, association: 0 }),
+            StateChange::Remove(Grant::AccessEntry(1)),
+            StateChange::Remove(Grant::Binding(0)),
+            StateChange::Remove(Grant::AwsAuthAccount(0)),
+            StateChange::Policy { entry: 2, association: 0, policy_arn: "p9".into() },
+            StateChange::Scope {
                 entry: 0,
                 association: 1,
                 scope: AccessScope::Namespace { namespaces: vec!["dev".into()] },
@@ -440,15 +442,15 @@ mod tests {
             }],
         );
         let cases = [
-            ("remove an entry", Change::Remove(Grant::AccessEntry(0))),
-            ("remove an association", Change::Remove(Grant::AccessPolicy { entry: 0, association: 0 })),
-            ("remove a binding", Change::Remove(Grant::Binding(0))),
-            ("remove an aws-auth role", Change::Remove(Grant::AwsAuthRole(0))),
-            ("remove an aws-auth account", Change::Remove(Grant::AwsAuthAccount(0))),
-            ("narrow a scope", Change::Scope { entry: 0, association: 0, scope: AccessScope::Cluster }),
-            ("swap a policy", Change::Policy { entry: 0, association: 0, policy_arn: "p".into() }),
-            ("drop a group", Change::RemoveGroup { entry: 0, group: "devs".into() }),
-            ("generated RBAC", Change::Replace { entry: 0, association: 0, rbac }),
+            ("remove an entry", StateChange::Remove(Grant::AccessEntry(0))),
+            ("remove an association", StateChange::Remove(Grant::AccessPolicy { entry: 0, association: 0 })),
+            ("remove a binding", StateChange::Remove(Grant::Binding(0))),
+            ("remove an aws-auth role", StateChange::Remove(Grant::AwsAuthRole(0))),
+            ("remove an aws-auth account", StateChange::Remove(Grant::AwsAuthAccount(0))),
+            ("narrow a scope", StateChange::Scope { entry: 0, association: 0, scope: AccessScope::Cluster }),
+            ("swap a policy", StateChange::Policy { entry: 0, association: 0, policy_arn: "p".into() }),
+            ("drop a group", StateChange::RemoveGroup { entry: 0, group: "devs".into() }),
+            ("generated RBAC", StateChange::Replace { entry: 0, association: 0, rbac }),
         ];
         for (name, change) in cases {
             let proposed = apply(&state, &[&change]);
@@ -524,7 +526,7 @@ mod tests {
             requests: 3,
             last_ms: 0,
         };
-        let finding = |kind: &'static str, change: Change| Finding {
+        let finding = |kind: &'static str, change: StateChange| Finding {
             id: finding_id(kind, "c", &grant),
             kind,
             would_be: None,
@@ -539,8 +541,8 @@ mod tests {
         };
         let wrong_scope = AccessScope::Namespace { namespaces: vec!["y".into()] };
         let mut findings = vec![
-            finding("overbroad-scope", Change::Scope { entry: 0, association: 0, scope: wrong_scope }),
-            finding("unused-rbac-binding", Change::Remove(Grant::Binding(0))),
+            finding("overbroad-scope", StateChange::Scope { entry: 0, association: 0, scope: wrong_scope }),
+            finding("unused-rbac-binding", StateChange::Remove(Grant::Binding(0))),
         ];
         let together = prove_together(&state, &mut findings, &[shape]);
         assert_eq!(together, Together { changes: 1, denied_requests: 0, allowed_requests: 3 });

@@ -12,7 +12,7 @@
 
 use super::generated::{manifest_file_name, object_name, rbac_for};
 use super::shell;
-use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
+use super::{Evidence, Finding, Recommendation, Severity, StateChange, finding_id};
 use crate::authz::policies::{PolicyLookup, catalog, policy_name};
 use crate::authz::rules::rules_allow;
 use crate::authz::scope::scope_matches;
@@ -89,7 +89,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                     let narrower = AccessScope::Namespace { namespaces: list.clone() };
                     let command =
                         shell::associate_access_policy(ctx.cluster, &e.principal_arn, &a.policy_arn, &narrower);
-                    let change = Change::Scope { entry: i, association: j, scope: narrower };
+                    let change = StateChange::Scope { entry: i, association: j, scope: narrower };
                     let (recommendation, change) = (
                         Recommendation {
                             summary: format!(
@@ -125,7 +125,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
             });
             let replacement = if let Some(name) = smaller {
                 let arn = a.policy_arn.replace(current, name);
-                let change = Change::Policy { entry: i, association: j, policy_arn: arn.clone() };
+                let change = StateChange::Policy { entry: i, association: j, policy_arn: arn.clone() };
                 Some((
                     Recommendation {
                         summary: format!(
@@ -161,7 +161,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                     "No smaller access policy allows every request {} made through {current}: replace it with generated RBAC that allows exactly what was used ({rules} rules: {where_}), bound to group {group} on the entry.",
                     e.principal_arn
                 );
-                let change = Change::Replace { entry: i, association: j, rbac };
+                let change = StateChange::Replace { entry: i, association: j, rbac };
                 let recommendation = Recommendation {
                     summary,
                     commands: vec![
@@ -249,7 +249,7 @@ fn finding(
     principal: &str,
     grant: &str,
     evidence: Evidence,
-    (recommendation, change): (Recommendation, Option<Change>),
+    (recommendation, change): (Recommendation, Option<StateChange>),
 ) -> Finding {
     Finding {
         id: finding_id(kind, ctx.cluster, grant),

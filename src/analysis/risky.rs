@@ -11,7 +11,7 @@
 //! - RBAC rules granting every verb on secrets, or `escalate`, `bind` or `impersonate`.
 
 use super::shell;
-use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
+use super::{Evidence, Finding, Recommendation, Severity, StateChange, finding_id};
 use crate::authz::{Authorizer, Grant, Principal, SYSTEM_MASTERS, is_node_mapping};
 use crate::model::{AccessChange, AccessState, AuthenticationMode, PolicyRule, RoleKind, canonical_principal_arn};
 use std::collections::HashSet;
@@ -237,7 +237,7 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
     for i in recreate {
         let grant = authz.grant_id(Grant::AccessEntry(i));
         for f in out.iter_mut().filter(|f| f.grant == grant) {
-            f.change = Some(Change::Recreate { entry: i });
+            f.change = Some(StateChange::Recreate { entry: i });
         }
     }
     out

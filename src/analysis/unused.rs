@@ -8,7 +8,7 @@
 //! from YAML) is taken to have existed for the whole window.
 
 use super::shell;
-use super::{Change, Evidence, Finding, Recommendation, Severity, finding_id};
+use super::{Evidence, Finding, Recommendation, Severity, StateChange, finding_id};
 use crate::authz::policies::{PolicyLookup, catalog, policy_name};
 use crate::authz::{Authorizer, Grant, is_node_mapping};
 use crate::model::{AccessState, RoleKind};
@@ -88,7 +88,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
         } else {
             (kind, None, recommendation)
         };
-        let change = would_be.is_none().then_some(Change::Remove(target));
+        let change = would_be.is_none().then_some(StateChange::Remove(target));
         out.push(Finding {
             id: finding_id(would_be.unwrap_or(kind), cluster, &grant),
             kind,

@@ -47,9 +47,9 @@ pub fn run(out: &Path, horizons: Horizons, progress: bool, format: Format) -> Re
     }
     stats::run(&db, None, format)?;
     super::state::import(&db, &opts.cluster, std::slice::from_ref(&generated.state), false, format)?;
-    let scope = super::replay::AssessScope { cluster: Some(&opts.cluster), window_days: 90, min_observed_days: 14 };
-    let args = super::replay::FindingsArgs { scope, kind: None, control: None };
-    super::replay::findings(&db, args, format)?;
+    let scope = super::findings::AssessScope { cluster: Some(&opts.cluster), window_days: 90, min_observed_days: 14 };
+    let args = super::findings::FindingsArgs { scope, kind: None, control: None };
+    super::findings::findings(&db, args, format)?;
     // One assessment, rendered twice.
     let (report, html) = super::report::build(&db, scope, FormatArg::Html)?;
     let mut reports = Vec::new();

@@ -26,7 +26,7 @@ pub struct EvaluateArgs {
 
 /// How replay compares with what was recorded.
 #[derive(Debug, Default, Serialize)]
-pub struct Agreement {
+pub struct EventAgreement {
     pub evaluated: u64,
     pub not_evaluated: u64,
     pub unauthenticated: u64,
@@ -38,7 +38,7 @@ pub struct Agreement {
     pub attributions_agree: u64,
 }
 
-impl Agreement {
+impl EventAgreement {
     fn rate(agree: u64, compared: u64) -> String {
         if compared == 0 { "n/a".into() } else { format!("{:.2}%", agree as f64 * 100.0 / compared as f64) }
     }
@@ -72,7 +72,7 @@ struct EvaluateSink<'a> {
     authz: Authorizer<'a>,
     cluster: Option<String>,
     format: Format,
-    agreement: Agreement,
+    agreement: EventAgreement,
 }
 
 impl EvaluateSink<'_> {
@@ -207,7 +207,7 @@ impl Sink for EvaluateSink<'_> {
     fn reset(&mut self) {}
 }
 
-pub fn run(args: EvaluateArgs, format: Format) -> Result<Agreement, CommandError> {
+pub fn run(args: EvaluateArgs, format: Format) -> Result<EventAgreement, CommandError> {
     let events = InputPath::parse(&args.events);
     crate::ingest::check_inputs(std::slice::from_ref(&events))?;
     let state = crate::app::state_versions::load(&args.state, args.cluster.as_deref())?;
@@ -218,7 +218,7 @@ pub fn run(args: EvaluateArgs, format: Format) -> Result<Agreement, CommandError
     if format == Format::Text {
         write_stdout(&format!("{:<36}  {:<8} {:<13} {:<60} {}\n", "AUDIT ID", "RECORDED", "REPLAYED", "BY", "REQUEST"));
     }
-    let mut sink = EvaluateSink { authz, cluster: args.cluster, format, agreement: Agreement::default() };
+    let mut sink = EvaluateSink { authz, cluster: args.cluster, format, agreement: EventAgreement::default() };
     let mut scratch = Store::open_in_memory()?;
     let opts =
         FileOptions { format: args.input_format, batch_records: DEFAULT_BATCH_RECORDS, progress: false, stop: None };
@@ -231,10 +231,10 @@ pub fn run(args: EvaluateArgs, format: Format) -> Result<Agreement, CommandError
         tally.errors,
         a.decisions_agree,
         a.decisions_compared,
-        Agreement::rate(a.decisions_agree, a.decisions_compared),
+        EventAgreement::rate(a.decisions_agree, a.decisions_compared),
         a.attributions_agree,
         a.attributions_compared,
-        Agreement::rate(a.attributions_agree, a.attributions_compared),
+        EventAgreement::rate(a.attributions_agree, a.attributions_compared),
         a.not_evaluated,
         a.unauthenticated
     );

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 
 /// Who is asking.
-pub enum Caller {
+pub enum Requester {
     /// An IAM principal: re-authenticated through access entries and aws-auth.
     Iam { arn: String, session: Option<String> },
     /// A Kubernetes identity as-is (service account, OIDC user, ...).
@@ -20,7 +20,7 @@ pub enum Caller {
 pub struct ExplainArgs {
     pub state: Vec<PathBuf>,
     pub cluster: Option<String>,
-    pub caller: Caller,
+    pub caller: Requester,
     pub verb: String,
     /// `pods`, `pods/log`, or `deployments.apps`.
     pub resource: Option<String>,
@@ -41,14 +41,14 @@ pub fn run(args: ExplainArgs, format: Format) -> Result<bool, CommandError> {
         tracing::warn!("{w}");
     }
     let (principal, iam, username, groups, session) = match &args.caller {
-        Caller::Iam { arn, session } => {
+        Requester::Iam { arn, session } => {
             let principal = canonical_principal_arn(arn).ok_or_else(|| {
                 CommandError::Usage(format!("--arn {arn}: not an IAM role, user or assumed-role ARN"))
             })?;
             let session = session.clone().or_else(|| session_name_of(arn).map(String::from)).unwrap_or_default();
             (principal, true, String::new(), Vec::new(), session)
         }
-        Caller::Kubernetes { user, groups } => {
+        Requester::Kubernetes { user, groups } => {
             let mut groups = groups.clone();
             // The API server adds system:authenticated to every authenticated user, as it does for
             // impersonated ones; the anonymous user is not one.

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod errors;
 pub mod evaluate;
 pub mod explain;
+pub mod findings;
 pub mod gc;
 pub mod generate;
 pub mod ingest;
@@ -16,6 +17,7 @@ pub mod report;
 pub mod state;
 pub mod stats;
 pub mod timeline;
+pub mod whatif;
 
 use crate::ingest::IngestError;
 use crate::serve::config::ConfigError;
@@ -63,4 +65,14 @@ pub fn pick_cluster(store: &crate::store::Store, cluster: Option<&str>) -> Resul
             many.join(", ")
         ))),
     }
+}
+
+/// `90d` or `90` → 90.
+pub fn parse_days(s: &str) -> Result<u32, String> {
+    s.strip_suffix('d')
+        .unwrap_or(s)
+        .parse::<u32>()
+        .ok()
+        .filter(|d| *d > 0)
+        .ok_or_else(|| format!("`{s}` is not a number of days, like 90d"))
 }

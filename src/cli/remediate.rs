@@ -1,7 +1,7 @@
 //! `grantscope remediate`: the assessment's safe recommendations as files to apply.
 
 use super::CommandError;
-use super::replay::{AssessScope, assessment};
+use super::findings::{AssessScope, assessment};
 use crate::cli::output::{FormatArg, print_json, write_stdout_exact};
 use crate::remediate::{Remediation, RemediationFormat};
 use crate::state::Snapshot;

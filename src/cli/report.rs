@@ -1,7 +1,7 @@
 //! `grantscope report`: the assessment as a report for people, in Markdown, HTML or JSON.
 
 use super::CommandError;
-use super::replay::{AssessScope, assessment};
+use super::findings::{AssessScope, assessment};
 use crate::cli::output::FormatArg;
 use crate::report::Report;
 use crate::store::Store;

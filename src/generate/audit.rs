@@ -2,7 +2,7 @@
 //! shaped like the real samples: `user.extra` for IAM callers, the recorded decision and reason.
 
 use super::GenerateOptions;
-use super::population::{ACTORS, Action, Grant, Identity};
+use super::population::{ACTORS, Action, ActorIdentity, AllowedBy};
 use super::rng::Rng;
 use crate::model::time;
 use std::fmt::Write as _;
@@ -50,7 +50,7 @@ fn event(
     );
     let principal_id;
     match &actor.identity {
-        Identity::Role { role, sessions, groups, .. } => {
+        ActorIdentity::Role { role, sessions, groups, .. } => {
             let session = *rng.pick(sessions);
             principal_id = format!("AROA{}", upper_id(role, 17));
             let _ = write!(
@@ -61,7 +61,7 @@ fn event(
                 upper_id(session, 16)
             );
         }
-        Identity::User { user, username, groups, .. } => {
+        ActorIdentity::User { user, username, groups, .. } => {
             principal_id = format!("AIDA{}", upper_id(user, 17));
             let _ = write!(
                 s,
@@ -70,7 +70,7 @@ fn event(
                 upper_id(user, 16)
             );
         }
-        Identity::ServiceAccount { namespace: ns, name: sa, .. } => {
+        ActorIdentity::ServiceAccount { namespace: ns, name: sa, .. } => {
             principal_id = String::new();
             let pod = format!("{sa}-5d8f7b9c6-{}", &audit_id[..5]);
             let _ = write!(
@@ -82,7 +82,7 @@ fn event(
                 uuid_of(sa, ns)
             );
         }
-        Identity::Node { hosts } => {
+        ActorIdentity::Node { hosts } => {
             let host = *rng.pick(hosts);
             principal_id = format!("AROA{}", upper_id("node", 17));
             let _ = write!(
@@ -94,13 +94,13 @@ fn event(
                 cluster = opts.cluster
             );
         }
-        Identity::Anonymous => {
+        ActorIdentity::Anonymous => {
             principal_id = String::new();
             s.push_str(r#""username":"system:anonymous","groups":["system:unauthenticated"]"#);
         }
     }
     let ip = match &actor.identity {
-        Identity::ServiceAccount { .. } | Identity::Node { .. } => {
+        ActorIdentity::ServiceAccount { .. } | ActorIdentity::Node { .. } => {
             format!("10.0.{}.{}", 1 + rng.below(3), 10 + rng.below(200))
         }
         _ => format!("203.0.113.{}", 1 + rng.below(250)),
@@ -183,17 +183,19 @@ fn request_uri(a: &Action, namespace: &str, name: &str) -> String {
 }
 
 /// The reason the API server records, in the exact wording of the RBAC and EKS authorizers.
-fn reason(opts: &GenerateOptions, identity: &Identity, principal_id: &str, namespace: &str) -> String {
+fn reason(opts: &GenerateOptions, identity: &ActorIdentity, principal_id: &str, namespace: &str) -> String {
     let grant = match identity {
-        Identity::Role { grant, .. } | Identity::User { grant, .. } | Identity::ServiceAccount { grant, .. } => grant,
-        Identity::Node { .. } => return String::new(),
-        Identity::Anonymous => {
+        ActorIdentity::Role { grant, .. }
+        | ActorIdentity::User { grant, .. }
+        | ActorIdentity::ServiceAccount { grant, .. } => grant,
+        ActorIdentity::Node { .. } => return String::new(),
+        ActorIdentity::Anonymous => {
             return r#"RBAC: allowed by ClusterRoleBinding \"system:public-info-viewer\" of ClusterRole \"system:public-info-viewer\" to Group \"system:unauthenticated\""#.to_string();
         }
     };
     match grant {
-        Grant::AccessPolicy(policy) => {
-            let Identity::Role { role, .. } = identity else {
+        AllowedBy::AccessPolicy(policy) => {
+            let ActorIdentity::Role { role, .. } = identity else {
                 unreachable!("access policies are only generated for roles")
             };
             format!(
@@ -201,7 +203,7 @@ fn reason(opts: &GenerateOptions, identity: &Identity, principal_id: &str, names
                 opts.account
             )
         }
-        Grant::Rbac(binding_kind, binding, role_kind, role, subject_kind, subject) => {
+        AllowedBy::Rbac(binding_kind, binding, role_kind, role, subject_kind, subject) => {
             let binding =
                 if *binding_kind == "RoleBinding" { format!("{binding}/{namespace}") } else { binding.to_string() };
             format!(

@@ -2,7 +2,7 @@
 //! the calls that set up its access, one principal deleted and re-created, and unrelated noise.
 
 use super::GenerateOptions;
-use super::population::{ACTORS, Grant, Identity};
+use super::population::{ACTORS, ActorIdentity, AllowedBy};
 use super::rng::Rng;
 use crate::model::time;
 use std::io::{self, Write};
@@ -36,7 +36,7 @@ pub fn write_cloudtrail(out: &mut dyn Write, opts: &GenerateOptions) -> io::Resu
         "null",
     );
     for actor in ACTORS {
-        let Identity::Role { role, grant, groups, .. } = &actor.identity else { continue };
+        let ActorIdentity::Role { role, grant, groups, .. } = &actor.identity else { continue };
         let arn = format!("arn:aws:iam::{account}:role/{role}");
         let groups: Vec<String> = groups.iter().map(|g| format!("\"{g}\"")).collect();
         push(
@@ -58,7 +58,7 @@ pub fn write_cloudtrail(out: &mut dyn Write, opts: &GenerateOptions) -> io::Resu
             ),
             &format!(r#"{{"accessEntry":{{"clusterName":"{cluster}","principalArn":"{arn}","type":"STANDARD"}}}}"#),
         );
-        if let Grant::AccessPolicy(policy) = grant {
+        if let AllowedBy::AccessPolicy(policy) = grant {
             let scope = if *role == "ci-deployer" {
                 r#"{"type":"namespace","namespaces":["payments","checkout"]}"#
             } else {

@@ -5,25 +5,25 @@
 //! service accounts of common add-ons, nodes, and anonymous probes. get/list/watch dominate.
 
 /// How an actor authenticates.
-pub enum Identity {
+pub enum ActorIdentity {
     /// An IAM role; each request uses one of the sessions.
     Role {
         role: &'static str,
         sessions: &'static [&'static str],
         groups: &'static [&'static str],
-        grant: Grant,
+        grant: AllowedBy,
     },
     /// An IAM user mapped by aws-auth `mapUsers`.
     User {
         user: &'static str,
         username: &'static str,
         groups: &'static [&'static str],
-        grant: Grant,
+        grant: AllowedBy,
     },
     ServiceAccount {
         namespace: &'static str,
         name: &'static str,
-        grant: Grant,
+        grant: AllowedBy,
     },
     Node {
         hosts: &'static [&'static str],
@@ -32,7 +32,7 @@ pub enum Identity {
 }
 
 /// What the recorded reason names when a request is allowed.
-pub enum Grant {
+pub enum AllowedBy {
     /// An EKS access policy association (the reason names the principal id).
     AccessPolicy(&'static str),
     /// An RBAC binding: (binding kind, binding name, role kind, role name, subject kind, subject name).
@@ -59,7 +59,7 @@ pub struct Action {
 
 pub struct Actor {
     pub weight: u32,
-    pub identity: Identity,
+    pub identity: ActorIdentity,
     pub user_agent: &'static str,
     pub actions: &'static [Action],
 }
@@ -128,11 +128,11 @@ const NODES: &[&str] = &[
 pub static ACTORS: &[Actor] = &[
     Actor {
         weight: 12,
-        identity: Identity::Role {
+        identity: ActorIdentity::Role {
             role: "platform-admin",
             sessions: &["alice@example.com", "carol@example.com"],
             groups: &[],
-            grant: Grant::AccessPolicy(ADMIN_POLICY),
+            grant: AllowedBy::AccessPolicy(ADMIN_POLICY),
         },
         user_agent: "kubectl/v1.31.2 (darwin/arm64) kubernetes/5864a46",
         // Uses a fraction of cluster-admin: reads everywhere, restarts deployments, reads logs.
@@ -149,11 +149,11 @@ pub static ACTORS: &[Actor] = &[
     },
     Actor {
         weight: 25,
-        identity: Identity::Role {
+        identity: ActorIdentity::Role {
             role: "ci-deployer",
             sessions: &["botocore-session-1761998400", "botocore-session-1762084800", "botocore-session-1762171200"],
             groups: &[],
-            grant: Grant::AccessPolicy(EDIT_POLICY),
+            grant: AllowedBy::AccessPolicy(EDIT_POLICY),
         },
         user_agent: "argocd-application-controller/v2.13.1 (linux/amd64)",
         actions: &[
@@ -167,11 +167,11 @@ pub static ACTORS: &[Actor] = &[
     },
     Actor {
         weight: 6,
-        identity: Identity::Role {
+        identity: ActorIdentity::Role {
             role: "readonly-auditor",
             sessions: &["audit-session-42"],
             groups: &[],
-            grant: Grant::AccessPolicy(VIEW_POLICY),
+            grant: AllowedBy::AccessPolicy(VIEW_POLICY),
         },
         user_agent: "kube-bench/v0.9.0 (linux/amd64)",
         actions: &[
@@ -184,11 +184,11 @@ pub static ACTORS: &[Actor] = &[
     },
     Actor {
         weight: 8,
-        identity: Identity::Role {
+        identity: ActorIdentity::Role {
             role: "data-team",
             sessions: &["dana@example.com", "erik@example.com"],
             groups: &["data-readers"],
-            grant: Grant::Rbac("RoleBinding", "data-readers", "ClusterRole", "view", "Group", "data-readers"),
+            grant: AllowedBy::Rbac("RoleBinding", "data-readers", "ClusterRole", "view", "Group", "data-readers"),
         },
         user_agent: "kubectl/v1.30.4 (linux/amd64) kubernetes/3a3a1d9",
         actions: &[
@@ -200,11 +200,11 @@ pub static ACTORS: &[Actor] = &[
     },
     Actor {
         weight: 3,
-        identity: Identity::User {
+        identity: ActorIdentity::User {
             user: "legacy-ops",
             username: "legacy-ops",
             groups: &["legacy-ops"],
-            grant: Grant::Rbac("ClusterRoleBinding", "legacy-ops", "ClusterRole", "view", "Group", "legacy-ops"),
+            grant: AllowedBy::Rbac("ClusterRoleBinding", "legacy-ops", "ClusterRole", "view", "Group", "legacy-ops"),
         },
         user_agent: "kubectl/v1.27.3 (linux/amd64) kubernetes/25b4e43",
         actions: &[
@@ -214,10 +214,10 @@ pub static ACTORS: &[Actor] = &[
     },
     Actor {
         weight: 20,
-        identity: Identity::ServiceAccount {
+        identity: ActorIdentity::ServiceAccount {
             namespace: "kube-system",
             name: "coredns",
-            grant: Grant::Rbac(
+            grant: AllowedBy::Rbac(
                 "ClusterRoleBinding",
                 "system:coredns",
                 "ClusterRole",
@@ -235,10 +235,10 @@ pub static ACTORS: &[Actor] = &[
     },
     Actor {
         weight: 15,
-        identity: Identity::ServiceAccount {
+        identity: ActorIdentity::ServiceAccount {
             namespace: "kube-system",
             name: "aws-node",
-            grant: Grant::Rbac(
+            grant: AllowedBy::Rbac(
                 "ClusterRoleBinding",
                 "aws-node",
                 "ClusterRole",
@@ -252,7 +252,7 @@ pub static ACTORS: &[Actor] = &[
     },
     Actor {
         weight: 15,
-        identity: Identity::Node { hosts: NODES },
+        identity: ActorIdentity::Node { hosts: NODES },
         user_agent: "kubelet/v1.31.2-eks-7f9249a (linux/amd64) kubernetes/7f9249a",
         actions: &[
             act(40, "get", "", "nodes", &[], NODES),
@@ -263,7 +263,7 @@ pub static ACTORS: &[Actor] = &[
     },
     Actor {
         weight: 2,
-        identity: Identity::Anonymous,
+        identity: ActorIdentity::Anonymous,
         user_agent: "python-requests/2.31.0",
         actions: &[path(60, "/version", true), path(30, "/healthz", true), path(10, "/.env", false)],
     },

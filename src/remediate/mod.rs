@@ -11,7 +11,7 @@ mod kubectl;
 mod terraform;
 
 use crate::analysis::generated::GeneratedRbac;
-use crate::analysis::{Change, Finding, apply};
+use crate::analysis::{Finding, StateChange, apply};
 use crate::authz::Grant;
 use crate::model::{AccessEntry, AccessState, RoleBinding};
 
@@ -79,14 +79,14 @@ impl<'a> Remediation<'a> {
         proof: String,
     ) -> Remediation<'a> {
         let findings: Vec<&Finding> = findings.iter().filter(|f| f.change.is_some()).collect();
-        let changes: Vec<&Change> = findings.iter().filter_map(|f| f.change.as_ref()).collect();
+        let changes: Vec<&StateChange> = findings.iter().filter_map(|f| f.change.as_ref()).collect();
         Remediation { cluster, region, current, recommended: apply(current, &changes), findings, proof }
     }
 
     /// The generated RBAC the recommendations add, with the finding that adds each.
     pub fn generated(&self) -> impl Iterator<Item = (&'a Finding, &'a GeneratedRbac)> + '_ {
         self.findings.iter().filter_map(|f| match &f.change {
-            Some(Change::Replace { rbac, .. }) => Some((*f, rbac)),
+            Some(StateChange::Replace { rbac, .. }) => Some((*f, rbac)),
             _ => None,
         })
     }
@@ -97,7 +97,7 @@ impl<'a> Remediation<'a> {
         self.findings
             .iter()
             .filter_map(|f| match f.change {
-                Some(Change::Remove(Grant::Binding(i))) => current.bindings.get(i),
+                Some(StateChange::Remove(Grant::Binding(i))) => current.bindings.get(i),
                 _ => None,
             })
             .collect()
@@ -111,7 +111,7 @@ impl<'a> Remediation<'a> {
         self.findings
             .iter()
             .filter_map(|f| match f.change {
-                Some(Change::Recreate { entry }) => current.access_entries.get(entry),
+                Some(StateChange::Recreate { entry }) => current.access_entries.get(entry),
                 _ => None,
             })
             .filter_map(|old| {

@@ -9,7 +9,7 @@ mod markdown;
 
 use crate::analysis::assessment::Assessment;
 use crate::analysis::inventory::{GrantRow, GrantStatus, inventory};
-use crate::analysis::{Change, Finding, Severity, Together};
+use crate::analysis::{Finding, Severity, StateChange, Together};
 use crate::authz::policies::policy_name;
 use crate::model::AccessScope;
 use crate::model::time::format_day;
@@ -40,7 +40,7 @@ pub struct Report {
     pub generated_at: String,
     pub cluster: String,
     pub state_version: i64,
-    pub window: Window,
+    pub window: WindowSpan,
     pub summary: Summary,
     pub coverage: Coverage,
     /// Ids of the most severe findings, most severe first.
@@ -64,7 +64,7 @@ pub struct ComplianceRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Window {
+pub struct WindowSpan {
     pub days: u32,
     pub from: String,
     pub to: String,
@@ -216,7 +216,7 @@ impl Report {
             generated_at: inputs.generated_at,
             cluster: a.replay.cluster.clone(),
             state_version: a.replay.state_version,
-            window: Window { days: a.options.window_days, from: format_day(a.from_day), to: format_day(to_day) },
+            window: WindowSpan { days: a.options.window_days, from: format_day(a.from_day), to: format_day(to_day) },
             summary: Summary {
                 grants: counts,
                 findings: severities,
@@ -321,13 +321,13 @@ fn reduction(f: &Finding) -> Option<Reduction> {
         AccessScope::Namespace { namespaces } => format!("namespaces {}", namespaces.join(", ")),
     };
     let to = match f.change.as_ref()? {
-        Change::Remove(_) => "removed".to_string(),
+        StateChange::Remove(_) => "removed".to_string(),
         // Re-created as it was: nothing is taken away.
-        Change::Recreate { .. } => return None,
-        Change::Scope { scope: s, .. } => format!("the same policy in {}", scope(s)),
-        Change::Policy { policy_arn, .. } => policy_name(policy_arn).unwrap_or(policy_arn).to_string(),
-        Change::RemoveGroup { group, .. } => format!("the entry without group {group}"),
-        Change::Replace { rbac, .. } => {
+        StateChange::Recreate { .. } => return None,
+        StateChange::Scope { scope: s, .. } => format!("the same policy in {}", scope(s)),
+        StateChange::Policy { policy_arn, .. } => policy_name(policy_arn).unwrap_or(policy_arn).to_string(),
+        StateChange::RemoveGroup { group, .. } => format!("the entry without group {group}"),
+        StateChange::Replace { rbac, .. } => {
             let rules: usize = rbac.roles.iter().map(|r| r.rules.len()).sum();
             format!("{rules} generated RBAC rules in {} roles, through group {}", rbac.roles.len(), rbac.group)
         }

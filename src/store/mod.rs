@@ -1,7 +1,10 @@
 //! The SQLite store: one file in WAL mode, migrated on open, the single sink every source commits to.
 //!
-//! Write functions take the open transaction (`&Transaction`) so a batch of events and the checkpoint
-//! that follows it commit together (DESIGN idea 5).
+//! Writes that must commit together take the open transaction (`&Transaction`): a batch of events,
+//! its usage and the checkpoint that follows it (DESIGN idea 5); a replay's decisions, usage buckets,
+//! grant usage and watermark. Writes that stand alone take the connection and commit by themselves:
+//! a state version (in its own IMMEDIATE transaction, so no concurrent writer slips a version in
+//! between), a state part's sync attempt, the agreement cache, a renamed checkpoint, gc.
 
 mod access_changes;
 mod agreement_cache;
