@@ -205,7 +205,7 @@ enum Command {
         /// unused-rbac-binding, unused-kubernetes-group, shadowed-grant, overbroad-scope, overbroad-policy, risky,
         /// escalation-path, insufficient-evidence
         #[arg(long)]
-        kind: Option<String>,
+        kind: Option<grantscope::analysis::FindingKind>,
         /// Only findings bearing on this control: cis-eks-4.1.1, -4.1.2, -4.1.4, -4.1.7, -4.1.8, -4.1.12 (or just 4.1.8),
         /// cis-k8s-5.1.7, cis-k8s-5.1.11, nsa-cisa-rbac (see the README's compliance section)
         #[arg(long)]
@@ -687,11 +687,7 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
             cli::replay::replay(&db, cluster.as_deref(), window, data_format?).map(|_| 0)
         }
         Command::Findings { assess, kind, control } => {
-            let args = cli::findings::FindingsArgs {
-                scope: assess.scope(),
-                kind: kind.as_deref(),
-                control: control.as_deref(),
-            };
+            let args = cli::findings::FindingsArgs { scope: assess.scope(), kind, control: control.as_deref() };
             cli::findings::findings(&db, args, data_format?).map(|_| 0)
         }
         Command::Report { assess, out } => {

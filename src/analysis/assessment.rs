@@ -4,8 +4,7 @@
 
 use crate::analysis::{Finding, Together};
 use crate::model::{AccessState, ReplaySummary};
-use crate::store::{GrantUsage, WindowShape};
-use std::collections::HashMap;
+use crate::store::{UsageByGrant, WindowShape};
 
 /// What to assess.
 #[derive(Debug, Clone, Copy)]
@@ -24,7 +23,7 @@ pub struct Assessment {
     pub findings: Vec<Finding>,
     /// All recommendations applied together and replayed.
     pub together: Together,
-    pub usage: HashMap<(String, String), GrantUsage>,
+    pub usage: UsageByGrant,
     /// The window's shapes allowed today.
     pub shapes: Vec<WindowShape>,
     pub observed_days: i64,

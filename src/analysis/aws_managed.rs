@@ -28,7 +28,7 @@ pub fn drop_aws_managed(state: &AccessState, found: &mut Vec<Finding>) {
         let Some((arn, why)) = managed.iter().find(|(arn, _)| f.principal.as_deref() == Some(arn)) else {
             return true;
         };
-        tracing::info!(finding = %f.id, kind = f.kind, principal = %arn, "left out: AWS manages this access entry ({why})");
+        tracing::info!(finding = %f.id, kind = f.kind.as_str(), principal = %arn, "left out: AWS manages this access entry ({why})");
         false
     });
 }

@@ -10,7 +10,7 @@
 //! ids: it is cited by section, as v1.0 (August 2021) names it; the section is in v1.2 too, whose
 //! exact heading was not checked. Which findings bear on which control is grantscope's reading.
 
-use super::Finding;
+use super::{Finding, FindingKind};
 use serde::Serialize;
 
 /// One control.
@@ -83,13 +83,14 @@ pub fn control(id: &str) -> Option<&'static Control> {
 pub fn controls_for(f: &Finding) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
     let text = &f.recommendation.summary;
-    let admin = f.grant.contains("ClusterRole/cluster-admin")
-        || f.grant.contains("AmazonEKSClusterAdminPolicy")
+    let grant = f.grant.as_str();
+    let admin = grant.contains("ClusterRole/cluster-admin")
+        || grant.contains("AmazonEKSClusterAdminPolicy")
         || text.contains("can become cluster-admin")
         || text.contains("creator's admin access entry");
     match f.kind {
-        "insufficient-evidence" => return out,
-        "escalation-path" => {
+        FindingKind::InsufficientEvidence => return out,
+        FindingKind::EscalationPath => {
             // The steps of the path: `EDGE TARGET by GRANT`.
             for step in &f.evidence.examples {
                 let edge = step.split_whitespace().next().unwrap_or_default();
@@ -104,7 +105,7 @@ pub fn controls_for(f: &Finding) -> Vec<&'static str> {
                 });
             }
         }
-        "risky" => {
+        FindingKind::Risky => {
             let rules = [
                 ("system:masters", "cis-k8s-5.1.7"),
                 ("still authenticates through aws-auth", "cis-eks-4.1.7"),
@@ -116,7 +117,7 @@ pub fn controls_for(f: &Finding) -> Vec<&'static str> {
             ];
             out.extend(rules.iter().filter(|(phrase, _)| text.contains(phrase)).map(|(_, id)| *id));
         }
-        "unused-aws-auth-mapping" => out.push("cis-eks-4.1.7"),
+        FindingKind::UnusedAwsAuthMapping => out.push("cis-eks-4.1.7"),
         _ => {}
     }
     if admin {
@@ -134,7 +135,7 @@ mod tests {
     use super::*;
     use crate::analysis::{Evidence, Recommendation, Severity};
 
-    fn finding(kind: &'static str, grant: &str, summary: &str, steps: &[&str]) -> Finding {
+    fn finding(kind: FindingKind, grant: &str, summary: &str, steps: &[&str]) -> Finding {
         let mut evidence = Evidence::unused(30, 90);
         evidence.examples = steps.iter().map(|s| s.to_string()).collect();
         Finding {
@@ -144,7 +145,7 @@ mod tests {
             severity: Severity::High,
             cluster: "c".into(),
             principal: None,
-            grant: grant.into(),
+            grant: crate::model::GrantId::parse(grant),
             evidence,
             recommendation: Recommendation { summary: summary.into(), commands: vec![] },
             change: None,
@@ -157,33 +158,43 @@ mod tests {
         let cases = [
             (
                 "unused binding",
-                finding("unused-rbac-binding", "rbac:RoleBinding/a/b:Role/r", "", &[]),
+                finding(FindingKind::UnusedRbacBinding, "rbac:RoleBinding/a/b:Role/r", "", &[]),
                 vec!["nsa-cisa-rbac"],
             ),
             (
                 "unused cluster-admin binding",
-                finding("unused-rbac-binding", "rbac:ClusterRoleBinding/x:ClusterRole/cluster-admin", "", &[]),
+                finding(FindingKind::UnusedRbacBinding, "rbac:ClusterRoleBinding/x:ClusterRole/cluster-admin", "", &[]),
                 vec!["cis-eks-4.1.1", "nsa-cisa-rbac"],
             ),
             (
                 "over-broad ClusterAdmin policy",
-                finding("overbroad-policy", "eks:arn:aws:iam::1:role/a:AmazonEKSClusterAdminPolicy@cluster", "", &[]),
+                finding(
+                    FindingKind::OverbroadPolicy,
+                    "eks:arn:aws:iam::1:role/a:AmazonEKSClusterAdminPolicy@cluster",
+                    "",
+                    &[],
+                ),
                 vec!["cis-eks-4.1.1", "nsa-cisa-rbac"],
             ),
             (
                 "unused aws-auth mapping",
-                finding("unused-aws-auth-mapping", "aws-auth:mapRoles/x", "", &[]),
+                finding(FindingKind::UnusedAwsAuthMapping, "aws-auth:mapRoles/x", "", &[]),
                 vec!["cis-eks-4.1.7", "nsa-cisa-rbac"],
             ),
             (
                 "system:masters mapping",
-                finding("risky", "aws-auth:mapRoles/x", "x is mapped into system:masters: all-powerful", &[]),
+                finding(
+                    FindingKind::Risky,
+                    "aws-auth:mapRoles/x",
+                    "x is mapped into system:masters: all-powerful",
+                    &[],
+                ),
                 vec!["cis-k8s-5.1.7", "nsa-cisa-rbac"],
             ),
             (
                 "a role with bind and impersonate",
                 finding(
-                    "risky",
+                    FindingKind::Risky,
                     "rbac:ClusterRoleBinding/x:ClusterRole/y",
                     "x grants bind on roles, impersonate: ways to gain more",
                     &[],
@@ -193,7 +204,7 @@ mod tests {
             (
                 "escalation through pods and a token to cluster-admin",
                 finding(
-                    "escalation-path",
+                    FindingKind::EscalationPath,
                     "rbac:RoleBinding/a/b:Role/r",
                     "p can become cluster-admin: ...",
                     &[
@@ -207,14 +218,14 @@ mod tests {
             (
                 "escalation by CSR approval",
                 finding(
-                    "escalation-path",
+                    FindingKind::EscalationPath,
                     "g",
                     "p can become secrets-all-namespaces: ...",
                     &["approve-csr group:system:masters by g"],
                 ),
                 vec!["cis-k8s-5.1.11", "nsa-cisa-rbac"],
             ),
-            ("not enough evidence is no violation", finding("insufficient-evidence", "g", "", &[]), vec![]),
+            ("not enough evidence is no violation", finding(FindingKind::InsufficientEvidence, "g", "", &[]), vec![]),
         ];
         for (name, f, want) in cases {
             assert_eq!(controls_for(&f), want, "{name}");

@@ -3,9 +3,9 @@
 //! have been) by a binding to that group. Removing it from the entry takes nothing that is used.
 
 use super::shell;
-use super::{Evidence, Finding, Recommendation, Severity, StateChange, finding_id};
+use super::{Evidence, Finding, FindingKind, Recommendation, Severity, StateChange, finding_id};
 use crate::authz::{Authorizer, Grant};
-use crate::model::{AccessState, Subject};
+use crate::model::{AccessState, GrantId, Subject};
 use crate::store::WindowShape;
 use std::collections::{HashMap, HashSet};
 
@@ -19,7 +19,7 @@ pub struct GroupsContext<'a> {
 pub fn unused_group_findings(state: &AccessState, shapes: &[WindowShape], ctx: &GroupsContext) -> Vec<Finding> {
     let authz = Authorizer::new(state);
     // The groups each binding (by grant id) is bound to.
-    let groups_of: HashMap<String, Vec<&str>> = state
+    let groups_of: HashMap<GrantId, Vec<&str>> = state
         .bindings
         .iter()
         .enumerate()
@@ -33,7 +33,7 @@ pub fn unused_group_findings(state: &AccessState, shapes: &[WindowShape], ctx: &
         })
         .collect();
     // Allowed shapes by the entry their caller came in through.
-    let mut by_entry: HashMap<&str, Vec<&WindowShape>> = HashMap::new();
+    let mut by_entry: HashMap<&GrantId, Vec<&WindowShape>> = HashMap::new();
     for s in shapes.iter().filter(|s| s.allowed() == Some(true)) {
         if let Some(entry) = s.authenticated_by() {
             by_entry.entry(entry).or_default().push(s);
@@ -45,12 +45,12 @@ pub fn unused_group_findings(state: &AccessState, shapes: &[WindowShape], ctx: &
             continue;
         }
         let entry = authz.grant_id(Grant::AccessEntry(i));
-        let Some(through) = by_entry.get(entry.as_str()) else {
+        let Some(through) = by_entry.get(&entry) else {
             continue; // The whole entry is unused: that finding covers its groups.
         };
         let contributing: HashSet<&str> = through
             .iter()
-            .flat_map(|s| s.by().into_iter().chain(s.shadowed().iter().map(String::as_str)))
+            .flat_map(|s| s.by().into_iter().chain(s.shadowed()))
             .filter_map(|g| groups_of.get(g))
             .flatten()
             .copied()
@@ -60,7 +60,7 @@ pub fn unused_group_findings(state: &AccessState, shapes: &[WindowShape], ctx: &
             if group.contains("{{") || contributing.contains(group.as_str()) {
                 continue;
             }
-            let grant = format!("{entry}#group/{group}");
+            let grant = GrantId::entry_group(&entry, group);
             let remaining: Vec<&str> = e.kubernetes_groups.iter().map(String::as_str).filter(|g| g != group).collect();
             let thin = ctx.observed_days < i64::from(ctx.min_observed_days);
             let (kind, would_be, recommendation, change) = if thin {
@@ -69,8 +69,8 @@ pub fn unused_group_findings(state: &AccessState, shapes: &[WindowShape], ctx: &
                     ctx.observed_days, ctx.min_observed_days
                 );
                 (
-                    "insufficient-evidence",
-                    Some("unused-kubernetes-group"),
+                    FindingKind::InsufficientEvidence,
+                    Some(FindingKind::UnusedKubernetesGroup),
                     Recommendation { summary, commands: Vec::new() },
                     None,
                 )
@@ -82,10 +82,15 @@ pub fn unused_group_findings(state: &AccessState, shapes: &[WindowShape], ctx: &
                 );
                 let command = shell::update_access_entry_groups(ctx.cluster, &e.principal_arn, &remaining);
                 let change = StateChange::RemoveGroup { entry: i, group: group.clone() };
-                ("unused-kubernetes-group", None, Recommendation { summary, commands: vec![command] }, Some(change))
+                (
+                    FindingKind::UnusedKubernetesGroup,
+                    None,
+                    Recommendation { summary, commands: vec![command] },
+                    Some(change),
+                )
             };
             out.push(Finding {
-                id: finding_id(would_be.unwrap_or(kind), ctx.cluster, &grant),
+                id: finding_id(would_be.unwrap_or(kind), ctx.cluster, grant.as_str()),
                 kind,
                 would_be,
                 severity: Severity::Low,

@@ -1,11 +1,11 @@
 //! Every grant of a state with its status over the window — used, unused, shadowed, not yet enough
 //! evidence, or unknown — for the report's summary and the daemon's `grantscope_grants` metric.
 
-use super::Finding;
+use super::{Finding, FindingKind};
 use crate::authz::policies::{PolicyLookup, catalog};
 use crate::authz::{Authorizer, Grant, is_node_mapping};
-use crate::model::AccessState;
-use crate::store::GrantUsage;
+use crate::model::{AccessState, GrantId, UsageRole};
+use crate::store::UsageByGrant;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -65,7 +65,7 @@ impl GrantStatus {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GrantRow {
-    pub grant: String,
+    pub grant: GrantId,
     #[serde(rename = "type")]
     pub grant_type: GrantType,
     /// The IAM principal, for EKS grants and aws-auth mappings.
@@ -74,35 +74,27 @@ pub struct GrantRow {
 }
 
 /// The status each finding gives its grant.
-fn status_of_kind(kind: &str) -> Option<GrantStatus> {
+fn status_of_kind(kind: FindingKind) -> Option<GrantStatus> {
     match kind {
-        "shadowed-grant" => Some(GrantStatus::Shadowed),
-        "insufficient-evidence" => Some(GrantStatus::InsufficientEvidence),
-        k if k.starts_with("unused-") && k != "unused-kubernetes-group" => Some(GrantStatus::Unused),
+        FindingKind::ShadowedGrant => Some(GrantStatus::Shadowed),
+        FindingKind::InsufficientEvidence => Some(GrantStatus::InsufficientEvidence),
+        k if k.is_unused_grant() => Some(GrantStatus::Unused),
         _ => None,
     }
 }
 
 /// Every grant of `state` (system bindings and node mappings left out: grantscope does not judge
 /// them) with its status: from the findings where one names it, else from its usage.
-pub fn inventory(
-    state: &AccessState,
-    usage: &HashMap<(String, String), GrantUsage>,
-    findings: &[Finding],
-) -> Vec<GrantRow> {
+pub fn inventory(state: &AccessState, usage: &UsageByGrant, findings: &[Finding]) -> Vec<GrantRow> {
     let authz = Authorizer::new(state);
-    let judged: HashMap<&str, GrantStatus> =
-        findings.iter().filter_map(|f| Some((f.grant.as_str(), status_of_kind(f.kind)?))).collect();
-    let used =
-        |grant: &str, role: &str| usage.get(&(grant.to_string(), role.to_string())).is_some_and(|u| u.requests > 0);
+    let judged: HashMap<&GrantId, GrantStatus> =
+        findings.iter().filter_map(|f| Some((&f.grant, status_of_kind(f.kind)?))).collect();
+    let used = |grant: &GrantId, role| usage.get(&(grant.clone(), role)).is_some_and(|u| u.requests > 0);
     let mut rows = Vec::new();
-    let mut push = |g: Grant, grant_type, principal: Option<&str>, role: &str, fallback: GrantStatus| {
+    let mut push = |g: Grant, grant_type, principal: Option<&str>, role: UsageRole, fallback: GrantStatus| {
         let grant = authz.grant_id(g);
-        let status = judged.get(grant.as_str()).copied().unwrap_or(if used(&grant, role) {
-            GrantStatus::Used
-        } else {
-            fallback
-        });
+        let status =
+            judged.get(&grant).copied().unwrap_or(if used(&grant, role) { GrantStatus::Used } else { fallback });
         rows.push(GrantRow { grant, grant_type, principal: principal.map(String::from), status });
     };
     for (i, e) in state.access_entries.iter().enumerate() {
@@ -110,12 +102,12 @@ pub fn inventory(
             continue;
         }
         let entry = authz.grant_id(Grant::AccessEntry(i));
-        let entry_status = judged.get(entry.as_str()).copied();
+        let entry_status = judged.get(&entry).copied();
         push(
             Grant::AccessEntry(i),
             GrantType::AccessEntry,
             Some(&e.principal_arn),
-            "authenticated",
+            UsageRole::Authenticated,
             GrantStatus::Unknown,
         );
         for (j, a) in e.policies.iter().enumerate() {
@@ -127,7 +119,7 @@ pub fn inventory(
                 Grant::AccessPolicy { entry: i, association: j },
                 GrantType::AccessPolicy,
                 Some(&e.principal_arn),
-                "by",
+                UsageRole::By,
                 fallback,
             );
         }
@@ -136,15 +128,15 @@ pub fn inventory(
     let mappings = a.map_roles.iter().enumerate().map(|(i, m)| (Grant::AwsAuthRole(i), m));
     for (g, m) in mappings.chain(a.map_users.iter().enumerate().map(|(i, m)| (Grant::AwsAuthUser(i), m))) {
         if !is_node_mapping(m) {
-            push(g, GrantType::AwsAuthMapping, Some(&m.arn), "authenticated", GrantStatus::Unknown);
+            push(g, GrantType::AwsAuthMapping, Some(&m.arn), UsageRole::Authenticated, GrantStatus::Unknown);
         }
     }
     for i in 0..a.map_accounts.len() {
-        push(Grant::AwsAuthAccount(i), GrantType::AwsAuthMapping, None, "authenticated", GrantStatus::Unknown);
+        push(Grant::AwsAuthAccount(i), GrantType::AwsAuthMapping, None, UsageRole::Authenticated, GrantStatus::Unknown);
     }
     for (i, b) in state.bindings.iter().enumerate() {
         if !b.system {
-            push(Grant::Binding(i), GrantType::RbacBinding, None, "by", GrantStatus::Unknown);
+            push(Grant::Binding(i), GrantType::RbacBinding, None, UsageRole::By, GrantStatus::Unknown);
         }
     }
     rows

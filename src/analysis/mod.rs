@@ -8,6 +8,7 @@ pub mod generated;
 mod groups;
 pub mod history;
 pub mod inventory;
+mod kind;
 mod narrower;
 mod risky;
 pub mod shell;
@@ -16,26 +17,12 @@ mod unused;
 pub mod whatif;
 
 pub use groups::{GroupsContext, unused_group_findings};
+pub use kind::FindingKind;
 pub use narrower::{NarrowerContext, compress, narrower_findings, narrower_namespaces, smaller_policies};
 pub use risky::{RiskyContext, risky_findings};
 pub use unused::{UnusedContext, unused_findings};
 
 use serde::Serialize;
-
-/// Every kind of finding (as `schemas/report.schema.json` lists them).
-pub const KINDS: [&str; 11] = [
-    "unused-access-entry",
-    "unused-policy-association",
-    "unused-aws-auth-mapping",
-    "unused-rbac-binding",
-    "unused-kubernetes-group",
-    "shadowed-grant",
-    "overbroad-scope",
-    "overbroad-policy",
-    "risky",
-    "escalation-path",
-    "insufficient-evidence",
-];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -114,15 +101,15 @@ pub struct Recommendation {
 pub struct Finding {
     /// Stable across runs for the same kind, cluster and grant.
     pub id: String,
-    pub kind: &'static str,
+    pub kind: FindingKind,
     /// For `insufficient-evidence`: the kind the grant would have been reported as.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub would_be: Option<&'static str>,
+    pub would_be: Option<FindingKind>,
     pub severity: Severity,
     pub cluster: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub principal: Option<String>,
-    pub grant: String,
+    pub grant: crate::model::GrantId,
     pub evidence: Evidence,
     pub recommendation: Recommendation,
     /// The change the recommendation makes, for proving all of them safe together.
@@ -247,7 +234,7 @@ pub fn affected_by(
 }
 
 /// `GS-` and 12 hex digits of a hash of what identifies the finding.
-pub fn finding_id(kind: &str, cluster: &str, grant: &str) -> String {
+pub fn finding_id(kind: FindingKind, cluster: &str, grant: &str) -> String {
     let h = xxhash_rust::xxh3::xxh3_64(format!("{kind}\n{cluster}\n{grant}").as_bytes());
     format!("GS-{:012x}", h & 0xffff_ffff_ffff)
 }
@@ -300,7 +287,7 @@ pub fn prove_together(
             let (broken, examples) =
                 whatif::requests_broken(&affected_by(state, &proposed, &[change]), &proposed, &window);
             if broken > 0 {
-                let what = if f.kind.starts_with("overbroad") { "No narrower grant is" } else { "Nothing is" };
+                let what = if f.kind.is_overbroad() { "No narrower grant is" } else { "Nothing is" };
                 f.recommendation = Recommendation {
                     summary: format!(
                         "{what} recommended: the change would deny {broken} requests allowed today (e.g. {}).",
@@ -314,7 +301,7 @@ pub fn prove_together(
         (changes, denied) = try_all(findings);
     }
     if denied > 0 {
-        for f in findings.iter_mut().filter(|f| f.kind == "shadowed-grant" && f.change.is_some()) {
+        for f in findings.iter_mut().filter(|f| f.kind == FindingKind::ShadowedGrant && f.change.is_some()) {
             f.change = None;
             f.recommendation
                 .summary
@@ -493,7 +480,8 @@ mod tests {
             }],
             ..AccessState::default()
         };
-        let grant = "eks:arn:aws:iam::1:role/a:AmazonEKSViewPolicy@cluster".to_string();
+        let grant =
+            crate::model::GrantId::access_policy("arn:aws:iam::1:role/a", "AmazonEKSViewPolicy", &AccessScope::Cluster);
         let shape = WindowShape {
             stored: StoredShape {
                 id: 1,
@@ -526,8 +514,8 @@ mod tests {
             requests: 3,
             last_ms: 0,
         };
-        let finding = |kind: &'static str, change: StateChange| Finding {
-            id: finding_id(kind, "c", &grant),
+        let finding = |kind: FindingKind, change: StateChange| Finding {
+            id: finding_id(kind, "c", grant.as_str()),
             kind,
             would_be: None,
             severity: Severity::Low,
@@ -541,8 +529,8 @@ mod tests {
         };
         let wrong_scope = AccessScope::Namespace { namespaces: vec!["y".into()] };
         let mut findings = vec![
-            finding("overbroad-scope", StateChange::Scope { entry: 0, association: 0, scope: wrong_scope }),
-            finding("unused-rbac-binding", StateChange::Remove(Grant::Binding(0))),
+            finding(FindingKind::OverbroadScope, StateChange::Scope { entry: 0, association: 0, scope: wrong_scope }),
+            finding(FindingKind::UnusedRbacBinding, StateChange::Remove(Grant::Binding(0))),
         ];
         let together = prove_together(&state, &mut findings, &[shape]);
         assert_eq!(together, Together { changes: 1, denied_requests: 0, allowed_requests: 3 });

@@ -12,12 +12,12 @@
 
 use super::generated::{manifest_file_name, object_name, rbac_for};
 use super::shell;
-use super::{Evidence, Finding, Recommendation, Severity, StateChange, finding_id};
+use super::{Evidence, Finding, FindingKind, Recommendation, Severity, StateChange, finding_id};
 use crate::authz::policies::{PolicyLookup, catalog, policy_name};
 use crate::authz::rules::rules_allow;
 use crate::authz::scope::scope_matches;
 use crate::authz::{Authorizer, Grant, Request};
-use crate::model::{AccessScope, AccessState, time};
+use crate::model::{AccessScope, AccessState, GrantId, time};
 use crate::store::WindowShape;
 use std::collections::{BTreeSet, HashMap};
 
@@ -67,7 +67,7 @@ pub struct NarrowerContext<'a> {
 pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &NarrowerContext) -> Vec<Finding> {
     let authz = Authorizer::new(state);
     let observed: BTreeSet<&str> = ctx.namespaces.iter().map(String::as_str).filter(|n| !n.is_empty()).collect();
-    let mut by_grant: HashMap<&str, Vec<&WindowShape>> = HashMap::new();
+    let mut by_grant: HashMap<&GrantId, Vec<&WindowShape>> = HashMap::new();
     for s in shapes {
         if let Some(by) = s.by() {
             by_grant.entry(by).or_default().push(s);
@@ -77,7 +77,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
     for (i, e) in state.access_entries.iter().enumerate() {
         for (j, a) in e.policies.iter().enumerate() {
             let grant = authz.grant_id(Grant::AccessPolicy { entry: i, association: j });
-            let Some(used) = by_grant.get(grant.as_str()) else {
+            let Some(used) = by_grant.get(&grant) else {
                 continue; // Unused: reported by the unused-grant analysis.
             };
             let evidence = evidence(used, ctx);
@@ -102,7 +102,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
                         Some(change),
                     );
                     out.push(finding(
-                        "overbroad-scope",
+                        FindingKind::OverbroadScope,
                         severity(current),
                         ctx,
                         &e.principal_arn,
@@ -179,7 +179,7 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
             };
             if let Some((recommendation, change)) = replacement {
                 out.push(finding(
-                    "overbroad-policy",
+                    FindingKind::OverbroadPolicy,
                     severity(current),
                     ctx,
                     &e.principal_arn,
@@ -243,22 +243,22 @@ fn evidence(used: &[&WindowShape], ctx: &NarrowerContext) -> Evidence {
 }
 
 fn finding(
-    kind: &'static str,
+    kind: FindingKind,
     severity: Severity,
     ctx: &NarrowerContext,
     principal: &str,
-    grant: &str,
+    grant: &GrantId,
     evidence: Evidence,
     (recommendation, change): (Recommendation, Option<StateChange>),
 ) -> Finding {
     Finding {
-        id: finding_id(kind, ctx.cluster, grant),
+        id: finding_id(kind, ctx.cluster, grant.as_str()),
         kind,
         would_be: None,
         severity,
         cluster: ctx.cluster.to_string(),
         principal: Some(principal.to_string()),
-        grant: grant.to_string(),
+        grant: grant.clone(),
         evidence,
         recommendation,
         change,

@@ -11,9 +11,12 @@
 //! - RBAC rules granting every verb on secrets, or `escalate`, `bind` or `impersonate`.
 
 use super::shell;
-use super::{Evidence, Finding, Recommendation, Severity, StateChange, finding_id};
+use super::{Evidence, Finding, FindingKind, Recommendation, Severity, StateChange, finding_id};
 use crate::authz::{Authorizer, Grant, Principal, SYSTEM_MASTERS, is_node_mapping};
-use crate::model::{AccessChange, AccessState, AuthenticationMode, PolicyRule, RoleKind, canonical_principal_arn};
+use crate::model::{
+    AccessChange, AccessState, AuthenticationMode, GrantId, PolicyRule, PrincipalKind, RoleKind,
+    canonical_principal_arn,
+};
 use std::collections::HashSet;
 
 pub struct RiskyContext<'a> {
@@ -27,10 +30,10 @@ pub struct RiskyContext<'a> {
 pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
     let authz = Authorizer::new(state);
     let mut out = Vec::new();
-    let mut push = |severity, principal: Option<String>, grant: String, summary: String, commands: Vec<String>| {
+    let mut push = |severity, principal: Option<String>, grant: GrantId, summary: String, commands: Vec<String>| {
         out.push(Finding {
-            id: finding_id("risky", ctx.cluster, &format!("{grant}\n{summary}")),
-            kind: "risky",
+            id: finding_id(FindingKind::Risky, ctx.cluster, &format!("{grant}\n{summary}")),
+            kind: FindingKind::Risky,
             would_be: None,
             severity,
             cluster: ctx.cluster.to_string(),
@@ -46,12 +49,11 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
     };
     let cluster = ctx.cluster;
     let a = &state.aws_auth;
-    let entry_principals: HashSet<(String, String, String)> = state
+    let entry_principals: HashSet<(String, PrincipalKind, String)> = state
         .access_entries
         .iter()
         .filter_map(|e| {
-            Principal::parse(&e.principal_arn)
-                .map(|p| (p.account.to_string(), p.kind.to_string(), p.name.to_lowercase()))
+            Principal::parse(&e.principal_arn).map(|p| (p.account.to_string(), p.kind, p.name.to_lowercase()))
         })
         .collect();
     let mappings = a
@@ -78,9 +80,8 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
         if is_node_mapping(m) {
             continue; // Node roles move to EC2_LINUX entries, which are not findings here.
         }
-        let migrated = Principal::parse(&m.arn).is_some_and(|p| {
-            entry_principals.contains(&(p.account.to_string(), p.kind.to_string(), p.name.to_lowercase()))
-        });
+        let migrated = Principal::parse(&m.arn)
+            .is_some_and(|p| entry_principals.contains(&(p.account.to_string(), p.kind, p.name.to_lowercase())));
         if state.authentication_mode == AuthenticationMode::ApiAndConfigMap
             && !state.access_entries.is_empty()
             && !migrated
@@ -126,7 +127,7 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
         // The later of what CloudTrail and the EKS API say; with neither, there is no "after".
         let Some(entry_created) = from_trail.max(e.created_at_ms) else { continue };
         let (delete, create) =
-            if p.kind == "role" { ("DeleteRole", "CreateRole") } else { ("DeleteUser", "CreateUser") };
+            if p.kind == PrincipalKind::Role { ("DeleteRole", "CreateRole") } else { ("DeleteUser", "CreateUser") };
         let deleted = ctx
             .changes
             .iter()

@@ -8,18 +8,18 @@
 //! from YAML) is taken to have existed for the whole window.
 
 use super::shell;
-use super::{Evidence, Finding, Recommendation, Severity, StateChange, finding_id};
+use super::{Evidence, Finding, FindingKind, Recommendation, Severity, StateChange, finding_id};
 use crate::authz::policies::{PolicyLookup, catalog, policy_name};
 use crate::authz::{Authorizer, Grant, is_node_mapping};
-use crate::model::{AccessState, RoleKind};
-use crate::store::GrantUsage;
+use crate::model::{AccessState, GrantId, RoleKind, UsageRole};
+use crate::store::UsageByGrant;
 use std::collections::HashMap;
 
 /// What the unused-grant analysis needs besides the state.
 pub struct UnusedContext<'a> {
     pub cluster: &'a str,
-    /// (grant id, role) → usage, from replay.
-    pub usage: &'a HashMap<(String, String), GrantUsage>,
+    /// Each grant's usage in each role, from replay.
+    pub usage: &'a UsageByGrant,
     pub observed_days: i64,
     pub window_days: u32,
     pub min_observed_days: u32,
@@ -49,24 +49,24 @@ fn severity_of_role(kind: RoleKind, name: &str) -> Severity {
 pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding> {
     let authz = Authorizer::new(state);
     let cluster = ctx.cluster;
-    let usage = |grant: &str, role: &str| ctx.usage.get(&(grant.to_string(), role.to_string()));
+    let usage = |grant: &GrantId, role| ctx.usage.get(&(grant.clone(), role));
     let thin_data = ctx.observed_days < i64::from(ctx.min_observed_days);
     let mut out = Vec::new();
     let mut push = |target: Grant,
-                    kind: &'static str,
+                    kind: FindingKind,
                     severity,
                     principal: Option<String>,
-                    grant: String,
+                    grant: GrantId,
                     created: Option<i64>,
                     recommendation: Recommendation| {
-        let shadowed = usage(&grant, "shadowed").map_or(0, |u| u.requests);
+        let shadowed = usage(&grant, UsageRole::Shadowed).map_or(0, |u| u.requests);
         // A grant that never decided a request but would have allowed some is redundant, not idle:
         // everything it allows, a grant earlier in the chain already allowed.
         let (kind, recommendation) = if shadowed > 0 {
             let summary = format!(
                 "It allowed nothing itself: all {shadowed} requests it would allow were allowed earlier in the chain by other grants. Remove it."
             );
-            ("shadowed-grant", Recommendation { summary, commands: recommendation.commands })
+            (FindingKind::ShadowedGrant, Recommendation { summary, commands: recommendation.commands })
         } else {
             (kind, recommendation)
         };
@@ -84,13 +84,13 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
                 summary: format!("Not used yet, but {why}: not evidence enough to remove it. Check again later."),
                 commands: Vec::new(),
             };
-            ("insufficient-evidence", Some(kind), wait)
+            (FindingKind::InsufficientEvidence, Some(kind), wait)
         } else {
             (kind, None, recommendation)
         };
         let change = would_be.is_none().then_some(StateChange::Remove(target));
         out.push(Finding {
-            id: finding_id(would_be.unwrap_or(kind), cluster, &grant),
+            id: finding_id(would_be.unwrap_or(kind), cluster, grant.as_str()),
             kind,
             would_be,
             severity,
@@ -115,11 +115,11 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
         }
         let created = e.created_at_ms.or_else(|| ctx.created_ms.get(&e.principal_arn).copied());
         let entry_grant = authz.grant_id(Grant::AccessEntry(i));
-        if usage(&entry_grant, "authenticated").is_none() {
+        if usage(&entry_grant, UsageRole::Authenticated).is_none() {
             let severity = e.policies.iter().map(|a| severity_of_policy(&a.policy_arn)).max().unwrap_or(Severity::Low);
             push(
                 Grant::AccessEntry(i),
-                "unused-access-entry",
+                FindingKind::UnusedAccessEntry,
                 severity,
                 Some(e.principal_arn.clone()),
                 entry_grant,
@@ -137,11 +137,11 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
         }
         for (j, a) in e.policies.iter().enumerate() {
             let grant = authz.grant_id(Grant::AccessPolicy { entry: i, association: j });
-            if usage(&grant, "by").is_none() {
+            if usage(&grant, UsageRole::By).is_none() {
                 let created = a.associated_at_ms.or(created);
                 push(
                     Grant::AccessPolicy { entry: i, association: j },
-                    "unused-policy-association",
+                    FindingKind::UnusedPolicyAssociation,
                     severity_of_policy(&a.policy_arn),
                     Some(e.principal_arn.clone()),
                     grant,
@@ -170,7 +170,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
             continue;
         }
         let grant = authz.grant_id(g);
-        if usage(&grant, "authenticated").is_none() {
+        if usage(&grant, UsageRole::Authenticated).is_none() {
             let severity = if m.groups.iter().any(|x| x == crate::authz::SYSTEM_MASTERS) {
                 Severity::High
             } else {
@@ -178,7 +178,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
             };
             push(
                 g,
-                "unused-aws-auth-mapping",
+                FindingKind::UnusedAwsAuthMapping,
                 severity,
                 Some(m.arn.clone()),
                 grant,
@@ -195,10 +195,10 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
     }
     for (i, account) in aws_auth.map_accounts.iter().enumerate() {
         let grant = authz.grant_id(Grant::AwsAuthAccount(i));
-        if usage(&grant, "authenticated").is_none() {
+        if usage(&grant, UsageRole::Authenticated).is_none() {
             push(
                 Grant::AwsAuthAccount(i),
-                "unused-aws-auth-mapping",
+                FindingKind::UnusedAwsAuthMapping,
                 Severity::Medium,
                 None,
                 grant,
@@ -218,11 +218,11 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
             continue;
         }
         let grant = authz.grant_id(Grant::Binding(i));
-        if usage(&grant, "by").is_none() {
+        if usage(&grant, UsageRole::By).is_none() {
             let command = shell::delete_binding(b);
             push(
                 Grant::Binding(i),
-                "unused-rbac-binding",
+                FindingKind::UnusedRbacBinding,
                 severity_of_role(b.role_kind, &b.role_name),
                 None,
                 grant,

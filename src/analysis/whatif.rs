@@ -3,7 +3,7 @@
 
 use crate::authz::Authorizer;
 use crate::authz::changes::Affected;
-use crate::model::AccessState;
+use crate::model::{AccessState, GrantId};
 use crate::store::WindowShape;
 use std::collections::HashMap;
 
@@ -14,9 +14,9 @@ pub struct Flip<'a> {
     pub from: Option<bool>,
     pub to: Option<bool>,
     /// The grant that allowed it until now.
-    pub was_allowed_by: Option<String>,
+    pub was_allowed_by: Option<GrantId>,
     /// The grant that allows it under the proposed state.
-    pub now_allowed_by: Option<String>,
+    pub now_allowed_by: Option<GrantId>,
 }
 
 /// The window's shapes grouped by caller: a change's proof looks at the callers it reaches, not at
@@ -67,7 +67,7 @@ pub fn flips_reaching<'a>(affected: &Affected, proposed: &AccessState, window: &
                 shape: s,
                 from: s.allowed(),
                 to: d.allowed,
-                was_allowed_by: s.by().map(String::from),
+                was_allowed_by: s.by().cloned(),
                 now_allowed_by: d.by.map(|g| authz.grant_id(g)),
             })
         })

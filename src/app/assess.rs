@@ -70,7 +70,7 @@ pub fn assess(store: &mut Store, cluster: &str, options: AssessOptions) -> Resul
     let changes = store::access_changes_for(store.conn(), cluster)?;
     let risky = RiskyContext { cluster, observed_days, window_days: options.window_days, changes: &changes };
     found.extend(risky_findings(&state, &risky));
-    let used: std::collections::HashSet<String> =
+    let used: std::collections::HashSet<crate::model::GrantId> =
         usage.iter().filter(|(_, u)| u.requests > 0).map(|((g, _), _)| g.clone()).collect();
     let escalation = EscalationContext { cluster, observed_days, window_days: options.window_days };
     found.extend(escalation_findings(&escalations(&state, &used), &escalation));

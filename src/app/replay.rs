@@ -9,9 +9,9 @@
 use crate::app::state_versions::{StateVersionError, current_state, state_version};
 use crate::authz::changes::Affected;
 use crate::authz::{Authorizer, Decision, Outcome};
-use crate::model::ReplaySummary;
 use crate::model::time;
-use crate::store::{self, GrantUsage, ReplayWatermark, Store, StoredDecision};
+use crate::model::{GrantId, ReplaySummary, UsageRole};
+use crate::store::{self, GrantUsage, ReplayWatermark, Store, StoredDecision, UsageByGrant};
 use std::collections::{HashMap, HashSet};
 
 /// A replay that cannot run.
@@ -155,22 +155,22 @@ fn stored_decision(authz: &Authorizer, d: &Decision) -> StoredDecision {
     }
 }
 
-/// Each grant's usage in the window, per role: `by` (it allowed the request), `shadowed` (it would
-/// also have), `authenticated` (the caller came in through it, for allowed requests).
+/// Each grant's usage in the window, per role: it allowed the request, it would also have, or the
+/// caller came in through it (for allowed requests).
 fn grant_usage(
     buckets: &store::Buckets,
     decisions: &store::Decisions,
     principals: &HashMap<i64, &str>,
-) -> HashMap<(String, String), GrantUsage> {
-    let mut usage: HashMap<(String, String), (GrantUsage, HashSet<&str>)> = HashMap::new();
+) -> UsageByGrant {
+    let mut usage: HashMap<(GrantId, UsageRole), (GrantUsage, HashSet<&str>)> = HashMap::new();
     for (&(caller, decision), c) in buckets {
         let (Some(d), Some(&principal)) = (decisions.by_id.get(&decision), principals.get(&caller)) else {
             continue;
         };
         let authenticated = d.authenticated_by.as_ref().filter(|_| d.allowed == Some(true));
-        let roles = d.by.iter().map(|g| (g, "by")).chain(d.shadowed.iter().map(|g| (g, "shadowed")));
-        for (grant, role) in roles.chain(authenticated.map(|g| (g, "authenticated"))) {
-            let (u, seen) = usage.entry((grant.clone(), role.to_string())).or_default();
+        let roles = d.by.iter().map(|g| (g, UsageRole::By)).chain(d.shadowed.iter().map(|g| (g, UsageRole::Shadowed)));
+        for (grant, role) in roles.chain(authenticated.map(|g| (g, UsageRole::Authenticated))) {
+            let (u, seen) = usage.entry((grant.clone(), role)).or_default();
             if u.shapes == 0 {
                 (u.first_ms, u.last_ms) = (c.first_ms, c.last_ms);
             }

@@ -21,7 +21,7 @@
 
 use super::Grant;
 use super::templates::{TemplateInput, render};
-use crate::model::{AccessEntry, AccessState, IdentityMapping, RequestShape};
+use crate::model::{AccessEntry, AccessState, IdentityMapping, PrincipalKind, RequestShape};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -70,8 +70,7 @@ pub enum Authentication<'a> {
 pub struct Principal<'a> {
     pub partition: &'a str,
     pub account: &'a str,
-    /// `role` or `user`.
-    pub kind: &'a str,
+    pub kind: PrincipalKind,
     /// The last segment: the name without its IAM path.
     pub name: &'a str,
 }
@@ -82,14 +81,19 @@ impl<'a> Principal<'a> {
         let (_, partition, service, _, account, resource) =
             (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
         let (kind, rest) = resource.split_once('/')?;
+        let kind = PrincipalKind::parse(kind)?;
         let name = rest.rsplit('/').next()?;
-        (service == "iam" && matches!(kind, "role" | "user") && !name.is_empty() && !account.is_empty())
-            .then_some(Principal { partition, account, kind, name })
+        (service == "iam" && !name.is_empty() && !account.is_empty()).then_some(Principal {
+            partition,
+            account,
+            kind,
+            name,
+        })
     }
 
     /// What access entries are matched on. IAM names are unique ignoring case, and EKS matches the
     /// principal itself, so case does not matter.
-    fn key(&self) -> (&'a str, &'a str, String) {
+    fn key(&self) -> (&'a str, PrincipalKind, String) {
         (self.account, self.kind, self.name.to_lowercase())
     }
 }
@@ -97,7 +101,7 @@ impl<'a> Principal<'a> {
 /// The state's authentication side, indexed by principal.
 pub struct AuthnIndex<'s> {
     state: &'s AccessState,
-    entries: HashMap<(&'s str, &'s str, String), usize>,
+    entries: HashMap<(&'s str, PrincipalKind, String), usize>,
     map_roles: HashMap<String, usize>,
     map_users: HashMap<String, usize>,
 }
@@ -219,7 +223,7 @@ fn with_authenticated<'t>(groups: impl Iterator<Item = Cow<'t, str>>) -> Vec<Cow
 /// EKS's default username when an entry names none, as a template: the user ARN for IAM users,
 /// the assumed-role session ARN for roles (`arn:aws:sts::ACCOUNT:assumed-role/NAME/{{SessionName}}`).
 pub fn default_username(p: &Principal, principal_arn: &str) -> String {
-    if p.kind == "user" {
+    if p.kind == PrincipalKind::User {
         principal_arn.to_string()
     } else {
         format!("arn:{}:sts::{}:assumed-role/{}/{{{{SessionName}}}}", p.partition, p.account, p.name)
@@ -229,7 +233,7 @@ pub fn default_username(p: &Principal, principal_arn: &str) -> String {
 fn entry_username<'e>(entry: &'e AccessEntry, p: &Principal, input: TemplateInput) -> Cow<'e, str> {
     match &entry.username {
         Some(u) => render_cow(u, input),
-        None if p.kind == "user" => Cow::Borrowed(&entry.principal_arn),
+        None if p.kind == PrincipalKind::User => Cow::Borrowed(&entry.principal_arn),
         None => Cow::Owned(render(&default_username(p, &entry.principal_arn), input)),
     }
 }

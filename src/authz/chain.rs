@@ -10,7 +10,7 @@ use super::rbac::RbacIndex;
 use super::rules::rules_allow;
 use super::scope::scope_matches;
 use super::{Grant, Request};
-use crate::model::{AccessState, PolicyRule, RequestShape};
+use crate::model::{AccessState, GrantId, PolicyRule, RequestShape};
 use serde::Serialize;
 
 /// Kubernetes' `user.SystemPrivilegedGroup`: allowed everything before RBAC runs (which is why EKS
@@ -271,32 +271,30 @@ impl<'s> Authorizer<'s> {
         out
     }
 
-    /// The stable, human-readable id of a grant (documented in the README):
-    /// `eks:<principalARN>:<Policy>@cluster` or `@ns:<a>,<b>`, `rbac:ClusterRoleBinding/<name>:ClusterRole/<role>`,
-    /// `rbac:RoleBinding/<ns>/<name>:Role/<role>`, `aws-auth:mapRoles/<arn>`, `eks-entry:<principalARN>`, ...
-    pub fn grant_id(&self, grant: Grant) -> String {
+    /// The stable, human-readable id of a grant ([`GrantId`] says how each kind is written).
+    pub fn grant_id(&self, grant: Grant) -> GrantId {
         let s = self.state;
         match grant {
-            Grant::SystemMasters => format!("k8s:group/{SYSTEM_MASTERS}"),
+            Grant::SystemMasters => GrantId::privileged_group(SYSTEM_MASTERS),
             Grant::Binding(i) => {
                 let b = &s.bindings[i];
-                format!("rbac:{}:{:?}/{}", binding_name(s, i), b.role_kind, b.role_name)
+                GrantId::binding(b.namespace.as_deref(), &b.name, b.role_kind, &b.role_name)
             }
             Grant::AccessPolicy { entry, association } => {
                 let e = &s.access_entries[entry];
                 let a = &e.policies[association];
                 let policy = policy_name(&a.policy_arn).unwrap_or(&a.policy_arn);
-                format!("eks:{}:{policy}@{}", e.principal_arn, a.scope)
+                GrantId::access_policy(&e.principal_arn, policy, &a.scope)
             }
-            Grant::AccessEntry(i) => format!("eks-entry:{}", s.access_entries[i].principal_arn),
-            Grant::AwsAuthRole(i) => format!("aws-auth:mapRoles/{}", s.aws_auth.map_roles[i].arn),
-            Grant::AwsAuthUser(i) => format!("aws-auth:mapUsers/{}", s.aws_auth.map_users[i].arn),
-            Grant::AwsAuthAccount(i) => format!("aws-auth:mapAccounts/{}", s.aws_auth.map_accounts[i]),
+            Grant::AccessEntry(i) => GrantId::access_entry(&s.access_entries[i].principal_arn),
+            Grant::AwsAuthRole(i) => GrantId::aws_auth_role(&s.aws_auth.map_roles[i].arn),
+            Grant::AwsAuthUser(i) => GrantId::aws_auth_user(&s.aws_auth.map_users[i].arn),
+            Grant::AwsAuthAccount(i) => GrantId::aws_auth_account(&s.aws_auth.map_accounts[i]),
         }
     }
 }
 
-/// `ClusterRoleBinding/<name>` or `RoleBinding/<ns>/<name>`.
+/// `ClusterRoleBinding/<name>` or `RoleBinding/<ns>/<name>`, for warnings.
 fn binding_name(s: &AccessState, i: usize) -> String {
     let b = &s.bindings[i];
     match &b.namespace {
@@ -711,9 +709,9 @@ mod tests {
             let d = authz.authorize(&iam_shape(&principal, session, verb, ns));
             let got = (
                 d.outcome,
-                d.by.map(|g| authz.grant_id(g)),
-                d.shadowed.iter().map(|&g| authz.grant_id(g)).collect::<Vec<_>>(),
-                d.authenticated_by.map(|g| authz.grant_id(g)),
+                d.by.map(|g| authz.grant_id(g).to_string()),
+                d.shadowed.iter().map(|&g| authz.grant_id(g).to_string()).collect::<Vec<_>>(),
+                d.authenticated_by.map(|g| authz.grant_id(g).to_string()),
             );
             let want = (
                 want.0,
@@ -870,7 +868,11 @@ mod tests {
             shape.api_group = api_group.into();
             shape.resource = resource.into();
             let d = authz.authorize(&shape);
-            assert_eq!((d.outcome, d.by.map(|g| authz.grant_id(g))), (want.0, want.1.map(String::from)), "{name}");
+            assert_eq!(
+                (d.outcome, d.by.map(|g| authz.grant_id(g).to_string())),
+                (want.0, want.1.map(String::from)),
+                "{name}"
+            );
             assert_eq!(d.allowed.is_none(), want.0 == Outcome::NotEvaluated, "{name}");
         }
     }
@@ -886,7 +888,7 @@ mod tests {
         let mut shape = iam_shape(&principal, "s", "delete", "dev");
         shape.access_key_id = "ASIAKEY".into();
         assert_eq!(
-            authz.authorize(&shape).by.map(|g| authz.grant_id(g)).as_deref(),
+            authz.authorize(&shape).by.map(|g| authz.grant_id(g).to_string()).as_deref(),
             Some("rbac:ClusterRoleBinding/by-key:ClusterRole/cluster-admin")
         );
         shape.access_key_id = "".into();
@@ -900,7 +902,7 @@ mod tests {
         let d = authz.authorize(&iam_shape(&format!("{ACCT}:role/auto"), "s", "delete", "dev"));
         assert_eq!(d.outcome, Outcome::NoGrant);
         assert_eq!(
-            d.undocumented.iter().map(|&g| authz.grant_id(g)).collect::<Vec<_>>(),
+            d.undocumented.iter().map(|&g| authz.grant_id(g).to_string()).collect::<Vec<_>>(),
             ["eks:arn:aws:iam::111122223333:role/auto:AmazonEKSAutoNodePolicy@cluster"]
         );
     }
@@ -916,7 +918,7 @@ mod tests {
         shape.groups = vec!["system:serviceaccounts".into(), "system:authenticated".into()];
         let d = authz.authorize(&shape);
         assert_eq!(
-            (d.outcome, d.by.map(|g| authz.grant_id(g))),
+            (d.outcome, d.by.map(|g| authz.grant_id(g).to_string())),
             (Outcome::Allowed, Some("rbac:ClusterRoleBinding/everyone:ClusterRole/pod-reader".into()))
         );
         shape.groups = vec!["system:masters".into()];

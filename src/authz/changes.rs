@@ -2,7 +2,9 @@
 //! (DESIGN: a new state version re-evaluates only shapes whose subject is affected).
 
 use super::{Principal, default_username};
-use crate::model::{AccessEntry, AccessState, IdentityMapping, PolicyRule, RoleBinding, RoleKind, Subject};
+use crate::model::{
+    AccessEntry, AccessState, IdentityMapping, PolicyRule, PrincipalKind, RoleBinding, RoleKind, Subject,
+};
 use std::collections::{HashMap, HashSet};
 
 /// The subjects whose decisions may differ between two states.
@@ -11,7 +13,7 @@ pub struct Affected {
     /// The authentication mode changed, or something else that touches every caller.
     pub everyone: bool,
     /// IAM principals, as (account, kind, lowercase name).
-    pub principals: HashSet<(String, String, String)>,
+    pub principals: HashSet<(String, PrincipalKind, String)>,
     /// Accounts whose every principal may authenticate differently (mapAccounts).
     pub accounts: HashSet<String>,
     pub users: HashSet<String>,
@@ -35,8 +37,8 @@ fn bindings_by_id(s: &AccessState) -> HashMap<(Option<String>, String), &RoleBin
     s.bindings.iter().map(|b| ((b.namespace.clone(), b.name.clone()), b)).collect()
 }
 
-fn key(arn: &str) -> Option<(String, String, String)> {
-    Principal::parse(arn).map(|p| (p.account.to_string(), p.kind.to_string(), p.name.to_lowercase()))
+fn key(arn: &str) -> Option<(String, PrincipalKind, String)> {
+    Principal::parse(arn).map(|p| (p.account.to_string(), p.kind, p.name.to_lowercase()))
 }
 
 impl Affected {
@@ -173,7 +175,7 @@ impl Affected {
         self.everyone
             || principal_arn.and_then(Principal::parse).is_some_and(|p| {
                 self.accounts.contains(p.account)
-                    || self.principals.contains(&(p.account.to_string(), p.kind.to_string(), p.name.to_lowercase()))
+                    || self.principals.contains(&(p.account.to_string(), p.kind, p.name.to_lowercase()))
             })
             || self.users.contains(username)
             || groups.iter().any(|g| self.groups.contains(g.as_ref()))
@@ -219,7 +221,7 @@ mod tests {
         let mut entry = base();
         entry.access_entries[0].kubernetes_groups.push("ops".into());
         let a = Affected::between(&base(), &entry);
-        assert!(a.principals.contains(&("1".into(), "role".into(), "dev".into())), "{a:?}");
+        assert!(a.principals.contains(&("1".into(), PrincipalKind::Role, "dev".into())), "{a:?}");
         assert!(a.touches(Some("arn:aws:iam::1:role/dev"), "x", &[] as &[&str]), "principal names ignore case");
         assert!(!a.touches(Some("arn:aws:iam::1:role/other"), "x", &["devs"]));
 
@@ -251,7 +253,7 @@ mod tests {
 
     #[test]
     fn reach_principals_follows_groups_and_usernames_to_iam_principals() {
-        let dev = ("1".to_string(), "role".to_string(), "dev".to_string());
+        let dev = ("1".to_string(), PrincipalKind::Role, "dev".to_string());
         let reached = |groups: &[&str], users: &[&str]| {
             let mut a = Affected {
                 groups: groups.iter().map(|s| s.to_string()).collect(),

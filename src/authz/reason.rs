@@ -1,43 +1,40 @@
-//! The grant an API server's recorded reason (`authorization.k8s.io/reason`) names, as a grant id,
-//! so replay can compare attribution and not only the decision.
+//! The grant an API server's recorded reason (`authorization.k8s.io/reason`) names, so replay can
+//! compare attribution and not only the decision.
 //!
 //! - RBAC: `RBAC: allowed by ClusterRoleBinding "NAME" of ClusterRole "ROLE" to Group "G"`, and
 //!   `RoleBinding "NAME/NAMESPACE" of Role "ROLE" to ...` (Kubernetes' rbac.go `String()`).
 //! - EKS: `EKS Access Policy: allowed by ClusterRoleBinding "PRINCIPAL_ARN+POLICY_ARN" of
 //!   ClusterRole "POLICY_ARN" to User "PRINCIPAL_ID"` (seen in real EKS audit events); the scope is
-//!   not in the reason, so the id has none (`eks:PRINCIPAL_ARN:POLICY`).
+//!   not in the reason, so the grant is the association in any scope.
 
 use super::policies::policy_name;
+use crate::model::{GrantId, RecordedGrant, RoleKind};
 
-/// The grant id a recorded reason names, if it names one.
-pub fn grant_in_reason(reason: &str) -> Option<String> {
+/// The grant a recorded reason names, if it names one.
+pub fn grant_in_reason(reason: &str) -> Option<RecordedGrant> {
     if let Some(rest) = reason.strip_prefix("RBAC: allowed by ") {
         let (binding_kind, rest) = rest.split_once(' ')?;
         let (binding, rest) = quoted(rest)?;
         let rest = rest.strip_prefix(" of ")?;
         let (role_kind, rest) = rest.split_once(' ')?;
+        let role_kind = RoleKind::parse(role_kind)?;
         let (role, _) = quoted(rest)?;
-        return match binding_kind {
-            "ClusterRoleBinding" => Some(format!("rbac:ClusterRoleBinding/{binding}:{role_kind}/{role}")),
+        let id = match binding_kind {
+            "ClusterRoleBinding" => GrantId::binding(None, binding, role_kind, role),
             "RoleBinding" => {
                 let (name, namespace) = binding.rsplit_once('/')?;
-                Some(format!("rbac:RoleBinding/{namespace}/{name}:{role_kind}/{role}"))
+                GrantId::binding(Some(namespace), name, role_kind, role)
             }
-            _ => None,
+            _ => return None,
         };
+        return Some(RecordedGrant::Binding(id));
     }
     if let Some(rest) = reason.strip_prefix("EKS Access Policy: allowed by ClusterRoleBinding ") {
         let (binding, _) = quoted(rest)?;
         let (principal, policy_arn) = binding.split_once('+')?;
-        return Some(format!("eks:{principal}:{}", policy_name(policy_arn)?));
+        return Some(RecordedGrant::access_policy(principal, policy_name(policy_arn)?));
     }
     None
-}
-
-/// Whether the grant grantscope found is the one the reason names (an EKS reason carries no scope).
-pub fn same_grant(found: &str, recorded: &str) -> bool {
-    found == recorded
-        || (recorded.starts_with("eks:") && found.strip_prefix(recorded).is_some_and(|s| s.starts_with('@')))
 }
 
 /// `"text" rest` → (text, rest).
@@ -71,17 +68,30 @@ mod tests {
             ),
             ("empty reason (system:masters, nodes)", "", None),
             ("a deny reason names nothing", "RBAC: forbidden", None),
+            (
+                "a role kind Kubernetes has not names nothing",
+                r#"RBAC: allowed by ClusterRoleBinding "a" of Policy "b" to User "u""#,
+                None,
+            ),
         ];
         for (name, reason, want) in cases {
-            assert_eq!(grant_in_reason(reason).as_deref(), want, "{name}");
+            assert_eq!(grant_in_reason(reason).as_ref().map(RecordedGrant::as_str), want, "{name}");
         }
     }
 
     #[test]
-    fn same_grant_ignores_only_the_eks_scope() {
-        assert!(same_grant("eks:arn:r:AmazonEKSViewPolicy@ns:dev-*", "eks:arn:r:AmazonEKSViewPolicy"));
-        assert!(!same_grant("eks:arn:r:AmazonEKSViewPolicyX@cluster", "eks:arn:r:AmazonEKSViewPolicy"));
-        assert!(same_grant("rbac:ClusterRoleBinding/a:ClusterRole/b", "rbac:ClusterRoleBinding/a:ClusterRole/b"));
-        assert!(!same_grant("rbac:ClusterRoleBinding/a:ClusterRole/b@x", "rbac:ClusterRoleBinding/a:ClusterRole/b"));
+    fn a_recorded_eks_grant_is_the_association_in_any_scope_and_an_rbac_one_exactly() {
+        use crate::model::AccessScope;
+        let eks = grant_in_reason(
+            r#"EKS Access Policy: allowed by ClusterRoleBinding "arn:r+arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy" of ClusterRole "x" to User "u""#,
+        )
+        .unwrap();
+        let dev = AccessScope::Namespace { namespaces: vec!["dev-*".into()] };
+        assert!(eks.is(&GrantId::access_policy("arn:r", "AmazonEKSViewPolicy", &dev)));
+        assert!(!eks.is(&GrantId::access_policy("arn:r", "AmazonEKSViewPolicyX", &AccessScope::Cluster)));
+        let rbac =
+            grant_in_reason(r#"RBAC: allowed by ClusterRoleBinding "a" of ClusterRole "b" to User "u""#).unwrap();
+        assert!(rbac.is(&GrantId::binding(None, "a", RoleKind::ClusterRole, "b")));
+        assert!(!rbac.is(&GrantId::parse("rbac:ClusterRoleBinding/a:ClusterRole/b@x")));
     }
 }

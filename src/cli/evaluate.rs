@@ -5,13 +5,13 @@
 //! recorded with their position), into an in-memory store that is thrown away.
 
 use super::CommandError;
-use crate::authz::reason::{grant_in_reason, same_grant};
+use crate::authz::reason::grant_in_reason;
 use crate::authz::{Authorizer, Decision};
 use crate::cli::output::{Format, write_stdout};
 use crate::ingest::audit::{AuditItem, parse_record};
 use crate::ingest::sink::{Position, Sink, SinkError, Tally, record_error};
 use crate::ingest::{FileOptions, InputFormat, InputPath, file::DEFAULT_BATCH_RECORDS};
-use crate::model::{AuditEvent, RecordedDecision, time};
+use crate::model::{AuditEvent, GrantId, RecordedDecision, RecordedGrant, time};
 use crate::store::Store;
 use rusqlite::Transaction;
 use serde::Serialize;
@@ -58,12 +58,12 @@ struct Line<'a> {
     allowed: Option<bool>,
     authenticated: bool,
     outcome: crate::authz::Outcome,
-    authenticated_by: Option<String>,
-    by: Option<String>,
-    shadowed: Vec<String>,
-    undocumented: Vec<String>,
+    authenticated_by: Option<GrantId>,
+    by: Option<GrantId>,
+    shadowed: Vec<GrantId>,
+    undocumented: Vec<GrantId>,
     recorded: Option<&'static str>,
-    recorded_by: Option<String>,
+    recorded_by: Option<RecordedGrant>,
     agrees: Option<bool>,
     attribution_agrees: Option<bool>,
 }
@@ -89,11 +89,11 @@ impl EvaluateSink<'_> {
             _ => None,
         };
         let by = d.by.map(id);
-        let shadowed: Vec<String> = d.shadowed.iter().map(|&g| id(g)).collect();
+        let shadowed: Vec<GrantId> = d.shadowed.iter().map(|&g| id(g)).collect();
         // Kubernetes visits bindings in its informer cache's order, not ours: any grant of the same
         // authorizer that allows the request may be the one the API server named.
         let attribution_agrees = match (&recorded_by, d.allowed) {
-            (Some(rec), Some(true)) => Some(by.iter().chain(&shadowed).any(|found| same_grant(found, rec))),
+            (Some(rec), Some(true)) => Some(by.iter().chain(&shadowed).any(|found| rec.is(found))),
             _ => None,
         };
         let a = &mut self.agreement;
@@ -157,7 +157,7 @@ impl EvaluateSink<'_> {
                     e.audit_id,
                     recorded.unwrap_or("-"),
                     replayed,
-                    by.as_deref().unwrap_or("-"),
+                    by.as_ref().map_or("-", GrantId::as_str),
                     what
                 ));
             }

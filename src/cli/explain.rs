@@ -158,7 +158,9 @@ pub fn run(args: ExplainArgs, format: Format) -> Result<bool, CommandError> {
         }
     }
     match d.outcome {
-        Outcome::Allowed => outln!("decision:       ALLOWED by {}", d.by.map(id).unwrap_or_default()),
+        Outcome::Allowed => {
+            outln!("decision:       ALLOWED by {}", d.by.map(id).map(|g| g.to_string()).unwrap_or_default())
+        }
         Outcome::NoGrant => outln!("decision:       DENIED: no grant allows it"),
         Outcome::Unauthenticated => outln!("decision:       DENIED (unauthenticated)"),
         Outcome::NotEvaluated => match x.username.as_deref() {

@@ -1,8 +1,8 @@
 //! `grantscope findings`: replay what is new, assess the cluster, list the findings.
 
 use super::CommandError;
-use crate::analysis::Finding;
 use crate::analysis::assessment::{AssessOptions, Assessment};
+use crate::analysis::{Finding, FindingKind};
 use crate::app::assess::assess;
 use crate::app::clock::now_ms;
 use crate::cli::output::{Format, print_json};
@@ -20,7 +20,7 @@ pub struct AssessScope<'a> {
 
 pub struct FindingsArgs<'a> {
     pub scope: AssessScope<'a>,
-    pub kind: Option<&'a str>,
+    pub kind: Option<FindingKind>,
     /// Only findings bearing on this control (`cis-eks-4.1.8`, or `4.1.8`).
     pub control: Option<&'a str>,
 }

@@ -4,7 +4,7 @@
 use super::{CommandError, pick_cluster};
 use crate::analysis::escalation::{Capability, Escalations, Path, escalations};
 use crate::cli::output::{FormatArg, print_json, write_stdout};
-use crate::model::AccessState;
+use crate::model::{AccessState, GrantId};
 use crate::outln;
 use crate::store::{self, Store};
 use std::collections::HashSet;
@@ -46,7 +46,7 @@ pub fn run(db: &FilePath, args: PathsArgs, format: FormatArg) -> Result<usize, C
 }
 
 /// The state, and the grants used in the window (`None`: unknown, no replay stored).
-fn load(db: &FilePath, args: &PathsArgs) -> Result<(AccessState, Option<HashSet<String>>), CommandError> {
+fn load(db: &FilePath, args: &PathsArgs) -> Result<(AccessState, Option<HashSet<GrantId>>), CommandError> {
     if !args.state.is_empty() {
         return Ok((crate::app::state_versions::load(&args.state, args.cluster.as_deref())?, None));
     }

@@ -3,7 +3,7 @@
 use super::CommandError;
 use super::findings::{AssessScope, assessment};
 use crate::cli::output::FormatArg;
-use crate::report::Report;
+use crate::report::{Report, ReportFormat};
 use crate::store::Store;
 use std::path::Path;
 
@@ -15,23 +15,21 @@ pub struct ReportArgs<'a> {
 
 /// Builds the report; returns it with its rendering in `format` (`text` is Markdown).
 pub fn build(db: &Path, scope: AssessScope, format: FormatArg) -> Result<(Report, String), CommandError> {
-    if matches!(
-        format,
-        FormatArg::Eksctl | FormatArg::Terraform | FormatArg::AwsCli | FormatArg::Kubectl | FormatArg::Dot
-    ) {
-        return Err(CommandError::Usage(format!(
-            "--format {} is not for report, which writes md, html or json",
-            format.name()
-        )));
-    }
+    let format = match format {
+        FormatArg::Html => ReportFormat::Html,
+        FormatArg::Json => ReportFormat::Json,
+        FormatArg::Md | FormatArg::Text => ReportFormat::Md,
+        FormatArg::Eksctl | FormatArg::Terraform | FormatArg::AwsCli | FormatArg::Kubectl | FormatArg::Dot => {
+            return Err(CommandError::Usage(format!(
+                "--format {} is not for report, which writes md, html or json",
+                format.name()
+            )));
+        }
+    };
     let mut store = Store::open_existing(db)?;
     let a = assessment(&mut store, scope)?;
     let report = crate::app::assess::report(&a, &store)?;
-    let text = match format {
-        FormatArg::Html => crate::report::html(&report),
-        FormatArg::Json => crate::model::text::to_json(&report, true) + "\n",
-        _ => crate::report::markdown(&report),
-    };
+    let text = format.render(&report);
     Ok((report, text))
 }
 

@@ -4,6 +4,7 @@ use super::CommandError;
 use crate::app::clock::now_ms;
 use crate::app::replay::window_start;
 use crate::cli::output::{Format, print_json};
+use crate::model::GrantId;
 use crate::outln;
 use crate::store::{self, Store};
 use std::path::Path;
@@ -63,7 +64,7 @@ pub fn whatif(db: &Path, args: WhatifArgs, format: Format) -> Result<bool, Comma
                     crate::analysis::whatif::describe(f.shape),
                     f.shape.requests,
                     crate::model::time::format_rfc3339(f.shape.last_ms),
-                    f.was_allowed_by.as_deref().unwrap_or("-")
+                    f.was_allowed_by.as_ref().map_or("-", GrantId::as_str)
                 );
             }
             outln!("{} would be allowed that are not now", grants.len());
@@ -71,7 +72,7 @@ pub fn whatif(db: &Path, args: WhatifArgs, format: Format) -> Result<bool, Comma
                 outln!(
                     "  ALLOW {} (by {})",
                     crate::analysis::whatif::describe(f.shape),
-                    f.now_allowed_by.as_deref().unwrap_or("-")
+                    f.now_allowed_by.as_ref().map_or("-", GrantId::as_str)
                 );
             }
         }

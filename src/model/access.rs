@@ -185,6 +185,20 @@ pub enum RoleKind {
     ClusterRole,
 }
 
+impl RoleKind {
+    /// As Kubernetes names it in a `roleRef`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleKind::Role => "Role",
+            RoleKind::ClusterRole => "ClusterRole",
+        }
+    }
+
+    pub fn parse(kind: &str) -> Option<RoleKind> {
+        [RoleKind::Role, RoleKind::ClusterRole].into_iter().find(|k| k.as_str() == kind)
+    }
+}
+
 /// A binding subject.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind")]

@@ -6,6 +6,34 @@
 //! becomes `role/R` (the role's IAM path cannot be recovered from an STS ARN), and IAM role and
 //! user ARNs are kept as they are.
 
+/// What an IAM principal ARN names: `arn:aws:iam::ACCOUNT:role/...` or `...:user/...`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PrincipalKind {
+    Role,
+    User,
+}
+
+impl PrincipalKind {
+    /// As the ARN writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalKind::Role => "role",
+            PrincipalKind::User => "user",
+        }
+    }
+
+    /// The kind an ARN's resource type names; anything but `role` and `user` is no IAM principal.
+    pub fn parse(resource_type: &str) -> Option<PrincipalKind> {
+        [PrincipalKind::Role, PrincipalKind::User].into_iter().find(|k| k.as_str() == resource_type)
+    }
+}
+
+impl std::fmt::Display for PrincipalKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// The canonical IAM principal ARN for a caller, from the ARN an audit event carries.
 ///
 /// Returns `None` for anything that is not an IAM role, IAM user or STS assumed-role ARN.
@@ -41,6 +69,24 @@ pub fn session_name_of(arn: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn principal_kinds_are_the_arn_resource_types() {
+        let cases = [
+            ("a role", "role", Some(PrincipalKind::Role)),
+            ("a user", "user", Some(PrincipalKind::User)),
+            ("an assumed role is a session, not a principal", "assumed-role", None),
+            ("case matters in an ARN", "Role", None),
+            ("a group cannot authenticate", "group", None),
+        ];
+        for (name, text, want) in cases {
+            assert_eq!(PrincipalKind::parse(text), want, "{name}");
+            if let Some(kind) = want {
+                assert_eq!(kind.as_str(), text, "{name}");
+                assert_eq!(kind.to_string(), text, "{name}");
+            }
+        }
+    }
 
     #[test]
     fn session_name_of_reads_assumed_role_arns_only() {

@@ -4,6 +4,7 @@ mod access;
 mod access_change;
 mod audit;
 mod event_id;
+mod grant_id;
 mod grant_times;
 mod identity;
 mod replay_summary;
@@ -19,8 +20,9 @@ pub use access::{
 pub use access_change::{ACCESS_EVENTS, AccessChange, is_access_event};
 pub use audit::{AuditEvent, RecordedDecision};
 pub use event_id::EventId;
+pub use grant_id::{GrantId, RecordedGrant, UsageRole};
 pub use grant_times::GrantTimes;
-pub use identity::{canonical_principal_arn, session_name_of};
+pub use identity::{PrincipalKind, canonical_principal_arn, session_name_of};
 pub use replay_summary::{AtTheTime, ReplaySummary};
 pub use shape::RequestShape;
 pub use state_diff::{Changes, StateDiff};

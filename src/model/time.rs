@@ -101,6 +101,58 @@ fn days_in_month(year: i64, month: i64) -> i64 {
     }
 }
 
+/// A time of day in UTC, to the minute: when a daily job runs (`[reports] daily_at = "06:00"`).
+/// Written `HH:MM` (an hour of one digit is read too); parsed once, where it is configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TimeOfDay {
+    /// Minutes after midnight, below 24 * 60.
+    minute: u32,
+}
+
+impl TimeOfDay {
+    pub fn new(hour: u32, minute: u32) -> Option<TimeOfDay> {
+        (hour < 24 && minute < 60).then_some(TimeOfDay { minute: hour * 60 + minute })
+    }
+
+    /// Milliseconds after midnight UTC.
+    pub fn ms_after_midnight(self) -> i64 {
+        i64::from(self.minute) * 60_000
+    }
+}
+
+impl std::str::FromStr for TimeOfDay {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<TimeOfDay, String> {
+        // One or two digits: no sign, no space.
+        let number = |d: &str| -> Option<u32> {
+            let digits = (1..=2).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit());
+            digits.then(|| d.parse().ok()).flatten()
+        };
+        s.split_once(':')
+            .and_then(|(h, m)| TimeOfDay::new(number(h)?, number(m)?))
+            .ok_or_else(|| format!("`{s}` is not a UTC time of day: expected HH:MM, like 06:00"))
+    }
+}
+
+impl std::fmt::Display for TimeOfDay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:02}:{:02}", self.minute / 60, self.minute % 60)
+    }
+}
+
+impl serde::Serialize for TimeOfDay {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TimeOfDay {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<TimeOfDay, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
@@ -127,6 +179,38 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_of_day_is_hours_and_minutes_within_a_day() {
+        let cases = [
+            ("six in the morning", "06:00", Some((6, 0))),
+            ("an hour of one digit", "6:30", Some((6, 30))),
+            ("the last minute", "23:59", Some((23, 59))),
+            ("midnight", "00:00", Some((0, 0))),
+            ("no such hour", "25:00", None),
+            ("no such minute", "06:60", None),
+            ("no minutes", "06", None),
+            ("seconds are not asked for", "06:00:00", None),
+            ("a sign is no digit", "+6:00", None),
+            ("empty", "", None),
+        ];
+        for (name, text, want) in cases {
+            let got = text.parse::<TimeOfDay>();
+            assert_eq!(got.as_ref().ok(), want.and_then(|(h, m)| TimeOfDay::new(h, m)).as_ref(), "{name}");
+            match got {
+                Ok(t) => assert_eq!(t.ms_after_midnight(), i64::from(want.unwrap().0 * 60 + want.unwrap().1) * 60_000),
+                Err(e) => assert!(e.contains(&format!("`{text}`")) && e.contains("HH:MM"), "{name}: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_time_of_day_is_written_as_it_is_configured() {
+        let t: TimeOfDay = serde_json::from_str("\"6:05\"").unwrap();
+        assert_eq!(serde_json::to_string(&t).unwrap(), "\"06:05\"");
+        let err = serde_json::from_str::<TimeOfDay>("\"noon\"").unwrap_err().to_string();
+        assert!(err.contains("`noon` is not a UTC time of day"), "{err}");
+    }
 
     struct Case {
         name: &'static str,

@@ -19,7 +19,7 @@ pub fn render(r: &Report) -> String {
     let s = &r.summary;
     let g = &s.grants;
     let c = &r.coverage;
-    let kinds: Vec<(String, usize)> = r.charts.findings_by_kind.iter().map(|(k, n)| (k.clone(), *n)).collect();
+    let kinds: Vec<(String, usize)> = r.charts.findings_by_kind.iter().map(|(k, n)| (k.to_string(), *n)).collect();
     let unused: Vec<(String, usize)> =
         r.charts.unused_grants_per_principal.iter().map(|p| (p.principal.clone(), p.unused)).collect();
     let page: Markup = html! {

@@ -98,7 +98,7 @@ pub fn render(r: &Report) -> String {
                 "{}. **{}** {} `{}`: {}",
                 i + 1,
                 f.kind,
-                text(&f.grant),
+                text(f.grant.as_str()),
                 f.id,
                 text(&f.recommendation.summary)
             );
@@ -118,7 +118,7 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(o, "\n## Findings\n");
     for f in &r.findings {
         let _ = writeln!(o, "### `{}` {} ({})\n", f.id, f.kind, f.severity);
-        let _ = writeln!(o, "- Grant: {}", text(&f.grant));
+        let _ = writeln!(o, "- Grant: {}", text(f.grant.as_str()));
         if let Some(p) = &f.principal {
             let _ = writeln!(o, "- Principal: {}", text(p));
         }
@@ -169,7 +169,7 @@ pub fn render(r: &Report) -> String {
     }
     let _ = writeln!(o, "## Grants\n\n| Grant | Type | Status |\n|---|---|---|");
     for g in &r.grants {
-        let _ = writeln!(o, "| {} | {} | {} |", text(&g.grant), g.grant_type.as_str(), g.status.as_str());
+        let _ = writeln!(o, "| {} | {} | {} |", text(g.grant.as_str()), g.grant_type.as_str(), g.status.as_str());
     }
     o
 }

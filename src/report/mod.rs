@@ -4,12 +4,15 @@
 //! `schemas/report.schema.json`), Markdown or one self-contained HTML file.
 
 mod charts;
+mod format;
 mod html;
 mod markdown;
 
+pub use format::ReportFormat;
+
 use crate::analysis::assessment::Assessment;
 use crate::analysis::inventory::{GrantRow, GrantStatus, inventory};
-use crate::analysis::{Finding, Severity, StateChange, Together};
+use crate::analysis::{Finding, FindingKind, Severity, StateChange, Together};
 use crate::authz::policies::policy_name;
 use crate::model::AccessScope;
 use crate::model::time::format_day;
@@ -146,7 +149,7 @@ pub struct Gap {
 #[derive(Debug, Clone, Serialize)]
 pub struct Reduction {
     pub finding: String,
-    pub kind: &'static str,
+    pub kind: FindingKind,
     pub severity: Severity,
     pub principal: Option<String>,
     pub from: String,
@@ -156,7 +159,7 @@ pub struct Reduction {
 #[derive(Debug, Clone, Serialize)]
 pub struct Charts {
     pub requests_per_day: Vec<DayPoint>,
-    pub findings_by_kind: BTreeMap<String, usize>,
+    pub findings_by_kind: BTreeMap<&'static str, usize>,
     /// Principals with the most unused grants, most first.
     pub unused_grants_per_principal: Vec<PrincipalCount>,
 }
@@ -209,7 +212,7 @@ impl Report {
         let to_day = crate::model::time::day_of(a.options.now_ms);
         let mut findings_by_kind = BTreeMap::new();
         for f in &a.findings {
-            *findings_by_kind.entry(f.kind.to_string()).or_insert(0) += 1;
+            *findings_by_kind.entry(f.kind.as_str()).or_insert(0) += 1;
         }
         Report {
             grantscope_report: REPORT_FORMAT,
@@ -305,7 +308,7 @@ fn unused_per_principal(grants: &[GrantRow]) -> Vec<PrincipalCount> {
     let mut by: BTreeMap<&str, usize> = BTreeMap::new();
     for g in grants.iter().filter(|g| g.status == GrantStatus::Unused) {
         // RBAC bindings name subjects, not one principal: they count under their grant id.
-        *by.entry(g.principal.as_deref().unwrap_or(&g.grant)).or_insert(0) += 1;
+        *by.entry(g.principal.as_deref().unwrap_or(g.grant.as_str())).or_insert(0) += 1;
     }
     let mut out: Vec<PrincipalCount> =
         by.into_iter().map(|(principal, unused)| PrincipalCount { principal: principal.to_string(), unused }).collect();
@@ -337,7 +340,7 @@ fn reduction(f: &Finding) -> Option<Reduction> {
         kind: f.kind,
         severity: f.severity,
         principal: f.principal.clone(),
-        from: f.grant.clone(),
+        from: f.grant.to_string(),
         to,
     })
 }

@@ -266,8 +266,12 @@ fn assess_cluster(cluster: &str, shared: &Shared, last_report: Option<i64>) -> R
     let a = assess(&mut store, cluster, options).map_err(|e| e.to_string())?;
     let report = crate::app::assess::report(&a, &store).map_err(|e| e.to_string())?;
     let metrics = &shared.metrics;
-    let last_used: BTreeMap<String, i64> =
-        a.usage.iter().filter(|((_, role), _)| role == "by").map(|((g, _), u)| (g.clone(), u.last_ms)).collect();
+    let last_used: BTreeMap<String, i64> = a
+        .usage
+        .iter()
+        .filter(|((_, role), _)| *role == crate::model::UsageRole::By)
+        .map(|((g, _), u)| (g.to_string(), u.last_ms))
+        .collect();
     metrics.set_assessment(cluster, &report.grants, &a.findings, &last_used);
     metrics.count_access_changes(cluster, &report.access_changes);
     if let Some(ratio) = report.summary.agreement.ratio {

@@ -8,6 +8,8 @@
 //! dedupe_days = 2      # event ids remembered for exactly-once ingestion
 //! ```
 
+use crate::model::time::TimeOfDay;
+use crate::report::ReportFormat;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -115,17 +117,17 @@ pub struct ReportsConfig {
     /// Every this many seconds...
     pub interval_seconds: Option<u64>,
     /// ... or once a day at this UTC time, `HH:MM`. Default, with `dir` set: daily at 06:00.
-    pub daily_at: Option<String>,
+    pub daily_at: Option<TimeOfDay>,
     /// Any of `html`, `md`, `json`. Default all three.
     #[serde(default = "default_report_formats")]
-    pub formats: Vec<String>,
+    pub formats: Vec<ReportFormat>,
     /// Reports kept per cluster and format; older ones are deleted. Default 30.
     #[serde(default = "default_keep")]
     pub keep: usize,
 }
 
-fn default_report_formats() -> Vec<String> {
-    ["html", "md", "json"].map(String::from).to_vec()
+fn default_report_formats() -> Vec<ReportFormat> {
+    ReportFormat::ALL.to_vec()
 }
 
 const fn default_keep() -> usize {
@@ -145,11 +147,9 @@ impl Default for ReportsConfig {
 }
 
 impl ReportsConfig {
-    /// The daily time as minutes after midnight UTC, if valid.
-    pub fn daily_minute(&self) -> Option<u32> {
-        let (h, m) = self.daily_at.as_deref().unwrap_or("06:00").split_once(':')?;
-        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-        (h < 24 && m < 60).then_some(h * 60 + m)
+    /// When the daily report is written: `daily_at`, by default 06:00 UTC.
+    pub fn daily_time(&self) -> TimeOfDay {
+        self.daily_at.unwrap_or(TimeOfDay::new(6, 0).expect("06:00 is a time of day"))
     }
 }
 
@@ -437,12 +437,6 @@ impl Config {
         if r.interval_seconds == Some(0) {
             return invalid("reports.interval_seconds".into(), "at least 1 second");
         }
-        if r.daily_minute().is_none() {
-            return invalid("reports.daily_at".into(), "a UTC time like 06:00");
-        }
-        if r.formats.iter().any(|f| !matches!(f.as_str(), "html" | "md" | "json")) {
-            return invalid("reports.formats".into(), "html, md or json");
-        }
         if r.keep == 0 {
             return invalid("reports.keep".into(), "at least 1");
         }
@@ -569,6 +563,28 @@ mod tests {
         }
         let err = load_str("", &[("GRANTSCOPE_SERVER_LISTEN", "nowhere")]).unwrap_err().to_string();
         assert!(err.contains("GRANTSCOPE_SERVER_LISTEN") && err.contains("address and port"), "{err}");
+    }
+
+    #[test]
+    fn report_times_and_formats_are_typed_at_load() {
+        let c = load_str("[reports]\ndir = \"r\"\ndaily_at = \"7:30\"\nformats = [\"md\", \"json\"]\n", &[]).unwrap();
+        assert_eq!(c.reports.daily_time().ms_after_midnight(), (7 * 60 + 30) * 60_000);
+        assert_eq!(c.reports.formats, [ReportFormat::Md, ReportFormat::Json]);
+        assert_eq!(ReportsConfig::default().daily_time().to_string(), "06:00", "daily at six by default");
+        let cases = [
+            ("a time past midnight", "daily_at = \"25:00\"", "reports.daily_at", "`25:00` is not a UTC time of day"),
+            ("a time without minutes", "daily_at = \"6\"", "reports.daily_at", "expected HH:MM"),
+            (
+                "a format never written",
+                "formats = [\"pdf\"]",
+                "reports.formats",
+                "expected one of `html`, `md`, `json`",
+            ),
+        ];
+        for (name, line, field, why) in cases {
+            let err = load_str(&format!("[reports]\ndir = \"r\"\n{line}\n"), &[]).unwrap_err().to_string();
+            assert!(err.contains(field) && err.contains(why), "{name}: {err}");
+        }
     }
 
     /// The README's configuration table, the example file and the configuration types name the

@@ -4,7 +4,7 @@
 
 use crate::analysis::inventory::{GrantRow, GrantStatus, GrantType};
 use crate::analysis::timeline::{Change, ChangeKind};
-use crate::analysis::{Finding, KINDS, Severity};
+use crate::analysis::{Finding, FindingKind, Severity};
 use crate::ingest::Tally;
 use crate::sources::aws::Outcome;
 use prometheus::{
@@ -220,10 +220,10 @@ impl Metrics {
                 self.grants.with_label_values(&[cluster, t.as_str(), s.as_str()]).set(n as i64);
             }
         }
-        for kind in KINDS {
+        for kind in FindingKind::ALL {
             for severity in [Severity::Low, Severity::Medium, Severity::High] {
                 let n = findings.iter().filter(|f| f.kind == kind && f.severity == severity).count();
-                self.findings.with_label_values(&[cluster, kind, &severity.to_string()]).set(n as i64);
+                self.findings.with_label_values(&[cluster, kind.as_str(), &severity.to_string()]).set(n as i64);
             }
         }
         let mut exported = self.exported.lock().expect("not poisoned");

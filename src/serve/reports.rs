@@ -13,9 +13,8 @@ pub fn next_due(cfg: &ReportsConfig, last_ms: Option<i64>, now_ms: i64) -> i64 {
     if let Some(secs) = cfg.interval_seconds {
         return last + secs as i64 * 1000;
     }
-    let minute = i64::from(cfg.daily_minute().unwrap_or(6 * 60)) * 60_000;
     let day_start = last.div_euclid(MS_PER_DAY) * MS_PER_DAY;
-    let today = day_start + minute;
+    let today = day_start + cfg.daily_time().ms_after_midnight();
     if today > last { today } else { today + MS_PER_DAY }
 }
 
@@ -33,15 +32,10 @@ pub fn write(
     let stamp = format_rfc3339(now_ms).replace(':', "");
     let mut written = Vec::new();
     for format in &cfg.formats {
-        let text = match format.as_str() {
-            "html" => crate::report::html(report),
-            "md" => crate::report::markdown(report),
-            _ => crate::model::text::to_json(report, true) + "\n",
-        };
-        let path = folder.join(format!("{stamp}.{format}"));
-        std::fs::write(&path, text)?;
+        let path = folder.join(format!("{stamp}.{}", format.as_str()));
+        std::fs::write(&path, format.render(report))?;
         written.push(path);
-        prune(&folder, format, cfg.keep)?;
+        prune(&folder, format.as_str(), cfg.keep)?;
     }
     Ok(written)
 }
@@ -70,7 +64,7 @@ mod tests {
         let h = 3_600_000;
         let day = MS_PER_DAY;
         let every_hour = ReportsConfig { interval_seconds: Some(3600), ..ReportsConfig::default() };
-        let daily_six = ReportsConfig { daily_at: Some("06:00".into()), ..ReportsConfig::default() };
+        let daily_six = ReportsConfig { daily_at: Some("06:00".parse().unwrap()), ..ReportsConfig::default() };
         let cases = [
             ("the first assessment writes one", &every_hour, None, 5 * h, 5 * h),
             ("an hour after the last", &every_hour, Some(5 * h), 5 * h + 1, 6 * h),

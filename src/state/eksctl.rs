@@ -179,7 +179,7 @@ fn add_mapping(b: &mut Builder, m: IamIdentityMapping, at: &str, context: &Mappi
         return Err(FieldError::new(at, "neither username nor groups are set: eksctl refuses such a mapping"));
     }
     let is_role = match Principal::parse(&m.arn) {
-        Some(p) => p.kind == "role",
+        Some(p) => p.kind == crate::model::PrincipalKind::Role,
         None => {
             return Err(FieldError::new(format!("{at}.arn"), format!("`{}` is not an IAM role or user ARN", m.arn)));
         }

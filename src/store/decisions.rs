@@ -1,6 +1,7 @@
 //! Interned decisions: the few distinct outcomes a million shapes share, each stored once, and
 //! every shape's pointer to its own.
 
+use crate::model::GrantId;
 use rusqlite::{Connection, Transaction, params};
 use std::collections::HashMap;
 
@@ -9,10 +10,10 @@ use std::collections::HashMap;
 pub struct StoredDecision {
     pub outcome: String,
     pub allowed: Option<bool>,
-    pub by: Option<String>,
-    pub shadowed: Vec<String>,
-    pub authenticated_by: Option<String>,
-    pub undocumented: Vec<String>,
+    pub by: Option<GrantId>,
+    pub shadowed: Vec<GrantId>,
+    pub authenticated_by: Option<GrantId>,
+    pub undocumented: Vec<GrantId>,
 }
 
 /// Every stored decision by id, and the id of each.
@@ -28,7 +29,7 @@ impl Decisions {
             "SELECT id, outcome, allowed, by_grant, shadowed, authenticated_by, undocumented FROM decisions",
         )?;
         let rows = stmt.query_map([], |r| {
-            let list = |i: usize| -> rusqlite::Result<Vec<String>> {
+            let list = |i: usize| -> rusqlite::Result<Vec<GrantId>> {
                 Ok(serde_json::from_str(&r.get::<_, String>(i)?).unwrap_or_default())
             };
             Ok((
@@ -57,7 +58,7 @@ impl Decisions {
         if let Some(&id) = self.ids.get(&d) {
             return Ok(id);
         }
-        let json = |v: &Vec<String>| serde_json::to_string(v).expect("ids serialize");
+        let json = |v: &Vec<GrantId>| serde_json::to_string(v).expect("ids serialize");
         tx.prepare_cached(
             "INSERT INTO decisions (outcome, allowed, by_grant, shadowed, authenticated_by, undocumented)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

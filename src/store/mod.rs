@@ -15,6 +15,7 @@ mod gc;
 mod ingest_errors;
 mod migrations;
 mod replay;
+mod sql_types;
 mod state_versions;
 mod stats;
 mod usage;
@@ -41,8 +42,8 @@ pub use state_versions::{
 pub use stats::{ClusterStats, Stats, stats};
 pub use usage::{Resolved, UsageFolder, insert_shape};
 pub use usage_buckets::{
-    Buckets, GrantUsage, WindowCounts, grant_usage, rebuild_all_buckets, rebuild_caller_buckets, recorded_agreement,
-    usage_buckets, write_grant_usage,
+    Buckets, GrantUsage, UsageByGrant, WindowCounts, grant_usage, rebuild_all_buckets, rebuild_caller_buckets,
+    recorded_agreement, usage_buckets, write_grant_usage,
 };
 
 use rusqlite::Connection;

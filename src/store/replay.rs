@@ -2,7 +2,7 @@
 //! decisions, and the watermark that says how far the decisions and usage are current.
 
 use super::{Decisions, StoredDecision};
-use crate::model::RequestShape;
+use crate::model::{GrantId, RequestShape};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -91,18 +91,18 @@ impl WindowShape {
     }
 
     /// The grant that allowed it.
-    pub fn by(&self) -> Option<&str> {
-        self.decision.by.as_deref()
+    pub fn by(&self) -> Option<&GrantId> {
+        self.decision.by.as_ref()
     }
 
     /// Grants that would also have allowed it.
-    pub fn shadowed(&self) -> &[String] {
+    pub fn shadowed(&self) -> &[GrantId] {
         &self.decision.shadowed
     }
 
     /// The access entry or aws-auth mapping its caller came in through.
-    pub fn authenticated_by(&self) -> Option<&str> {
-        self.decision.authenticated_by.as_deref()
+    pub fn authenticated_by(&self) -> Option<&GrantId> {
+        self.decision.authenticated_by.as_ref()
     }
 }
 

@@ -1,6 +1,7 @@
 //! The window's requests per (caller, decision) — the few thousand rows grant usage and the
 //! agreement with recorded decisions are computed from, whatever the number of shapes.
 
+use crate::model::{GrantId, UsageRole};
 use rusqlite::{Connection, Transaction, params};
 use std::collections::{HashMap, HashSet};
 
@@ -162,13 +163,16 @@ pub struct GrantUsage {
     pub last_ms: i64,
 }
 
-/// Replaces the cluster's grant usage: (grant id, role) → usage.
+/// A cluster's grant usage: each grant's, in each role it played.
+pub type UsageByGrant = HashMap<(GrantId, UsageRole), GrantUsage>;
+
+/// Replaces the cluster's grant usage.
 pub fn write_grant_usage(
     tx: &Transaction,
     cluster: &str,
     state_version: i64,
     window_days: u32,
-    usage: &HashMap<(String, String), GrantUsage>,
+    usage: &UsageByGrant,
 ) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM grant_usage WHERE cluster = ?1", [cluster])?;
     let mut insert = tx.prepare(
@@ -192,8 +196,8 @@ pub fn write_grant_usage(
     Ok(())
 }
 
-/// The cluster's grant usage: (grant id, role) → usage.
-pub fn grant_usage(conn: &Connection, cluster: &str) -> rusqlite::Result<HashMap<(String, String), GrantUsage>> {
+/// The cluster's grant usage.
+pub fn grant_usage(conn: &Connection, cluster: &str) -> rusqlite::Result<UsageByGrant> {
     let mut stmt = conn.prepare(
         "SELECT grant_id, role, requests, shapes, principals, first_ms, last_ms FROM grant_usage WHERE cluster = ?1",
     )?;

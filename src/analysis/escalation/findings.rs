@@ -1,7 +1,7 @@
 //! One finding per principal that can escalate.
 
 use super::{Capability, Escalations, Path};
-use crate::analysis::{Evidence, Finding, Recommendation, Severity, finding_id};
+use crate::analysis::{Evidence, Finding, FindingKind, Recommendation, Severity, finding_id};
 use std::collections::HashSet;
 
 /// What the findings of kind `escalation-path` need to know.
@@ -39,8 +39,8 @@ pub fn escalation_findings(e: &Escalations, ctx: &EscalationContext) -> Vec<Find
                 evidence.examples.drain(4..evidence.examples.len() - 1);
             }
             Finding {
-                id: finding_id("escalation-path", ctx.cluster, &format!("{}\n{}", p.from, p.to.as_str())),
-                kind: "escalation-path",
+                id: finding_id(FindingKind::EscalationPath, ctx.cluster, &format!("{}\n{}", p.from, p.to.as_str())),
+                kind: FindingKind::EscalationPath,
                 would_be: None,
                 severity,
                 cluster: ctx.cluster.to_string(),

@@ -36,6 +36,7 @@ pub use findings::{EscalationContext, escalation_findings};
 pub use search::escalations;
 
 use crate::authz::Request;
+use crate::model::GrantId;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -145,7 +146,7 @@ const RBAC: &str = "rbac.authorization.k8s.io";
 pub struct Step {
     pub edge: EdgeKind,
     /// The grant that creates the edge (as `evaluate` names grants).
-    pub grant: String,
+    pub grant: GrantId,
     /// The identity reached, or the capability held.
     pub to: String,
 }
@@ -157,15 +158,15 @@ pub struct Path {
     pub to: Capability,
     pub steps: Vec<Step>,
     /// Grants on the path that allowed nothing in the window.
-    pub unused_grants: Vec<String>,
+    pub unused_grants: Vec<GrantId>,
     /// The grant to remove or narrow: the first unused one on the path, else the first step's.
-    pub cut: String,
+    pub cut: GrantId,
 }
 
 /// A grant many paths go through.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChokePoint {
-    pub grant: String,
+    pub grant: GrantId,
     pub paths: usize,
     pub used: bool,
 }

@@ -4,12 +4,12 @@
 use super::graph::Graph;
 use super::{BlastRadius, Capability, ChokePoint, EdgeKind, Escalations, Identity, Path, Step};
 use crate::authz::{Authorizer, Grant};
-use crate::model::AccessState;
+use crate::model::{AccessState, GrantId};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// Every escalation path of the state's IAM principals. `used` holds the ids of grants that
 /// allowed a request in the window.
-pub fn escalations(state: &AccessState, used: &HashSet<String>) -> Escalations {
+pub fn escalations(state: &AccessState, used: &HashSet<GrantId>) -> Escalations {
     let authz = Authorizer::new(state);
     let graph = Graph::build(state, &authz);
     let mut paths = Vec::new();
@@ -41,7 +41,7 @@ pub fn escalations(state: &AccessState, used: &HashSet<String>) -> Escalations {
                     continue; // held directly: no escalation (and found once, without a way out)
                 }
                 steps.push(Step { edge: how, grant: authz.grant_id(grant), to: cap.as_str().to_string() });
-                let unused_grants: Vec<String> =
+                let unused_grants: Vec<GrantId> =
                     steps.iter().map(|s| s.grant.clone()).filter(|g| !used.contains(g)).collect();
                 let cut = unused_grants.first().cloned().unwrap_or_else(|| steps[0].grant.clone());
                 paths.push(Path { from: from.clone(), to: cap, steps, unused_grants, cut });
@@ -58,17 +58,15 @@ pub fn escalations(state: &AccessState, used: &HashSet<String>) -> Escalations {
             BlastRadius { identities: reachable.len(), reachable, capabilities: capabilities.into_iter().collect() },
         );
     }
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut counts: BTreeMap<&GrantId, usize> = BTreeMap::new();
     for p in &paths {
-        let grants: BTreeSet<&str> = p.steps.iter().map(|s| s.grant.as_str()).collect();
+        let grants: BTreeSet<&GrantId> = p.steps.iter().map(|s| &s.grant).collect();
         for g in grants {
             *counts.entry(g).or_default() += 1;
         }
     }
-    let mut choke_points: Vec<ChokePoint> = counts
-        .into_iter()
-        .map(|(g, n)| ChokePoint { grant: g.to_string(), paths: n, used: used.contains(g) })
-        .collect();
+    let mut choke_points: Vec<ChokePoint> =
+        counts.into_iter().map(|(g, n)| ChokePoint { grant: g.clone(), paths: n, used: used.contains(g) }).collect();
     choke_points.sort_by(|a, b| b.paths.cmp(&a.paths).then(a.used.cmp(&b.used)).then(a.grant.cmp(&b.grant)));
     // Cheapest cuts first: paths through a never-used grant, then the most critical capability.
     paths.sort_by(|a, b| {
@@ -324,22 +322,22 @@ mod tests {
             "{admin:#?}"
         );
         for p in &admin {
-            assert_eq!(p.steps[0].grant, format!("eks:{P}:AmazonEKSEditPolicy@ns:apps"));
+            assert_eq!(p.steps[0].grant.as_str(), format!("eks:{P}:AmazonEKSEditPolicy@ns:apps"));
             assert_eq!(p.steps[0].to, "serviceaccount:apps/deployer");
-            assert_eq!(p.steps[1].grant, "rbac:ClusterRoleBinding/deployer-admin:ClusterRole/cluster-admin");
+            assert_eq!(p.steps[1].grant.as_str(), "rbac:ClusterRoleBinding/deployer-admin:ClusterRole/cluster-admin");
         }
         assert!(e.blast_radius[P].capabilities.contains(&Capability::ClusterAdmin));
         let radius = &e.blast_radius[P];
         assert!(radius.reachable.contains(&"serviceaccount:apps/deployer".to_string()), "{radius:?}");
         assert_eq!(radius.identities, radius.reachable.len());
-        assert_eq!(e.choke_points[0].grant, format!("eks:{P}:AmazonEKSEditPolicy@ns:apps"), "on every path");
+        assert_eq!(e.choke_points[0].grant.as_str(), format!("eks:{P}:AmazonEKSEditPolicy@ns:apps"), "on every path");
     }
 
     #[test]
     fn a_path_through_an_unused_grant_is_the_cheapest_cut() {
         let s = state(None, "API", &granting("Role", "[{apiGroups: [''], resources: [pods], verbs: [create]}]"));
-        let role_binding = "rbac:RoleBinding/apps/rb:Role/r".to_string();
-        let admin_binding = "rbac:ClusterRoleBinding/deployer-admin:ClusterRole/cluster-admin".to_string();
+        let role_binding = GrantId::parse("rbac:RoleBinding/apps/rb:Role/r");
+        let admin_binding = GrantId::parse("rbac:ClusterRoleBinding/deployer-admin:ClusterRole/cluster-admin");
         let cases = [
             ("neither used: cut where it starts", HashSet::new(), Some(role_binding.clone()), role_binding.clone()),
             (
