@@ -25,9 +25,15 @@ Examples:
 
 Exit codes:
   0  success (bad records inside inputs are recorded and skipped; see `grantscope errors`)
-  1  `explain`: the request is not allowed
+  1  `explain`: the request is not allowed; `paths`: escalation paths were found
   3  `whatif`: the proposed state would deny requests allowed today
-  2  error: bad flag or config, unreadable input or state file, unusable database
+  2  usage: a bad flag, argument, config or input file, a --db that is not a grantscope
+     database; `state sync`: a part was kept from the previous version
+  4  not found: an input file, the database or a cluster's stored state does not exist
+  5  I/O: a file could not be read or written
+  6  remote: an AWS or Kubernetes API call failed
+  7  data: the database cannot be used (written by a newer grantscope, an SQLite error, a
+     stored state that cannot be read)
 
 Environment:
   GRANTSCOPE_DB                      database path (same as --db)
@@ -583,7 +589,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             grantscope::errln!("grantscope: {e}");
-            ExitCode::from(2)
+            ExitCode::from(e.class().exit_code())
         }
     }
 }
@@ -731,17 +737,15 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
             cli::generate::run(&g.out, &opts, data_format?).map(|_| 0)
         }
         Command::Serve => {
-            let runtime = tokio::runtime::Runtime::new().map_err(|e| CommandError::Usage(e.to_string()))?;
-            runtime
-                .block_on(grantscope::serve::run(config, db))
-                .map(|()| 0)
-                .map_err(|e| CommandError::Usage(e.to_string()))
+            let runtime = tokio::runtime::Runtime::new().map_err(CommandError::Runtime)?;
+            Ok(runtime.block_on(grantscope::serve::run(config, db)).map(|()| 0)?)
         }
         Command::Config(ConfigCommand::Check) => {
             match data_format? {
                 Format::Json => grantscope::cli::output::print_json(&config),
+                // Tables of strings, numbers and lists: TOML writes every one.
                 Format::Text => grantscope::cli::output::write_stdout(
-                    &toml::to_string_pretty(&config).map_err(|e| CommandError::Usage(e.to_string()))?,
+                    &toml::to_string_pretty(&config).expect("the configuration is plain TOML"),
                 ),
             }
             Ok(0)

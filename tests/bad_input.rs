@@ -115,11 +115,12 @@ fn a_missing_file_fails_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("g.db");
     let missing = dir.path().join("nope.jsonl");
-    let out = run_fails(
+    let out = run_fails_with(
         grantscope(&db)
             .args(["ingest", "audit", "--cluster", CLUSTER])
             .arg(fixture("audit/events.jsonl"))
             .arg(&missing),
+        4,
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("nope.jsonl") && stderr.contains("No such file"), "{stderr}");
@@ -137,7 +138,7 @@ fn a_bad_flag_fails_with_exit_2_and_names_it() {
     let out = run_fails(grantscope(&db).args(["--format", "yaml", "stats"]));
     assert!(String::from_utf8_lossy(&out.stderr).contains("yaml"));
     assert!(!db.exists());
-    let out = run_fails(grantscope(&db).arg("errors"));
+    let out = run_fails_with(grantscope(&db).arg("errors"), 4);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such database"));
     assert!(!db.exists(), "read-only commands do not create a database");
 }
@@ -200,7 +201,7 @@ fn a_database_from_a_newer_grantscope_is_refused() {
     let db = dir.path().join("g.db");
     ingest_audit(&db, &[&fixture("audit/events.jsonl")]);
     rusqlite::Connection::open(&db).unwrap().pragma_update(None, "user_version", 999).unwrap();
-    let out = run_fails(grantscope(&db).arg("stats"));
+    let out = run_fails_with(grantscope(&db).arg("stats"), 7);
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("newer grantscope"),
         "{}",
@@ -225,7 +226,7 @@ fn config_file_and_environment_choose_the_database() {
     assert_eq!(cluster_stats(&from_config, CLUSTER)["events"], 10);
     let from_env = dir.path().join("from-env.db");
     let mut cmd = std::process::Command::new(bin());
-    let out = run_fails(cmd.env("GRANTSCOPE_DB", &from_env).arg("--config").arg(&config).arg("stats"));
+    let out = run_fails_with(cmd.env("GRANTSCOPE_DB", &from_env).arg("--config").arg(&config).arg("stats"), 4);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("from-env.db") && stderr.contains("no such database"),

@@ -147,7 +147,7 @@ fn a_missing_log_group_is_one_clear_error() {
     let mut cmd = grantscope(&dir.path().join("g.db"));
     moto.aws_env(&mut cmd);
     cmd.args(["ingest", "cloudwatch", "--cluster", "nope", "--region", "us-east-1"]);
-    let out = run_fails(&mut cmd);
+    let out = run_fails_with(&mut cmd, 6);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("FilterLogEvents on /aws/eks/nope/cluster") && stderr.contains("logs:FilterLogEvents"),
@@ -176,8 +176,7 @@ fn access_denied_is_one_line_naming_api_resource_and_permission() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     moto.fault("FilterLogEvents", 1, "AccessDeniedException");
-    let out = run_fails(&mut ingest_cloudwatch_cmd(&dir.path().join("g.db"), &moto, "7d"));
-    assert_eq!(out.status.code(), Some(2));
+    let out = run_fails_with(&mut ingest_cloudwatch_cmd(&dir.path().join("g.db"), &moto, "7d"), 6);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let line = stderr.lines().find(|l| l.starts_with("grantscope:")).unwrap_or_default();
     assert!(

@@ -337,7 +337,7 @@ fn findings_without_a_stored_state_say_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("g.db");
     ingest_audit(&db, &[&fixture("audit/events.jsonl")]);
-    let out = run_fails(grantscope(&db).arg("findings"));
+    let out = run_fails_with(grantscope(&db).arg("findings"), 4);
     assert!(String::from_utf8_lossy(&out.stderr).contains("state import"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 

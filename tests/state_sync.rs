@@ -248,7 +248,7 @@ fn aws_errors_are_one_line_naming_api_resource_and_permission() {
     let kubeconfig = s.dir.path().join("kubeconfig");
     let kc = kubeconfig.to_str().unwrap();
     let line = |out: std::process::Output| {
-        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(out.status.code(), Some(6), "an AWS error");
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
         stderr.lines().filter(|l| l.starts_with("grantscope:")).collect::<Vec<_>>().join("\n")
     };

@@ -139,10 +139,7 @@ fn run_live(
 ) -> Result<Tally, CommandError> {
     let mut once = once;
     let mut store = Store::open(db)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CommandError::Usage(format!("cannot start the async runtime: {e}")))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(CommandError::Runtime)?;
     let stop = Arc::new(AtomicBool::new(false));
     let progress = runtime.block_on(async {
         let stopped = Arc::new(tokio::sync::Notify::new());

@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod errors;
 pub mod evaluate;
+pub mod exit;
 pub mod explain;
 pub mod findings;
 pub mod gc;
@@ -23,7 +24,8 @@ use crate::ingest::IngestError;
 use crate::serve::config::ConfigError;
 use crate::store::StoreError;
 
-/// A failure that ends a command with exit code 2.
+/// A failure that ends a command. Each keeps the error it wraps (its `source`), whose kind sets the
+/// exit code ([`exit`]).
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     #[error(transparent)]
@@ -42,10 +44,24 @@ pub enum CommandError {
     Replay(#[from] crate::app::replay::ReplayError),
     #[error(transparent)]
     Sync(#[from] crate::app::sync::SyncError),
+    #[error(transparent)]
+    Serve(#[from] crate::serve::ServeError),
+    #[error(transparent)]
+    Remediate(#[from] crate::remediate::RemediateError),
+    /// No cluster has a stored access state, so there is none to pick.
+    #[error("no access state stored yet; run `grantscope state import --cluster NAME FILE...`")]
+    NoStoredState,
+    /// The state version asked for (or any, for `None`) is not stored.
+    #[error("cluster {cluster} has {}", match version { Some(v) => format!("no state version {v}"), None => "no stored state".to_string() })]
+    NoStateVersion { cluster: String, version: Option<i64> },
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// The command as given cannot work: a bad flag, argument or combination. Only for that: an
+    /// error of another kind has its own variant, so it keeps its exit code.
     #[error("{0}")]
     Usage(String),
 }
@@ -57,9 +73,7 @@ pub fn pick_cluster(store: &crate::store::Store, cluster: Option<&str>) -> Resul
     }
     match crate::store::state_clusters(store.conn())?.as_slice() {
         [only] => Ok(only.clone()),
-        [] => Err(CommandError::Usage(
-            "no access state stored yet; run `grantscope state import --cluster NAME FILE...`".into(),
-        )),
+        [] => Err(CommandError::NoStoredState),
         many => Err(CommandError::Usage(format!(
             "several clusters have stored states ({}); pass --cluster",
             many.join(", ")

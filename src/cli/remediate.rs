@@ -54,7 +54,7 @@ pub fn run(db: &Path, args: RemediateArgs, format: FormatArg) -> Result<(), Comm
         }
         // A file format: its names must stay exact (control characters are already kept out of
         // scripts and comments, and escaped in YAML, HCL and JSON).
-        (None, Some(f)) => write_stdout_exact(&r.render(f).map_err(|e| CommandError::Usage(e.to_string()))?),
+        (None, Some(f)) => write_stdout_exact(&r.render(f)?),
         (None, None) => print_json(&serde_json::json!({
             "cluster": cluster,
             "proof": a.together,

@@ -59,10 +59,7 @@ pub fn print_stored(cluster: &str, stored: &Stored) {
 /// `state sync`: exit 0 when both parts were read, 2 when one was kept from an earlier sync.
 pub fn sync(db: &Path, opts: &crate::app::sync::SyncOptions, format: Format) -> Result<u8, CommandError> {
     let mut store = Store::open(db)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CommandError::Usage(format!("cannot start the async runtime: {e}")))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(CommandError::Runtime)?;
     let outcome = runtime.block_on(crate::app::sync::sync(&mut store, opts, now_ms()))?;
     for w in &outcome.warnings {
         tracing::warn!("{w}");
@@ -104,12 +101,7 @@ fn read(
 ) -> Result<(store::StateVersion, Snapshot), CommandError> {
     let store = Store::open_read_only(db)?;
     let cluster = super::pick_cluster(&store, cluster)?;
-    read_snapshot(&store, &cluster, version)?.ok_or_else(|| {
-        CommandError::Usage(match version {
-            Some(v) => format!("cluster {cluster} has no state version {v}"),
-            None => format!("cluster {cluster} has no stored state"),
-        })
-    })
+    read_snapshot(&store, &cluster, version)?.ok_or(CommandError::NoStateVersion { cluster, version })
 }
 
 /// `state export`: the snapshot JSON, which `--state` and `state import` read back.

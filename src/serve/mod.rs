@@ -16,6 +16,8 @@ mod metrics;
 mod reports;
 mod status;
 
+pub use lock::LockError;
+
 use crate::serve::config::Config;
 use crate::store::Store;
 use std::path::PathBuf;

@@ -45,13 +45,20 @@ pub fn run_ok(cmd: &mut Command) -> String {
     String::from_utf8(out.stdout).expect("utf-8 stdout")
 }
 
-/// Runs and asserts exit code 2, returning the output.
+/// Runs and asserts exit code 2 (a usage error: the flag, argument, config or input is wrong),
+/// returning the output.
 pub fn run_fails(cmd: &mut Command) -> Output {
+    run_fails_with(cmd, 2)
+}
+
+/// Runs and asserts the exit code of a failure (the README's Commands section lists them),
+/// returning the output.
+pub fn run_fails_with(cmd: &mut Command, code: i32) -> Output {
     let out = cmd.output().expect("binary runs");
     assert_eq!(
         out.status.code(),
-        Some(2),
-        "{cmd:?} should fail with 2; stderr: {}",
+        Some(code),
+        "{cmd:?} should fail with {code}; stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     out

@@ -1,0 +1,248 @@
+//! Exit codes. 0 is success; 1 and 3 are answers a pipeline acts on (`explain` not allowed, `paths`
+//! found some; `whatif` would break requests); 2 and 4 to 7 say what kind of failure ended the
+//! command, read off the error's kind (never off its text), so a script can tell "fix the command"
+//! from "try again later":
+//!
+//! | code | class | for example |
+//! |---|---|---|
+//! | 2 | usage | a bad flag, argument, config or input file; a `--db` that is not a grantscope database; also `state sync` keeping a part from the previous version |
+//! | 4 | not found | an input file, the database, a cluster's stored state that does not exist |
+//! | 5 | I/O | a file that cannot be read or written |
+//! | 6 | remote | an AWS or Kubernetes API call that failed (after its retries) |
+//! | 7 | data | a database written by a newer grantscope, an SQLite error, a stored state that cannot be read |
+
+use super::CommandError;
+use crate::app::replay::ReplayError;
+use crate::app::state_versions::StateVersionError;
+use crate::app::sync::SyncError;
+use crate::ingest::IngestError;
+use crate::ingest::sink::SinkError;
+use crate::serve::config::ConfigError;
+use crate::serve::{LockError, ServeError};
+use crate::sources::slices::SourceError;
+use crate::state::StateError;
+use crate::store::StoreError;
+use std::io;
+
+/// What kind of failure ended a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The command as given cannot work: fix the flag, argument, config or input.
+    Usage,
+    /// Something it names does not exist.
+    NotFound,
+    /// A file could not be read or written.
+    Io,
+    /// An AWS or Kubernetes API call failed.
+    Remote,
+    /// The database, or what it stores, cannot be used.
+    Data,
+}
+
+impl ErrorClass {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorClass::Usage => 2,
+            ErrorClass::NotFound => 4,
+            ErrorClass::Io => 5,
+            ErrorClass::Remote => 6,
+            ErrorClass::Data => 7,
+        }
+    }
+}
+
+impl CommandError {
+    /// The kind of failure, and so the exit code.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            CommandError::Usage(_) | CommandError::Remediate(_) => ErrorClass::Usage,
+            CommandError::NoStoredState | CommandError::NoStateVersion { .. } => ErrorClass::NotFound,
+            CommandError::Io { source, .. } | CommandError::Runtime(source) => io_class(source),
+            CommandError::Sql(_) => ErrorClass::Data,
+            CommandError::Config(e) => config_class(e),
+            CommandError::Store(e) => store_class(e),
+            CommandError::Ingest(e) => ingest_class(e),
+            CommandError::State(e) => state_class(e),
+            CommandError::Source(e) => source_class(e),
+            CommandError::StoredState(e) => stored_state_class(e),
+            CommandError::Replay(ReplayError::State(e)) => stored_state_class(e),
+            CommandError::Replay(ReplayError::Sql(_)) => ErrorClass::Data,
+            CommandError::Sync(e) => sync_class(e),
+            CommandError::Serve(e) => serve_class(e),
+        }
+    }
+}
+
+/// A file that is not there is not found; a directory given for a file is a usage error; any other
+/// failure to read or write is I/O.
+fn io_class(e: &io::Error) -> ErrorClass {
+    match e.kind() {
+        io::ErrorKind::NotFound => ErrorClass::NotFound,
+        io::ErrorKind::InvalidInput => ErrorClass::Usage,
+        _ => ErrorClass::Io,
+    }
+}
+
+fn config_class(e: &ConfigError) -> ErrorClass {
+    match e {
+        ConfigError::Read { source, .. } => io_class(source),
+        ConfigError::Parse { .. } | ConfigError::Env { .. } | ConfigError::Invalid { .. } => ErrorClass::Usage,
+    }
+}
+
+fn store_class(e: &StoreError) -> ErrorClass {
+    match e {
+        // A --db path that holds something else: the command named the wrong file.
+        StoreError::NotSqlite { .. } | StoreError::Foreign { .. } => ErrorClass::Usage,
+        StoreError::Missing { .. } => ErrorClass::NotFound,
+        StoreError::Read { source, .. } => io_class(source),
+        // SQLite could not open the file (a missing directory, no permission).
+        StoreError::Open { .. } => ErrorClass::Io,
+        StoreError::NeedsUpgrade { .. }
+        | StoreError::TooNew { .. }
+        | StoreError::Migrate { .. }
+        | StoreError::Sql(_) => ErrorClass::Data,
+    }
+}
+
+fn ingest_class(e: &IngestError) -> ErrorClass {
+    match e {
+        IngestError::Open(e) => io_class(&e.source),
+        IngestError::Read { source, .. } => io_class(source),
+        IngestError::Sink(e) => sink_class(e),
+    }
+}
+
+fn sink_class(e: &SinkError) -> ErrorClass {
+    match e {
+        SinkError::NoCluster { .. } => ErrorClass::Usage,
+        SinkError::Sql(_) => ErrorClass::Data,
+    }
+}
+
+fn state_class(e: &StateError) -> ErrorClass {
+    match e {
+        StateError::Read { source, .. } => io_class(source),
+        // A state file that says nothing grantscope can use: the input is wrong.
+        StateError::Syntax { .. } | StateError::Invalid { .. } | StateError::NothingRead { .. } => ErrorClass::Usage,
+    }
+}
+
+fn source_class(e: &SourceError) -> ErrorClass {
+    match e {
+        SourceError::Api(_) | SourceError::Stuck { .. } => ErrorClass::Remote,
+        SourceError::Sink(e) => sink_class(e),
+        SourceError::Sql(_) => ErrorClass::Data,
+    }
+}
+
+fn stored_state_class(e: &StateVersionError) -> ErrorClass {
+    match e {
+        StateVersionError::NoState { .. } => ErrorClass::NotFound,
+        StateVersionError::Unreadable { .. } | StateVersionError::Sql(_) => ErrorClass::Data,
+    }
+}
+
+fn sync_class(e: &SyncError) -> ErrorClass {
+    match e {
+        SyncError::Failed { .. } => ErrorClass::Remote,
+        // What the APIs returned could not be read as a state.
+        SyncError::State(_) => ErrorClass::Remote,
+        SyncError::StoredState(e) => stored_state_class(e),
+        SyncError::Sql(_) => ErrorClass::Data,
+    }
+}
+
+fn serve_class(e: &ServeError) -> ErrorClass {
+    match e {
+        // One writer per database: a second `serve` on it is a mistake in how it was started.
+        ServeError::Lock(LockError::Held { .. }) => ErrorClass::Usage,
+        ServeError::Lock(LockError::Io { source, .. }) => io_class(source),
+        ServeError::Store(e) => store_class(e),
+        ServeError::Listen { source, .. } | ServeError::Io(source) => io_class(source),
+        ServeError::Metrics(_) => ErrorClass::Data,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_class_has_its_own_code_apart_from_the_answers() {
+        let all = [ErrorClass::Usage, ErrorClass::NotFound, ErrorClass::Io, ErrorClass::Remote, ErrorClass::Data];
+        let codes: Vec<u8> = all.iter().map(|c| c.exit_code()).collect();
+        assert_eq!(codes, [2, 4, 5, 6, 7]);
+        for answer in [0, 1, 3] {
+            assert!(!codes.contains(&answer), "{answer} is an answer, not a failure");
+        }
+    }
+
+    #[test]
+    fn errors_are_classed_by_their_kind_not_their_text() {
+        let missing = || io::Error::new(io::ErrorKind::NotFound, "gone");
+        let path = std::path::PathBuf::from("g.db");
+        let sql = || rusqlite::Error::InvalidQuery;
+        let cases: Vec<(&str, CommandError, ErrorClass)> = vec![
+            ("a bad argument", CommandError::Usage("--to x".into()), ErrorClass::Usage),
+            ("no stored state", CommandError::NoStoredState, ErrorClass::NotFound),
+            ("a missing file", CommandError::Io { path: "f".into(), source: missing() }, ErrorClass::NotFound),
+            (
+                "a file that cannot be written",
+                CommandError::Io { path: "f".into(), source: io::Error::other("disk full") },
+                ErrorClass::Io,
+            ),
+            ("an SQL error is data, not usage", CommandError::Sql(sql()), ErrorClass::Data),
+            ("a missing database", StoreError::Missing { path: path.clone() }.into(), ErrorClass::NotFound),
+            (
+                "a newer database",
+                StoreError::TooNew { path: path.clone(), found: 99, known: 1 }.into(),
+                ErrorClass::Data,
+            ),
+            ("a file that is no database", StoreError::NotSqlite { path }.into(), ErrorClass::Usage),
+            (
+                "an unreadable stored state",
+                StateVersionError::Unreadable {
+                    cluster: "c".into(),
+                    version: 1,
+                    source: serde_json::from_str::<u8>("x").unwrap_err(),
+                }
+                .into(),
+                ErrorClass::Data,
+            ),
+            (
+                "replay without a state",
+                CommandError::Replay(ReplayError::State(StateVersionError::NoState { cluster: "c".into() })),
+                ErrorClass::NotFound,
+            ),
+            (
+                "a sync that read nothing",
+                SyncError::Failed { cluster: "c".into(), failures: vec![], requests: Default::default() }.into(),
+                ErrorClass::Remote,
+            ),
+            (
+                "a state file that is not YAML",
+                StateError::Syntax { file: "f".into(), document: 1, line: 1, message: "x".into() }.into(),
+                ErrorClass::Usage,
+            ),
+            (
+                "audit events without a cluster",
+                IngestError::Sink(SinkError::NoCluster { file: "f".into() }).into(),
+                ErrorClass::Usage,
+            ),
+            ("a second writer", ServeError::Lock(LockError::Held { path: "g.db".into() }).into(), ErrorClass::Usage),
+        ];
+        for (name, error, want) in cases {
+            assert_eq!(error.class(), want, "{name}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_wrapped_error_keeps_its_source() {
+        use std::error::Error;
+        let e = CommandError::Io { path: "f".into(), source: io::Error::other("disk full") };
+        assert_eq!(e.source().map(|s| s.to_string()).as_deref(), Some("disk full"));
+        let e: CommandError = StoreError::Sql(rusqlite::Error::InvalidQuery).into();
+        assert!(e.source().is_some(), "transparent errors keep the chain: {e}");
+    }
+}
