@@ -42,6 +42,8 @@ pub enum CommandError {
     Sync(#[from] crate::app::sync::SyncError),
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
+    #[error("{path}: {source}")]
+    PreviousReport { path: String, source: crate::report::PreviousReportError },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("{0}")]
