@@ -82,8 +82,13 @@ fn main() {
     let options = AssessOptions { window_days: 90, min_observed_days: 14, now_ms: now };
     let assessment = assess(&mut store, "bench", options).unwrap();
     let days = cluster_days(store.conn(), "bench", assessment.from_day).unwrap();
-    let inputs =
-        ReportInputs { days: &days, ingest_errors: 0, generated_at: String::new(), access_changes: Vec::new() };
+    let inputs = ReportInputs {
+        days: &days,
+        ingest_errors: 0,
+        generated_at: String::new(),
+        access_changes: Vec::new(),
+        history: &[],
+    };
     let report = Report::build(&assessment, inputs);
     let html = grantscope::report::html(&report);
     let report_time = started.elapsed();

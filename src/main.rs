@@ -237,13 +237,20 @@ enum Command {
     /// The least-privilege report: summary (grants used and unused, top risks, biggest reductions,
     /// agreement with recorded decisions, data coverage), charts, every finding and grant. --format
     /// md (the default), html (one self-contained file) or json (schemas/report.schema.json)
-    #[command(after_help = "Examples:\n  grantscope report --cluster prod --format html --out report.html")]
+    #[command(after_help = "Examples:
+  grantscope report --cluster prod --format html --out report.html
+  grantscope report --cluster prod --format json --out week-50.json
+  grantscope report --cluster prod --format html --since-report week-49.json --out week-50.html")]
     Report {
         #[command(flatten)]
         assess: AssessArgs,
         /// Write the report to this file instead of printing it
         #[arg(long, value_name = "PATH")]
         out: Option<PathBuf>,
+        /// Add a "since the previous report" section: findings new and resolved, grants added and
+        /// removed, and the headline figures then and now, against this earlier JSON report
+        #[arg(long, value_name = "FILE.json")]
+        since_report: Option<PathBuf>,
     },
     /// Run as a service: follow every [[clusters]] source of --config, assess each cluster on an
     /// interval, and serve /metrics (Prometheus), /healthz, /readyz, /api/v1/findings and
@@ -696,8 +703,12 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
             let args = cli::findings::FindingsArgs { scope: assess.scope(), kind, control: control.as_deref() };
             cli::findings::findings(&db, args, data_format?).map(|_| 0)
         }
-        Command::Report { assess, out } => {
-            let args = cli::report::ReportArgs { scope: assess.scope(), out: out.as_deref() };
+        Command::Report { assess, out, since_report } => {
+            let args = cli::report::ReportArgs {
+                scope: assess.scope(),
+                out: out.as_deref(),
+                since_report: since_report.as_deref(),
+            };
             cli::report::run(&db, args, cli.format).map(|()| 0)
         }
         Command::Remediate { assess, region, out } => {

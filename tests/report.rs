@@ -59,6 +59,95 @@ fn the_json_report_follows_its_schema_and_holds_the_known_numbers() {
 }
 
 #[test]
+fn a_report_since_an_earlier_one_says_what_changed_and_the_trend_keeps_each_assessment() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cluster_with_data(dir.path(), 20);
+    let db = dir.path().join("g.db");
+    let earlier = dir.path().join("earlier.json");
+    run_ok(grantscope(&db).args(["--format", "json", "report", "--out"]).arg(&earlier));
+    let before: Value = serde_json::from_str(&std::fs::read_to_string(&earlier).unwrap()).unwrap();
+    assert!(before.get("since_previous").is_none(), "nothing to compare with: no section");
+
+    // The unused break-glass entry is removed; a new entry nobody uses yet is added.
+    let state = std::fs::read_to_string(data.join("state.yaml")).unwrap();
+    let break_glass = "    - principalARN: arn:aws:iam::111122223333:role/break-glass
+      accessPolicies:
+        - policyARN: arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy
+          accessScope: {type: cluster}
+";
+    let intern = "    - principalARN: arn:aws:iam::111122223333:role/new-intern
+      accessPolicies:
+        - policyARN: arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy
+          accessScope: {type: cluster}
+";
+    assert!(state.contains(break_glass), "{state}");
+    let changed = dir.path().join("changed.yaml");
+    std::fs::write(&changed, state.replace(break_glass, intern)).unwrap();
+    run_ok(grantscope(&db).args(["-q", "state", "import", "--cluster", "demo"]).arg(&changed));
+
+    let json = run_ok(grantscope(&db).args(["--format", "json", "report", "--since-report"]).arg(&earlier));
+    assert_eq!(schema_errors(dir.path(), &json, None), "");
+    let r: Value = serde_json::from_str(&json).unwrap();
+    let d = &r["since_previous"];
+    assert_eq!(d["previous_generated_at"], before["generated_at"]);
+    let grants = |key: &str| -> Vec<String> {
+        d[key].as_array().unwrap().iter().map(|g| g.as_str().unwrap().to_string()).collect()
+    };
+    assert!(grants("grants_removed").iter().all(|g| g.contains("break-glass")), "{d}");
+    assert_eq!(grants("grants_removed").len(), 2, "the entry and its association: {d}");
+    assert!(
+        grants("grants_added").iter().all(|g| g.contains("new-intern")) && !grants("grants_added").is_empty(),
+        "{d}"
+    );
+    let findings = |key: &str| -> Vec<String> {
+        d[key].as_array().unwrap().iter().map(|f| f["grant"].as_str().unwrap().to_string()).collect()
+    };
+    assert!(findings("resolved_findings").iter().any(|g| g.contains("break-glass")), "{d}");
+    assert!(findings("new_findings").iter().any(|g| g.contains("new-intern")), "{d}");
+    assert_eq!(d["then"]["grants_unused"], before["summary"]["grants"]["unused"]);
+    assert_eq!(d["now"]["grants_unused"], r["summary"]["grants"]["unused"]);
+    assert_eq!(d["then"]["findings_high"], before["summary"]["findings"]["high"]);
+
+    // The trend: the assessments of today are one day's point, the last one this report's.
+    let trend = r["charts"]["trend"].as_array().unwrap();
+    assert_eq!(trend.len(), 1, "{trend:?}");
+    assert_eq!(trend[0]["grants_unused"], r["summary"]["grants"]["unused"]);
+    assert_eq!(trend[0]["findings_high"], r["summary"]["findings"]["high"]);
+
+    let md = run_ok(grantscope(&db).args(["report", "--since-report"]).arg(&earlier));
+    assert!(md.contains("## Since the previous report"), "{md}");
+    assert!(md.contains("### Resolved findings ("), "{md}");
+    let html = run_ok(grantscope(&db).args(["--format", "html", "report", "--since-report"]).arg(&earlier));
+    assert!(html.contains("<h2>Since the previous report</h2>"), "{html}");
+}
+
+#[test]
+fn an_earlier_report_that_cannot_be_compared_with_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    cluster_with_data(dir.path(), 3);
+    let db = dir.path().join("g.db");
+    let earlier = dir.path().join("earlier.json");
+    run_ok(grantscope(&db).args(["--format", "json", "report", "--out"]).arg(&earlier));
+    let mut other: Value = serde_json::from_str(&std::fs::read_to_string(&earlier).unwrap()).unwrap();
+    other["cluster"] = "staging".into();
+    let other_cluster = dir.path().join("staging.json");
+    std::fs::write(&other_cluster, other.to_string()).unwrap();
+    let not_a_report = dir.path().join("findings.json");
+    std::fs::write(&not_a_report, run_ok(grantscope(&db).args(["--format", "json", "findings"]))).unwrap();
+    let cases = [
+        ("another cluster's report", &other_cluster, "a report of cluster staging, not of demo"),
+        ("not a report", &not_a_report, "not a grantscope JSON report"),
+        ("no such file", &dir.path().join("missing.json"), "missing.json"),
+    ];
+    for (name, file, want) in cases {
+        let out = run_fails(grantscope(&db).args(["report", "--since-report"]).arg(file));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{name}: {err}");
+        assert!(err.contains(&file.display().to_string()), "{name} names the file: {err}");
+    }
+}
+
+#[test]
 fn the_html_report_stands_alone_and_markdown_too() {
     let dir = tempfile::tempdir().unwrap();
     cluster_with_data(dir.path(), 20);
@@ -70,7 +159,11 @@ fn the_html_report_stands_alone_and_markdown_too() {
     for external in ["<script", "<link", "src=", "href=", "url(", "@import", "<iframe", "<object"] {
         assert!(!html.contains(external), "nothing loads from elsewhere, no script: found {external}");
     }
-    assert_eq!(html.matches("<svg ").count(), 3, "requests per day, findings by kind, unused grants per principal");
+    assert_eq!(
+        html.matches("<svg ").count(),
+        4,
+        "trend, requests per day, findings by kind, unused grants per principal"
+    );
     assert!(html.contains("of 20 days observed") || html.contains("20 of 90 days observed"), "coverage is stated");
     assert!(html.contains("would be denied"), "the proof is stated");
     let md = run_ok(grantscope(&db).args(["report"]));

@@ -122,6 +122,19 @@ fn serve_watches_clusters_serves_http_and_stops_cleanly() {
         .unwrap();
     let report: Value = serde_json::from_str(&std::fs::read_to_string(newest).unwrap()).unwrap();
     assert_eq!(report["cluster"], "demo");
+    // Each scheduled report says what changed since the one before (read as a pair; the daemon
+    // keeps writing, so a pair caught mid-write is read again).
+    wait_for(30, "a scheduled report compared with the one before it", || {
+        let mut json: Vec<_> = std::fs::read_dir(&reports)
+            .ok()?
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        json.sort();
+        let read = |p: &Path| serde_json::from_str::<Value>(&std::fs::read_to_string(p).ok()?).ok();
+        let (older, newer) = (read(json.first()?)?, read(json.last()?)?);
+        (json.len() == 2 && newer["since_previous"]["previous_generated_at"] == older["generated_at"]).then_some(())
+    });
     assert!(!dir.path().join("reports/broken").exists(), "never assessed: no report");
 
     // One writer per database.

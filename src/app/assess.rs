@@ -12,17 +12,23 @@ use crate::app::replay::{self, ReplayError, window_start};
 use crate::model::time::MS_PER_DAY;
 use crate::store::{self, Store};
 
-/// The report of this assessment, with the store's requests per day and bad-record count.
+/// The report of this assessment, with the store's requests per day, bad-record count, access
+/// changes and earlier assessments (the trend); records this one's counts for the next.
 pub fn report(assessment: &Assessment, store: &Store) -> rusqlite::Result<crate::report::Report> {
     let cluster = assessment.replay.cluster.as_str();
-    let days = store::cluster_days(store.conn(), cluster, assessment.from_day)?;
+    let conn = store.conn();
+    let days = store::cluster_days(conn, cluster, assessment.from_day)?;
+    let history = store::assessment_history(conn, cluster, assessment.from_day * MS_PER_DAY)?;
     let inputs = crate::report::ReportInputs {
         days: &days,
-        ingest_errors: store::ingest_error_count(store.conn(), cluster)?,
+        ingest_errors: store::ingest_error_count(conn, cluster)?,
         generated_at: crate::model::time::format_rfc3339(assessment.options.now_ms),
         access_changes: crate::app::timeline::load(store, cluster)?,
+        history: &history,
     };
-    Ok(crate::report::Report::build(assessment, inputs))
+    let report = crate::report::Report::build(assessment, inputs);
+    store::record_assessment(conn, cluster, &report.counts(assessment.options.now_ms))?;
+    Ok(report)
 }
 
 pub fn assess(store: &mut Store, cluster: &str, options: AssessOptions) -> Result<Assessment, ReplayError> {

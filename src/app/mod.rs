@@ -18,3 +18,6 @@ pub mod shutdown;
 pub mod state_versions;
 pub mod sync;
 pub mod timeline;
+
+#[cfg(test)]
+mod tests;

@@ -51,7 +51,7 @@ pub fn run(out: &Path, horizons: Horizons, progress: bool, format: Format) -> Re
     let args = super::findings::FindingsArgs { scope, kind: None, control: None };
     super::findings::findings(&db, args, format)?;
     // One assessment, rendered twice.
-    let (report, html) = super::report::build(&db, scope, FormatArg::Html)?;
+    let (report, html) = super::report::build(&db, scope, None, FormatArg::Html)?;
     let mut reports = Vec::new();
     for (text, name) in [(html, "report.html"), (crate::report::markdown(&report), "report.md")] {
         let path = out.join(name);

@@ -55,7 +55,10 @@ impl CommandError {
     /// The kind of failure, and so the exit code.
     pub fn class(&self) -> ErrorClass {
         match self {
-            CommandError::Usage(_) | CommandError::Remediate(_) => ErrorClass::Usage,
+            // An earlier report to compare with that is not one, or not of this cluster.
+            CommandError::Usage(_) | CommandError::Remediate(_) | CommandError::PreviousReport { .. } => {
+                ErrorClass::Usage
+            }
             CommandError::NoStoredState | CommandError::NoStateVersion { .. } => ErrorClass::NotFound,
             CommandError::Io { source, .. } | CommandError::Runtime(source) => io_class(source),
             CommandError::Sql(_) => ErrorClass::Data,

@@ -58,6 +58,8 @@ pub enum CommandError {
     Io { path: String, source: std::io::Error },
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    #[error("{path}: {source}")]
+    PreviousReport { path: String, source: crate::report::PreviousReportError },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
     /// The command as given cannot work: a bad flag, argument or combination. Only for that: an

@@ -11,10 +11,18 @@ pub struct ReportArgs<'a> {
     pub scope: AssessScope<'a>,
     /// Write the report here instead of printing it.
     pub out: Option<&'a Path>,
+    /// An earlier JSON report to say what changed since.
+    pub since_report: Option<&'a Path>,
 }
 
-/// Builds the report; returns it with its rendering in `format` (`text` is Markdown).
-pub fn build(db: &Path, scope: AssessScope, format: FormatArg) -> Result<(Report, String), CommandError> {
+/// Builds the report, compared with the JSON report at `since` if given; returns it with its
+/// rendering in `format` (`text` is Markdown).
+pub fn build(
+    db: &Path,
+    scope: AssessScope,
+    since: Option<&Path>,
+    format: FormatArg,
+) -> Result<(Report, String), CommandError> {
     let format = match format {
         FormatArg::Html => ReportFormat::Html,
         FormatArg::Json => ReportFormat::Json,
@@ -26,15 +34,28 @@ pub fn build(db: &Path, scope: AssessScope, format: FormatArg) -> Result<(Report
             )));
         }
     };
+    // Read first: a missing or foreign earlier report fails before the assessment runs.
+    let previous = since
+        .map(|path| {
+            std::fs::read_to_string(path)
+                .map(|text| (path, text))
+                .map_err(|source| CommandError::Io { path: path.display().to_string(), source })
+        })
+        .transpose()?;
     let mut store = Store::open_existing(db)?;
     let a = assessment(&mut store, scope)?;
-    let report = crate::app::assess::report(&a, &store)?;
+    let mut report = crate::app::assess::report(&a, &store)?;
+    if let Some((path, text)) = previous {
+        report
+            .compare_with(&text)
+            .map_err(|source| CommandError::PreviousReport { path: path.display().to_string(), source })?;
+    }
     let text = format.render(&report);
     Ok((report, text))
 }
 
 pub fn run(db: &Path, args: ReportArgs, format: FormatArg) -> Result<(), CommandError> {
-    let (report, text) = build(db, args.scope, format)?;
+    let (report, text) = build(db, args.scope, args.since_report, format)?;
     match args.out {
         Some(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

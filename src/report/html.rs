@@ -1,7 +1,8 @@
 //! The report as one self-contained HTML file: inline CSS and SVG, no script, no external request,
 //! readable in any browser or mail client. maud escapes every value it writes.
 
-use super::{Report, charts, percent};
+use super::{Figures, FindingRef, Report, SincePrevious, charts, percent};
+use crate::model::GrantId;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 const CSS: &str = "
@@ -13,7 +14,52 @@ th{background:#f3f5f9}code,pre{font:13px ui-monospace,SFMono-Regular,Menlo,monos
 .finding{border:1px solid #d8dde6;border-radius:6px;padding:.4rem 1rem;margin:1rem 0}.muted{color:#5b6472}
 .chart .bar{fill:#3c6fd1}.chart .bar-denied{fill:#d1453c}.chart .axis{stroke:#8a93a3}.chart .label{font-size:11px;fill:#3b4350}
 .status-unused{color:#b3261e}.status-used{color:#1e7a3c}
+.chart polyline,.chart line.line-unused,.chart line.line-high,.chart line.line-medium,.chart line.line-low{fill:none;stroke-width:2}
+.line-unused{stroke:#3c6fd1;fill:#3c6fd1}.line-high{stroke:#b3261e;fill:#b3261e}.line-medium{stroke:#a15c00;fill:#a15c00}.line-low{stroke:#6b7a99;fill:#6b7a99}
 ";
+
+/// "Since the previous report": the figures then and now, then what is new and what is gone.
+fn since_previous(d: &SincePrevious) -> Markup {
+    let ratio = |f: &Figures| percent(f.agreement_ratio);
+    let rows: [(&str, String, String); 6] = [
+        ("Grants used", d.then.grants_used.to_string(), d.now.grants_used.to_string()),
+        ("Grants unused", d.then.grants_unused.to_string(), d.now.grants_unused.to_string()),
+        ("High findings", d.then.findings_high.to_string(), d.now.findings_high.to_string()),
+        ("Medium findings", d.then.findings_medium.to_string(), d.now.findings_medium.to_string()),
+        ("Low findings", d.then.findings_low.to_string(), d.now.findings_low.to_string()),
+        ("Agreement", ratio(&d.then), ratio(&d.now)),
+    ];
+    let findings = |title: &str, list: &[FindingRef]| {
+        html! {
+            h3 { (title) " (" (list.len()) ")" }
+            @if list.is_empty() { p.muted { "None." } } @else {
+                ul { @for f in list {
+                    li { code { (f.id) } " " (f.kind) " " span class=(format!("sev-{}", f.severity)) { "(" (f.severity) ")" }
+                        " " code { (f.grant) } }
+                } }
+            }
+        }
+    };
+    let grants = |title: &str, list: &[GrantId]| {
+        html! {
+            h3 { (title) " (" (list.len()) ")" }
+            @if list.is_empty() { p.muted { "None." } } @else { ul { @for g in list { li { code { (g) } } } } }
+        }
+    };
+    html! {
+        h2 { "Since the previous report" }
+        p.muted { "Compared with the report of " (d.previous_generated_at) " (state version "
+            (d.previous_state_version) ")." }
+        table {
+            tr { th { "" } th { "Then" } th { "Now" } }
+            @for (name, then, now) in &rows { tr { th { (name) } td { (then) } td { (now) } } }
+        }
+        (findings("New findings", &d.new_findings))
+        (findings("Resolved findings", &d.resolved_findings))
+        (grants("Grants added", &d.grants_added))
+        (grants("Grants removed", &d.grants_removed))
+    }
+}
 
 pub fn render(r: &Report) -> String {
     let s = &r.summary;
@@ -68,6 +114,10 @@ pub fn render(r: &Report) -> String {
                         "; " (c.ingest_errors) " bad records skipped at ingest"
                     } }
                 }
+                @if let Some(d) = &r.since_previous { (since_previous(d)) }
+                h2 { "Trend" }
+                figure { (charts::trend(&r.charts.trend))
+                    figcaption.muted { "Unused grants and findings by severity at the last assessment of each day." } }
                 h2 { "Requests per day" }
                 figure { (charts::requests_per_day(&r.charts.requests_per_day))
                     figcaption.muted { "Bars: requests; red: recorded denials." } }

@@ -1,7 +1,7 @@
 //! The report as Markdown, for a pull request or a wiki page. Every value from the data is
 //! escaped: principal names, namespaces and session names come from logs and state files.
 
-use super::{Report, percent};
+use super::{Report, SincePrevious, percent};
 use std::fmt::Write;
 
 /// `s` as Markdown text, inside a line: inline markup, HTML and table pipes escaped, newlines
@@ -29,6 +29,43 @@ fn fenced(body: &str) -> String {
     let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
     format!("{fence}sh\n{body}\n{fence}\n")
+}
+
+/// "Since the previous report": the figures then and now, then what is new and what is gone.
+fn since_previous(o: &mut String, d: &SincePrevious) {
+    let _ = writeln!(
+        o,
+        "## Since the previous report\n\nCompared with the report of {} (state version {}).\n",
+        text(&d.previous_generated_at),
+        d.previous_state_version
+    );
+    let _ = writeln!(o, "| | Then | Now |\n|---|---|---|");
+    let (t, n) = (&d.then, &d.now);
+    for (name, then, now) in [
+        ("Grants used", t.grants_used, n.grants_used),
+        ("Grants unused", t.grants_unused, n.grants_unused),
+        ("High findings", t.findings_high, n.findings_high),
+        ("Medium findings", t.findings_medium, n.findings_medium),
+        ("Low findings", t.findings_low, n.findings_low),
+    ] {
+        let _ = writeln!(o, "| {name} | {then} | {now} |");
+    }
+    let _ = writeln!(o, "| Agreement | {} | {} |\n", percent(t.agreement_ratio), percent(n.agreement_ratio));
+    for (title, list) in [("New findings", &d.new_findings), ("Resolved findings", &d.resolved_findings)] {
+        let _ = writeln!(o, "### {title} ({})\n", list.len());
+        for f in list.iter() {
+            let _ =
+                writeln!(o, "- {} {} ({}) {}", text(&f.id), text(&f.kind), text(&f.severity), text(f.grant.as_str()));
+        }
+        o.push('\n');
+    }
+    for (title, list) in [("Grants added", &d.grants_added), ("Grants removed", &d.grants_removed)] {
+        let _ = writeln!(o, "### {title} ({})\n", list.len());
+        for g in list.iter() {
+            let _ = writeln!(o, "- {}", text(g.as_str()));
+        }
+        o.push('\n');
+    }
 }
 
 pub fn render(r: &Report) -> String {
@@ -87,6 +124,9 @@ pub fn render(r: &Report) -> String {
         c.observed_days, c.window_days, c.ingest_errors
     );
 
+    if let Some(d) = &r.since_previous {
+        since_previous(&mut o, d);
+    }
     let _ = writeln!(o, "## Top risks\n");
     if r.top_risks.is_empty() {
         let _ = writeln!(o, "No high-severity finding.\n");

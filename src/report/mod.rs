@@ -3,6 +3,7 @@
 //! then every finding and grant. One [`Report`] value, written as JSON (schema:
 //! `schemas/report.schema.json`), Markdown or one self-contained HTML file.
 
+mod change;
 mod charts;
 mod format;
 mod html;
@@ -16,7 +17,8 @@ use crate::analysis::{Finding, FindingKind, Severity, StateChange, Together};
 use crate::authz::policies::policy_name;
 use crate::model::AccessScope;
 use crate::model::time::format_day;
-use crate::store::DayCount;
+use crate::store::{AssessmentCounts, DayCount};
+pub use change::{Figures, FindingRef, PreviousReportError, SincePrevious};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -56,6 +58,10 @@ pub struct Report {
     /// The controls some finding bears on, with the findings.
     pub compliance: Vec<ComplianceRow>,
     pub charts: Charts,
+    /// What changed since an earlier report (`report --since-report`, or the daemon's last
+    /// scheduled one); absent when there is none to compare with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since_previous: Option<SincePrevious>,
 }
 
 /// A compliance control and the findings that bear on it.
@@ -162,6 +168,18 @@ pub struct Charts {
     pub findings_by_kind: BTreeMap<&'static str, usize>,
     /// Principals with the most unused grants, most first.
     pub unused_grants_per_principal: Vec<PrincipalCount>,
+    /// Unused grants and findings by severity at the last assessment of each day in the window,
+    /// this report's the last.
+    pub trend: Vec<TrendPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrendPoint {
+    pub day: String,
+    pub grants_unused: i64,
+    pub findings_high: i64,
+    pub findings_medium: i64,
+    pub findings_low: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -185,6 +203,8 @@ pub struct ReportInputs<'a> {
     pub generated_at: String,
     /// The cluster's access changes (all; the report keeps the window's).
     pub access_changes: Vec<crate::analysis::timeline::Change>,
+    /// Earlier assessments' counts in the window, oldest first.
+    pub history: &'a [AssessmentCounts],
 }
 
 impl Report {
@@ -214,7 +234,7 @@ impl Report {
         for f in &a.findings {
             *findings_by_kind.entry(f.kind.as_str()).or_insert(0) += 1;
         }
-        Report {
+        let mut report = Report {
             grantscope_report: REPORT_FORMAT,
             generated_at: inputs.generated_at,
             cluster: a.replay.cluster.clone(),
@@ -266,6 +286,7 @@ impl Report {
                     .collect(),
                 findings_by_kind,
                 unused_grants_per_principal: unused_per_principal(&grants),
+                trend: Vec::new(),
             },
             compliance: crate::analysis::compliance::CONTROLS
                 .iter()
@@ -282,7 +303,30 @@ impl Report {
                 .into_iter()
                 .filter(|c| c.time_ms >= a.from_day * crate::model::time::MS_PER_DAY)
                 .collect(),
+            since_previous: None,
+        };
+        report.charts.trend = trend(inputs.history, &report.counts(a.options.now_ms));
+        report
+    }
+
+    /// This report's counts, as the trend chart keeps them.
+    pub fn counts(&self, at_ms: i64) -> AssessmentCounts {
+        let s = &self.summary;
+        AssessmentCounts {
+            at_ms,
+            state_version: self.state_version,
+            grants_used: s.grants.used as i64,
+            grants_unused: s.grants.unused as i64,
+            findings_high: s.findings.high as i64,
+            findings_medium: s.findings.medium as i64,
+            findings_low: s.findings.low as i64,
         }
+    }
+
+    /// Adds the "since the previous report" section, against an earlier report's JSON.
+    pub fn compare_with(&mut self, previous_json: &str) -> Result<(), PreviousReportError> {
+        self.since_previous = Some(change::since(previous_json, self)?);
+        Ok(())
     }
 
     /// A finding by id.
@@ -294,6 +338,25 @@ impl Report {
 /// A ratio as a percentage with two decimals, or `n/a`.
 fn percent(ratio: Option<f64>) -> String {
     ratio.map_or("n/a".to_string(), |r| format!("{:.2} %", r * 100.0))
+}
+
+/// The last assessment of each day, `now` last (it replaces an earlier one of its day).
+fn trend(history: &[AssessmentCounts], now: &AssessmentCounts) -> Vec<TrendPoint> {
+    let mut points: Vec<TrendPoint> = Vec::new();
+    for c in history.iter().filter(|c| c.at_ms < now.at_ms).chain([now]) {
+        let point = TrendPoint {
+            day: format_day(crate::model::time::day_of(c.at_ms)),
+            grants_unused: c.grants_unused,
+            findings_high: c.findings_high,
+            findings_medium: c.findings_medium,
+            findings_low: c.findings_low,
+        };
+        match points.last_mut() {
+            Some(last) if last.day == point.day => *last = point,
+            _ => points.push(point),
+        }
+    }
+    points
 }
 
 /// Runs of missing days between consecutive observed days (`days` in order).

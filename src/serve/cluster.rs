@@ -264,7 +264,13 @@ fn assess_cluster(cluster: &str, shared: &Shared, last_report: Option<i64>) -> R
         now_ms: now_ms(),
     };
     let a = assess(&mut store, cluster, options).map_err(|e| e.to_string())?;
-    let report = crate::app::assess::report(&a, &store).map_err(|e| e.to_string())?;
+    let mut report = crate::app::assess::report(&a, &store).map_err(|e| e.to_string())?;
+    // Every report says what changed since the last scheduled one.
+    if let Some(previous) = store::last_report(store.conn(), cluster).map_err(|e| e.to_string())?
+        && let Err(e) = report.compare_with(&previous)
+    {
+        tracing::warn!(cluster, "the last scheduled report cannot be compared with: {e}");
+    }
     let metrics = &shared.metrics;
     let last_used: BTreeMap<String, i64> = a
         .usage
@@ -295,5 +301,7 @@ fn assess_cluster(cluster: &str, shared: &Shared, last_report: Option<i64>) -> R
     let written = super::reports::write(&shared.reports, dir, cluster, &report, now)
         .map_err(|e| format!("writing the report into {}: {e}", dir.display()))?;
     tracing::info!(cluster, files = ?written, "wrote the scheduled report");
+    let json = serde_json::to_string(&report).expect("reports serialize");
+    store::set_last_report(store.conn(), cluster, &json).map_err(|e| e.to_string())?;
     Ok(Some(now))
 }

@@ -15,6 +15,7 @@ mod gc;
 mod ingest_errors;
 mod migrations;
 mod replay;
+mod report_history;
 mod sql_types;
 mod state_versions;
 mod stats;
@@ -35,6 +36,7 @@ pub use replay::{
     cluster_days, decided_shapes, for_each_recorded_day, ingest_generation, observed_days, replay_watermark,
     set_replay_watermark, shape_by_id, shapes_after, shapes_of_callers, window_shapes,
 };
+pub use report_history::{AssessmentCounts, assessment_history, last_report, record_assessment, set_last_report};
 pub use state_versions::{
     StatePart, StateVersion, read_state_version, record_state_part, state_clusters, state_diffs, state_history,
     state_parts, state_version_times, store_state_version,
