@@ -87,7 +87,8 @@ pub fn render(r: &Report) -> String {
                 table {
                     tr { th { "Grants" } td { (g.total) " total: " span.status-used { (g.used) " used" } ", "
                         span.status-unused { (g.unused) " unused" } ", " (g.shadowed) " shadowed, "
-                        (g.insufficient_evidence) " insufficient evidence, " (g.unknown) " not judged" } }
+                        (g.insufficient_evidence) " insufficient evidence, " (g.unknown) " not judged, "
+                        (g.managed) " managed by AWS or Kubernetes" } }
                     tr { th { "Findings" } td { (s.findings.total) ": " span.sev-high { (s.findings.high) " high" } ", "
                         span.sev-medium { (s.findings.medium) " medium" } ", " span.sev-low { (s.findings.low) " low" } } }
                     tr { th { "Requests in the window" } td { (s.requests) } }
@@ -191,7 +192,8 @@ pub fn render(r: &Report) -> String {
                     tr { th { "Grant" } th { "Type" } th { "Status" } }
                     @for g in &r.grants {
                         tr { td { code { (g.grant) } } td { (g.grant_type.as_str()) }
-                            td class=(format!("status-{}", g.status.as_str())) { (g.status.as_str()) } }
+                            td class=(format!("status-{}", g.status.as_str())) { (g.status.as_str())
+                                @if let Some(why) = g.managed { br; span.muted { (why) } } } }
                     }
                 }
             }

@@ -85,8 +85,8 @@ pub fn render(r: &Report) -> String {
     let g = &s.grants;
     let _ = writeln!(
         o,
-        "| Grants | {} total: {} used, {} unused, {} shadowed, {} insufficient evidence, {} not judged |",
-        g.total, g.used, g.unused, g.shadowed, g.insufficient_evidence, g.unknown
+        "| Grants | {} total: {} used, {} unused, {} shadowed, {} insufficient evidence, {} not judged, {} managed by AWS or Kubernetes |",
+        g.total, g.used, g.unused, g.shadowed, g.insufficient_evidence, g.unknown, g.managed
     );
     let f = &s.findings;
     let _ = writeln!(o, "| Findings | {}: {} high, {} medium, {} low |", f.total, f.high, f.medium, f.low);
@@ -209,7 +209,8 @@ pub fn render(r: &Report) -> String {
     }
     let _ = writeln!(o, "## Grants\n\n| Grant | Type | Status |\n|---|---|---|");
     for g in &r.grants {
-        let _ = writeln!(o, "| {} | {} | {} |", text(g.grant.as_str()), g.grant_type.as_str(), g.status.as_str());
+        let why = g.managed.map_or_else(String::new, |why| format!(" ({why})"));
+        let _ = writeln!(o, "| {} | {} | {}{why} |", text(g.grant.as_str()), g.grant_type.as_str(), g.status.as_str());
     }
     o
 }

@@ -98,6 +98,8 @@ pub struct GrantCounts {
     pub shadowed: usize,
     pub insufficient_evidence: usize,
     pub unknown: usize,
+    /// Maintained by AWS or Kubernetes: never recommended for removal or narrowing.
+    pub managed: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -218,6 +220,7 @@ impl Report {
                 GrantStatus::Shadowed => &mut counts.shadowed,
                 GrantStatus::InsufficientEvidence => &mut counts.insufficient_evidence,
                 GrantStatus::Unknown => &mut counts.unknown,
+                GrantStatus::Managed => &mut counts.managed,
             } += 1;
         }
         let mut severities = SeverityCounts { total: a.findings.len(), ..SeverityCounts::default() };
