@@ -134,13 +134,14 @@ fn an_earlier_report_that_cannot_be_compared_with_is_a_clear_error() {
     std::fs::write(&other_cluster, other.to_string()).unwrap();
     let not_a_report = dir.path().join("findings.json");
     std::fs::write(&not_a_report, run_ok(grantscope(&db).args(["--format", "json", "findings"]))).unwrap();
+    // Exit codes by class: the wrong file is a usage error (2), a missing one not found (4).
     let cases = [
-        ("another cluster's report", &other_cluster, "a report of cluster staging, not of demo"),
-        ("not a report", &not_a_report, "not a grantscope JSON report"),
-        ("no such file", &dir.path().join("missing.json"), "missing.json"),
+        ("another cluster's report", &other_cluster, "a report of cluster staging, not of demo", 2),
+        ("not a report", &not_a_report, "not a grantscope JSON report", 2),
+        ("no such file", &dir.path().join("missing.json"), "missing.json", 4),
     ];
-    for (name, file, want) in cases {
-        let out = run_fails(grantscope(&db).args(["report", "--since-report"]).arg(file));
+    for (name, file, want, code) in cases {
+        let out = run_fails_with(grantscope(&db).args(["report", "--since-report"]).arg(file), code);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(want), "{name}: {err}");
         assert!(err.contains(&file.display().to_string()), "{name} names the file: {err}");
