@@ -5,8 +5,10 @@
 //! Ids and titles are cited exactly as published; where they come from is in [`CONTROLS`]. The CIS
 //! titles are read from the benchmark text that kube-bench (aquasecurity/kube-bench
 //! `cfg/eks-1.8.0/policies.yaml`, `cfg/cis-1.12/policies.yaml`) and Kubescape (kubescape/regolibrary
-//! `frameworks/cis-eks-t1.8.0.json`) reproduce, where both agree; recommendations whose titles the
-//! two give differently (EKS 4.1.9, 4.1.10) are not cited. The NSA/CISA guidance has no control
+//! `frameworks/cis-eks-t1.8.0.json`) reproduce. Where the two word a title differently (EKS 4.1.9
+//! and 4.1.10: Kubescape writes "persistent volumes" and "nodes"), kube-bench's `cfg/eks-1.8.0`
+//! (commit 2abf6ffc0b1e0a7f18c101bbcddafc8b63f927c7), the benchmark version kube-bench runs on
+//! EKS, is cited. The NSA/CISA guidance has no control
 //! ids: it is cited by section, as v1.0 (August 2021) names it; the section is in v1.2 too, whose
 //! exact heading was not checked. Which findings bear on which control is grantscope's reading.
 
@@ -36,7 +38,19 @@ pub const CONTROLS: &[Control] = &[
         title: "Ensure that the cluster-admin role is only used where required",
     },
     Control { id: "cis-eks-4.1.2", framework: CIS_EKS, reference: "4.1.2", title: "Minimize access to secrets" },
+    Control {
+        id: "cis-eks-4.1.3",
+        framework: CIS_EKS,
+        reference: "4.1.3",
+        title: "Minimize wildcard use in Roles and ClusterRoles",
+    },
     Control { id: "cis-eks-4.1.4", framework: CIS_EKS, reference: "4.1.4", title: "Minimize access to create pods" },
+    Control {
+        id: "cis-eks-4.1.5",
+        framework: CIS_EKS,
+        reference: "4.1.5",
+        title: "Ensure that default service accounts are not actively used",
+    },
     Control {
         id: "cis-eks-4.1.7",
         framework: CIS_EKS,
@@ -48,6 +62,24 @@ pub const CONTROLS: &[Control] = &[
         framework: CIS_EKS,
         reference: "4.1.8",
         title: "Limit use of the Bind, Impersonate and Escalate permissions in the Kubernetes cluster",
+    },
+    Control {
+        id: "cis-eks-4.1.9",
+        framework: CIS_EKS,
+        reference: "4.1.9",
+        title: "Minimize access to create PersistentVolume objects",
+    },
+    Control {
+        id: "cis-eks-4.1.10",
+        framework: CIS_EKS,
+        reference: "4.1.10",
+        title: "Minimize access to the proxy sub-resource of Node objects",
+    },
+    Control {
+        id: "cis-eks-4.1.11",
+        framework: CIS_EKS,
+        reference: "4.1.11",
+        title: "Minimize access to webhook configuration objects",
     },
     Control {
         id: "cis-eks-4.1.12",
@@ -101,6 +133,7 @@ pub fn controls_for(f: &Finding) -> Vec<&'static str> {
                     "create-token" => Some("cis-eks-4.1.12"),
                     "write-aws-auth" => Some("cis-eks-4.1.7"),
                     "approve-csr" => Some("cis-k8s-5.1.11"),
+                    "nodes-proxy" => Some("cis-eks-4.1.10"),
                     _ => None,
                 });
             }
@@ -118,6 +151,11 @@ pub fn controls_for(f: &Finding) -> Vec<&'static str> {
             out.extend(rules.iter().filter(|(phrase, _)| text.contains(phrase)).map(|(_, id)| *id));
         }
         FindingKind::UnusedAwsAuthMapping => out.push("cis-eks-4.1.7"),
+        FindingKind::WildcardRule => out.push("cis-eks-4.1.3"),
+        FindingKind::DefaultServiceAccountBound => out.push("cis-eks-4.1.5"),
+        FindingKind::CreatePersistentvolumes => out.push("cis-eks-4.1.9"),
+        FindingKind::NodesProxyAccess => out.push("cis-eks-4.1.10"),
+        FindingKind::WebhookConfigurationWrite => out.push("cis-eks-4.1.11"),
         _ => {}
     }
     if admin {

@@ -22,11 +22,21 @@ pub enum FindingKind {
     EscalationPath,
     /// Not used, but the data cannot tell yet (too few days observed, or created in the window).
     InsufficientEvidence,
+    /// CIS EKS 4.1.3: a role the cluster's owners wrote uses `*` for verbs, resources or groups.
+    WildcardRule,
+    /// CIS EKS 4.1.5: a binding names a namespace's `default` service account.
+    DefaultServiceAccountBound,
+    /// CIS EKS 4.1.9: a grant allows creating PersistentVolumes.
+    CreatePersistentvolumes,
+    /// CIS EKS 4.1.10: a grant allows the proxy sub-resource of Nodes.
+    NodesProxyAccess,
+    /// CIS EKS 4.1.11: a grant allows writing webhook configurations.
+    WebhookConfigurationWrite,
 }
 
 impl FindingKind {
     /// Every kind, in the order `schemas/report.schema.json` lists them.
-    pub const ALL: [FindingKind; 11] = [
+    pub const ALL: [FindingKind; 16] = [
         FindingKind::UnusedAccessEntry,
         FindingKind::UnusedPolicyAssociation,
         FindingKind::UnusedAwsAuthMapping,
@@ -38,6 +48,11 @@ impl FindingKind {
         FindingKind::Risky,
         FindingKind::EscalationPath,
         FindingKind::InsufficientEvidence,
+        FindingKind::WildcardRule,
+        FindingKind::DefaultServiceAccountBound,
+        FindingKind::CreatePersistentvolumes,
+        FindingKind::NodesProxyAccess,
+        FindingKind::WebhookConfigurationWrite,
     ];
 
     /// The name, as serialized.
@@ -54,6 +69,11 @@ impl FindingKind {
             FindingKind::Risky => "risky",
             FindingKind::EscalationPath => "escalation-path",
             FindingKind::InsufficientEvidence => "insufficient-evidence",
+            FindingKind::WildcardRule => "wildcard-rule",
+            FindingKind::DefaultServiceAccountBound => "default-service-account-bound",
+            FindingKind::CreatePersistentvolumes => "create-persistentvolumes",
+            FindingKind::NodesProxyAccess => "nodes-proxy-access",
+            FindingKind::WebhookConfigurationWrite => "webhook-configuration-write",
         }
     }
 

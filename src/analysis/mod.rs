@@ -2,6 +2,7 @@
 
 pub mod assessment;
 pub mod aws_managed;
+pub mod cis_rbac;
 pub mod compliance;
 pub mod escalation;
 pub mod generated;
@@ -71,6 +72,22 @@ impl Evidence {
     /// The span this evidence covers, as observed (see [`observed_span`]).
     pub fn observed_span(&self) -> String {
         observed_span(self.observed_days, self.window_days)
+    }
+
+    /// The use in `used` (a grant's allowed requests): counts, when last, the most frequent five.
+    pub fn of_uses(used: &[&crate::store::WindowShape], observed_days: i64, window_days: u32) -> Evidence {
+        let mut top: Vec<&&crate::store::WindowShape> = used.iter().collect();
+        top.sort_by_key(|s| std::cmp::Reverse(s.requests));
+        Evidence {
+            examples: top.iter().take(5).map(|s| whatif::example(s)).collect(),
+            requests: used.iter().map(|s| s.requests).sum(),
+            shapes: used.len() as i64,
+            first_used: None,
+            last_used: used.iter().map(|s| s.last_ms).max().map(crate::model::time::format_rfc3339),
+            shadowed_requests: 0,
+            observed_days,
+            window_days,
+        }
     }
 
     /// No use at all: the evidence of an unused or risky grant.

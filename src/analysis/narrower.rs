@@ -17,7 +17,7 @@ use crate::authz::policies::{PolicyLookup, catalog, policy_name};
 use crate::authz::rules::rules_allow;
 use crate::authz::scope::scope_matches;
 use crate::authz::{Authorizer, Grant, Request};
-use crate::model::{AccessScope, AccessState, GrantId, time};
+use crate::model::{AccessScope, AccessState, GrantId};
 use crate::store::WindowShape;
 use std::collections::{BTreeSet, HashMap};
 
@@ -228,18 +228,7 @@ fn severity(policy: &str) -> Severity {
 }
 
 fn evidence(used: &[&WindowShape], ctx: &NarrowerContext) -> Evidence {
-    let mut top: Vec<&&WindowShape> = used.iter().collect();
-    top.sort_by_key(|s| std::cmp::Reverse(s.requests));
-    Evidence {
-        examples: top.iter().take(5).map(|s| super::whatif::example(s)).collect(),
-        requests: used.iter().map(|s| s.requests).sum(),
-        shapes: used.len() as i64,
-        first_used: None,
-        last_used: used.iter().map(|s| s.last_ms).max().map(time::format_rfc3339),
-        shadowed_requests: 0,
-        observed_days: ctx.observed_days,
-        window_days: ctx.window_days,
-    }
+    Evidence::of_uses(used, ctx.observed_days, ctx.window_days)
 }
 
 fn finding(

@@ -3,6 +3,7 @@
 //! share.
 
 use crate::analysis::assessment::{AssessOptions, Assessment};
+use crate::analysis::cis_rbac::{CisContext, cis_findings};
 use crate::analysis::escalation::{EscalationContext, escalation_findings, escalations};
 use crate::analysis::{
     GroupsContext, NarrowerContext, RiskyContext, UnusedContext, narrower_findings, prove_together, risky_findings,
@@ -81,6 +82,14 @@ pub fn assess(store: &mut Store, cluster: &str, options: AssessOptions) -> Resul
     let escalation = EscalationContext { cluster, observed_days, window_days: options.window_days };
     found.extend(escalation_findings(&escalations(&state, &used), &escalation));
     phase("escalation paths");
+    let cis = CisContext {
+        cluster,
+        observed_days,
+        window_days: options.window_days,
+        min_observed_days: options.min_observed_days,
+    };
+    found.extend(cis_findings(&state, &shapes, &cis));
+    phase("CIS RBAC recommendations");
     crate::analysis::aws_managed::drop_aws_managed(&state, &mut found);
     for f in &mut found {
         f.controls = crate::analysis::compliance::controls_for(f);

@@ -251,24 +251,42 @@ impl<'s> Authorizer<'s> {
         if groups.iter().any(|g| g.as_ref() == SYSTEM_MASTERS) {
             out.push(Holding { grant: Grant::SystemMasters, rules: &EVERYTHING, place: Place::Everywhere });
         }
-        for i in self.rbac.candidates(username, groups) {
-            if let Some(rules) = self.rbac.binding_rules(i) {
-                let place = match self.state.bindings[i].namespace.as_deref() {
-                    Some(ns) => Place::Namespace(ns),
-                    None => Place::Everywhere,
-                };
-                out.push(Holding { grant: Grant::Binding(i), rules, place });
-            }
-        }
+        out.extend(self.rbac.candidates(username, groups).into_iter().filter_map(|i| self.binding_holding(i)));
         if let Some(Grant::AccessEntry(entry)) = via {
-            for (association, a) in self.state.access_entries[entry].policies.iter().enumerate() {
-                if let Resolved::Rules(rules) = self.policies[entry][association] {
-                    let grant = Grant::AccessPolicy { entry, association };
-                    out.push(Holding { grant, rules, place: Place::Scope(&a.scope) });
-                }
-            }
+            out.extend(self.association_holdings(entry));
         }
         out
+    }
+
+    /// Every grant of the state with rules, whoever it names: each binding whose role exists, then
+    /// each access policy association whose rules are documented.
+    pub fn every_holding(&self) -> Vec<Holding<'s>> {
+        let bindings = (0..self.state.bindings.len()).filter_map(|i| self.binding_holding(i));
+        let associations = (0..self.state.access_entries.len()).flat_map(|e| self.association_holdings(e));
+        bindings.chain(associations).collect()
+    }
+
+    /// A binding with its role's rules, where they apply; none if its role does not exist.
+    fn binding_holding(&self, i: usize) -> Option<Holding<'s>> {
+        let rules = self.rbac.binding_rules(i)?;
+        let place = match self.state.bindings[i].namespace.as_deref() {
+            Some(ns) => Place::Namespace(ns),
+            None => Place::Everywhere,
+        };
+        Some(Holding { grant: Grant::Binding(i), rules, place })
+    }
+
+    /// An access entry's policy associations whose rules are documented, each within its scope.
+    fn association_holdings(&self, entry: usize) -> impl Iterator<Item = Holding<'s>> + '_ {
+        let policies = &self.state.access_entries[entry].policies;
+        policies.iter().enumerate().filter_map(move |(association, a)| match self.policies[entry][association] {
+            Resolved::Rules(rules) => Some(Holding {
+                grant: Grant::AccessPolicy { entry, association },
+                rules,
+                place: Place::Scope(&a.scope),
+            }),
+            _ => None,
+        })
     }
 
     /// The stable, human-readable id of a grant ([`GrantId`] says how each kind is written).
