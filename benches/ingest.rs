@@ -13,7 +13,8 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use grantscope::generate::{GenerateOptions, write_audit};
 use grantscope::ingest::audit::{AuditItem, parse_record};
-use grantscope::ingest::{AuditSink, FileOptions, InputFormat, InputPath, ingest_files};
+use grantscope::ingest::{AuditSink, InputFormat, InputPath};
+use grantscope::sources::files::{FileOptions, ingest_files};
 use grantscope::store::Store;
 use std::hint::black_box;
 use std::time::Duration;

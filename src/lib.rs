@@ -3,13 +3,14 @@
 //! # Example
 //!
 //! ```no_run
-//! use grantscope::ingest::{self, AuditSink, FileOptions, InputFormat, InputPath};
+//! use grantscope::ingest::{AuditSink, InputFormat, InputPath};
+//! use grantscope::sources::files::{self, FileOptions};
 //! use grantscope::store::Store;
 //!
 //! let mut store = Store::open("grantscope.db".as_ref())?;
 //! let mut sink = AuditSink::new(Some("prod".to_string()));
 //! let opts = FileOptions { format: InputFormat::Auto, batch_records: 20_000, progress: false, stop: None };
-//! let tally = ingest::ingest_files(&mut store, &[InputPath::parse("audit.jsonl".as_ref())], &mut sink, &opts)?;
+//! let tally = files::ingest_files(&mut store, &[InputPath::parse("audit.jsonl".as_ref())], &mut sink, &opts)?;
 //! println!("ingested {}", tally.ingested);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

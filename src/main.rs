@@ -502,8 +502,8 @@ struct KubernetesCli {
 }
 
 impl KubernetesCli {
-    fn access(self) -> grantscope::sources::kubernetes::KubernetesAccess {
-        use grantscope::sources::kubernetes::KubernetesAccess;
+    fn access(self) -> grantscope::sources::state_sync::kubernetes::KubernetesAccess {
+        use grantscope::sources::state_sync::kubernetes::KubernetesAccess;
         match (self.in_cluster, self.eks_token) {
             (true, _) => KubernetesAccess::InCluster,
             (_, true) => KubernetesAccess::EksToken,
@@ -519,7 +519,7 @@ struct FileArgs<const REQUIRED: bool = true> {
     #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
     input_format: InputFormat,
     /// Records per transaction: a crash loses at most this much work, which the next run redoes
-    #[arg(long, value_name = "N", default_value_t = grantscope::ingest::file::DEFAULT_BATCH_RECORDS as u64,
+    #[arg(long, value_name = "N", default_value_t = grantscope::sources::files::DEFAULT_BATCH_RECORDS as u64,
           value_parser = clap::value_parser!(u64).range(1..))]
     batch_records: u64,
     #[command(flatten)]

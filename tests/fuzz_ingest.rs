@@ -9,7 +9,8 @@
 //! `GRANTSCOPE_FUZZ_CASES=200000 cargo test --release --test fuzz_ingest` runs a longer fuzz
 //! (`GRANTSCOPE_FUZZ_SEED` picks another sequence); a failure prints its case number and seed.
 
-use grantscope::ingest::{AuditSink, FileOptions, InputFormat, InputPath, Tally, ingest_files};
+use grantscope::ingest::{AuditSink, InputFormat, InputPath, Tally};
+use grantscope::sources::files::{FileOptions, ingest_files};
 use grantscope::store::Store;
 use serde_json::Value;
 use std::io::Write;

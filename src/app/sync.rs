@@ -9,8 +9,8 @@
 use crate::app::state_versions::{StateVersionError, Stored, latest_state, store_state};
 use crate::model::time::format_rfc3339;
 use crate::sources::aws::{self, Requests};
-use crate::sources::eks::{self, EksAccess};
-use crate::sources::kubernetes::{self, EksEndpoint, KubernetesAccess};
+use crate::sources::state_sync::eks::{self, EksAccess};
+use crate::sources::state_sync::kubernetes::{self, EksEndpoint, KubernetesAccess};
 use crate::state::{LiveParts, assemble};
 use crate::store::{self, Store};
 use serde::Serialize;
@@ -135,7 +135,7 @@ async fn read_kubernetes(
 ) -> Result<Vec<serde_json::Value>, String> {
     let endpoint = match (access, eks) {
         (KubernetesAccess::EksToken, Some(EksAccess { endpoint: Some(url), certificate_authority: Some(ca), .. })) => {
-            let token = crate::sources::eks_token::token(config, cluster).await.map_err(|e| e.to_string())?;
+            let token = crate::sources::state_sync::eks_token::token(config, cluster).await.map_err(|e| e.to_string())?;
             Some(EksEndpoint { url, certificate_authority: ca, token })
         }
         (KubernetesAccess::EksToken, _) => {

@@ -3,7 +3,8 @@
 
 use super::{CommandError, gc};
 use crate::cli::output::{Format, print_json};
-use crate::ingest::{self, AuditSink, CloudTrailSink, FileOptions, InputFormat, InputPath, Tally, sink::Sink};
+use crate::ingest::{AuditSink, CloudTrailSink, InputFormat, InputPath, Tally, sink::Sink};
+use crate::sources::files::{self, FileOptions};
 use crate::model::time::MS_PER_DAY;
 use crate::sources::aws::{self, Outcome, Requests};
 use crate::sources::slices::{Progress, SourceError};
@@ -50,7 +51,7 @@ pub fn run(db: &Path, args: IngestArgs, format: Format) -> Result<Tally, Command
     if paths.iter().filter(|p| **p == InputPath::Stdin).count() > 1 {
         return Err(CommandError::Usage("`-` (stdin) may be given only once".into()));
     }
-    ingest::check_inputs(&paths)?;
+    files::check_inputs(&paths)?;
     let mut store = Store::open(db)?;
     let mut sink: Box<dyn Sink> = match args.kind {
         Kind::Audit => Box::new(AuditSink::new(args.cluster)),
@@ -62,7 +63,7 @@ pub fn run(db: &Path, args: IngestArgs, format: Format) -> Result<Tally, Command
         progress: args.progress,
         stop: None,
     };
-    let tally = ingest::ingest_files(&mut store, &paths, sink.as_mut(), &opts)?;
+    let tally = files::ingest_files(&mut store, &paths, sink.as_mut(), &opts)?;
     let gc = gc::collect(&store, args.horizons)?;
     print_summary(format, Some(paths.len()), None, &tally, gc.events_deleted);
     Ok(tally)

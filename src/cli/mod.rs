@@ -17,7 +17,7 @@ pub mod state;
 pub mod stats;
 pub mod timeline;
 
-use crate::ingest::IngestError;
+use crate::sources::files::IngestError;
 use crate::serve::config::ConfigError;
 use crate::store::StoreError;
 

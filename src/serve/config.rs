@@ -222,8 +222,8 @@ pub enum KubernetesMode {
 
 impl ClusterConfig {
     /// The Kubernetes access state sync uses.
-    pub fn kubernetes_access(&self) -> crate::sources::kubernetes::KubernetesAccess {
-        use crate::sources::kubernetes::KubernetesAccess;
+    pub fn kubernetes_access(&self) -> crate::sources::state_sync::kubernetes::KubernetesAccess {
+        use crate::sources::state_sync::kubernetes::KubernetesAccess;
         match self.kubernetes {
             KubernetesMode::Kubeconfig => {
                 KubernetesAccess::Kubeconfig { path: self.kubeconfig.clone(), context: self.context.clone() }

@@ -5,7 +5,6 @@
 pub mod aws;
 pub mod cloudtrail;
 pub mod cloudwatch;
-pub mod eks;
-pub mod eks_token;
-pub mod kubernetes;
+pub mod files;
 pub mod slices;
+pub mod state_sync;

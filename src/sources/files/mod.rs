@@ -12,12 +12,14 @@
 //! and event ids keep the counts exact. A last line without a newline whose JSON is unfinished is
 //! still being written: it is left for the next run, not recorded as an error.
 
-use super::document::{Body, DocumentError, DocumentErrorCause, DocumentReader};
-use super::input::{self, Input, InputPath, OpenError};
-use super::progress::Progress;
-use super::record_error::{ErrorKind, RecordError};
-use super::records::{self, InputFormat, LineReader, MAX_RECORD_BYTES};
-use super::sink::{Position, Sink, SinkError, Tally, record_error};
+mod progress;
+
+use crate::ingest::document::{Body, DocumentError, DocumentErrorCause, DocumentReader};
+use crate::ingest::input::{self, Input, InputPath, OpenError};
+use progress::Progress;
+use crate::ingest::record_error::{ErrorKind, RecordError};
+use crate::ingest::records::{self, InputFormat, LineReader, MAX_RECORD_BYTES};
+use crate::ingest::sink::{Position, Sink, SinkError, Tally, record_error};
 use crate::store::{self, Store};
 use rusqlite::{Transaction, TransactionBehavior};
 use serde::{Deserialize, Serialize};
@@ -498,7 +500,7 @@ impl Run<'_> {
                 continue;
             }
             let pos = Position { file: &name, line: Some(piece.line), record: Some(piece.index) };
-            let cluster = piece.log_group.and_then(super::audit::cluster_from_log_group);
+            let cluster = piece.log_group.and_then(crate::ingest::audit::cluster_from_log_group);
             match piece.body {
                 Body::Record(record) => self.deliver(&tx, record, cluster, pos, now)?,
                 Body::TooLong => {
@@ -531,7 +533,7 @@ impl Run<'_> {
         }
         if skip == 0 {
             for _ in 0..doc.empty_lists() {
-                self.tally.skip(super::audit::SkipReason::EmptyList.as_str());
+                self.tally.skip(crate::ingest::audit::SkipReason::EmptyList.as_str());
             }
         }
         let Some(e) = stopped else { return self.commit(tx, at, End::Whole).map(|()| Flow::Done) };
@@ -559,7 +561,7 @@ impl Run<'_> {
             let reason = format!("{e} (byte {}); the records before it were kept", e.offset);
             self.reject(
                 &tx,
-                doc.log_group().and_then(super::audit::cluster_from_log_group),
+                doc.log_group().and_then(crate::ingest::audit::cluster_from_log_group),
                 pos,
                 RecordError::new(kind, reason, b""),
                 now,

@@ -3,7 +3,7 @@
 //! policy associations with their scopes (ListAssociatedAccessPolicies), all pages of each. Also
 //! the cluster's endpoint and CA, which the Kubernetes API part needs in EKS-token mode.
 
-use super::aws::{ApiError, Requests, retrying};
+use crate::sources::aws::{ApiError, Requests, retrying};
 use crate::model::{AccessEntry, AccessEntryType, AccessScope, AuthenticationMode, PolicyAssociation};
 use aws_sdk_eks::Client;
 use aws_sdk_eks::types::AccessScopeType;
