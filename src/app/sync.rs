@@ -135,7 +135,8 @@ async fn read_kubernetes(
 ) -> Result<Vec<serde_json::Value>, String> {
     let endpoint = match (access, eks) {
         (KubernetesAccess::EksToken, Some(EksAccess { endpoint: Some(url), certificate_authority: Some(ca), .. })) => {
-            let token = crate::sources::state_sync::eks_token::token(config, cluster).await.map_err(|e| e.to_string())?;
+            let token =
+                crate::sources::state_sync::eks_token::token(config, cluster).await.map_err(|e| e.to_string())?;
             Some(EksEndpoint { url, certificate_authority: ca, token })
         }
         (KubernetesAccess::EksToken, _) => {

@@ -4,9 +4,9 @@
 use super::{CommandError, gc};
 use crate::cli::output::{Format, print_json};
 use crate::ingest::{AuditSink, CloudTrailSink, InputFormat, InputPath, Tally, sink::Sink};
-use crate::sources::files::{self, FileOptions};
 use crate::model::time::MS_PER_DAY;
 use crate::sources::aws::{self, Outcome, Requests};
+use crate::sources::files::{self, FileOptions};
 use crate::sources::slices::{Progress, SourceError};
 use crate::store::{Horizons, Store};
 use serde::Serialize;
@@ -228,7 +228,8 @@ pub fn cloudwatch(
 /// `ingest cloudtrail --live`: the account's access-relevant CloudTrail events from
 /// LookupEvents, from each lookup's checkpoint (or `--since`) up to now, and on with `--follow`.
 pub fn cloudtrail_live(db: &Path, live: LiveArgs, format: Format) -> Result<Tally, CommandError> {
-    use crate::sources::cloudtrail::{CloudTrailOptions, Lookups, Pacers, ingest};
+    use crate::sources::aws::Pacers;
+    use crate::sources::cloudtrail::{CloudTrailOptions, Lookups, ingest};
     let opts = CloudTrailOptions::new(crate::app::clock::now_ms() - i64::from(live.since_days) * MS_PER_DAY);
     let mut lookups = None;
     let region = live.region.clone();

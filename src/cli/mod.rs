@@ -17,8 +17,8 @@ pub mod state;
 pub mod stats;
 pub mod timeline;
 
-use crate::sources::files::IngestError;
 use crate::serve::config::ConfigError;
+use crate::sources::files::IngestError;
 use crate::store::StoreError;
 
 /// A failure that ends a command with exit code 2.

@@ -85,17 +85,6 @@ impl Lookups {
     }
 }
 
-/// One pace per region for the whole process: clusters in one region share CloudTrail's quota.
-#[derive(Default)]
-pub struct Pacers(std::sync::Mutex<std::collections::HashMap<String, Arc<Pacer>>>);
-
-impl Pacers {
-    pub fn for_region(&self, region: &str) -> Arc<Pacer> {
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.entry(region.to_string()).or_insert_with(|| Arc::new(Pacer::per_second(2))).clone()
-    }
-}
-
 struct LookupByName<'a> {
     regional: &'a Regional,
     name: &'static str,

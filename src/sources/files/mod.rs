@@ -16,11 +16,11 @@ mod progress;
 
 use crate::ingest::document::{Body, DocumentError, DocumentErrorCause, DocumentReader};
 use crate::ingest::input::{self, Input, InputPath, OpenError};
-use progress::Progress;
 use crate::ingest::record_error::{ErrorKind, RecordError};
 use crate::ingest::records::{self, InputFormat, LineReader, MAX_RECORD_BYTES};
 use crate::ingest::sink::{Position, Sink, SinkError, Tally, record_error};
 use crate::store::{self, Store};
+use progress::Progress;
 use rusqlite::{Transaction, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use std::io::{self, BufRead, Read};
