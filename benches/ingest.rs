@@ -91,8 +91,13 @@ fn bench(c: &mut Criterion) {
                 let db = dir.path().join(format!("bench-{round}.db"));
                 let mut store = Store::open(&db).unwrap();
                 let mut sink = AuditSink::new(Some("bench".into()));
-                let opts =
-                    FileOptions { format: InputFormat::Auto, batch_records: 20_000, progress: false, stop: None };
+                let opts = FileOptions {
+                    format: InputFormat::Auto,
+                    batch_records: 20_000,
+                    progress: false,
+                    stop: None,
+                    clock: grantscope::app::clock::now_ms,
+                };
                 let tally = ingest_files(&mut store, &[InputPath::File(input.clone())], &mut sink, &opts).unwrap();
                 assert_eq!(tally.ingested, n);
                 drop(store);

@@ -9,7 +9,13 @@
 //!
 //! let mut store = Store::open("grantscope.db".as_ref())?;
 //! let mut sink = AuditSink::new(Some("prod".to_string()));
-//! let opts = FileOptions { format: InputFormat::Auto, batch_records: 20_000, progress: false, stop: None };
+//! let opts = FileOptions {
+//!     format: InputFormat::Auto,
+//!     batch_records: 20_000,
+//!     progress: false,
+//!     stop: None,
+//!     clock: grantscope::app::clock::now_ms,
+//! };
 //! let tally = files::ingest_files(&mut store, &[InputPath::parse("audit.jsonl".as_ref())], &mut sink, &opts)?;
 //! println!("ingested {}", tally.ingested);
 //! # Ok::<(), Box<dyn std::error::Error>>(())

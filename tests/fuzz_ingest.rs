@@ -235,7 +235,13 @@ fn peak_rss() -> u64 {
 fn ingest(path: &Path) -> (Store, Tally) {
     let mut store = Store::open_in_memory().unwrap();
     let mut sink = AuditSink::new(Some("fuzz".into()));
-    let opts = FileOptions { format: InputFormat::Auto, batch_records: 7, progress: false, stop: None };
+    let opts = FileOptions {
+        format: InputFormat::Auto,
+        batch_records: 7,
+        progress: false,
+        stop: None,
+        clock: grantscope::app::clock::now_ms,
+    };
     let tally = ingest_files(&mut store, &[InputPath::File(path.to_path_buf())], &mut sink, &opts)
         .expect("bad input never stops a run");
     (store, tally)
@@ -290,7 +296,13 @@ fn hostile_inputs_lose_no_valid_event_and_count_every_bad_one() {
         }
         // Read again: nothing new, nothing counted twice.
         let mut sink = AuditSink::new(Some("fuzz".into()));
-        let opts = FileOptions { format: InputFormat::Auto, batch_records: 7, progress: false, stop: None };
+        let opts = FileOptions {
+            format: InputFormat::Auto,
+            batch_records: 7,
+            progress: false,
+            stop: None,
+            clock: grantscope::app::clock::now_ms,
+        };
         let mut store = store;
         let again = ingest_files(&mut store, &[InputPath::File(path.clone())], &mut sink, &opts).unwrap();
         assert!(expect(again.ingested == 0), "{what}: a second read stores nothing");

@@ -221,8 +221,13 @@ pub fn run(args: EvaluateArgs, format: Format) -> Result<Agreement, CommandError
     }
     let mut sink = EvaluateSink { authz, cluster: args.cluster, format, agreement: Agreement::default() };
     let mut scratch = Store::open_in_memory()?;
-    let opts =
-        FileOptions { format: args.input_format, batch_records: DEFAULT_BATCH_RECORDS, progress: false, stop: None };
+    let opts = FileOptions {
+        format: args.input_format,
+        batch_records: DEFAULT_BATCH_RECORDS,
+        progress: false,
+        stop: None,
+        clock: crate::app::clock::now_ms,
+    };
     let tally = crate::sources::files::ingest_files(&mut scratch, &[events], &mut sink, &opts)?;
     let a = sink.agreement;
     crate::errln!(

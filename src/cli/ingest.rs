@@ -2,17 +2,18 @@
 //! `ingest cloudtrail --live`.
 
 use super::{CommandError, gc};
+use crate::app::clock::now_ms;
 use crate::cli::output::{Format, print_json};
 use crate::ingest::{AuditSink, CloudTrailSink, InputFormat, InputPath, Tally, sink::Sink};
 use crate::model::time::MS_PER_DAY;
 use crate::sources::aws::{self, Outcome, Requests};
 use crate::sources::files::{self, FileOptions};
-use crate::sources::slices::{Progress, SourceError};
+use crate::sources::follow::follow;
+use crate::sources::slices::{ReadProgress, SourceError};
+use crate::sources::stop::Stop;
 use crate::store::{Horizons, Store};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Which parser reads the files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +63,7 @@ pub fn run(db: &Path, args: IngestArgs, format: Format) -> Result<Tally, Command
         batch_records: args.batch_records,
         progress: args.progress,
         stop: None,
+        clock: now_ms,
     };
     let tally = files::ingest_files(&mut store, &paths, sink.as_mut(), &opts)?;
     let gc = gc::collect(&store, args.horizons)?;
@@ -136,65 +138,50 @@ fn run_live(
     db: &Path,
     live: &LiveArgs,
     format: Format,
-    once: impl AsyncFnMut(&mut Store, i64, &AtomicBool, &mut Progress) -> Result<(), SourceError>,
+    mut once: impl AsyncFnMut(&mut Store, i64, &Stop, &mut ReadProgress) -> Result<(), SourceError>,
 ) -> Result<Tally, CommandError> {
-    let mut once = once;
     let mut store = Store::open(db)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CommandError::Usage(format!("cannot start the async runtime: {e}")))?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let progress = runtime.block_on(async {
-        let stopped = Arc::new(tokio::sync::Notify::new());
-        if live.follow_seconds.is_some() {
-            let (stop, stopped) = (stop.clone(), stopped.clone());
+    let stop = Stop::default();
+    let every = live.follow_seconds.map(std::time::Duration::from_secs);
+    let mut total = ReadProgress::default();
+    let result = runtime.block_on(async {
+        if every.is_some() {
+            let stop = stop.clone();
             tokio::spawn(async move {
                 if let Err(e) = crate::app::shutdown::shutdown_signal().await {
                     tracing::warn!("cannot watch for signals ({e}); stop with kill -9, which loses nothing committed");
                     return;
                 }
                 tracing::info!("stopping after the page in flight");
-                stop.store(true, Ordering::Relaxed);
-                stopped.notify_one();
+                stop.stop();
             });
         }
-        let mut total = Progress::default();
-        loop {
-            let mut progress = Progress::default();
-            let result = once(&mut store, crate::app::clock::now_ms(), &stop, &mut progress).await;
+        follow("live read", every, &stop, async || {
+            let mut progress = ReadProgress::default();
+            let result = once(&mut store, now_ms(), &stop, &mut progress).await;
             tracing::info!(ingested = progress.tally.ingested, lag_seconds = ?lag_seconds(progress.newest_ms), "read up to now");
             total.add(progress);
-            let Some(poll) = live.follow_seconds else {
-                result?;
-                break;
-            };
-            // Following, a failed read is logged and tried again at the next poll, as serve does.
-            if let Err(e) = result {
-                tracing::warn!("{e}; trying again in {poll} s");
-            }
-            if stop.load(Ordering::Relaxed) {
-                break;
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(std::time::Duration::from_secs(poll)) => {}
-                _ = stopped.notified() => break,
-            }
-        }
-        Ok::<_, CommandError>(total)
-    })?;
+            result
+        })
+        .await
+    });
+    result?;
     let gc = gc::collect(&store, live.horizons)?;
     let summary = LiveSummary {
-        throttled_requests: progress.requests.total(Outcome::Throttled),
-        requests: progress.requests,
-        lag_seconds: lag_seconds(progress.newest_ms),
+        throttled_requests: total.requests.total(Outcome::Throttled),
+        requests: total.requests,
+        lag_seconds: lag_seconds(total.newest_ms),
     };
-    print_summary(format, None, Some(&summary), &progress.tally, gc.events_deleted);
-    Ok(progress.tally)
+    print_summary(format, None, Some(&summary), &total.tally, gc.events_deleted);
+    Ok(total.tally)
 }
 
 fn lag_seconds(newest_ms: Option<i64>) -> Option<f64> {
-    newest_ms.map(|n| crate::model::time::lag_seconds(n, crate::app::clock::now_ms()))
+    newest_ms.map(|n| crate::model::time::lag_seconds(n, now_ms()))
 }
 
 /// `ingest cloudwatch`: the cluster's audit log from CloudWatch Logs, from the checkpoint (or
@@ -208,7 +195,7 @@ pub fn cloudwatch(
     format: Format,
 ) -> Result<Tally, CommandError> {
     use crate::sources::cloudwatch::{CloudWatchOptions, ingest};
-    let since = crate::app::clock::now_ms() - i64::from(live.since_days) * MS_PER_DAY;
+    let since = now_ms() - i64::from(live.since_days) * MS_PER_DAY;
     let mut opts = CloudWatchOptions::for_cluster(cluster, since);
     if let Some(group) = log_group {
         opts.log_group = group;
@@ -230,7 +217,7 @@ pub fn cloudwatch(
 pub fn cloudtrail_live(db: &Path, live: LiveArgs, format: Format) -> Result<Tally, CommandError> {
     use crate::sources::aws::Pacers;
     use crate::sources::cloudtrail::{CloudTrailOptions, Lookups, ingest};
-    let opts = CloudTrailOptions::new(crate::app::clock::now_ms() - i64::from(live.since_days) * MS_PER_DAY);
+    let opts = CloudTrailOptions::new(now_ms() - i64::from(live.since_days) * MS_PER_DAY);
     let mut lookups = None;
     let region = live.region.clone();
     run_live(db, &live, format, async |store, now, stop, progress| {

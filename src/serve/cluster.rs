@@ -20,7 +20,6 @@ use crate::store::{self, Store};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -32,7 +31,7 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     pub status: Arc<Status>,
     /// Set on SIGTERM/SIGINT: ingest stops at its next batch boundary, committed.
-    pub stop: Arc<AtomicBool>,
+    pub stop: crate::sources::stop::Stop,
     /// CloudTrail's quota is per region: every cluster's lookups share one pace per region.
     pub pacers: Pacers,
     /// Per cluster, the warnings about its access state logged last (a hash): the same state is
@@ -94,7 +93,7 @@ pub async fn run(cluster: ClusterConfig, shared: Arc<Shared>, mut shutdown: watc
                 LiveSources::new()
             }
         };
-        if shared.stop.load(Ordering::Relaxed) {
+        if shared.stop.is_set() {
             break;
         }
         // A failing source leaves the others' data to assess; with no state at all, the
@@ -205,6 +204,7 @@ fn poll(c: &ClusterConfig, shared: &Shared, pending_shrink: &mut Option<u64>) ->
         batch_records: DEFAULT_BATCH_RECORDS,
         progress: false,
         stop: Some(shared.stop.clone()),
+        clock: now_ms,
     };
     let metrics = &shared.metrics;
     let mut follow = |source: &str, patterns: &[String], sink: &mut dyn Sink| -> Result<(), String> {

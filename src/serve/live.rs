@@ -10,7 +10,7 @@ use crate::serve::config::ClusterConfig;
 use crate::sources::aws::{self, Requests};
 use crate::sources::cloudtrail::{self, CloudTrailOptions, Lookups};
 use crate::sources::cloudwatch::{self, CloudWatchOptions};
-use crate::sources::slices::Progress;
+use crate::sources::slices::ReadProgress as Progress;
 use crate::store::Store;
 use std::time::{Duration, Instant};
 
@@ -90,7 +90,10 @@ async fn read(
         metrics.ingest_lag.with_label_values(&[cluster, source]).set(crate::model::time::lag_seconds(newest, now_ms()));
     }
     result.map_err(|e| {
-        metrics.ingest_errors.with_label_values(&[cluster, source, e.reason()]).inc();
+        metrics
+            .ingest_errors
+            .with_label_values(&[cluster, source, crate::sources::error::Classify::class(&e).as_str()])
+            .inc();
         e.to_string()
     })
 }

@@ -20,7 +20,6 @@ use crate::serve::config::Config;
 use crate::store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// How long the cluster loops get to finish after a stop signal: within the 10 s a container
@@ -50,7 +49,7 @@ pub async fn run(config: Config, db: PathBuf) -> Result<(), ServeError> {
     }
     let metrics = Arc::new(metrics::Metrics::new(config.metrics.max_grant_series)?);
     let status = Arc::new(status::Status::new(config.clusters.iter().map(|c| c.name.as_str())));
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = crate::sources::stop::Stop::default();
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .map_err(|source| ServeError::Listen { addr: config.server.listen, source })?;
@@ -75,7 +74,7 @@ pub async fn run(config: Config, db: PathBuf) -> Result<(), ServeError> {
         .collect();
     crate::app::shutdown::shutdown_signal().await?;
     tracing::info!("stopping: finishing the batches in flight");
-    stop.store(true, Ordering::Relaxed);
+    stop.stop();
     let _ = shutdown_tx.send(true);
     let all = async {
         for l in loops {

@@ -3,8 +3,12 @@
 //! transaction as the events it covers.
 
 pub mod aws;
+pub mod checkpoint;
 pub mod cloudtrail;
 pub mod cloudwatch;
+pub mod error;
 pub mod files;
+pub mod follow;
 pub mod slices;
 pub mod state_sync;
+pub mod stop;

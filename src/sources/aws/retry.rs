@@ -237,20 +237,43 @@ mod tests {
         (result.is_ok(), counted, calls.get())
     }
 
+    struct Case {
+        name: &'static str,
+        /// AWS's answers (status, code) before it answers with success.
+        failures: Vec<(u16, &'static str)>,
+        ok: bool,
+        counted: Vec<(Outcome, u64)>,
+    }
+
     #[tokio::test(start_paused = true)]
     async fn every_attempt_is_counted_by_outcome() {
         use Outcome::*;
         let throttled = (400, "ThrottlingException");
         let unavailable = (503, "ServiceUnavailableException");
         let denied = (403, "AccessDeniedException");
-        let cases: [(&str, Vec<(u16, &str)>, bool, Vec<(Outcome, u64)>); 5] = [
-            ("a first answer is one ok request", vec![], true, vec![(Ok, 1)]),
-            ("throttling is retried until it passes", vec![throttled; 2], true, vec![(Ok, 1), (Throttled, 2)]),
-            ("a 5xx is retried", vec![unavailable], true, vec![(Ok, 1), (Retried, 1)]),
-            ("access denied is not retried", vec![denied], false, vec![(Error, 1)]),
-            ("throttling is given up after ten attempts", vec![throttled; 12], false, vec![(Throttled, 9), (Error, 1)]),
+        let cases = [
+            Case { name: "a first answer is one ok request", failures: vec![], ok: true, counted: vec![(Ok, 1)] },
+            Case {
+                name: "throttling is retried until it passes",
+                failures: vec![throttled; 2],
+                ok: true,
+                counted: vec![(Ok, 1), (Throttled, 2)],
+            },
+            Case {
+                name: "a 5xx is retried",
+                failures: vec![unavailable],
+                ok: true,
+                counted: vec![(Ok, 1), (Retried, 1)],
+            },
+            Case { name: "access denied is not retried", failures: vec![denied], ok: false, counted: vec![(Error, 1)] },
+            Case {
+                name: "throttling is given up after ten attempts",
+                failures: vec![throttled; 12],
+                ok: false,
+                counted: vec![(Throttled, 9), (Error, 1)],
+            },
         ];
-        for (name, failures, ok, counted) in cases {
+        for Case { name, failures, ok, counted } in cases {
             let (got_ok, got, calls) = run(&failures).await;
             assert_eq!((got_ok, &got), (ok, &counted), "{name}");
             assert_eq!(calls as u64, got.iter().map(|(_, n)| n).sum::<u64>(), "{name}: every call counted once");

@@ -9,14 +9,15 @@
 //! and EKS names in the cluster's region. Calls are paced to 2 per second per region, the API's quota.
 
 use super::aws::{ApiError, Pacer, Requests, retrying};
-use super::slices::{self, Item, Page, PagedSource, Progress, Range, SourceError};
+use super::checkpoint::CheckpointKey;
+use super::slices::{self, Item, Page, PagedSource, Range, ReadProgress, SourceError};
+use super::stop::Stop;
 use crate::ingest::CloudTrailSink;
 use crate::model::ACCESS_EVENTS;
 use crate::store::Store;
 use aws_sdk_cloudtrail::primitives::DateTime;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 /// Thirty days per slice: a lookup by event name returns few events, and each request costs half
 /// a second of the quota.
@@ -145,19 +146,20 @@ pub async fn ingest(
     store: &mut Store,
     opts: &CloudTrailOptions,
     now_ms: i64,
-    stop: Option<&AtomicBool>,
-    progress: &mut Progress,
+    stop: Option<&Stop>,
+    progress: &mut ReadProgress,
 ) -> Result<(), SourceError> {
     for &(source, name) in ACCESS_EVENTS {
         let home = if source == "iam.amazonaws.com" { lookups.regions.len() - 1 } else { 0 };
         let regional = &lookups.regions[home];
+        let label = format!("cloudtrail:{}:{name}", regional.region);
+        let key = format!("{}|{name}", regional.region);
         let range = Range {
-            checkpoint: ("cloudtrail-lookup", format!("{}|{name}", regional.region)),
+            checkpoint: CheckpointKey { namespace: "cloudtrail-lookup", key, input: label.clone() },
             since_ms: opts.since_ms,
             overlap_ms: opts.overlap_ms,
             slice_ms: SLICE_MS,
         };
-        let label = format!("cloudtrail:{}:{name}", regional.region);
         let mut api = LookupByName { regional, name, requests: &mut progress.requests };
         let newest =
             slices::read(&mut api, store, &range, &mut CloudTrailSink, &label, now_ms, stop, &mut progress.tally)

@@ -3,10 +3,11 @@
 //! ([`super::slices`]).
 
 use super::aws::{ApiError, Requests, retrying};
-use super::slices::{self, Item, Page, PagedSource, Progress, Range, SourceError};
+use super::checkpoint::CheckpointKey;
+use super::slices::{self, Item, Page, PagedSource, Range, ReadProgress, SourceError};
+use super::stop::Stop;
 use crate::ingest::AuditSink;
 use crate::store::Store;
-use std::sync::atomic::AtomicBool;
 
 /// What to read.
 #[derive(Debug, Clone)]
@@ -85,8 +86,8 @@ pub async fn ingest(
     store: &mut Store,
     opts: &CloudWatchOptions,
     now_ms: i64,
-    stop: Option<&AtomicBool>,
-    progress: &mut Progress,
+    stop: Option<&Stop>,
+    progress: &mut ReadProgress,
 ) -> Result<(), SourceError> {
     // The same log group name exists in every region: the region is part of the key.
     let region = client.config().region().map_or_else(String::new, |r| r.to_string());
@@ -95,15 +96,15 @@ pub async fn ingest(
     // neither reads a week again nor counts it twice.
     let unregioned = format!("{}|{}", opts.log_group, opts.stream_prefix);
     crate::store::rename_checkpoint(store.conn(), CHECKPOINTS, &unregioned, &key)?;
+    let name = format!("cloudwatch:{}", opts.log_group);
     let range = Range {
-        checkpoint: (CHECKPOINTS, key),
+        checkpoint: CheckpointKey { namespace: CHECKPOINTS, key, input: name.clone() },
         since_ms: opts.since_ms,
         overlap_ms: opts.overlap_ms,
         slice_ms: SLICE_MS,
     };
     let mut api = FilterLogEvents { client, opts, requests: Requests::default() };
     let mut sink = AuditSink::new(Some(opts.cluster.clone()));
-    let name = format!("cloudwatch:{}", opts.log_group);
     let read = slices::read(&mut api, store, &range, &mut sink, &name, now_ms, stop, &mut progress.tally).await;
     progress.requests.add(&api.requests);
     progress.newest_ms = progress.newest_ms.max(read?);
