@@ -315,7 +315,7 @@ enum IngestCommand {
         #[command(flatten)]
         files: FileArgs<false>,
         #[command(flatten)]
-        aws: LiveCli<30>,
+        aws: LiveCli,
     },
     /// A cluster's audit log straight from CloudWatch Logs (FilterLogEvents on
     /// /aws/eks/CLUSTER/cluster, streams kube-apiserver-audit-*), from where the last run stopped
@@ -334,7 +334,7 @@ enum IngestCommand {
         #[arg(long, default_value = "kube-apiserver-audit")]
         stream_prefix: String,
         #[command(flatten)]
-        live: LiveCli<7>,
+        live: LiveCli,
         #[command(flatten)]
         horizons: HorizonArgs,
     },
@@ -348,7 +348,7 @@ impl From<FileArgs<false>> for FileArgs {
 
 /// How a live source reads: region, how far back a first run goes, whether it follows.
 #[derive(Args)]
-struct LiveCli<const SINCE_DAYS: u32> {
+struct LiveCli {
     /// AWS region [default: the chain's: AWS_REGION, the profile, the instance]
     #[arg(long)]
     region: Option<String>,
@@ -363,11 +363,11 @@ struct LiveCli<const SINCE_DAYS: u32> {
     poll_seconds: u64,
 }
 
-impl<const SINCE_DAYS: u32> LiveCli<SINCE_DAYS> {
+impl LiveCli {
     fn resolve(&self, horizons: Horizons) -> cli::ingest::LiveArgs {
         cli::ingest::LiveArgs {
             region: self.region.clone(),
-            since_days: self.since.unwrap_or(SINCE_DAYS),
+            since_days: self.since,
             follow_seconds: self.follow.then_some(self.poll_seconds),
             horizons,
         }

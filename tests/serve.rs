@@ -49,7 +49,7 @@ fn serve_watches_clusters_serves_http_and_stops_cleanly() {
     let db = dir.path().join("g.db");
     let port = free_port();
     let broken = format!(
-        "[[clusters]]\nname = \"broken\"\nstate_files = [\"{0}/nowhere/*.yaml\"]\npoll_seconds = 1\n\
+        "[[clusters]]\nname = \"broken\"\n[clusters.files]\nstate = [\"{0}/nowhere/*.yaml\"]\npoll_seconds = 1\n\
          [reports]\ndir = \"{0}/reports\"\ninterval_seconds = 1\nkeep = 2\n",
         dir.path().display()
     );
@@ -165,10 +165,10 @@ fn the_sample_config_checks_and_a_bad_one_names_the_field() {
     assert_eq!(effective["analysis"]["window_days"], 90);
     assert_eq!(effective["server"]["listen"], "127.0.0.1:9464");
     let bad = dir.path().join("bad.toml");
-    std::fs::write(&bad, "[[clusters]]\nname = \"a\"\npoll_seconds = 0\n").unwrap();
+    std::fs::write(&bad, "[[clusters]]\nname = \"a\"\n[clusters.files]\npoll_seconds = 0\n").unwrap();
     let out = run_fails(grantscope(&db).arg("--config").arg(&bad).args(["config", "check"]));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("clusters[0].poll_seconds") && stderr.contains("at least 1 second"), "{stderr}");
+    assert!(stderr.contains("clusters[0].files.poll_seconds") && stderr.contains("at least 1 second"), "{stderr}");
     let out = run_fails(grantscope(&db).args(["config", "check"]).env("GRANTSCOPE_ANALYSIS_INTERVAL_SECONDS", "often"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("GRANTSCOPE_ANALYSIS_INTERVAL_SECONDS"));
     // A misspelt variable is named, with the one meant, instead of being ignored without a word.
@@ -252,7 +252,7 @@ fn counters_count_what_was_stored_even_when_a_later_file_fails() {
     std::fs::write(
         &config,
         format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\n[[clusters]]\nname = \"{CLUSTER}\"\naudit_files = [\"{}/*.jsonl\"]\npoll_seconds = 1\n",
+            "[server]\nlisten = \"127.0.0.1:{port}\"\n[[clusters]]\nname = \"{CLUSTER}\"\n[clusters.files]\naudit = [\"{}/*.jsonl\"]\npoll_seconds = 1\n",
             logs.display()
         ),
     )
@@ -326,7 +326,7 @@ fn a_warning_about_a_state_is_logged_once_not_at_every_poll() {
     std::fs::write(
         &config,
         format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\n[[clusters]]\nname = \"warned\"\nstate_files = [\"{}\"]\npoll_seconds = 1\n",
+            "[server]\nlisten = \"127.0.0.1:{port}\"\n[[clusters]]\nname = \"warned\"\n[clusters.files]\nstate = [\"{}\"]\npoll_seconds = 1\n",
             state.display()
         ),
     )

@@ -103,9 +103,9 @@ fn serve_follows_live_sources_and_reports_a_failing_cluster() {
         &config,
         format!(
             "[server]\nlisten = \"127.0.0.1:{port}\"\n[analysis]\ninterval_seconds = 1\n\
-             [[clusters]]\nname = \"live\"\nregion = \"us-east-1\"\ncloudwatch = true\ncloudtrail = true\nstate_sync = true\n\
-             kubeconfig = \"{}\"\npoll_seconds = 1\ncloudtrail_poll_seconds = 1\nstate_sync_seconds = 1\n\
-             [[clusters]]\nname = \"ghost\"\nregion = \"us-east-1\"\ncloudwatch = true\npoll_seconds = 1\n",
+             [[clusters]]\nname = \"live\"\nregion = \"us-east-1\"\n[clusters.cloudwatch]\npoll_seconds = 1\n\
+             [clusters.cloudtrail]\npoll_seconds = 1\n[clusters.state_sync]\nkubeconfig = \"{}\"\npoll_seconds = 1\n\
+             [[clusters]]\nname = \"ghost\"\nregion = \"us-east-1\"\n[clusters.cloudwatch]\npoll_seconds = 1\n",
             kubeconfig.display()
         ),
     )

@@ -58,9 +58,10 @@ impl SyncOutcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    /// Nothing could be stored: the failing parts, each one line.
-    #[error("state sync of {cluster} stored nothing: {}", failures.join("; "))]
-    Failed { cluster: String, failures: Vec<String>, requests: Requests },
+    /// Nothing could be stored: the failing parts ([`EKS_PART`], [`KUBERNETES_PART`]), each with
+    /// what went wrong, in one line.
+    #[error("state sync of {cluster} stored nothing: {}", failures.iter().map(|(_, e)| e.as_str()).collect::<Vec<_>>().join("; "))]
+    Failed { cluster: String, failures: Vec<(&'static str, String)>, requests: Requests },
     #[error(transparent)]
     StoredState(#[from] StateVersionError),
     #[error(transparent)]
@@ -79,7 +80,8 @@ pub async fn sync(store: &mut Store, opts: &SyncOptions, now_ms: i64) -> Result<
 
     let previous = latest_state(store, cluster)?.map(|(_, state)| state);
     let results = [(EKS_PART, eks.as_ref().err()), (KUBERNETES_PART, kubernetes.as_ref().err())];
-    let failures: Vec<String> = results.iter().filter_map(|(_, e)| e.cloned()).collect();
+    let failures: Vec<(&'static str, String)> =
+        results.iter().filter_map(|(part, e)| e.map(|e| (*part, e.clone()))).collect();
     if previous.is_none() && !failures.is_empty() || failures.len() == 2 {
         // Only the failures are recorded: a part read but not stored was not synced.
         for (part, error) in results.iter().filter(|(_, e)| e.is_some()) {

@@ -5,10 +5,10 @@ use super::{CommandError, gc};
 use crate::app::clock::now_ms;
 use crate::cli::output::{Format, print_json};
 use crate::ingest::{AuditSink, CloudTrailSink, InputFormat, InputPath, Tally, sink::Sink};
-use crate::model::time::MS_PER_DAY;
-use crate::sources::aws::{self, Outcome, Requests};
+use crate::sources::aws::{Outcome, Requests};
 use crate::sources::files::{self, FileOptions};
-use crate::sources::follow::follow;
+use crate::sources::follow::{Reads, follow};
+use crate::sources::live::Live;
 use crate::sources::slices::{ReadProgress, SourceError};
 use crate::sources::stop::Stop;
 use crate::store::{Horizons, Store};
@@ -126,20 +126,36 @@ struct LiveSummary {
 /// How a live source runs: how far back a first run starts, and whether it keeps following.
 pub struct LiveArgs {
     pub region: Option<String>,
-    pub since_days: u32,
+    /// On a first run, start this far back [default: the source's].
+    pub since_days: Option<u32>,
     /// Poll again every this many seconds until SIGINT/SIGTERM.
     pub follow_seconds: Option<u64>,
     pub horizons: Horizons,
 }
 
-/// Runs `once` (a live source read up to now); with `--follow`, again every poll interval until
-/// SIGINT/SIGTERM, which stops the read at its next page, committed. Prints the totals.
-fn run_live(
-    db: &Path,
-    live: &LiveArgs,
-    format: Format,
-    mut once: impl AsyncFnMut(&mut Store, i64, &Stop, &mut ReadProgress) -> Result<(), SourceError>,
-) -> Result<Tally, CommandError> {
+/// A live source's reads for the command, each logged and added to the totals.
+struct Following<'a> {
+    store: &'a mut Store,
+    source: &'a mut Live,
+    stop: &'a Stop,
+    total: &'a mut ReadProgress,
+}
+
+impl Reads for Following<'_> {
+    type Error = SourceError;
+
+    async fn read(&mut self) -> Result<(), SourceError> {
+        let mut progress = ReadProgress::default();
+        let result = self.source.read(self.store, now_ms(), Some(self.stop), &mut progress).await;
+        tracing::info!(ingested = progress.tally.ingested, lag_seconds = ?lag_seconds(progress.newest_ms), "read up to now");
+        self.total.add(progress);
+        result
+    }
+}
+
+/// Reads `source` up to now; with `--follow`, again every poll interval until SIGINT/SIGTERM,
+/// which stops the read at its next page, committed. Prints the totals.
+fn run_live(db: &Path, live: &LiveArgs, format: Format, mut source: Live) -> Result<Tally, CommandError> {
     let mut store = Store::open(db)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -148,7 +164,8 @@ fn run_live(
     let stop = Stop::default();
     let every = live.follow_seconds.map(std::time::Duration::from_secs);
     let mut total = ReadProgress::default();
-    let result = runtime.block_on(async {
+    let mut reads = Following { store: &mut store, source: &mut source, stop: &stop, total: &mut total };
+    runtime.block_on(async {
         if every.is_some() {
             let stop = stop.clone();
             tokio::spawn(async move {
@@ -160,16 +177,8 @@ fn run_live(
                 stop.stop();
             });
         }
-        follow("live read", every, &stop, async || {
-            let mut progress = ReadProgress::default();
-            let result = once(&mut store, now_ms(), &stop, &mut progress).await;
-            tracing::info!(ingested = progress.tally.ingested, lag_seconds = ?lag_seconds(progress.newest_ms), "read up to now");
-            total.add(progress);
-            result
-        })
-        .await
-    });
-    result?;
+        follow(reads.source.name(), every, &stop, &mut reads).await
+    })?;
     let gc = gc::collect(&store, live.horizons)?;
     let summary = LiveSummary {
         throttled_requests: total.requests.total(Outcome::Throttled),
@@ -194,38 +203,21 @@ pub fn cloudwatch(
     live: LiveArgs,
     format: Format,
 ) -> Result<Tally, CommandError> {
-    use crate::sources::cloudwatch::{CloudWatchOptions, ingest};
-    let since = now_ms() - i64::from(live.since_days) * MS_PER_DAY;
-    let mut opts = CloudWatchOptions::for_cluster(cluster, since);
-    if let Some(group) = log_group {
-        opts.log_group = group;
-    }
-    opts.stream_prefix = stream_prefix;
-    let mut client = None;
-    let region = live.region.clone();
-    run_live(db, &live, format, async |store, now, stop, progress| {
-        if client.is_none() {
-            client = Some(aws_sdk_cloudwatchlogs::Client::new(&aws::config(region.as_deref()).await));
-        }
-        let client = client.as_ref().expect("just set");
-        ingest(client, store, &opts, now, Some(stop), progress).await
-    })
+    use crate::sources::cloudwatch::{CloudWatch, CloudWatchConfig, config::default_since_days};
+    let config = CloudWatchConfig {
+        log_group,
+        stream_prefix,
+        since_days: live.since_days.unwrap_or(default_since_days()),
+        ..CloudWatchConfig::default()
+    };
+    run_live(db, &live, format, Live::CloudWatch(CloudWatch::new(cluster, live.region.clone(), config)))
 }
 
 /// `ingest cloudtrail --live`: the account's access-relevant CloudTrail events from
 /// LookupEvents, from each lookup's checkpoint (or `--since`) up to now, and on with `--follow`.
 pub fn cloudtrail_live(db: &Path, live: LiveArgs, format: Format) -> Result<Tally, CommandError> {
-    use crate::sources::aws::Pacers;
-    use crate::sources::cloudtrail::{CloudTrailOptions, Lookups, ingest};
-    let opts = CloudTrailOptions::new(now_ms() - i64::from(live.since_days) * MS_PER_DAY);
-    let mut lookups = None;
-    let region = live.region.clone();
-    run_live(db, &live, format, async |store, now, stop, progress| {
-        if lookups.is_none() {
-            let pacers = Pacers::default();
-            lookups = Some(Lookups::new(&aws::config(region.as_deref()).await, |r| pacers.for_region(r)));
-        }
-        let lookups = lookups.as_ref().expect("just set");
-        ingest(lookups, store, &opts, now, Some(stop), progress).await
-    })
+    use crate::sources::cloudtrail::{CloudTrail, CloudTrailConfig, config::default_since_days};
+    let config =
+        CloudTrailConfig { since_days: live.since_days.unwrap_or(default_since_days()), ..CloudTrailConfig::default() };
+    run_live(db, &live, format, Live::CloudTrail(CloudTrail::new(live.region.clone(), config, Default::default())))
 }

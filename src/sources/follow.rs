@@ -12,16 +12,17 @@ pub trait ReadFailure: std::fmt::Display {
     fn is_fatal(&self) -> bool;
 }
 
-/// Runs `read` once, or with `every` again every that long until `stop`; `name` says whose reads
+/// One read up to now of a source that follows (and whatever its caller counts and reports).
+pub trait Reads {
+    type Error: ReadFailure;
+    fn read(&mut self) -> impl Future<Output = Result<(), Self::Error>> + Send;
+}
+
+/// Runs `reads` once, or with `every` again every that long until `stop`; `name` says whose reads
 /// these are in the log line of a failed one.
-pub async fn follow<E: ReadFailure>(
-    name: &str,
-    every: Option<Duration>,
-    stop: &Stop,
-    mut read: impl AsyncFnMut() -> Result<(), E>,
-) -> Result<(), E> {
+pub async fn follow<R: Reads>(name: &str, every: Option<Duration>, stop: &Stop, reads: &mut R) -> Result<(), R::Error> {
     loop {
-        let result = read().await;
+        let result = reads.read().await;
         let Some(every) = every else { return result };
         match result {
             Err(e) if e.is_fatal() => return Err(e),
@@ -54,27 +55,37 @@ mod tests {
         }
     }
 
-    /// Follows reads that give `results` in turn (then succeed), stopping after `stop_after` reads.
+    /// Reads that give `results` in turn (then succeed), the stop coming during read `stop_after`.
+    struct Script<'a> {
+        results: &'a [Result<(), Failed>],
+        stop_after: usize,
+        stop: Stop,
+        n: usize,
+    }
+
+    impl Reads for Script<'_> {
+        type Error = Failed;
+        async fn read(&mut self) -> Result<(), Failed> {
+            self.n += 1;
+            if self.n >= self.stop_after {
+                self.stop.stop();
+            }
+            match self.results.get(self.n - 1) {
+                Some(Err(Failed(fatal))) => Err(Failed(*fatal)),
+                _ => Ok(()),
+            }
+        }
+    }
+
     async fn reads(
         every: Option<u64>,
         results: &[Result<(), Failed>],
         stop_after: usize,
     ) -> (Result<(), Failed>, usize) {
-        let stop = Stop::default();
-        let mut n = 0;
-        let every = every.map(Duration::from_secs);
-        let outcome = follow("test", every, &stop, async || {
-            n += 1;
-            if n >= stop_after {
-                stop.stop();
-            }
-            match results.get(n - 1) {
-                Some(Err(Failed(fatal))) => Err(Failed(*fatal)),
-                _ => Ok(()),
-            }
-        })
-        .await;
-        (outcome, n)
+        let mut script = Script { results, stop_after, stop: Stop::default(), n: 0 };
+        let stop = script.stop.clone();
+        let outcome = follow("test", every.map(Duration::from_secs), &stop, &mut script).await;
+        (outcome, script.n)
     }
 
     struct Case {

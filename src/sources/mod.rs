@@ -9,6 +9,7 @@ pub mod cloudwatch;
 pub mod error;
 pub mod files;
 pub mod follow;
+pub mod live;
 pub mod slices;
 pub mod state_sync;
 pub mod stop;

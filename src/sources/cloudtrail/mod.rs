@@ -7,8 +7,16 @@
 //! ListPolicies, at 50 events a page and 2 requests a second. IAM is a global service whose events
 //! CloudTrail records in its partition's home region (us-east-1), so IAM names are looked up there
 //! and EKS names in the cluster's region. Calls are paced to 2 per second per region, the API's quota.
+//!
+//! Its config ([`CloudTrailConfig`]), its read ([`CloudTrail::read`]) that the follow loop
+//! ([`super::follow`]) repeats, its checkpoints (namespace `cloudtrail-lookup`, one per region and
+//! event name).
 
-use super::aws::{ApiError, Pacer, Requests, retrying};
+pub mod config;
+
+pub use config::CloudTrailConfig;
+
+use super::aws::{self, ApiError, Pacer, Pacers, Requests, retrying};
 use super::checkpoint::CheckpointKey;
 use super::slices::{self, Item, Page, PagedSource, Range, ReadProgress, SourceError};
 use super::stop::Stop;
@@ -23,21 +31,16 @@ use std::sync::Arc;
 /// a second of the quota.
 const SLICE_MS: i64 = 30 * crate::model::time::MS_PER_DAY;
 
-/// What to read.
+/// What one read reads.
 #[derive(Debug, Clone)]
-pub struct CloudTrailOptions {
+struct CloudTrailOptions {
     /// Where a first run starts (Unix ms). LookupEvents keeps 90 days.
-    pub since_ms: i64,
-    /// How far behind the last read's end each run starts again: CloudTrail delivers within
-    /// about 15 minutes.
-    pub overlap_ms: i64,
+    since_ms: i64,
 }
 
-impl CloudTrailOptions {
-    pub fn new(since_ms: i64) -> CloudTrailOptions {
-        CloudTrailOptions { since_ms, overlap_ms: 20 * 60_000 }
-    }
-}
+/// How far behind the last read's end each run starts again: CloudTrail delivers within about
+/// 15 minutes.
+const OVERLAP_MS: i64 = 20 * 60_000;
 
 /// The region where CloudTrail records a partition's global-service (IAM) events.
 pub fn global_events_region(region: &str) -> &'static str {
@@ -59,13 +62,13 @@ struct Regional {
 
 /// The CloudTrail clients a lookup needs: the cluster's region and, if different, the global
 /// events' region.
-pub struct Lookups {
+struct Lookups {
     regions: Vec<Regional>,
 }
 
 impl Lookups {
     /// `pacer` gives each region's pace: one per region for the whole process, as the quota is.
-    pub fn new(config: &aws_config::SdkConfig, pacer: impl Fn(&str) -> Arc<Pacer>) -> Lookups {
+    fn new(config: &aws_config::SdkConfig, pacer: impl Fn(&str) -> Arc<Pacer>) -> Lookups {
         let region = config.region().map_or_else(|| "us-east-1".to_string(), |r| r.to_string());
         let global = global_events_region(&region);
         let mut regions = vec![Regional {
@@ -139,9 +142,46 @@ impl PagedSource for LookupByName<'_> {
     }
 }
 
+/// The account's access-relevant CloudTrail events: `ingest cloudtrail --live` and the daemon's
+/// source. The clients are made at the first read and kept.
+pub struct CloudTrail {
+    region: Option<String>,
+    config: CloudTrailConfig,
+    /// The pace of each region, shared with every other source of the process that looks up.
+    pacers: Arc<Pacers>,
+    lookups: Option<Lookups>,
+}
+
+impl CloudTrail {
+    /// `region`: the cluster's; `None` for the credential chain's.
+    pub fn new(region: Option<String>, config: CloudTrailConfig, pacers: Arc<Pacers>) -> CloudTrail {
+        CloudTrail { region, config, pacers, lookups: None }
+    }
+
+    /// Reads every access-relevant event from each lookup's checkpoint (or `since_days` back) up
+    /// to `now_ms` into `progress` (counted even when the read fails), stopping early (committed)
+    /// when `stop` is set.
+    pub async fn read(
+        &mut self,
+        store: &mut Store,
+        now_ms: i64,
+        stop: Option<&Stop>,
+        progress: &mut ReadProgress,
+    ) -> Result<(), SourceError> {
+        if self.lookups.is_none() {
+            let config = aws::config(self.region.as_deref()).await;
+            self.lookups = Some(Lookups::new(&config, |r| self.pacers.for_region(r)));
+        }
+        let lookups = self.lookups.as_ref().expect("just made");
+        let opts =
+            CloudTrailOptions { since_ms: now_ms - i64::from(self.config.since_days) * crate::model::time::MS_PER_DAY };
+        ingest(lookups, store, &opts, now_ms, stop, progress).await
+    }
+}
+
 /// Reads every access-relevant event from each lookup's checkpoint (or `since`) up to `now_ms`
 /// into `progress` (counted even when the run fails), stopping early (committed) when `stop` is set.
-pub async fn ingest(
+async fn ingest(
     lookups: &Lookups,
     store: &mut Store,
     opts: &CloudTrailOptions,
@@ -157,7 +197,7 @@ pub async fn ingest(
         let range = Range {
             checkpoint: CheckpointKey { namespace: "cloudtrail-lookup", key, input: label.clone() },
             since_ms: opts.since_ms,
-            overlap_ms: opts.overlap_ms,
+            overlap_ms: OVERLAP_MS,
             slice_ms: SLICE_MS,
         };
         let mut api = LookupByName { regional, name, requests: &mut progress.requests };

@@ -11,13 +11,19 @@
 //! events inserted, another stream with the same first 64 KiB), the input is read from its start
 //! and event ids keep the counts exact. A last line without a newline whose JSON is unfinished is
 //! still being written: it is left for the next run, not recorded as an error.
+//!
+//! Its config ([`FilesConfig`]: the daemon's `[clusters.files]`), its read ([`ingest_files`]) that
+//! `ingest` runs once and the daemon repeats with the follow loop ([`super::follow`]), its
+//! checkpoint (`checkpoint`: namespace `file`, keyed by the sink and the input's identity).
 
 mod checkpoint;
+pub mod config;
 mod progress;
 #[cfg(test)]
 mod tests;
 
 use checkpoint::{FileCheckpoint, Resume};
+pub use config::FilesConfig;
 
 use super::checkpoint::{CheckpointError, CheckpointKey, CorruptCheckpoint};
 use super::stop::Stop;
