@@ -1,7 +1,7 @@
 //! A cluster's sources as the daemon runs them: each read up to now on a blocking thread (the
 //! reads write SQLite between requests, which must not hold up the runtime serving `/metrics`),
 //! counted into the metrics as it ends, failed or not. The loop around a read is the one every
-//! following source runs ([`crate::sources::follow`]), in its own task ([`super::cluster`]).
+//! following source runs ([`crate::sources::follow`]), in its own task (see the `cluster` module).
 
 use super::error::TaskError;
 use super::shared::Shared;
