@@ -21,8 +21,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The layout follows the data flow: [`ingest`] turns files into normalized events, [`store`] folds
-//! them into request shapes in SQLite, [`model`] holds the pure domain types.
+//! The layout follows the data flow: [`sources`] read files and the live APIs, [`ingest`] turns their
+//! records into normalized events, [`store`] folds them into request shapes in SQLite, [`model`]
+//! holds the pure domain types; [`app`] orchestrates for the CLI ([`cli`]) and the daemon ([`serve`]).
 
 pub mod analysis;
 pub mod app;

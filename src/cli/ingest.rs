@@ -8,7 +8,7 @@ use crate::ingest::{AuditSink, CloudTrailSink, InputFormat, InputPath, Tally, si
 use crate::sources::aws::{Outcome, Requests};
 use crate::sources::files::{self, FileOptions};
 use crate::sources::follow::{Reads, follow};
-use crate::sources::live::Live;
+use crate::sources::live::LiveSource;
 use crate::sources::slices::{ReadProgress, SourceError};
 use crate::sources::stop::Stop;
 use crate::store::{Horizons, Store};
@@ -134,14 +134,14 @@ pub struct LiveArgs {
 }
 
 /// A live source's reads for the command, each logged and added to the totals.
-struct Following<'a> {
+struct Following<'a, S> {
     store: &'a mut Store,
-    source: &'a mut Live,
+    source: &'a mut S,
     stop: &'a Stop,
     total: &'a mut ReadProgress,
 }
 
-impl Reads for Following<'_> {
+impl<S: LiveSource> Reads for Following<'_, S> {
     type Error = SourceError;
 
     async fn read(&mut self) -> Result<(), SourceError> {
@@ -155,7 +155,7 @@ impl Reads for Following<'_> {
 
 /// Reads `source` up to now; with `--follow`, again every poll interval until SIGINT/SIGTERM,
 /// which stops the read at its next page, committed. Prints the totals.
-fn run_live(db: &Path, live: &LiveArgs, format: Format, mut source: Live) -> Result<Tally, CommandError> {
+fn run_live(db: &Path, live: &LiveArgs, format: Format, mut source: impl LiveSource) -> Result<Tally, CommandError> {
     let mut store = Store::open(db)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -210,7 +210,7 @@ pub fn cloudwatch(
         since_days: live.since_days.unwrap_or(default_since_days()),
         ..CloudWatchConfig::default()
     };
-    run_live(db, &live, format, Live::CloudWatch(CloudWatch::new(cluster, live.region.clone(), config)))
+    run_live(db, &live, format, CloudWatch::new(cluster, live.region.clone(), config))
 }
 
 /// `ingest cloudtrail --live`: the account's access-relevant CloudTrail events from
@@ -219,5 +219,5 @@ pub fn cloudtrail_live(db: &Path, live: LiveArgs, format: Format) -> Result<Tall
     use crate::sources::cloudtrail::{CloudTrail, CloudTrailConfig, config::default_since_days};
     let config =
         CloudTrailConfig { since_days: live.since_days.unwrap_or(default_since_days()), ..CloudTrailConfig::default() };
-    run_live(db, &live, format, Live::CloudTrail(CloudTrail::new(live.region.clone(), config, Default::default())))
+    run_live(db, &live, format, CloudTrail::new(live.region.clone(), config, Default::default()))
 }

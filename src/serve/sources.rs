@@ -15,7 +15,7 @@ use crate::sources::aws::Pacers;
 use crate::sources::cloudtrail::CloudTrail;
 use crate::sources::cloudwatch::CloudWatch;
 use crate::sources::files::{DEFAULT_BATCH_RECORDS, FileOptions, ingest_files_into};
-use crate::sources::live::Live;
+use crate::sources::live::LiveSource;
 use crate::sources::slices::{ReadProgress, SourceError};
 use crate::store::{self, Store};
 use std::path::PathBuf;
@@ -57,19 +57,11 @@ pub fn of(cluster: &ClusterConfig, pacers: &Arc<Pacers>) -> Vec<Box<dyn DaemonSo
     }
     if let Some(c) = &cluster.cloudwatch {
         let source = CloudWatch::new(&name, cluster.region.clone(), c.clone());
-        sources.push(Box::new(LiveSource {
-            cluster: name.clone(),
-            source: Live::CloudWatch(source),
-            every: seconds(c.poll_seconds),
-        }));
+        sources.push(Box::new(Live { cluster: name.clone(), source, every: seconds(c.poll_seconds) }));
     }
     if let Some(c) = &cluster.cloudtrail {
         let source = CloudTrail::new(cluster.region.clone(), c.clone(), pacers.clone());
-        sources.push(Box::new(LiveSource {
-            cluster: name,
-            source: Live::CloudTrail(source),
-            every: seconds(c.poll_seconds),
-        }));
+        sources.push(Box::new(Live { cluster: name, source, every: seconds(c.poll_seconds) }));
     }
     sources
 }
@@ -291,14 +283,14 @@ impl DaemonSource for StateSync {
     }
 }
 
-/// CloudWatch Logs or CloudTrail, as `ingest ... --follow` reads them.
-struct LiveSource {
+/// CloudWatch Logs or CloudTrail, read as `ingest ... --follow` reads them.
+struct Live<S> {
     cluster: String,
-    source: Live,
+    source: S,
     every: Duration,
 }
 
-impl DaemonSource for LiveSource {
+impl<S: LiveSource> DaemonSource for Live<S> {
     fn name(&self) -> &'static str {
         self.source.name()
     }

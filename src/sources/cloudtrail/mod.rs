@@ -18,6 +18,7 @@ pub use config::CloudTrailConfig;
 
 use super::aws::{self, ApiError, Pacer, Pacers, Requests, retrying};
 use super::checkpoint::CheckpointKey;
+use super::live::LiveSource;
 use super::slices::{self, Item, Page, PagedSource, Range, ReadProgress, SourceError};
 use super::stop::Stop;
 use crate::ingest::CloudTrailSink;
@@ -157,11 +158,14 @@ impl CloudTrail {
     pub fn new(region: Option<String>, config: CloudTrailConfig, pacers: Arc<Pacers>) -> CloudTrail {
         CloudTrail { region, config, pacers, lookups: None }
     }
+}
 
-    /// Reads every access-relevant event from each lookup's checkpoint (or `since_days` back) up
-    /// to `now_ms` into `progress` (counted even when the read fails), stopping early (committed)
-    /// when `stop` is set.
-    pub async fn read(
+impl LiveSource for CloudTrail {
+    fn name(&self) -> &'static str {
+        "cloudtrail"
+    }
+
+    async fn read(
         &mut self,
         store: &mut Store,
         now_ms: i64,

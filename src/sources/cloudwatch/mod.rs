@@ -10,6 +10,7 @@ pub use config::CloudWatchConfig;
 
 use super::aws::{self, ApiError, Requests, retrying};
 use super::checkpoint::CheckpointKey;
+use super::live::LiveSource;
 use super::slices::{self, Item, Page, PagedSource, Range, ReadProgress, SourceError};
 use super::stop::Stop;
 use crate::ingest::AuditSink;
@@ -88,10 +89,14 @@ impl CloudWatch {
     pub fn new(cluster: &str, region: Option<String>, config: CloudWatchConfig) -> CloudWatch {
         CloudWatch { cluster: cluster.to_string(), region, config, client: None }
     }
+}
 
-    /// Reads every audit event from the checkpoint (or `since_days` back) up to `now_ms` into
-    /// `progress` (counted even when the read fails), stopping early (committed) when `stop` is set.
-    pub async fn read(
+impl LiveSource for CloudWatch {
+    fn name(&self) -> &'static str {
+        "cloudwatch"
+    }
+
+    async fn read(
         &mut self,
         store: &mut Store,
         now_ms: i64,
