@@ -1,4 +1,4 @@
-//! Records → normalized events → the store: what every source (`crate::sources`) hands its records to.
+//! Records → normalized events → the store: what every source (see the sources module) hands its records to.
 //!
 //! Parsers (`audit`, `cloudtrail`) are pure functions from one record to items; the file layouts
 //! (`input`: files, gzip, stdin; `records`: lines and layout detection; `document`: JSON documents
