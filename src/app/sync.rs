@@ -76,7 +76,7 @@ pub async fn sync(store: &mut Store, opts: &SyncOptions, now_ms: i64) -> Result<
     let config = aws::config(opts.region.as_deref()).await;
     let mut requests = Requests::default();
     let eks = eks::read(&aws_sdk_eks::Client::new(&config), cluster, &mut requests).await.map_err(|e| e.to_string());
-    let kubernetes = read_kubernetes(&opts.kubernetes, &config, cluster, eks.as_ref().ok()).await;
+    let kubernetes = read_kubernetes(&opts.kubernetes, &config, cluster, eks.as_ref().ok(), now_ms).await;
 
     let previous = latest_state(store, cluster)?.map(|(_, state)| state);
     let results = [(EKS_PART, eks.as_ref().err()), (KUBERNETES_PART, kubernetes.as_ref().err())];
@@ -134,11 +134,13 @@ async fn read_kubernetes(
     config: &aws_config::SdkConfig,
     cluster: &str,
     eks: Option<&EksAccess>,
+    now_ms: i64,
 ) -> Result<Vec<serde_json::Value>, String> {
     let endpoint = match (access, eks) {
         (KubernetesAccess::EksToken, Some(EksAccess { endpoint: Some(url), certificate_authority: Some(ca), .. })) => {
-            let token =
-                crate::sources::state_sync::eks_token::token(config, cluster).await.map_err(|e| e.to_string())?;
+            let token = crate::sources::state_sync::eks_token::token(config, cluster, now_ms)
+                .await
+                .map_err(|e| e.to_string())?;
             Some(EksEndpoint { url, certificate_authority: ca, token })
         }
         (KubernetesAccess::EksToken, _) => {
