@@ -132,14 +132,13 @@ impl TryFrom<ClusterToml> for ClusterConfig {
         };
         // The flat `poll_seconds` was the files' and CloudWatch's poll.
         let flat_poll_read = flat_files || matches!(t.cloudwatch, Some(Switch::Flat(true)));
-        note("poll_seconds", "files.poll_seconds and cloudwatch.poll_seconds", t.poll_seconds.is_some());
-        if t.poll_seconds.is_some() && !flat_poll_read {
-            return Err(format!(
-                "cluster {:?}: poll_seconds is the old form of files.poll_seconds and cloudwatch.poll_seconds; \
-                 give it in the table of the source it is for",
-                t.name
-            ));
-        }
+        let poll = t.poll_seconds.is_some();
+        note("poll_seconds", "files.poll_seconds and cloudwatch.poll_seconds", poll && flat_poll_read);
+        note(
+            "poll_seconds",
+            "files.poll_seconds and cloudwatch.poll_seconds (ignored: neither is on)",
+            poll && !flat_poll_read,
+        );
 
         let cloudwatch = match t.cloudwatch {
             Some(Switch::Table(_)) if t.log_group.is_some() || t.since_days.is_some() => {

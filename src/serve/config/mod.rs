@@ -559,6 +559,10 @@ mod tests {
             let line = format!("clusters[0] (prod): {old_key} is the old form of {new_key}");
             assert!(said.contains(&line), "{line}\nin:\n{said}");
         }
+        // A poll interval of sources that are off was read and ignored: it still is.
+        let idle = load_str("[[clusters]]\nname = \"a\"\nstate_sync = true\npoll_seconds = 30\n", &[]).unwrap();
+        assert!(idle.deprecations().iter().any(|d| d.contains("poll_seconds") && d.contains("ignored")));
+        assert_eq!((idle.clusters[0].files.as_ref(), idle.clusters[0].cloudwatch.as_ref()), (None, None));
     }
 
     /// The README's configuration table, the example file and the configuration types name the
