@@ -13,7 +13,8 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use grantscope::generate::{GenerateOptions, write_audit};
 use grantscope::ingest::audit::{AuditItem, parse_record};
-use grantscope::ingest::{AuditSink, FileOptions, InputFormat, InputPath, ingest_files};
+use grantscope::ingest::{AuditSink, InputFormat, InputPath};
+use grantscope::sources::files::{FileOptions, ingest_files};
 use grantscope::store::Store;
 use std::hint::black_box;
 use std::time::Duration;
@@ -90,8 +91,13 @@ fn bench(c: &mut Criterion) {
                 let db = dir.path().join(format!("bench-{round}.db"));
                 let mut store = Store::open(&db).unwrap();
                 let mut sink = AuditSink::new(Some("bench".into()));
-                let opts =
-                    FileOptions { format: InputFormat::Auto, batch_records: 20_000, progress: false, stop: None };
+                let opts = FileOptions {
+                    format: InputFormat::Auto,
+                    batch_records: 20_000,
+                    progress: false,
+                    stop: None,
+                    clock: grantscope::app::clock::now_ms,
+                };
                 let tally = ingest_files(&mut store, &[InputPath::File(input.clone())], &mut sink, &opts).unwrap();
                 assert_eq!(tally.ingested, n);
                 drop(store);

@@ -25,8 +25,9 @@ listen = "127.0.0.1:$port"
 interval_seconds = 60
 [[clusters]]
 name = "bench"
-audit_files = ["$work/stream.jsonl"]
-state_files = ["$work/data/state.yaml"]
+[clusters.files]
+audit = ["$work/stream.jsonl"]
+state = ["$work/data/state.yaml"]
 poll_seconds = 1
 TOML
 taskset -c 0 "$bin" --db "$work/g.db" --config "$work/grantscope.toml" serve 2> "$work/serve.log" &

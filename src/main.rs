@@ -33,7 +33,7 @@ Exit codes:
   5  I/O: a file could not be read or written
   6  remote: an AWS or Kubernetes API call failed
   7  data: the database cannot be used (written by a newer grantscope, an SQLite error, a
-     stored state that cannot be read)
+     stored state or a source's checkpoint that cannot be read)
 
 Environment:
   GRANTSCOPE_DB                      database path (same as --db)
@@ -328,7 +328,7 @@ enum IngestCommand {
         #[command(flatten)]
         files: FileArgs<false>,
         #[command(flatten)]
-        aws: LiveCli<30>,
+        aws: LiveCli,
     },
     /// A cluster's audit log straight from CloudWatch Logs (FilterLogEvents on
     /// /aws/eks/CLUSTER/cluster, streams kube-apiserver-audit-*), from where the last run stopped
@@ -347,7 +347,7 @@ enum IngestCommand {
         #[arg(long, default_value = "kube-apiserver-audit")]
         stream_prefix: String,
         #[command(flatten)]
-        live: LiveCli<7>,
+        live: LiveCli,
         #[command(flatten)]
         horizons: HorizonArgs,
     },
@@ -361,7 +361,7 @@ impl From<FileArgs<false>> for FileArgs {
 
 /// How a live source reads: region, how far back a first run goes, whether it follows.
 #[derive(Args)]
-struct LiveCli<const SINCE_DAYS: u32> {
+struct LiveCli {
     /// AWS region [default: the chain's: AWS_REGION, the profile, the instance]
     #[arg(long)]
     region: Option<String>,
@@ -376,11 +376,11 @@ struct LiveCli<const SINCE_DAYS: u32> {
     poll_seconds: u64,
 }
 
-impl<const SINCE_DAYS: u32> LiveCli<SINCE_DAYS> {
+impl LiveCli {
     fn resolve(&self, horizons: Horizons) -> cli::ingest::LiveArgs {
         cli::ingest::LiveArgs {
             region: self.region.clone(),
-            since_days: self.since.unwrap_or(SINCE_DAYS),
+            since_days: self.since,
             follow_seconds: self.follow.then_some(self.poll_seconds),
             horizons,
         }
@@ -515,8 +515,8 @@ struct KubernetesCli {
 }
 
 impl KubernetesCli {
-    fn access(self) -> grantscope::sources::kubernetes::KubernetesAccess {
-        use grantscope::sources::kubernetes::KubernetesAccess;
+    fn access(self) -> grantscope::sources::state_sync::kubernetes::KubernetesAccess {
+        use grantscope::sources::state_sync::kubernetes::KubernetesAccess;
         match (self.in_cluster, self.eks_token) {
             (true, _) => KubernetesAccess::InCluster,
             (_, true) => KubernetesAccess::EksToken,
@@ -532,7 +532,7 @@ struct FileArgs<const REQUIRED: bool = true> {
     #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
     input_format: InputFormat,
     /// Records per transaction: a crash loses at most this much work, which the next run redoes
-    #[arg(long, value_name = "N", default_value_t = grantscope::ingest::file::DEFAULT_BATCH_RECORDS as u64,
+    #[arg(long, value_name = "N", default_value_t = grantscope::sources::files::DEFAULT_BATCH_RECORDS as u64,
           value_parser = clap::value_parser!(u64).range(1..))]
     batch_records: u64,
     #[command(flatten)]

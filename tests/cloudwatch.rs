@@ -267,3 +267,29 @@ fn follow_reads_what_arrives_until_sigterm() {
     let summary: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(summary["ingested"], 600, "{summary}");
 }
+
+/// A damaged checkpoint stops the read before any request, naming the checkpoint: it is not read
+/// as "none", which would read the week again and count the events whose ids are forgotten twice.
+#[test]
+fn a_corrupt_checkpoint_fails_the_run_before_any_request() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let events = generated(dir.path(), 50, 1);
+    put(&moto, dir.path(), "events.jsonl", &events.iter().collect::<Vec<_>>(), 0);
+    assert_eq!(ingest_cloudwatch(&db, &moto)["ingested"], 50);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let changed = conn.execute("UPDATE checkpoints SET value = '{\"v\":2,\"ids\":[]}' WHERE source = 'cloudwatch'", []);
+    assert_eq!(changed.unwrap(), 1);
+    let requests = moto.calls("FilterLogEvents").len();
+    let out = run_fails_with(&mut ingest_cloudwatch_cmd(&db, &moto, "7d"), 7);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "cloudwatch:/aws/eks/demo/cluster: its checkpoint (cloudwatch \"us-east-1|/aws/eks/demo/cluster|kube-apiserver-audit\") is corrupt: missing field `cursor_ms`"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(moto.calls("FilterLogEvents").len(), requests, "no request made");
+    assert_eq!(cluster_stats(&db, "demo")["events"], 50);
+}

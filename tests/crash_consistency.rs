@@ -142,7 +142,7 @@ fn sigkill_at_random_points_leaves_what_a_clean_run_leaves() {
     std::fs::write(
         &config,
         format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\n[analysis]\ninterval_seconds = 3600\n[[clusters]]\nname = \"demo\"\naudit_files = [{}]\ncloudtrail_files = [{}]\npoll_seconds = 1\n",
+            "[server]\nlisten = \"127.0.0.1:{port}\"\n[analysis]\ninterval_seconds = 3600\n[[clusters]]\nname = \"demo\"\n[clusters.files]\naudit = [{}]\ncloudtrail = [{}]\npoll_seconds = 1\n",
             files(&inputs.audit.iter().collect::<Vec<_>>()),
             files(&[&inputs.cloudtrail])
         ),

@@ -228,3 +228,36 @@ fn concatenated_subscription_records_as_firehose_writes_them_are_all_read() {
     assert_eq!((summary["ingested"].as_u64(), summary["errors"].as_u64()), (Some(10), Some(0)), "{summary}");
     assert_eq!(summary["skipped_by_reason"]["control-message"], 1, "{summary}");
 }
+
+/// Writes `value` over every stored checkpoint of `source` (as a bug or a hand edit might leave
+/// it); returns their keys.
+fn damage_checkpoints(db: &Path, source: &str, value: &str) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let keys: Vec<String> = conn
+        .prepare("SELECT key FROM checkpoints WHERE source = ?1")
+        .unwrap()
+        .query_map([source], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    conn.execute("UPDATE checkpoints SET value = ?1 WHERE source = ?2", [value, source]).unwrap();
+    keys
+}
+
+/// A checkpoint that does not read is not taken for "no checkpoint" (the file would be read from
+/// its start, and events whose ids are forgotten counted again): the run fails naming it.
+#[test]
+fn a_corrupt_checkpoint_fails_the_run_naming_the_file_and_the_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let file = fixture("audit/events.jsonl");
+    assert_eq!(ingest_audit(&db, &[&file])["ingested"], 10);
+    let keys = damage_checkpoints(&db, "file", "{\"version\":\"1\",\"path\":");
+    assert_eq!(keys.len(), 1);
+    let before = stats(&db);
+    let out = run_fails_with(grantscope(&db).args(["ingest", "audit", "--cluster", CLUSTER]).arg(&file), 7);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let named = format!("{}: its checkpoint (file \"{}\") is corrupt: ", file.display(), keys[0]);
+    assert!(stderr.contains(&named), "{stderr}");
+    assert_eq!(stats(&db), before, "nothing read, nothing counted");
+}

@@ -9,7 +9,8 @@
 //! `GRANTSCOPE_FUZZ_CASES=200000 cargo test --release --test fuzz_ingest` runs a longer fuzz
 //! (`GRANTSCOPE_FUZZ_SEED` picks another sequence); a failure prints its case number and seed.
 
-use grantscope::ingest::{AuditSink, FileOptions, InputFormat, InputPath, Tally, ingest_files};
+use grantscope::ingest::{AuditSink, InputFormat, InputPath, Tally};
+use grantscope::sources::files::{FileOptions, ingest_files};
 use grantscope::store::Store;
 use serde_json::Value;
 use std::io::Write;
@@ -231,11 +232,21 @@ fn peak_rss() -> u64 {
     kib.parse::<u64>().unwrap() * 1024
 }
 
+/// Small batches, so the inputs cross many batch boundaries.
+fn options() -> FileOptions {
+    FileOptions {
+        format: InputFormat::Auto,
+        batch_records: 7,
+        progress: false,
+        stop: None,
+        clock: grantscope::app::clock::now_ms,
+    }
+}
+
 fn ingest(path: &Path) -> (Store, Tally) {
     let mut store = Store::open_in_memory().unwrap();
     let mut sink = AuditSink::new(Some("fuzz".into()));
-    let opts = FileOptions { format: InputFormat::Auto, batch_records: 7, progress: false, stop: None };
-    let tally = ingest_files(&mut store, &[InputPath::File(path.to_path_buf())], &mut sink, &opts)
+    let tally = ingest_files(&mut store, &[InputPath::File(path.to_path_buf())], &mut sink, &options())
         .expect("bad input never stops a run");
     (store, tally)
 }
@@ -289,9 +300,8 @@ fn hostile_inputs_lose_no_valid_event_and_count_every_bad_one() {
         }
         // Read again: nothing new, nothing counted twice.
         let mut sink = AuditSink::new(Some("fuzz".into()));
-        let opts = FileOptions { format: InputFormat::Auto, batch_records: 7, progress: false, stop: None };
         let mut store = store;
-        let again = ingest_files(&mut store, &[InputPath::File(path.clone())], &mut sink, &opts).unwrap();
+        let again = ingest_files(&mut store, &[InputPath::File(path.clone())], &mut sink, &options()).unwrap();
         assert!(expect(again.ingested == 0), "{what}: a second read stores nothing");
     }
     // 64 MiB documents were read: the peak is far below what holding one of them would take.

@@ -49,7 +49,7 @@ fn serve_watches_clusters_serves_http_and_stops_cleanly() {
     let db = dir.path().join("g.db");
     let port = free_port();
     let broken = format!(
-        "[[clusters]]\nname = \"broken\"\nstate_files = [\"{0}/nowhere/*.yaml\"]\npoll_seconds = 1\n\
+        "[[clusters]]\nname = \"broken\"\n[clusters.files]\nstate = [\"{0}/nowhere/*.yaml\"]\npoll_seconds = 1\n\
          [reports]\ndir = \"{0}/reports\"\ninterval_seconds = 1\nkeep = 2\n",
         dir.path().display()
     );
@@ -178,10 +178,10 @@ fn the_sample_config_checks_and_a_bad_one_names_the_field() {
     assert_eq!(effective["analysis"]["window_days"], 90);
     assert_eq!(effective["server"]["listen"], "127.0.0.1:9464");
     let bad = dir.path().join("bad.toml");
-    std::fs::write(&bad, "[[clusters]]\nname = \"a\"\npoll_seconds = 0\n").unwrap();
+    std::fs::write(&bad, "[[clusters]]\nname = \"a\"\n[clusters.files]\npoll_seconds = 0\n").unwrap();
     let out = run_fails(grantscope(&db).arg("--config").arg(&bad).args(["config", "check"]));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("clusters[0].poll_seconds") && stderr.contains("at least 1 second"), "{stderr}");
+    assert!(stderr.contains("clusters[0].files.poll_seconds") && stderr.contains("at least 1 second"), "{stderr}");
     let out = run_fails(grantscope(&db).args(["config", "check"]).env("GRANTSCOPE_ANALYSIS_INTERVAL_SECONDS", "often"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("GRANTSCOPE_ANALYSIS_INTERVAL_SECONDS"));
     // A misspelt variable is named, with the one meant, instead of being ignored without a word.
@@ -265,7 +265,7 @@ fn counters_count_what_was_stored_even_when_a_later_file_fails() {
     std::fs::write(
         &config,
         format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\n[[clusters]]\nname = \"{CLUSTER}\"\naudit_files = [\"{}/*.jsonl\"]\npoll_seconds = 1\n",
+            "[server]\nlisten = \"127.0.0.1:{port}\"\n[[clusters]]\nname = \"{CLUSTER}\"\n[clusters.files]\naudit = [\"{}/*.jsonl\"]\npoll_seconds = 1\n",
             logs.display()
         ),
     )
@@ -339,7 +339,7 @@ fn a_warning_about_a_state_is_logged_once_not_at_every_poll() {
     std::fs::write(
         &config,
         format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\n[[clusters]]\nname = \"warned\"\nstate_files = [\"{}\"]\npoll_seconds = 1\n",
+            "[server]\nlisten = \"127.0.0.1:{port}\"\n[[clusters]]\nname = \"warned\"\n[clusters.files]\nstate = [\"{}\"]\npoll_seconds = 1\n",
             state.display()
         ),
     )
@@ -357,4 +357,52 @@ fn a_warning_about_a_state_is_logged_once_not_at_every_poll() {
     let mut log = String::new();
     daemon.stderr.take().unwrap().read_to_string(&mut log).unwrap();
     assert_eq!(log.matches("bootstrapClusterCreatorAdminPermissions").count(), 1, "{log}");
+}
+
+/// A corrupt checkpoint stops its source only: `/readyz` names the source and the class, the
+/// failure is counted once under that class, and the cluster's other sources go on reading.
+#[test]
+fn a_corrupt_checkpoint_stops_that_source_and_the_others_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let port = free_port();
+    let config = serve_config(dir.path(), &db, port, "");
+    // The audit file was ingested before, and its checkpoint has since been damaged.
+    run_ok(
+        grantscope(&db).args(["-q", "ingest", "audit", "--cluster", "demo"]).arg(dir.path().join("data/audit.jsonl")),
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let damaged = conn.execute("UPDATE checkpoints SET value = 'not json' WHERE source = 'file'", []).unwrap();
+    assert_eq!(damaged, 1);
+    let mut daemon = serve(&db, &config);
+    let demo = || -> Option<Value> {
+        let (_, body) = get(port, "/readyz")?;
+        Some(serde_json::from_str::<Value>(&body).ok()?["clusters"]["demo"].clone())
+    };
+    let first = wait_for(60, "every source read once", || demo().filter(|d| d["attempted"] == true));
+    let audit = &first["sources"]["files.audit"];
+    assert_eq!((audit["healthy"].as_bool(), audit["stopped"].as_bool()), (Some(false), Some(true)), "{first}");
+    assert_eq!(audit["error"]["class"], "corrupt-checkpoint", "{first}");
+    assert!(audit["error"]["message"].as_str().unwrap().contains("its checkpoint (file "), "{first}");
+    assert!(first["last_error"].as_str().unwrap().starts_with("files.audit (corrupt-checkpoint): "), "{first}");
+    assert_eq!(first["ready"], false);
+    for other in ["files.cloudtrail", "files.state"] {
+        assert_eq!(first["sources"][other]["healthy"], true, "{other}: {first}");
+    }
+    // The other sources keep reading; the stopped one does not.
+    let cloudtrail_read = first["sources"]["files.cloudtrail"]["last_read"].clone();
+    let later = wait_for(30, "another read of the CloudTrail files", || {
+        demo().filter(|d| d["sources"]["files.cloudtrail"]["last_read"] != cloudtrail_read)
+    });
+    assert_eq!(later["sources"]["files.audit"]["last_read"], audit["last_read"], "{later}");
+    assert_eq!(later["state_version"], 1, "{later}");
+    let (_, metrics) = get(port, "/metrics").unwrap();
+    let corrupt = "grantscope_ingest_errors_total{cluster=\"demo\",reason=\"corrupt-checkpoint\",source=\"audit\"}";
+    assert_eq!(metric(&metrics, corrupt), Some(1.0), "{metrics}");
+    assert!(metric(&metrics, "grantscope_events_ingested_total{cluster=\"demo\",source=\"cloudtrail\"}") > Some(0.0));
+    assert_eq!(metric(&metrics, "grantscope_cluster_healthy{cluster=\"demo\"}"), Some(0.0));
+    assert_eq!(cluster_stats(&db, "demo")["events"], 5000, "nothing read twice");
+    signal(&daemon, "-TERM");
+    let status = wait_for(15, "exit after SIGTERM", || daemon.try_wait().unwrap());
+    assert!(status.success(), "{status}");
 }

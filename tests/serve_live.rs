@@ -103,9 +103,9 @@ fn serve_follows_live_sources_and_reports_a_failing_cluster() {
         &config,
         format!(
             "[server]\nlisten = \"127.0.0.1:{port}\"\n[analysis]\ninterval_seconds = 1\n\
-             [[clusters]]\nname = \"live\"\nregion = \"us-east-1\"\ncloudwatch = true\ncloudtrail = true\nstate_sync = true\n\
-             kubeconfig = \"{}\"\npoll_seconds = 1\ncloudtrail_poll_seconds = 1\nstate_sync_seconds = 1\n\
-             [[clusters]]\nname = \"ghost\"\nregion = \"us-east-1\"\ncloudwatch = true\npoll_seconds = 1\n",
+             [[clusters]]\nname = \"live\"\nregion = \"us-east-1\"\n[clusters.cloudwatch]\npoll_seconds = 1\n\
+             [clusters.cloudtrail]\npoll_seconds = 1\n[clusters.state_sync]\nkubeconfig = \"{}\"\npoll_seconds = 1\n\
+             [[clusters]]\nname = \"ghost\"\nregion = \"us-east-1\"\n[clusters.cloudwatch]\npoll_seconds = 1\n",
             kubeconfig.display()
         ),
     )
@@ -166,6 +166,89 @@ fn serve_follows_live_sources_and_reports_a_failing_cluster() {
     });
     assert_eq!(metric(&m, "grantscope_events_ingested_total{cluster=\"live\",source=\"cloudwatch\"}"), Some(0.0));
     assert_eq!(cluster_stats(&db, "live")["events"], 2000, "each event counted once across the restart");
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+}
+
+/// Puts the JSON lines of a file into `/aws/eks/live/cluster` (creating it), each stamped now.
+const PUT_NOW: &str = r#"
+import boto3, sys, time
+endpoint, path = sys.argv[1], sys.argv[2]
+logs = boto3.client("logs", endpoint_url=endpoint)
+group, stream = "/aws/eks/live/cluster", "kube-apiserver-audit-1"
+if not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+now = int(time.time() * 1000)
+events = [{"timestamp": now, "message": line.strip()} for line in open(path) if line.strip()]
+if events:
+    logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
+print(len(events))
+"#;
+
+/// Each source has its own task: while a long first CloudTrail read is paced through its quota
+/// (2 requests/s, 40 pages here), CloudWatch goes on being read every poll, its lag under two polls.
+#[test]
+fn cloudwatch_is_followed_while_a_long_cloudtrail_read_is_paced() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    moto.boto3(PUT_NOW, &[empty.to_str().unwrap()]);
+    let records: Vec<Value> = (0..2000)
+        .map(|i| {
+            let time = grantscope::model::time::format_rfc3339(now_ms() - 3_600_000 - i * 60_000);
+            json!({"eventTime": time, "eventSource": "eks.amazonaws.com", "eventName": "CreateAccessEntry",
+                   "awsRegion": "us-east-1", "eventID": format!("{i:08}-2222-3333-4444-555555555555"),
+                   "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/admin/alice"},
+                   "requestParameters": {"name": "live", "principalArn": format!("arn:aws:iam::123456789012:role/r{i}")}})
+        })
+        .collect();
+    moto.post("/moto-ext/cloudtrail/events", Value::Array(records));
+    let port = free_port();
+    let config = dir.path().join("grantscope.toml");
+    let poll_seconds = 2.0;
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\n[analysis]\ninterval_seconds = 3600\n\
+             [[clusters]]\nname = \"live\"\nregion = \"us-east-1\"\n\
+             [clusters.cloudwatch]\nsince_days = 1\npoll_seconds = {poll_seconds}\n[clusters.cloudtrail]\n"
+        ),
+    )
+    .unwrap();
+    let mut daemon = serve(&db, &config, &moto);
+    let source = |name: &str| -> Value {
+        let body = get(port, "/readyz").map(|(_, b)| b).unwrap_or_default();
+        serde_json::from_str::<Value>(&body).map(|v| v["clusters"]["live"]["sources"][name].clone()).unwrap_or_default()
+    };
+    let lookups = || moto.calls("LookupEvents").len() as u64;
+    wait_while_progressing(60, "CloudWatch's first read", lookups, || {
+        (source("cloudwatch")["attempted"] == true).then_some(())
+    });
+    assert!(lookups() > 0, "CloudTrail is reading");
+
+    // Audit events arrive now; the next CloudWatch poll reads them, CloudTrail still reading.
+    let data = dir.path().join("data");
+    run_ok(
+        grantscope(&dir.path().join("gen.db"))
+            .args(["-q", "generate", "--events", "50", "--days", "1", "--out"])
+            .arg(&data),
+    );
+    let put: u64 = moto.boto3(PUT_NOW, &[data.join("audit.jsonl").to_str().unwrap()]).trim().parse().unwrap();
+    assert_eq!(put, 50);
+    let filters = || moto.calls("FilterLogEvents").len() as u64;
+    let m = wait_while_progressing(30, "the new audit events", filters, || {
+        let m = get(port, "/metrics")?.1;
+        (metric(&m, "grantscope_events_ingested_total{cluster=\"live\",source=\"cloudwatch\"}") == Some(50.0))
+            .then_some(m)
+    });
+    assert_eq!(source("cloudtrail")["attempted"], false, "CloudTrail's first read is still going on");
+    assert_eq!(metric(&m, "grantscope_events_ingested_total{cluster=\"live\",source=\"cloudtrail\"}"), Some(0.0));
+    let lag = metric(&m, "grantscope_ingest_lag_seconds{cluster=\"live\",source=\"cloudwatch\"}").unwrap();
+    assert!(lag < 2.0 * poll_seconds, "CloudWatch's lag {lag} s is under two polls of {poll_seconds} s");
+    assert!(moto.calls("LookupEvents").iter().all(|c| c["fault"].is_null()), "the CloudTrail read keeps to its quota");
     daemon.kill().unwrap();
     daemon.wait().unwrap();
 }

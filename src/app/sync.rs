@@ -9,8 +9,8 @@
 use crate::app::state_versions::{StateVersionError, Stored, latest_state, store_state};
 use crate::model::time::format_rfc3339;
 use crate::sources::aws::{self, Requests};
-use crate::sources::eks::{self, EksAccess};
-use crate::sources::kubernetes::{self, EksEndpoint, KubernetesAccess};
+use crate::sources::state_sync::eks::{self, EksAccess};
+use crate::sources::state_sync::kubernetes::{self, EksEndpoint, KubernetesAccess};
 use crate::state::{LiveParts, assemble};
 use crate::store::{self, Store};
 use serde::Serialize;
@@ -58,9 +58,10 @@ impl SyncOutcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    /// Nothing could be stored: the failing parts, each one line.
-    #[error("state sync of {cluster} stored nothing: {}", failures.join("; "))]
-    Failed { cluster: String, failures: Vec<String>, requests: Requests },
+    /// Nothing could be stored: the failing parts ([`EKS_PART`], [`KUBERNETES_PART`]), each with
+    /// what went wrong, in one line.
+    #[error("state sync of {cluster} stored nothing: {}", failures.iter().map(|(_, e)| e.as_str()).collect::<Vec<_>>().join("; "))]
+    Failed { cluster: String, failures: Vec<(&'static str, String)>, requests: Requests },
     #[error(transparent)]
     StoredState(#[from] StateVersionError),
     #[error(transparent)]
@@ -75,11 +76,12 @@ pub async fn sync(store: &mut Store, opts: &SyncOptions, now_ms: i64) -> Result<
     let config = aws::config(opts.region.as_deref()).await;
     let mut requests = Requests::default();
     let eks = eks::read(&aws_sdk_eks::Client::new(&config), cluster, &mut requests).await.map_err(|e| e.to_string());
-    let kubernetes = read_kubernetes(&opts.kubernetes, &config, cluster, eks.as_ref().ok()).await;
+    let kubernetes = read_kubernetes(&opts.kubernetes, &config, cluster, eks.as_ref().ok(), now_ms).await;
 
     let previous = latest_state(store, cluster)?.map(|(_, state)| state);
     let results = [(EKS_PART, eks.as_ref().err()), (KUBERNETES_PART, kubernetes.as_ref().err())];
-    let failures: Vec<String> = results.iter().filter_map(|(_, e)| e.cloned()).collect();
+    let failures: Vec<(&'static str, String)> =
+        results.iter().filter_map(|(part, e)| e.map(|e| (*part, e.clone()))).collect();
     if previous.is_none() && !failures.is_empty() || failures.len() == 2 {
         // Only the failures are recorded: a part read but not stored was not synced.
         for (part, error) in results.iter().filter(|(_, e)| e.is_some()) {
@@ -132,10 +134,13 @@ async fn read_kubernetes(
     config: &aws_config::SdkConfig,
     cluster: &str,
     eks: Option<&EksAccess>,
+    now_ms: i64,
 ) -> Result<Vec<serde_json::Value>, String> {
     let endpoint = match (access, eks) {
         (KubernetesAccess::EksToken, Some(EksAccess { endpoint: Some(url), certificate_authority: Some(ca), .. })) => {
-            let token = crate::sources::eks_token::token(config, cluster).await.map_err(|e| e.to_string())?;
+            let token = crate::sources::state_sync::eks_token::token(config, cluster, now_ms)
+                .await
+                .map_err(|e| e.to_string())?;
             Some(EksEndpoint { url, certificate_authority: ca, token })
         }
         (KubernetesAccess::EksToken, _) => {

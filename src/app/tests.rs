@@ -6,8 +6,9 @@ use crate::app::agreement::agreement_at_the_time;
 use crate::app::replay::{replay, window_start};
 use crate::app::state_versions::{StateVersionError, store_state};
 use crate::generate::{GenerateOptions, state_yaml, write_audit};
-use crate::ingest::{AuditSink, FileOptions, InputFormat, InputPath, ingest_files};
+use crate::ingest::{AuditSink, InputFormat, InputPath};
 use crate::model::{AccessState, ReplaySummary, time};
+use crate::sources::files::{FileOptions, ingest_files};
 use crate::store::{self, Store, StoredDecision, WindowFilter};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -51,7 +52,13 @@ fn generate_options(events: u64) -> GenerateOptions {
 
 fn ingest(store: &mut Store, files: &[PathBuf]) {
     let paths: Vec<InputPath> = files.iter().map(|f| InputPath::parse(f)).collect();
-    let opts = FileOptions { format: InputFormat::Auto, batch_records: 1_000, progress: false, stop: None };
+    let opts = FileOptions {
+        format: InputFormat::Auto,
+        batch_records: 1_000,
+        progress: false,
+        stop: None,
+        clock: crate::app::clock::now_ms,
+    };
     let tally = ingest_files(store, &paths, &mut AuditSink::new(Some(CLUSTER.into())), &opts).expect("ingests");
     assert!(tally.ingested > 0, "{tally:?}");
 }

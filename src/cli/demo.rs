@@ -5,8 +5,8 @@ use crate::app::clock::now_ms;
 use crate::cli::output::{Format, FormatArg};
 use crate::generate::GenerateOptions;
 use crate::ingest::InputFormat;
-use crate::ingest::file::DEFAULT_BATCH_RECORDS;
 use crate::model::time;
+use crate::sources::files::DEFAULT_BATCH_RECORDS;
 use crate::store::Horizons;
 use std::path::Path;
 

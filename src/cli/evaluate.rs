@@ -10,8 +10,9 @@ use crate::authz::{Authorizer, Decision};
 use crate::cli::output::{Format, write_stdout};
 use crate::ingest::audit::{AuditItem, parse_record};
 use crate::ingest::sink::{Position, Sink, SinkError, Tally, record_error};
-use crate::ingest::{FileOptions, InputFormat, InputPath, file::DEFAULT_BATCH_RECORDS};
+use crate::ingest::{InputFormat, InputPath};
 use crate::model::{AuditEvent, GrantId, RecordedDecision, RecordedGrant, time};
+use crate::sources::files::{DEFAULT_BATCH_RECORDS, FileOptions};
 use crate::store::Store;
 use rusqlite::Transaction;
 use serde::Serialize;
@@ -209,7 +210,7 @@ impl Sink for EvaluateSink<'_> {
 
 pub fn run(args: EvaluateArgs, format: Format) -> Result<EventAgreement, CommandError> {
     let events = InputPath::parse(&args.events);
-    crate::ingest::check_inputs(std::slice::from_ref(&events))?;
+    crate::sources::files::check_inputs(std::slice::from_ref(&events))?;
     let state = crate::app::state_versions::load(&args.state, args.cluster.as_deref())?;
     let authz = Authorizer::new(&state);
     for w in &authz.warnings {
@@ -220,9 +221,14 @@ pub fn run(args: EvaluateArgs, format: Format) -> Result<EventAgreement, Command
     }
     let mut sink = EvaluateSink { authz, cluster: args.cluster, format, agreement: EventAgreement::default() };
     let mut scratch = Store::open_in_memory()?;
-    let opts =
-        FileOptions { format: args.input_format, batch_records: DEFAULT_BATCH_RECORDS, progress: false, stop: None };
-    let tally = crate::ingest::ingest_files(&mut scratch, &[events], &mut sink, &opts)?;
+    let opts = FileOptions {
+        format: args.input_format,
+        batch_records: DEFAULT_BATCH_RECORDS,
+        progress: false,
+        stop: None,
+        clock: crate::app::clock::now_ms,
+    };
+    let tally = crate::sources::files::ingest_files(&mut scratch, &[events], &mut sink, &opts)?;
     let a = sink.agreement;
     crate::errln!(
         "evaluated {} events ({} skipped, {} bad records); decisions agree with the recorded ones on {} of {} ({}); the allowing grant agrees on {} of {} ({}); {} not evaluated (nodes, EKS's own identities), {} unauthenticated",

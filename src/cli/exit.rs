@@ -9,16 +9,16 @@
 //! | 4 | not found | an input file, the database, a cluster's stored state that does not exist |
 //! | 5 | I/O | a file that cannot be read or written |
 //! | 6 | remote | an AWS or Kubernetes API call that failed (after its retries) |
-//! | 7 | data | a database written by a newer grantscope, an SQLite error, a stored state that cannot be read |
+//! | 7 | data | a database written by a newer grantscope, an SQLite error, a stored state or a source's checkpoint that cannot be read |
 
 use super::CommandError;
 use crate::app::replay::ReplayError;
 use crate::app::state_versions::StateVersionError;
 use crate::app::sync::SyncError;
-use crate::ingest::IngestError;
 use crate::ingest::sink::SinkError;
 use crate::serve::config::ConfigError;
 use crate::serve::{LockError, ServeError};
+use crate::sources::files::IngestError;
 use crate::sources::slices::SourceError;
 use crate::state::StateError;
 use crate::store::StoreError;
@@ -113,6 +113,7 @@ fn ingest_class(e: &IngestError) -> ErrorClass {
         IngestError::Open(e) => io_class(&e.source),
         IngestError::Read { source, .. } => io_class(source),
         IngestError::Sink(e) => sink_class(e),
+        IngestError::Checkpoint(_) => ErrorClass::Data,
     }
 }
 
@@ -135,7 +136,8 @@ fn source_class(e: &SourceError) -> ErrorClass {
     match e {
         SourceError::Api(_) | SourceError::Stuck { .. } => ErrorClass::Remote,
         SourceError::Sink(e) => sink_class(e),
-        SourceError::Sql(_) => ErrorClass::Data,
+        // A checkpoint this program wrote that cannot be read: stored data, not the command.
+        SourceError::Sql(_) | SourceError::Checkpoint(_) => ErrorClass::Data,
     }
 }
 

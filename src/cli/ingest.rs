@@ -2,16 +2,18 @@
 //! `ingest cloudtrail --live`.
 
 use super::{CommandError, gc};
+use crate::app::clock::now_ms;
 use crate::cli::output::{Format, print_json};
-use crate::ingest::{self, AuditSink, CloudTrailSink, FileOptions, InputFormat, InputPath, Tally, sink::Sink};
-use crate::model::time::MS_PER_DAY;
-use crate::sources::aws::{self, Outcome, Requests};
-use crate::sources::slices::{Progress, SourceError};
+use crate::ingest::{AuditSink, CloudTrailSink, InputFormat, InputPath, Tally, sink::Sink};
+use crate::sources::aws::{Outcome, Requests};
+use crate::sources::files::{self, FileOptions};
+use crate::sources::follow::{Reads, follow};
+use crate::sources::live::LiveSource;
+use crate::sources::slices::{ReadProgress, SourceError};
+use crate::sources::stop::Stop;
 use crate::store::{Horizons, Store};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Which parser reads the files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +52,7 @@ pub fn run(db: &Path, args: IngestArgs, format: Format) -> Result<Tally, Command
     if paths.iter().filter(|p| **p == InputPath::Stdin).count() > 1 {
         return Err(CommandError::Usage("`-` (stdin) may be given only once".into()));
     }
-    ingest::check_inputs(&paths)?;
+    files::check_inputs(&paths)?;
     let mut store = Store::open(db)?;
     let mut sink: Box<dyn Sink> = match args.kind {
         Kind::Audit => Box::new(AuditSink::new(args.cluster)),
@@ -61,8 +63,9 @@ pub fn run(db: &Path, args: IngestArgs, format: Format) -> Result<Tally, Command
         batch_records: args.batch_records,
         progress: args.progress,
         stop: None,
+        clock: now_ms,
     };
-    let tally = ingest::ingest_files(&mut store, &paths, sink.as_mut(), &opts)?;
+    let tally = files::ingest_files(&mut store, &paths, sink.as_mut(), &opts)?;
     let gc = gc::collect(&store, args.horizons)?;
     print_summary(format, Some(paths.len()), None, &tally, gc.events_deleted);
     Ok(tally)
@@ -123,74 +126,68 @@ struct LiveSummary {
 /// How a live source runs: how far back a first run starts, and whether it keeps following.
 pub struct LiveArgs {
     pub region: Option<String>,
-    pub since_days: u32,
+    /// On a first run, start this far back [default: the source's].
+    pub since_days: Option<u32>,
     /// Poll again every this many seconds until SIGINT/SIGTERM.
     pub follow_seconds: Option<u64>,
     pub horizons: Horizons,
 }
 
-/// Runs `once` (a live source read up to now); with `--follow`, again every poll interval until
-/// SIGINT/SIGTERM, which stops the read at its next page, committed. Prints the totals.
-fn run_live(
-    db: &Path,
-    live: &LiveArgs,
-    format: Format,
-    once: impl AsyncFnMut(&mut Store, i64, &AtomicBool, &mut Progress) -> Result<(), SourceError>,
-) -> Result<Tally, CommandError> {
-    let mut once = once;
+/// A live source's reads for the command, each logged and added to the totals.
+struct Following<'a, S> {
+    store: &'a mut Store,
+    source: &'a mut S,
+    stop: &'a Stop,
+    total: &'a mut ReadProgress,
+}
+
+impl<S: LiveSource> Reads for Following<'_, S> {
+    type Error = SourceError;
+
+    async fn read(&mut self) -> Result<(), SourceError> {
+        let mut progress = ReadProgress::default();
+        let result = self.source.read(self.store, now_ms(), Some(self.stop), &mut progress).await;
+        tracing::info!(ingested = progress.tally.ingested, lag_seconds = ?lag_seconds(progress.newest_ms), "read up to now");
+        self.total.add(progress);
+        result
+    }
+}
+
+/// Reads `source` up to now; with `--follow`, again every poll interval until SIGINT/SIGTERM,
+/// which stops the read at its next page, committed. Prints the totals.
+fn run_live(db: &Path, live: &LiveArgs, format: Format, mut source: impl LiveSource) -> Result<Tally, CommandError> {
     let mut store = Store::open(db)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(CommandError::Runtime)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let progress = runtime.block_on(async {
-        let stopped = Arc::new(tokio::sync::Notify::new());
-        if live.follow_seconds.is_some() {
-            let (stop, stopped) = (stop.clone(), stopped.clone());
+    let stop = Stop::default();
+    let every = live.follow_seconds.map(std::time::Duration::from_secs);
+    let mut total = ReadProgress::default();
+    let mut reads = Following { store: &mut store, source: &mut source, stop: &stop, total: &mut total };
+    runtime.block_on(async {
+        if every.is_some() {
+            let stop = stop.clone();
             tokio::spawn(async move {
                 if let Err(e) = crate::app::shutdown::shutdown_signal().await {
                     tracing::warn!("cannot watch for signals ({e}); stop with kill -9, which loses nothing committed");
                     return;
                 }
                 tracing::info!("stopping after the page in flight");
-                stop.store(true, Ordering::Relaxed);
-                stopped.notify_one();
+                stop.stop();
             });
         }
-        let mut total = Progress::default();
-        loop {
-            let mut progress = Progress::default();
-            let result = once(&mut store, crate::app::clock::now_ms(), &stop, &mut progress).await;
-            tracing::info!(ingested = progress.tally.ingested, lag_seconds = ?lag_seconds(progress.newest_ms), "read up to now");
-            total.add(progress);
-            let Some(poll) = live.follow_seconds else {
-                result?;
-                break;
-            };
-            // Following, a failed read is logged and tried again at the next poll, as serve does.
-            if let Err(e) = result {
-                tracing::warn!("{e}; trying again in {poll} s");
-            }
-            if stop.load(Ordering::Relaxed) {
-                break;
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(std::time::Duration::from_secs(poll)) => {}
-                _ = stopped.notified() => break,
-            }
-        }
-        Ok::<_, CommandError>(total)
+        follow(reads.source.name(), every, &stop, &mut reads).await
     })?;
     let gc = gc::collect(&store, live.horizons)?;
     let summary = LiveSummary {
-        throttled_requests: progress.requests.total(Outcome::Throttled),
-        requests: progress.requests,
-        lag_seconds: lag_seconds(progress.newest_ms),
+        throttled_requests: total.requests.total(Outcome::Throttled),
+        requests: total.requests,
+        lag_seconds: lag_seconds(total.newest_ms),
     };
-    print_summary(format, None, Some(&summary), &progress.tally, gc.events_deleted);
-    Ok(progress.tally)
+    print_summary(format, None, Some(&summary), &total.tally, gc.events_deleted);
+    Ok(total.tally)
 }
 
 fn lag_seconds(newest_ms: Option<i64>) -> Option<f64> {
-    newest_ms.map(|n| crate::model::time::lag_seconds(n, crate::app::clock::now_ms()))
+    newest_ms.map(|n| crate::model::time::lag_seconds(n, now_ms()))
 }
 
 /// `ingest cloudwatch`: the cluster's audit log from CloudWatch Logs, from the checkpoint (or
@@ -203,37 +200,21 @@ pub fn cloudwatch(
     live: LiveArgs,
     format: Format,
 ) -> Result<Tally, CommandError> {
-    use crate::sources::cloudwatch::{CloudWatchOptions, ingest};
-    let since = crate::app::clock::now_ms() - i64::from(live.since_days) * MS_PER_DAY;
-    let mut opts = CloudWatchOptions::for_cluster(cluster, since);
-    if let Some(group) = log_group {
-        opts.log_group = group;
-    }
-    opts.stream_prefix = stream_prefix;
-    let mut client = None;
-    let region = live.region.clone();
-    run_live(db, &live, format, async |store, now, stop, progress| {
-        if client.is_none() {
-            client = Some(aws_sdk_cloudwatchlogs::Client::new(&aws::config(region.as_deref()).await));
-        }
-        let client = client.as_ref().expect("just set");
-        ingest(client, store, &opts, now, Some(stop), progress).await
-    })
+    use crate::sources::cloudwatch::{CloudWatch, CloudWatchConfig, config::default_since_days};
+    let config = CloudWatchConfig {
+        log_group,
+        stream_prefix,
+        since_days: live.since_days.unwrap_or(default_since_days()),
+        ..CloudWatchConfig::default()
+    };
+    run_live(db, &live, format, CloudWatch::new(cluster, live.region.clone(), config))
 }
 
 /// `ingest cloudtrail --live`: the account's access-relevant CloudTrail events from
 /// LookupEvents, from each lookup's checkpoint (or `--since`) up to now, and on with `--follow`.
 pub fn cloudtrail_live(db: &Path, live: LiveArgs, format: Format) -> Result<Tally, CommandError> {
-    use crate::sources::cloudtrail::{CloudTrailOptions, Lookups, Pacers, ingest};
-    let opts = CloudTrailOptions::new(crate::app::clock::now_ms() - i64::from(live.since_days) * MS_PER_DAY);
-    let mut lookups = None;
-    let region = live.region.clone();
-    run_live(db, &live, format, async |store, now, stop, progress| {
-        if lookups.is_none() {
-            let pacers = Pacers::default();
-            lookups = Some(Lookups::new(&aws::config(region.as_deref()).await, |r| pacers.for_region(r)));
-        }
-        let lookups = lookups.as_ref().expect("just set");
-        ingest(lookups, store, &opts, now, Some(stop), progress).await
-    })
+    use crate::sources::cloudtrail::{CloudTrail, CloudTrailConfig, config::default_since_days};
+    let config =
+        CloudTrailConfig { since_days: live.since_days.unwrap_or(default_since_days()), ..CloudTrailConfig::default() };
+    run_live(db, &live, format, CloudTrail::new(live.region.clone(), config, Default::default()))
 }

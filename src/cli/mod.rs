@@ -20,8 +20,8 @@ pub mod stats;
 pub mod timeline;
 pub mod whatif;
 
-use crate::ingest::IngestError;
 use crate::serve::config::ConfigError;
+use crate::sources::files::IngestError;
 use crate::store::StoreError;
 
 /// A failure that ends a command. Each keeps the error it wraps (its `source`), whose kind sets the

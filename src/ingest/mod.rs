@@ -1,20 +1,19 @@
-//! Sources → normalized events → the store.
+//! Records → normalized events → the store: what every source (see the sources module) hands its records to.
 //!
-//! Parsers (`audit`, `cloudtrail`) are pure functions from one record to items; the file source
-//! (`file`) reads inputs, batches, and commits each batch with its checkpoint.
+//! Parsers (`audit`, `cloudtrail`) are pure functions from one record to items; the file layouts
+//! (`input`: files, gzip, stdin; `records`: lines and layout detection; `document`: JSON documents
+//! streamed record by record); the sinks (`sink`) store what one record means, in the caller's
+//! transaction. Batching and checkpoints belong to the sources.
 
 pub mod audit;
 pub mod cloudtrail;
-mod document;
-pub mod file;
+pub mod document;
 pub mod input;
 mod json;
-mod progress;
 pub mod record_error;
 pub mod records;
 pub mod sink;
 
-pub use file::{FileOptions, IngestError, check_inputs, ingest_files, ingest_files_into};
 pub use input::InputPath;
 pub use records::InputFormat;
 pub use sink::{AuditSink, CloudTrailSink, Tally};

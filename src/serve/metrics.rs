@@ -95,7 +95,7 @@ impl Metrics {
             state_version: int_gauge("grantscope_state_version", "The stored access-state version.", &["cluster"])?,
             cluster_healthy: int_gauge(
                 "grantscope_cluster_healthy",
-                "1 when the cluster's last poll and assessment succeeded.",
+                "1 when every source's last read and the last assessment of the cluster succeeded.",
                 &["cluster"],
             )?,
             grants: int_gauge(

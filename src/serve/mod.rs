@@ -1,19 +1,23 @@
 //! `grantscope serve`: the long-running service. One process watches every configured cluster —
-//! a loop per cluster ([`cluster`]) following its sources and assessing it on an interval — and
-//! serves Prometheus metrics, health, findings and the latest report over HTTP ([`http`]).
+//! a task per source of each cluster ([`sources`]) following it on its own interval, and one task
+//! per cluster assessing it ([`assess`]) — and serves Prometheus metrics, health, findings and the
+//! latest report over HTTP ([`http`]).
 //!
 //! One writer per database ([`lock`]). SIGTERM or SIGINT stops the polling: ingest commits the
 //! batch it has read with its checkpoint, and the process exits within 10 s; a restart resumes
 //! from the checkpoints, so nothing is lost or counted twice (also after `kill -9`).
 
+mod assess;
 mod cluster;
 pub mod config;
+mod error;
 mod http;
 mod listener;
-mod live;
 mod lock;
 mod metrics;
 mod reports;
+mod shared;
+mod sources;
 mod status;
 
 pub use lock::LockError;
@@ -22,10 +26,9 @@ use crate::serve::config::Config;
 use crate::store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// How long the cluster loops get to finish after a stop signal: within the 10 s a container
+/// How long the tasks get to finish after a stop signal: within the 10 s a container
 /// runtime waits before SIGKILL, with room for the HTTP server to close.
 const STOP_GRACE: Duration = Duration::from_secs(8);
 
@@ -51,41 +54,39 @@ pub async fn run(config: Config, db: PathBuf) -> Result<(), ServeError> {
         tracing::warn!("no [[clusters]] configured: serving metrics only");
     }
     let metrics = Arc::new(metrics::Metrics::new(config.metrics.max_grant_series)?);
-    let status = Arc::new(status::Status::new(config.clusters.iter().map(|c| c.name.as_str())));
-    let stop = Arc::new(AtomicBool::new(false));
+    let pacers = Arc::new(crate::sources::aws::Pacers::default());
+    let names = config.clusters.iter().map(|c| (c.name.as_str(), cluster::source_names(c, &pacers)));
+    let status = Arc::new(status::Status::new(names));
+    let stop = crate::sources::stop::Stop::default();
+    let shared = Arc::new(shared::Shared {
+        db: db.clone(),
+        analysis: config.analysis.clone(),
+        reports: config.reports.clone(),
+        metrics: metrics.clone(),
+        status: status.clone(),
+        stop: stop.clone(),
+        pacers,
+        warned: Default::default(),
+    });
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .map_err(|source| ServeError::Listen { addr: config.server.listen, source })?;
     tracing::info!(listen = %listener.local_addr()?, db = %db.display(), clusters = config.clusters.len(), "serving");
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
-    let app = http::router(http::AppState { metrics: metrics.clone(), status: status.clone() });
-    let server = tokio::spawn(listener::serve(listener, app, shutdown_rx.clone()));
-    let shared = Arc::new(cluster::Shared {
-        db,
-        analysis: config.analysis.clone(),
-        reports: config.reports.clone(),
-        metrics,
-        status,
-        stop: stop.clone(),
-        pacers: Default::default(),
-        warned: Default::default(),
-    });
-    let loops: Vec<_> = config
-        .clusters
-        .iter()
-        .map(|c| tokio::spawn(cluster::run(c.clone(), shared.clone(), shutdown_rx.clone())))
-        .collect();
+    let app = http::router(http::AppState { metrics, status });
+    let server = tokio::spawn(listener::serve(listener, app, shutdown_rx));
+    let tasks: Vec<_> = config.clusters.iter().flat_map(|c| cluster::spawn(c, &shared)).collect();
     crate::app::shutdown::shutdown_signal().await?;
     tracing::info!("stopping: finishing the batches in flight");
-    stop.store(true, Ordering::Relaxed);
+    stop.stop();
     let _ = shutdown_tx.send(true);
     let all = async {
-        for l in loops {
-            let _ = l.await;
+        for t in tasks {
+            let _ = t.await;
         }
     };
     if tokio::time::timeout(STOP_GRACE, all).await.is_err() {
-        tracing::warn!("a cluster loop did not finish in time; what it committed is kept");
+        tracing::warn!("a task did not finish in time; what it committed is kept");
     }
     let _ = tokio::time::timeout(Duration::from_secs(1), server).await;
     tracing::info!("stopped");

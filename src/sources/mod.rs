@@ -1,11 +1,23 @@
-//! Live sources: AWS APIs read into the store exactly as files are, each owning its own config,
-//! loop and checkpoint (vector's sources are the model), the checkpoint committed in the same
-//! transaction as the events it covers.
+//! Sources: where events and access state come from, each in its own folder as vector has them —
+//! [`files`], [`cloudwatch`], [`cloudtrail`], [`state_sync`] — with its config type (defaults as
+//! named functions, unknown keys rejected), its read, and its typed, versioned checkpoint
+//! ([`checkpoint`]), committed in the same transaction as the events it covers. A checkpoint that
+//! does not read is an error that stops the source, never a guess.
+//!
+//! What they share: the one loop of a source that follows ([`follow`]: `ingest --follow` and every
+//! task of the daemon), the stop they obey ([`stop`]), the sliced reader of the AWS log APIs
+//! ([`slices`]: fetching pages apart from committing them), the AWS client, retry policy and pace
+//! ([`aws`]), and the classes of failure the daemon reports ([`error`]). Records go to the parsers
+//! and sinks of [`crate::ingest`]; storing a synced state is orchestration (`app::sync`).
 
 pub mod aws;
+pub mod checkpoint;
 pub mod cloudtrail;
 pub mod cloudwatch;
-pub mod eks;
-pub mod eks_token;
-pub mod kubernetes;
+pub mod error;
+pub mod files;
+pub mod follow;
+pub mod live;
 pub mod slices;
+pub mod state_sync;
+pub mod stop;

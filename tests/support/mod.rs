@@ -220,8 +220,8 @@ pub fn serve_config(dir: &Path, db: &Path, port: u16, extra: &str) -> PathBuf {
         &config,
         format!(
             "[server]\nlisten = \"127.0.0.1:{port}\"\n[analysis]\ninterval_seconds = 1\n\
-             [[clusters]]\nname = \"demo\"\naudit_files = [\"{d}/audit.jsonl\"]\ncloudtrail_files = [\"{d}/cloudtrail.json\"]\n\
-             state_files = [\"{d}/state.yaml\"]\npoll_seconds = 1\n{extra}"
+             [[clusters]]\nname = \"demo\"\n[clusters.files]\naudit = [\"{d}/audit.jsonl\"]\ncloudtrail = [\"{d}/cloudtrail.json\"]\n\
+             state = [\"{d}/state.yaml\"]\npoll_seconds = 1\n{extra}"
         ),
     )
     .unwrap();

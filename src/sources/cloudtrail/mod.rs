@@ -7,36 +7,41 @@
 //! ListPolicies, at 50 events a page and 2 requests a second. IAM is a global service whose events
 //! CloudTrail records in its partition's home region (us-east-1), so IAM names are looked up there
 //! and EKS names in the cluster's region. Calls are paced to 2 per second per region, the API's quota.
+//!
+//! Its config ([`CloudTrailConfig`]), its read ([`CloudTrail::read`]) that the follow loop
+//! ([`super::follow`]) repeats, its checkpoints (namespace `cloudtrail-lookup`, one per region and
+//! event name).
 
-use super::aws::{ApiError, Pacer, Requests, retrying};
-use super::slices::{self, Item, Page, PagedSource, Progress, Range, SourceError};
+pub mod config;
+
+pub use config::CloudTrailConfig;
+
+use super::aws::{self, ApiError, Pacer, Pacers, Requests, retrying};
+use super::checkpoint::CheckpointKey;
+use super::live::LiveSource;
+use super::slices::{self, Item, Page, PagedSource, Range, ReadProgress, SourceError};
+use super::stop::Stop;
 use crate::ingest::CloudTrailSink;
 use crate::model::ACCESS_EVENTS;
 use crate::store::Store;
 use aws_sdk_cloudtrail::primitives::DateTime;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 /// Thirty days per slice: a lookup by event name returns few events, and each request costs half
 /// a second of the quota.
 const SLICE_MS: i64 = 30 * crate::model::time::MS_PER_DAY;
 
-/// What to read.
+/// What one read reads.
 #[derive(Debug, Clone)]
-pub struct CloudTrailOptions {
+struct CloudTrailOptions {
     /// Where a first run starts (Unix ms). LookupEvents keeps 90 days.
-    pub since_ms: i64,
-    /// How far behind the last read's end each run starts again: CloudTrail delivers within
-    /// about 15 minutes.
-    pub overlap_ms: i64,
+    since_ms: i64,
 }
 
-impl CloudTrailOptions {
-    pub fn new(since_ms: i64) -> CloudTrailOptions {
-        CloudTrailOptions { since_ms, overlap_ms: 20 * 60_000 }
-    }
-}
+/// How far behind the last read's end each run starts again: CloudTrail delivers within about
+/// 15 minutes.
+const OVERLAP_MS: i64 = 20 * 60_000;
 
 /// The region where CloudTrail records a partition's global-service (IAM) events.
 pub fn global_events_region(region: &str) -> &'static str {
@@ -58,13 +63,13 @@ struct Regional {
 
 /// The CloudTrail clients a lookup needs: the cluster's region and, if different, the global
 /// events' region.
-pub struct Lookups {
+struct Lookups {
     regions: Vec<Regional>,
 }
 
 impl Lookups {
     /// `pacer` gives each region's pace: one per region for the whole process, as the quota is.
-    pub fn new(config: &aws_config::SdkConfig, pacer: impl Fn(&str) -> Arc<Pacer>) -> Lookups {
+    fn new(config: &aws_config::SdkConfig, pacer: impl Fn(&str) -> Arc<Pacer>) -> Lookups {
         let region = config.region().map_or_else(|| "us-east-1".to_string(), |r| r.to_string());
         let global = global_events_region(&region);
         let mut regions = vec![Regional {
@@ -82,17 +87,6 @@ impl Lookups {
             });
         }
         Lookups { regions }
-    }
-}
-
-/// One pace per region for the whole process: clusters in one region share CloudTrail's quota.
-#[derive(Default)]
-pub struct Pacers(std::sync::Mutex<std::collections::HashMap<String, Arc<Pacer>>>);
-
-impl Pacers {
-    pub fn for_region(&self, region: &str) -> Arc<Pacer> {
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.entry(region.to_string()).or_insert_with(|| Arc::new(Pacer::per_second(2))).clone()
     }
 }
 
@@ -149,26 +143,67 @@ impl PagedSource for LookupByName<'_> {
     }
 }
 
+/// The account's access-relevant CloudTrail events: `ingest cloudtrail --live` and the daemon's
+/// source. The clients are made at the first read and kept.
+pub struct CloudTrail {
+    region: Option<String>,
+    config: CloudTrailConfig,
+    /// The pace of each region, shared with every other source of the process that looks up.
+    pacers: Arc<Pacers>,
+    lookups: Option<Lookups>,
+}
+
+impl CloudTrail {
+    /// `region`: the cluster's; `None` for the credential chain's.
+    pub fn new(region: Option<String>, config: CloudTrailConfig, pacers: Arc<Pacers>) -> CloudTrail {
+        CloudTrail { region, config, pacers, lookups: None }
+    }
+}
+
+impl LiveSource for CloudTrail {
+    fn name(&self) -> &'static str {
+        "cloudtrail"
+    }
+
+    async fn read(
+        &mut self,
+        store: &mut Store,
+        now_ms: i64,
+        stop: Option<&Stop>,
+        progress: &mut ReadProgress,
+    ) -> Result<(), SourceError> {
+        if self.lookups.is_none() {
+            let config = aws::config(self.region.as_deref()).await;
+            self.lookups = Some(Lookups::new(&config, |r| self.pacers.for_region(r)));
+        }
+        let lookups = self.lookups.as_ref().expect("just made");
+        let opts =
+            CloudTrailOptions { since_ms: now_ms - i64::from(self.config.since_days) * crate::model::time::MS_PER_DAY };
+        ingest(lookups, store, &opts, now_ms, stop, progress).await
+    }
+}
+
 /// Reads every access-relevant event from each lookup's checkpoint (or `since`) up to `now_ms`
 /// into `progress` (counted even when the run fails), stopping early (committed) when `stop` is set.
-pub async fn ingest(
+async fn ingest(
     lookups: &Lookups,
     store: &mut Store,
     opts: &CloudTrailOptions,
     now_ms: i64,
-    stop: Option<&AtomicBool>,
-    progress: &mut Progress,
+    stop: Option<&Stop>,
+    progress: &mut ReadProgress,
 ) -> Result<(), SourceError> {
     for &(source, name) in ACCESS_EVENTS {
         let home = if source == "iam.amazonaws.com" { lookups.regions.len() - 1 } else { 0 };
         let regional = &lookups.regions[home];
+        let label = format!("cloudtrail:{}:{name}", regional.region);
+        let key = format!("{}|{name}", regional.region);
         let range = Range {
-            checkpoint: ("cloudtrail-lookup", format!("{}|{name}", regional.region)),
+            checkpoint: CheckpointKey { namespace: "cloudtrail-lookup", key, input: label.clone() },
             since_ms: opts.since_ms,
-            overlap_ms: opts.overlap_ms,
+            overlap_ms: OVERLAP_MS,
             slice_ms: SLICE_MS,
         };
-        let label = format!("cloudtrail:{}:{name}", regional.region);
         let mut api = LookupByName { regional, name, requests: &mut progress.requests };
         let newest =
             slices::read(&mut api, store, &range, &mut CloudTrailSink, &label, now_ms, stop, &mut progress.tally)

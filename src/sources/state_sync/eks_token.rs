@@ -24,15 +24,17 @@ pub enum TokenError {
     Signing(String),
 }
 
-/// A token for `cluster` from the SDK config's credentials and region, signed now.
-pub async fn token(config: &aws_config::SdkConfig, cluster: &str) -> Result<String, TokenError> {
+/// A token for `cluster` from the SDK config's credentials and region, signed at `now_ms` (the
+/// caller's clock: the API server accepts it for 15 minutes after).
+pub async fn token(config: &aws_config::SdkConfig, cluster: &str, now_ms: i64) -> Result<String, TokenError> {
     let provider = config.credentials_provider().ok_or_else(|| TokenError::Credentials("no provider".into()))?;
     let credentials = provider
         .provide_credentials()
         .await
         .map_err(|e| TokenError::Credentials(aws_sdk_eks::error::DisplayErrorContext(&e).to_string()))?;
     let region = config.region().ok_or(TokenError::NoRegion)?;
-    presigned_token(&credentials, region.as_ref(), cluster, SystemTime::now())
+    let at = SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(now_ms).unwrap_or(0));
+    presigned_token(&credentials, region.as_ref(), cluster, at)
 }
 
 /// The STS endpoint of the region's partition.

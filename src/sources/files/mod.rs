@@ -11,18 +11,32 @@
 //! events inserted, another stream with the same first 64 KiB), the input is read from its start
 //! and event ids keep the counts exact. A last line without a newline whose JSON is unfinished is
 //! still being written: it is left for the next run, not recorded as an error.
+//!
+//! Its config ([`FilesConfig`]: the daemon's `[clusters.files]`), its read ([`ingest_files`]) that
+//! `ingest` runs once and the daemon repeats with the follow loop ([`super::follow`]), its
+//! checkpoint (`checkpoint`: namespace `file`, keyed by the sink and the input's identity).
 
-use super::document::{Body, DocumentError, DocumentErrorCause, DocumentReader};
-use super::input::{self, Input, InputPath, OpenError};
-use super::progress::Progress;
-use super::record_error::{ErrorKind, RecordError};
-use super::records::{self, InputFormat, LineReader, MAX_RECORD_BYTES};
-use super::sink::{Position, Sink, SinkError, Tally, record_error};
-use crate::store::{self, Store};
+mod checkpoint;
+pub mod config;
+mod progress;
+#[cfg(test)]
+mod tests;
+
+use checkpoint::{FileCheckpoint, Resume};
+pub use config::FilesConfig;
+
+use super::checkpoint::{CheckpointError, CheckpointKey, CorruptCheckpoint};
+use super::stop::Stop;
+use crate::ingest::document::{Body, DocumentError, DocumentErrorCause, DocumentReader};
+use crate::ingest::input::{self, Input, InputPath, OpenError};
+use crate::ingest::record_error::{ErrorKind, RecordError};
+use crate::ingest::records::{self, InputFormat, LineReader, MAX_RECORD_BYTES};
+use crate::ingest::sink::{Position, Sink, SinkError, Tally, record_error};
+use crate::store::Store;
+use progress::Progress;
 use rusqlite::{Transaction, TransactionBehavior};
-use serde::{Deserialize, Serialize};
 use std::io::{self, BufRead, Read};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Records per transaction. Bounds memory and the work a crash can discard.
 pub const DEFAULT_BATCH_RECORDS: usize = 20_000;
@@ -37,12 +51,14 @@ pub struct FileOptions {
     pub progress: bool,
     /// Set to stop at the next batch boundary (the daemon's shutdown): the batch read so far is
     /// committed with its checkpoint, and the next run resumes there.
-    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    pub stop: Option<Stop>,
+    /// The caller's clock (Unix ms), read at every batch: when its events were ingested.
+    pub clock: fn() -> i64,
 }
 
 impl FileOptions {
     fn stopping(&self) -> bool {
-        self.stop.as_ref().is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+        self.stop.as_ref().is_some_and(Stop::is_set)
     }
 }
 
@@ -55,52 +71,23 @@ pub enum IngestError {
     Read { path: String, source: io::Error },
     #[error(transparent)]
     Sink(#[from] SinkError),
+    #[error(transparent)]
+    Checkpoint(Box<CorruptCheckpoint>),
+}
+
+impl From<CheckpointError> for IngestError {
+    fn from(e: CheckpointError) -> Self {
+        match e {
+            CheckpointError::Corrupt(c) => IngestError::Checkpoint(c),
+            CheckpointError::Sql(e) => IngestError::Sink(SinkError::Sql(e)),
+        }
+    }
 }
 
 impl From<rusqlite::Error> for IngestError {
     fn from(e: rusqlite::Error) -> Self {
         IngestError::Sink(SinkError::Sql(e))
     }
-}
-
-/// Where a file stopped. Versioned so a future layout can read old checkpoints.
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "version")]
-enum FileCheckpoint {
-    #[serde(rename = "1")]
-    V1 {
-        path: String,
-        format: InputFormat,
-        /// Decompressed bytes consumed (line layout).
-        offset: u64,
-        /// Lines consumed (line layout).
-        line: u64,
-        /// Records consumed (document layout).
-        record: u64,
-        /// Fingerprint of the last record covered (hex), and its length in bytes (line layout).
-        last_hash: String,
-        last_len: u64,
-        /// Document layout: reading stopped at an error already recorded; the hash of the bytes
-        /// read up to it (a re-read that stops at the same place records nothing new).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        failed_document: Option<String>,
-        /// A document or gzip input was read to its end (or to an error) at this size on disk: while
-        /// its size and identity stay the same it is not decompressed and read again.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        read_whole: Option<u64>,
-    },
-}
-
-/// Where to start reading an input.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct Resume {
-    offset: u64,
-    line: u64,
-    record: u64,
-    last_hash: u128,
-    last_len: u64,
-    failed_document: Option<u128>,
-    read_whole: Option<u64>,
 }
 
 /// How a layout's reader ended.
@@ -133,10 +120,6 @@ const DETECT_BYTES: usize = 64 * 1024;
 /// A batch is committed after this long even if not full, so a slow stream (`tail -f | grantscope
 /// ingest audit -`) neither holds the write lock nor risks more than this much work.
 const MAX_BATCH_AGE: Duration = Duration::from_secs(1);
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
 
 /// Checks that every input can be read. Call it before opening the store, so a bad path fails the
 /// run before anything is written.
@@ -186,12 +169,16 @@ fn ingest_one(
     committed: &mut Tally,
 ) -> Result<(), IngestError> {
     let name = input.path.display();
-    let key = format!("{}:{}", sink.kind(), input.identity);
+    let key = CheckpointKey {
+        namespace: CHECKPOINT_SOURCE,
+        key: format!("{}:{}", sink.kind(), input.identity),
+        input: name.clone(),
+    };
     // Stdin cannot be rewound to check what a checkpoint covers: it is always read whole, and event
     // ids keep re-fed events from counting twice.
     let checkpoint = match input.path {
         InputPath::Stdin => None,
-        InputPath::File(_) => read_checkpoint(store, &key, &name)?,
+        InputPath::File(_) => read_checkpoint(store, &key)?,
     };
     if let (Some((_, r)), Some(len)) = (&checkpoint, input.len)
         && r.read_whole == Some(len)
@@ -299,30 +286,10 @@ fn ingest_one(
     result
 }
 
-fn read_checkpoint(store: &Store, key: &str, name: &str) -> Result<Option<(InputFormat, Resume)>, IngestError> {
-    let Some(text) = store::read_checkpoint(store.conn(), CHECKPOINT_SOURCE, key)? else { return Ok(None) };
-    let hex = |s: &str| u128::from_str_radix(s, 16).unwrap_or(0);
-    match serde_json::from_str::<FileCheckpoint>(&text) {
-        Ok(FileCheckpoint::V1 {
-            format,
-            offset,
-            line,
-            record,
-            last_hash,
-            last_len,
-            failed_document,
-            read_whole,
-            ..
-        }) => {
-            let failed_document = failed_document.as_deref().map(hex);
-            let last_hash = hex(&last_hash);
-            Ok(Some((format, Resume { offset, line, record, last_hash, last_len, failed_document, read_whole })))
-        }
-        Err(e) => {
-            tracing::warn!(file = %name, "unreadable checkpoint ({e}); reading from the start, event ids dedupe");
-            Ok(None)
-        }
-    }
+/// The input's stored checkpoint: the layout it was read with and where to resume.
+fn read_checkpoint(store: &Store, key: &CheckpointKey) -> Result<Option<(InputFormat, Resume)>, IngestError> {
+    let Some(checkpoint) = key.load::<FileCheckpoint>(store.conn())? else { return Ok(None) };
+    Ok(Some(checkpoint.resume().map_err(|reason| IngestError::Checkpoint(key.corrupt(reason)))?))
 }
 
 /// How far a commit's checkpoint says the input was read.
@@ -351,7 +318,7 @@ struct Run<'s> {
     opts: &'s FileOptions,
     tally: Tally,
     progress: Progress,
-    key: String,
+    key: CheckpointKey,
     name: String,
     format: InputFormat,
     batch_records: usize,
@@ -400,7 +367,7 @@ impl Run<'_> {
             last_len: resume.last_len,
         };
         let mut tx = begin(store)?;
-        let mut now = now_ms();
+        let mut now = (self.opts.clock)();
         let mut started = Instant::now();
         let mut in_batch = 0;
         // Whole unless it stops before the end of input.
@@ -443,7 +410,7 @@ impl Run<'_> {
             if in_batch >= self.batch_records || started.elapsed() >= MAX_BATCH_AGE {
                 self.commit(tx, at, End::Batch)?;
                 tx = begin(store)?;
-                now = now_ms();
+                now = (self.opts.clock)();
                 started = Instant::now();
                 in_batch = 0;
                 if self.opts.stopping() {
@@ -466,7 +433,7 @@ impl Run<'_> {
         let mut doc = DocumentReader::new(reader, resume.line, resume.offset);
         let skip = resume.record;
         let mut tx = begin(store)?;
-        let mut now = now_ms();
+        let mut now = (self.opts.clock)();
         let mut at = Cursor { record: skip, last_hash: resume.last_hash, ..Cursor::default() };
         let mut started = Instant::now();
         let mut in_batch = 0;
@@ -498,7 +465,7 @@ impl Run<'_> {
                 continue;
             }
             let pos = Position { file: &name, line: Some(piece.line), record: Some(piece.index) };
-            let cluster = piece.log_group.and_then(super::audit::cluster_from_log_group);
+            let cluster = piece.log_group.and_then(crate::ingest::audit::cluster_from_log_group);
             match piece.body {
                 Body::Record(record) => self.deliver(&tx, record, cluster, pos, now)?,
                 Body::TooLong => {
@@ -516,7 +483,7 @@ impl Run<'_> {
                 self.commit(tx, at, End::Batch)?;
                 committed_any = true;
                 tx = begin(store)?;
-                now = now_ms();
+                now = (self.opts.clock)();
                 started = Instant::now();
                 in_batch = 0;
                 if self.opts.stopping() {
@@ -531,7 +498,7 @@ impl Run<'_> {
         }
         if skip == 0 {
             for _ in 0..doc.empty_lists() {
-                self.tally.skip(super::audit::SkipReason::EmptyList.as_str());
+                self.tally.skip(crate::ingest::audit::SkipReason::EmptyList.as_str());
             }
         }
         let Some(e) = stopped else { return self.commit(tx, at, End::Whole).map(|()| Flow::Done) };
@@ -559,7 +526,7 @@ impl Run<'_> {
             let reason = format!("{e} (byte {}); the records before it were kept", e.offset);
             self.reject(
                 &tx,
-                doc.log_group().and_then(super::audit::cluster_from_log_group),
+                doc.log_group().and_then(crate::ingest::audit::cluster_from_log_group),
                 pos,
                 RecordError::new(kind, reason, b""),
                 now,
@@ -607,7 +574,7 @@ impl Run<'_> {
         let tx = begin(store)?;
         let pos = Position { file: &self.name.clone(), line: Some(at.line + 1), record: None };
         let err = RecordError::new(ErrorKind::ReadError, format!("reading stopped: {e}"), b"");
-        self.reject(&tx, None, pos, err, now_ms())?;
+        self.reject(&tx, None, pos, err, (self.opts.clock)())?;
         self.commit(tx, at, End::Whole)
     }
 
@@ -619,19 +586,9 @@ impl Run<'_> {
             _ => None,
         };
         let read_whole = if matches!(end, End::Batch) { None } else { self.whole_len };
-        let checkpoint = FileCheckpoint::V1 {
-            path: self.name.clone(),
-            format: self.format,
-            offset: at.offset,
-            line: at.line,
-            record: at.record,
-            last_hash: format!("{:032x}", at.last_hash),
-            last_len: at.last_len,
-            failed_document: failed_document.map(|h| format!("{h:032x}")),
-            read_whole,
-        };
-        let value = serde_json::to_string(&checkpoint).expect("checkpoint serializes");
-        store::write_checkpoint(&tx, CHECKPOINT_SOURCE, &self.key, &value, now_ms())?;
+        let Cursor { offset, line, record, last_hash, last_len } = at;
+        let at = Resume { offset, line, record, last_hash, last_len, failed_document, read_whole };
+        self.key.save(&tx, &FileCheckpoint::new(&self.name, self.format, &at), (self.opts.clock)())?;
         tx.commit()?;
         self.committed.add(&self.tally.since(&self.at_last_commit));
         self.at_last_commit = self.tally.clone();
@@ -675,5 +632,11 @@ impl FailedRead {
 impl Read for FailedRead {
     fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
         Err(io::Error::new(self.0, self.1.clone()))
+    }
+}
+
+impl super::follow::ReadFailure for IngestError {
+    fn is_fatal(&self) -> bool {
+        matches!(self, IngestError::Checkpoint(_))
     }
 }

@@ -3,8 +3,8 @@
 //! policy associations with their scopes (ListAssociatedAccessPolicies), all pages of each. Also
 //! the cluster's endpoint and CA, which the Kubernetes API part needs in EKS-token mode.
 
-use super::aws::{ApiError, Requests, retrying};
 use crate::model::{AccessEntry, AccessEntryType, AccessScope, AuthenticationMode, PolicyAssociation};
+use crate::sources::aws::{ApiError, Requests, retrying};
 use aws_sdk_eks::Client;
 use aws_sdk_eks::types::AccessScopeType;
 

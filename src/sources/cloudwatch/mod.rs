@@ -1,36 +1,33 @@
 //! The CloudWatch Logs source: an EKS cluster's audit log (`/aws/eks/<cluster>/cluster`, streams
 //! `kube-apiserver-audit-*`) read with `FilterLogEvents`, in slices with a checkpoint
-//! ([`super::slices`]).
+//! ([`super::slices`]). Its config ([`CloudWatchConfig`]), its read ([`CloudWatch::read`]) that
+//! the follow loop ([`super::follow`]) repeats, its checkpoint (namespace `cloudwatch`, keyed by
+//! region, log group and stream prefix).
 
-use super::aws::{ApiError, Requests, retrying};
-use super::slices::{self, Item, Page, PagedSource, Progress, Range, SourceError};
+pub mod config;
+
+pub use config::CloudWatchConfig;
+
+use super::aws::{self, ApiError, Requests, retrying};
+use super::checkpoint::CheckpointKey;
+use super::live::LiveSource;
+use super::slices::{self, Item, Page, PagedSource, Range, ReadProgress, SourceError};
+use super::stop::Stop;
 use crate::ingest::AuditSink;
 use crate::store::Store;
-use std::sync::atomic::AtomicBool;
 
-/// What to read.
+/// What one read reads.
 #[derive(Debug, Clone)]
-pub struct CloudWatchOptions {
-    pub cluster: String,
-    pub log_group: String,
-    pub stream_prefix: String,
+struct CloudWatchOptions {
+    cluster: String,
+    log_group: String,
+    stream_prefix: String,
     /// Where a first run starts (Unix ms).
-    pub since_ms: i64,
-    /// How far behind the last read's end each run starts again, for late deliveries.
-    pub overlap_ms: i64,
+    since_ms: i64,
 }
 
-impl CloudWatchOptions {
-    pub fn for_cluster(cluster: &str, since_ms: i64) -> CloudWatchOptions {
-        CloudWatchOptions {
-            cluster: cluster.to_string(),
-            log_group: format!("/aws/eks/{cluster}/cluster"),
-            stream_prefix: "kube-apiserver-audit".to_string(),
-            since_ms,
-            overlap_ms: 5 * 60_000,
-        }
-    }
-}
+/// How far behind the last read's end each run starts again: CloudWatch Logs delivers late.
+const OVERLAP_MS: i64 = 5 * 60_000;
 
 const CHECKPOINTS: &str = "cloudwatch";
 
@@ -78,15 +75,57 @@ impl PagedSource for FilterLogEvents<'_> {
     }
 }
 
+/// A cluster's audit log in CloudWatch Logs: `ingest cloudwatch` and the daemon's source. The
+/// client is made at the first read and kept.
+pub struct CloudWatch {
+    cluster: String,
+    region: Option<String>,
+    config: CloudWatchConfig,
+    client: Option<aws_sdk_cloudwatchlogs::Client>,
+}
+
+impl CloudWatch {
+    /// `region`: the cluster's; `None` for the credential chain's.
+    pub fn new(cluster: &str, region: Option<String>, config: CloudWatchConfig) -> CloudWatch {
+        CloudWatch { cluster: cluster.to_string(), region, config, client: None }
+    }
+}
+
+impl LiveSource for CloudWatch {
+    fn name(&self) -> &'static str {
+        "cloudwatch"
+    }
+
+    async fn read(
+        &mut self,
+        store: &mut Store,
+        now_ms: i64,
+        stop: Option<&Stop>,
+        progress: &mut ReadProgress,
+    ) -> Result<(), SourceError> {
+        if self.client.is_none() {
+            self.client = Some(aws_sdk_cloudwatchlogs::Client::new(&aws::config(self.region.as_deref()).await));
+        }
+        let client = self.client.as_ref().expect("just made");
+        let opts = CloudWatchOptions {
+            cluster: self.cluster.clone(),
+            log_group: self.config.log_group(&self.cluster),
+            stream_prefix: self.config.stream_prefix.clone(),
+            since_ms: now_ms - i64::from(self.config.since_days) * crate::model::time::MS_PER_DAY,
+        };
+        ingest(client, store, &opts, now_ms, stop, progress).await
+    }
+}
+
 /// Reads every audit event from the checkpoint (or `since`) up to `now_ms` into `progress`
 /// (counted even when the run fails), stopping early (committed) when `stop` is set.
-pub async fn ingest(
+async fn ingest(
     client: &aws_sdk_cloudwatchlogs::Client,
     store: &mut Store,
     opts: &CloudWatchOptions,
     now_ms: i64,
-    stop: Option<&AtomicBool>,
-    progress: &mut Progress,
+    stop: Option<&Stop>,
+    progress: &mut ReadProgress,
 ) -> Result<(), SourceError> {
     // The same log group name exists in every region: the region is part of the key.
     let region = client.config().region().map_or_else(String::new, |r| r.to_string());
@@ -95,15 +134,15 @@ pub async fn ingest(
     // neither reads a week again nor counts it twice.
     let unregioned = format!("{}|{}", opts.log_group, opts.stream_prefix);
     crate::store::rename_checkpoint(store.conn(), CHECKPOINTS, &unregioned, &key)?;
+    let name = format!("cloudwatch:{}", opts.log_group);
     let range = Range {
-        checkpoint: (CHECKPOINTS, key),
+        checkpoint: CheckpointKey { namespace: CHECKPOINTS, key, input: name.clone() },
         since_ms: opts.since_ms,
-        overlap_ms: opts.overlap_ms,
+        overlap_ms: OVERLAP_MS,
         slice_ms: SLICE_MS,
     };
     let mut api = FilterLogEvents { client, opts, requests: Requests::default() };
     let mut sink = AuditSink::new(Some(opts.cluster.clone()));
-    let name = format!("cloudwatch:{}", opts.log_group);
     let read = slices::read(&mut api, store, &range, &mut sink, &name, now_ms, stop, &mut progress.tally).await;
     progress.requests.add(&api.requests);
     progress.newest_ms = progress.newest_ms.max(read?);

@@ -8,8 +8,13 @@
 //! dedupe_days = 2      # event ids remembered for exactly-once ingestion
 //! ```
 
+mod cluster;
+
+pub use cluster::ClusterConfig;
+
 use crate::model::time::TimeOfDay;
 use crate::report::ReportFormat;
+use crate::sources::state_sync::KubernetesMode;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -151,99 +156,6 @@ impl ReportsConfig {
     pub fn daily_time(&self) -> TimeOfDay {
         self.daily_at.unwrap_or(TimeOfDay::new(6, 0).expect("06:00 is a time of day"))
     }
-}
-
-/// `[[clusters]]`: one cluster `serve` watches. Its events and state come from the live AWS and
-/// Kubernetes APIs, from files (paths or `*` patterns, followed like `ingest` follows them and
-/// imported when their content changes), or both.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct ClusterConfig {
-    pub name: String,
-    /// The cluster's AWS region. Default: the credential chain's (`AWS_REGION`, profile, instance).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// Follow the audit log in CloudWatch Logs (`FilterLogEvents`). Default false.
-    #[serde(default)]
-    pub cloudwatch: bool,
-    /// The audit log group. Default `/aws/eks/NAME/cluster`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub log_group: Option<String>,
-    /// Read access-relevant CloudTrail events (`LookupEvents`). Default false.
-    #[serde(default)]
-    pub cloudtrail: bool,
-    /// Read the access state from the EKS and Kubernetes APIs. Default false.
-    #[serde(default)]
-    pub state_sync: bool,
-    /// How state sync reaches the Kubernetes API. Default `kubeconfig`.
-    #[serde(default)]
-    pub kubernetes: KubernetesMode,
-    /// With `kubernetes = "kubeconfig"`: the file. Default `KUBECONFIG`, then `~/.kube/config`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kubeconfig: Option<PathBuf>,
-    /// With `kubernetes = "kubeconfig"`: the context. Default its current one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<String>,
-    /// How far back a first CloudWatch read starts, in days. Default 7 (CloudTrail: 30).
-    #[serde(default = "default_since_days")]
-    pub since_days: u32,
-    /// Kubernetes audit event files (any format `ingest audit` reads).
-    #[serde(default)]
-    pub audit_files: Vec<String>,
-    /// CloudTrail files.
-    #[serde(default)]
-    pub cloudtrail_files: Vec<String>,
-    /// Access state files (eksctl, kubectl YAML, aws-auth, snapshots), imported together.
-    #[serde(default)]
-    pub state_files: Vec<String>,
-    /// Seconds between reads of the files and of CloudWatch Logs. Default 10.
-    #[serde(default = "default_poll_seconds")]
-    pub poll_seconds: u64,
-    /// Seconds between CloudTrail lookups (a dozen requests at 2 per second). Default 300.
-    #[serde(default = "default_slow_poll_seconds")]
-    pub cloudtrail_poll_seconds: u64,
-    /// Seconds between state syncs. Default 300.
-    #[serde(default = "default_slow_poll_seconds")]
-    pub state_sync_seconds: u64,
-}
-
-/// How state sync reaches a cluster's Kubernetes API.
-#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum KubernetesMode {
-    /// A kubeconfig context (exec plugins such as `aws eks get-token` work).
-    #[default]
-    Kubeconfig,
-    /// The pod's service account: the daemon runs in the cluster it watches.
-    InCluster,
-    /// DescribeCluster's endpoint and CA with an EKS token signed by the AWS credentials (ECS).
-    EksToken,
-}
-
-impl ClusterConfig {
-    /// The Kubernetes access state sync uses.
-    pub fn kubernetes_access(&self) -> crate::sources::kubernetes::KubernetesAccess {
-        use crate::sources::kubernetes::KubernetesAccess;
-        match self.kubernetes {
-            KubernetesMode::Kubeconfig => {
-                KubernetesAccess::Kubeconfig { path: self.kubeconfig.clone(), context: self.context.clone() }
-            }
-            KubernetesMode::InCluster => KubernetesAccess::InCluster,
-            KubernetesMode::EksToken => KubernetesAccess::EksToken,
-        }
-    }
-}
-
-const fn default_poll_seconds() -> u64 {
-    10
-}
-
-const fn default_slow_poll_seconds() -> u64 {
-    300
-}
-
-const fn default_since_days() -> u32 {
-    7
 }
 
 /// `[store]`.
@@ -418,7 +330,22 @@ impl Config {
             "an address and port, like 0.0.0.0:9464",
         )?;
         config.validate()?;
+        for warning in config.deprecations() {
+            tracing::warn!("{warning}");
+        }
         Ok(config)
+    }
+
+    /// What the configuration says in the words of an earlier release, one line per key, each
+    /// naming the key that replaces it.
+    pub fn deprecations(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, c) in self.clusters.iter().enumerate() {
+            for (old, new) in &c.deprecated {
+                out.push(format!("config: clusters[{i}] ({}): {old} is the old form of {new}; it still reads", c.name));
+            }
+        }
+        out
     }
 
     /// What serde cannot say: values in range, names unique.
@@ -448,26 +375,32 @@ impl Config {
             if !names.insert(c.name.as_str()) {
                 return invalid(format!("clusters[{i}].name"), "a name no other cluster has");
             }
-            for (key, seconds) in [
-                ("poll_seconds", c.poll_seconds),
-                ("cloudtrail_poll_seconds", c.cloudtrail_poll_seconds),
-                ("state_sync_seconds", c.state_sync_seconds),
-            ] {
-                if seconds == 0 {
-                    return invalid(format!("clusters[{i}].{key}"), "at least 1 second");
+            let at = |key: &str| format!("clusters[{i}].{key}");
+            let polls = [
+                ("files.poll_seconds", c.files.as_ref().map(|f| f.poll_seconds)),
+                ("cloudwatch.poll_seconds", c.cloudwatch.as_ref().map(|w| w.poll_seconds)),
+                ("cloudtrail.poll_seconds", c.cloudtrail.as_ref().map(|t| t.poll_seconds)),
+                ("state_sync.poll_seconds", c.state_sync.as_ref().map(|s| s.poll_seconds)),
+            ];
+            for (key, seconds) in polls {
+                if seconds == Some(0) {
+                    return invalid(at(key), "at least 1 second");
                 }
             }
-            if c.state_sync && !c.state_files.is_empty() {
-                return invalid(format!("clusters[{i}].state_files"), "either state_sync or state_files, not both");
+            if c.state_sync.is_some() && c.files.as_ref().is_some_and(|f| !f.state.is_empty()) {
+                return invalid(at("files.state"), "either [clusters.state_sync] or files.state, not both");
             }
-            if (c.kubeconfig.is_some() || c.context.is_some()) && c.kubernetes != KubernetesMode::Kubeconfig {
+            if let Some(sync) = &c.state_sync
+                && (sync.kubeconfig.is_some() || sync.context.is_some())
+                && sync.kubernetes != KubernetesMode::Kubeconfig
+            {
                 return invalid(
-                    format!("clusters[{i}].kubeconfig"),
+                    at("state_sync.kubeconfig"),
                     "kubeconfig and context only with kubernetes = \"kubeconfig\"",
                 );
             }
-            if c.log_group.is_some() && !c.cloudwatch {
-                return invalid(format!("clusters[{i}].log_group"), "a log group only with cloudwatch = true");
+            if c.cloudwatch.as_ref().is_some_and(|w| w.log_group.as_deref() == Some("")) {
+                return invalid(at("cloudwatch.log_group"), "a log group name, like /aws/eks/NAME/cluster");
             }
         }
         Ok(())
@@ -554,6 +487,36 @@ mod tests {
             ("a cluster twice", "[[clusters]]\nname = \"a\"\n[[clusters]]\nname = \"a\"\n", "clusters[1].name"),
             ("a cluster without a name", "[[clusters]]\naudit_files = []\n", "name"),
             ("a misspelt cluster key", "[[clusters]]\nname = \"a\"\naudit_file = []\n", "audit_file"),
+            (
+                "a misspelt key of a source",
+                "[[clusters]]\nname = \"a\"\n[clusters.cloudwatch]\npoll_secnds = 1\n",
+                "grantscope.toml:4:1: unknown field `poll_secnds`, expected one of `log_group`",
+            ),
+            (
+                "a source's poll of zero",
+                "[[clusters]]\nname = \"a\"\n[clusters.cloudtrail]\npoll_seconds = 0\n",
+                "clusters[0].cloudtrail.poll_seconds: expected at least 1 second",
+            ),
+            (
+                "state from two sources",
+                "[[clusters]]\nname = \"a\"\nfiles = { state = [\"s.yaml\"] }\n[clusters.state_sync]\n",
+                "clusters[0].files.state: expected either [clusters.state_sync] or files.state",
+            ),
+            (
+                "a kubeconfig where none is read",
+                "[[clusters]]\nname = \"a\"\n[clusters.state_sync]\nkubernetes = \"in-cluster\"\ncontext = \"x\"\n",
+                "clusters[0].state_sync.kubeconfig",
+            ),
+            (
+                "an old flat key next to its table",
+                "[[clusters]]\nname = \"a\"\nlog_group = \"g\"\n[clusters.cloudwatch]\n",
+                "log_group or since_days is the old form of cloudwatch.log_group",
+            ),
+            (
+                "a log group with CloudWatch off",
+                "[[clusters]]\nname = \"a\"\nlog_group = \"g\"\n",
+                "log_group is read only with CloudWatch on; write it as [clusters.cloudwatch] log_group",
+            ),
             ("a bad report time", "[reports]\ndir = \"r\"\ndaily_at = \"25:00\"\n", "reports.daily_at"),
             ("a bad report format", "[reports]\ndir = \"r\"\nformats = [\"pdf\"]\n", "reports.formats"),
         ];
@@ -587,6 +550,37 @@ mod tests {
         }
     }
 
+    /// A cluster written with the flat keys of earlier releases reads as the tables that replace
+    /// them, each old key noted with its new one.
+    #[test]
+    fn the_flat_keys_of_earlier_releases_still_read() {
+        let flat = "[[clusters]]\nname = \"prod\"\ncloudwatch = true\nlog_group = \"/g\"\ncloudtrail = true\n\
+                    cloudtrail_poll_seconds = 60\nstate_sync = false\nkubernetes = \"in-cluster\"\n\
+                    audit_files = [\"a.jsonl\"]\npoll_seconds = 5\n";
+        let nested = "[[clusters]]\nname = \"prod\"\n[clusters.files]\naudit = [\"a.jsonl\"]\npoll_seconds = 5\n\
+                      [clusters.cloudwatch]\nlog_group = \"/g\"\npoll_seconds = 5\n[clusters.cloudtrail]\npoll_seconds = 60\n";
+        let (old, new) = (load_str(flat, &[]).unwrap(), load_str(nested, &[]).unwrap());
+        let effective = |c: &Config| serde_json::to_value(c).unwrap();
+        assert_eq!(effective(&old), effective(&new));
+        assert!(new.deprecations().is_empty());
+        let said = old.deprecations().join("\n");
+        for (old_key, new_key) in [
+            ("cloudwatch = true", "[clusters.cloudwatch]"),
+            ("log_group", "cloudwatch.log_group"),
+            ("cloudtrail_poll_seconds", "cloudtrail.poll_seconds"),
+            ("audit_files", "files.audit"),
+            ("poll_seconds", "files.poll_seconds and cloudwatch.poll_seconds"),
+            ("state_sync = false", "no [clusters.state_sync] table"),
+        ] {
+            let line = format!("clusters[0] (prod): {old_key} is the old form of {new_key}");
+            assert!(said.contains(&line), "{line}\nin:\n{said}");
+        }
+        // A poll interval of sources that are off was read and ignored: it still is.
+        let idle = load_str("[[clusters]]\nname = \"a\"\nstate_sync = true\npoll_seconds = 30\n", &[]).unwrap();
+        assert!(idle.deprecations().iter().any(|d| d.contains("poll_seconds") && d.contains("ignored")));
+        assert_eq!((idle.clusters[0].files.as_ref(), idle.clusters[0].cloudwatch.as_ref()), (None, None));
+    }
+
     /// The README's configuration table, the example file and the configuration types name the
     /// same keys: every key of the example (all uncommented) is a field, every field is in the
     /// example, and the table lists exactly them.
@@ -597,7 +591,7 @@ mod tests {
             (l.starts_with('[') && l.ends_with(']'))
                 || l.split_once(" = ").is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
         };
-        let example: String = include_str!("../../grantscope.example.toml")
+        let example: String = include_str!("../../../grantscope.example.toml")
             .lines()
             .map(|l| match l.strip_prefix("# ") {
                 Some(rest) if key(rest) => rest,
@@ -628,7 +622,7 @@ mod tests {
         let mut fields = std::collections::BTreeSet::new();
         flatten("", &serde_json::to_value(&config).unwrap(), &mut fields);
         // The table of the README's "Configuration" section, up to the next section.
-        let readme = include_str!("../../README.md");
+        let readme = include_str!("../../../README.md");
         let section = readme.split("\n## Configuration\n").nth(1).expect("a Configuration section");
         let section = section.split("\n## ").next().unwrap_or_default();
         let documented: std::collections::BTreeSet<String> = section

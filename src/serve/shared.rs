@@ -1,0 +1,47 @@
+//! What every task of the daemon shares.
+
+use super::metrics::Metrics;
+use super::status::Status;
+use crate::serve::config::{AnalysisConfig, ReportsConfig};
+use crate::sources::aws::{Pacers, Requests};
+use crate::sources::stop::Stop;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+pub struct Shared {
+    pub db: PathBuf,
+    pub analysis: AnalysisConfig,
+    pub reports: ReportsConfig,
+    pub metrics: Arc<Metrics>,
+    pub status: Arc<Status>,
+    /// Set on SIGTERM/SIGINT: a read stops at its next batch or page, committed.
+    pub stop: Stop,
+    /// CloudTrail's quota is per region: every cluster's lookups share one pace per region.
+    pub pacers: Arc<Pacers>,
+    /// Per cluster, the warnings about its access state logged last (a hash): the same state is
+    /// read at every poll, and its warnings are logged once, when they change.
+    pub warned: Mutex<HashMap<String, u64>>,
+}
+
+impl Shared {
+    /// Logs what was noticed about a cluster's access state, unless it is what was logged last.
+    pub fn warn_once(&self, cluster: &str, warnings: &[String]) {
+        let hash = xxhash_rust::xxh3::xxh3_64(warnings.join("\n").as_bytes());
+        let mut warned = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
+        if warned.insert(cluster.to_string(), hash) != Some(hash) {
+            for w in warnings {
+                tracing::warn!(cluster, "{w}");
+            }
+        }
+    }
+
+    /// Adds a read's requests to `grantscope_source_requests_total`.
+    pub fn count_requests(&self, cluster: &str, requests: &Requests) {
+        for (api, outcomes) in &requests.0 {
+            for (outcome, n) in outcomes {
+                self.metrics.source_requests.with_label_values(&[cluster, api, outcome.as_str()]).inc_by(*n);
+            }
+        }
+    }
+}
