@@ -1,31 +1,39 @@
 //! Synthetic, realistic EKS audit and CloudTrail data from a seed: for the demo, the benchmarks and
 //! tests at volume. The same options always write the same bytes.
+//!
+//! Two profiles: `small`, a handful of callers asking about a few dozen fixed objects (any volume
+//! folds into a few hundred request shapes), and `busy`, a 300-node cluster whose object names and
+//! sessions churn as a real busy cluster's do, so most events are a request shape of their own.
 
-mod audit;
+mod busy;
 mod cloudtrail;
 mod population;
 mod rbac;
+mod record;
 mod rng;
+mod small;
 
-pub use audit::write_audit;
-pub use cloudtrail::write_cloudtrail;
 pub use rbac::{rbac_list_json, rbac_yaml};
 
-/// The generated cluster's access configuration (eksctl + kubectl YAML), written by hand from the
-/// population, so replaying the generated events against it is an independent check.
-const STATE_TEMPLATE: &str = include_str!("state.yaml");
+use crate::model::time;
+use std::io::{self, Write};
 
-/// The state file for a generated cluster.
-pub fn state_yaml(opts: &GenerateOptions) -> String {
-    STATE_TEMPLATE
-        .replace("111122223333", &opts.account)
-        .replace("demo-node-role", &format!("{}-node-role", opts.cluster))
-        .replace("\n  name: demo\n", &format!("\n  name: {}\n", opts.cluster))
+/// Which cluster the data describes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Profile {
+    /// A few callers asking about a few dozen fixed objects: a few hundred request shapes at any
+    /// volume
+    #[default]
+    Small,
+    /// A 300-node cluster whose nodes, pods, event objects and CI sessions churn as on a real busy
+    /// one: most events are a request shape of their own
+    Busy,
 }
 
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct GenerateOptions {
+    pub profile: Profile,
     pub seed: u64,
     /// Audit events in total, spread evenly over the days.
     pub events: u64,
@@ -34,4 +42,42 @@ pub struct GenerateOptions {
     pub end_day: i64,
     pub cluster: String,
     pub account: String,
+}
+
+/// Writes `opts.events` audit events as JSON lines in time order; returns how many were written.
+pub fn write_audit(out: &mut dyn Write, opts: &GenerateOptions) -> io::Result<u64> {
+    match opts.profile {
+        Profile::Small => small::write_audit(out, opts),
+        Profile::Busy => busy::write_audit(out, opts),
+    }
+}
+
+/// Writes the CloudTrail side (an S3 delivery file): the calls that set up the cluster's access
+/// entries, and noise; returns how many records.
+pub fn write_cloudtrail(out: &mut dyn Write, opts: &GenerateOptions) -> io::Result<u64> {
+    match opts.profile {
+        Profile::Small => cloudtrail::write_cloudtrail(out, opts, &small::access_entries(), Some("data-team")),
+        Profile::Busy => cloudtrail::write_cloudtrail(out, opts, &busy::access_entries(), None),
+    }
+}
+
+/// The state file for a generated cluster: its access configuration (eksctl + kubectl YAML),
+/// written by hand from the profile's population, so replaying the generated events against it
+/// is an independent check.
+pub fn state_yaml(opts: &GenerateOptions) -> String {
+    let template = match opts.profile {
+        Profile::Small => include_str!("state.yaml"),
+        Profile::Busy => busy::STATE_TEMPLATE,
+    };
+    template
+        .replace("111122223333", &opts.account)
+        .replace("demo-node-role", &format!("{}-node-role", opts.cluster))
+        .replace("\n  name: demo\n", &format!("\n  name: {}\n", opts.cluster))
+}
+
+/// When event `i` was received: evenly spread over the days, in order.
+fn received_ms(opts: &GenerateOptions, i: u64) -> i64 {
+    let start_ms = (opts.end_day - i64::from(opts.days) + 1) * time::MS_PER_DAY;
+    let span_ms = i64::from(opts.days) * time::MS_PER_DAY;
+    start_ms + (i128::from(i) * i128::from(span_ms) / i128::from(opts.events.max(1))) as i64
 }

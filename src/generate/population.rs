@@ -4,6 +4,8 @@
 //! users with e-mail session names, CI with botocore sessions), an IAM user mapped by aws-auth,
 //! service accounts of common add-ons, nodes, and anonymous probes. get/list/watch dominate.
 
+use super::record::Grant;
+
 /// How an actor authenticates.
 pub enum Identity {
     /// An IAM role; each request uses one of the sessions.
@@ -29,14 +31,6 @@ pub enum Identity {
         hosts: &'static [&'static str],
     },
     Anonymous,
-}
-
-/// What the recorded reason names when a request is allowed.
-pub enum Grant {
-    /// An EKS access policy association (the reason names the principal id).
-    AccessPolicy(&'static str),
-    /// An RBAC binding: (binding kind, binding name, role kind, role name, subject kind, subject name).
-    Rbac(&'static str, &'static str, &'static str, &'static str, &'static str, &'static str),
 }
 
 /// One kind of request an actor makes.
@@ -113,7 +107,8 @@ pub const ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKS
 pub const EDIT_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy";
 pub const VIEW_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
 
-const APP_NS: &[&str] = &["payments", "checkout"];
+/// The application namespaces, where the CI role's policy is scoped.
+pub const APP_NS: &[&str] = &["payments", "checkout"];
 const DATA_NS: &[&str] = &["data-ingest", "data-analytics"];
 const ALL_NS: &[&str] =
     &["default", "kube-system", "payments", "checkout", "data-ingest", "data-analytics", "monitoring", "argocd"];
