@@ -56,16 +56,13 @@ pub fn run(out: &Path, opts: &GenerateOptions, format: Format) -> Result<(), Com
     if out == Path::new("-") {
         let stdout = std::io::stdout();
         let mut w = BufWriter::with_capacity(1 << 20, stdout.lock());
-        let written = write_audit(&mut w, opts).and_then(|n| w.flush().map(|()| n));
-        let events = match written {
-            Ok(events) => events,
+        // stdout carries the events alone: no summary (the reader counts what it reads).
+        return match write_audit(&mut w, opts).and_then(|_| w.flush()) {
+            Ok(()) => Ok(()),
             // The reader stopped early (`| head`): as for other Unix tools, not an error.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
-            Err(source) => return Err(CommandError::Io { path: "<stdout>".into(), source }),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            Err(source) => Err(CommandError::Io { path: "<stdout>".into(), source }),
         };
-        // stdout carries the events: the summary goes to stderr.
-        crate::errln!("wrote {events} audit events to stdout");
-        return Ok(());
     }
     let generated = write_files(out, opts)?;
     match format {
@@ -100,4 +97,43 @@ pub fn write_files(out: &Path, opts: &GenerateOptions) -> Result<Generated, Comm
     let state = out.join("state.yaml");
     std::fs::write(&state, state_yaml(opts)).map_err(io(&state))?;
     Ok(Generated { audit, audit_events, cloudtrail, cloudtrail_events, state })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Case {
+        name: &'static str,
+        profile: Profile,
+        events: Option<u64>,
+        rate: Option<u64>,
+        days: Option<u32>,
+        want: Option<(u64, u32)>,
+    }
+
+    #[test]
+    fn volume_follows_events_then_rate_then_the_profile_default() {
+        use Profile::{Busy, Small};
+        let case = |name, profile, events, rate, days, want| Case { name, profile, events, rate, days, want };
+        let cases = [
+            case("the small profile writes 100,000 events over 14 days", Small, None, None, None, Some((100_000, 14))),
+            case("the busy profile writes a day at 100 events a second", Busy, None, None, None, Some((8_640_000, 1))),
+            case(
+                "the busy profile's rate is per second of every day",
+                Busy,
+                None,
+                Some(20),
+                Some(3),
+                Some((5_184_000, 3)),
+            ),
+            case("--events wins over --rate", Busy, Some(300_000), Some(20), None, Some((300_000, 1))),
+            case("--events and --days for the small profile", Small, Some(5_000), None, Some(3), Some((5_000, 3))),
+            case("--rate means nothing to the small profile", Small, None, Some(20), None, None),
+            case("not even beside --events", Small, Some(5_000), Some(20), None, None),
+        ];
+        for c in cases {
+            assert_eq!(volume(c.profile, c.events, c.rate, c.days).ok(), c.want, "{}", c.name);
+        }
+    }
 }

@@ -81,3 +81,62 @@ fn received_ms(opts: &GenerateOptions, i: u64) -> i64 {
     let span_ms = i64::from(opts.days) * time::MS_PER_DAY;
     start_ms + (i128::from(i) * i128::from(span_ms) / i128::from(opts.events.max(1))) as i64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(profile: Profile, seed: u64, events: u64) -> GenerateOptions {
+        GenerateOptions {
+            profile,
+            seed,
+            events,
+            days: 3,
+            end_day: time::day_of(time::parse_timestamp("2026-11-20T00:00:00Z").unwrap()),
+            cluster: "demo".into(),
+            account: "111122223333".into(),
+        }
+    }
+
+    /// All three outputs, hashed.
+    fn written(opts: &GenerateOptions) -> [u128; 3] {
+        let (mut audit, mut cloudtrail) = (Vec::new(), Vec::new());
+        assert_eq!(write_audit(&mut audit, opts).unwrap(), opts.events);
+        write_cloudtrail(&mut cloudtrail, opts).unwrap();
+        [&audit[..], &cloudtrail[..], state_yaml(opts).as_bytes()].map(xxhash_rust::xxh3::xxh3_128)
+    }
+
+    /// Tests and BENCHMARKS.md depend on the small profile's data: these hashes are those of
+    /// `generate --events 3000 --days 3 --end 2026-11-20 --seed 7` before the busy profile existed.
+    #[test]
+    fn the_small_profile_writes_the_bytes_it_always_has() {
+        assert_eq!(
+            written(&options(Profile::Small, 7, 3000)),
+            [
+                320060091867581601618142662293795525949,
+                157183302767940678962780682979093858293,
+                314470226331785935056255233567065620901
+            ],
+            "audit.jsonl, cloudtrail.json, state.yaml"
+        );
+    }
+
+    #[test]
+    fn same_options_write_the_same_bytes_and_another_seed_other_bytes() {
+        for profile in [Profile::Small, Profile::Busy] {
+            let opts = options(profile, 42, 5000);
+            assert_eq!(written(&opts), written(&opts), "{profile:?}");
+            let other = written(&options(profile, 43, 5000));
+            assert_ne!(written(&opts)[0], other[0], "{profile:?}: the seed changes the events");
+        }
+    }
+
+    #[test]
+    fn events_are_spread_evenly_in_order_over_the_days() {
+        let opts = options(Profile::Busy, 1, 30_000);
+        let (first, last) = (received_ms(&opts, 0), received_ms(&opts, 29_999));
+        assert_eq!(first, (opts.end_day - 2) * time::MS_PER_DAY, "the first day's midnight");
+        assert!(last < (opts.end_day + 1) * time::MS_PER_DAY && last > opts.end_day * time::MS_PER_DAY);
+        assert!((1..30_000).all(|i| received_ms(&opts, i) >= received_ms(&opts, i - 1)));
+    }
+}

@@ -189,3 +189,55 @@ pub fn hash(seed: u64, a: u64, b: u64) -> u64 {
     bytes[16..].copy_from_slice(&b.to_le_bytes());
     xxh3_64(&bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOON: i64 = 20_400 * MS_PER_DAY + MS_PER_DAY / 2;
+
+    fn is_random(s: &str, n: usize) -> bool {
+        s.len() == n && s.bytes().all(|b| NAME_ALPHABET.contains(&b))
+    }
+
+    #[test]
+    fn a_third_of_the_nodes_are_replaced_each_day_with_a_new_name_and_instance_id() {
+        let cluster = Cluster::new(42, NOON);
+        for day in 0..5 {
+            let (today, tomorrow) = (NOON + day * MS_PER_DAY, NOON + (day + 1) * MS_PER_DAY);
+            let replaced = (0..NODES)
+                .filter(|&slot| {
+                    let (a, b) = (cluster.node(slot, today), cluster.node(slot, tomorrow));
+                    assert_eq!(a.host == b.host, a.instance_id == b.instance_id, "slot {slot}");
+                    a.host != b.host
+                })
+                .count();
+            assert!((75..=125).contains(&replaced), "day {day}: {replaced} of 300 replaced");
+        }
+        let node = cluster.node(7, NOON);
+        assert_eq!(node.host, cluster.node(7, NOON + 1).host, "a node keeps its name while it lives");
+        assert!(node.host.starts_with("ip-10-") && node.host.ends_with(".eu-west-1.compute.internal"), "{}", node.host);
+        assert_eq!(node.ip.replace('.', "-"), node.host["ip-".len()..node.host.find('.').unwrap()]);
+    }
+
+    #[test]
+    fn pods_are_named_under_their_replica_set_whose_hash_changes_with_each_rollout() {
+        let mut cluster = Cluster::new(42, NOON);
+        assert!((2_000..=4_000).contains(&cluster.pods.len()), "{} pods", cluster.pods.len());
+        assert!(cluster.deployments.len() >= 4 * APP_NAMESPACES.len());
+        for pod in &cluster.pods {
+            let rs = cluster.replica_set(pod.deployment, NOON);
+            let suffix = pod.name.strip_prefix(&format!("{rs}-")).unwrap_or_else(|| panic!("{} not of {rs}", pod.name));
+            assert!(is_random(suffix, 5), "{}", pod.name);
+            assert!(is_random(rs.rsplit('-').next().unwrap(), 10), "{rs}");
+        }
+        // Every deployment rolls out at least every three and a half days.
+        for d in 0..cluster.deployments.len() {
+            assert_ne!(cluster.replica_set(d, NOON), cluster.replica_set(d, NOON + 4 * MS_PER_DAY), "deployment {d}");
+        }
+        let mut rng = Rng::new(1);
+        let replaced = cluster.new_pod(0, NOON + 4 * MS_PER_DAY, &mut rng);
+        cluster.pods[0] = replaced;
+        assert!(cluster.pods[0].name.starts_with(&cluster.replica_set(0, NOON + 4 * MS_PER_DAY)));
+    }
+}
