@@ -36,20 +36,12 @@ Environment:
   RUST_LOG                           log filter, e.g. grantscope=debug";
 
 const GENERATE_HELP: &str = "\
-Profiles:
-  small  a handful of IAM roles, an IAM user, add-ons, nodes and probes asking about a few dozen
-         fixed objects with a few sessions: any volume folds into a few hundred request shapes
-  busy   a 300-node cluster: a third of the nodes replaced each day (new names, new instance-id
-         sessions), ~2,800 pods with ReplicaSet-hash and random suffixes replaced all day, event
-         objects with unique names, controllers, the scheduler, kubelet leases, add-ons watching,
-         CI jobs each with its own botocore-session-<epoch>, people with stable e-mail sessions;
-         most events are a request shape of their own (about 70% at 300,000 events)
-
 Examples:
   grantscope generate --out gen
-  grantscope generate --profile busy --rate 20 --days 3 --out busy
-  grantscope generate --profile busy --events 0 --out busy     (the state file alone)
-  grantscope generate --profile busy --events 300000 --out - | grantscope ingest audit --cluster demo -";
+  grantscope generate --profile busy --rate 2 --days 3 --out busy
+  grantscope generate --profile busy --events 0 --out busy     # the state file, no events
+  grantscope generate --profile busy --events 300000 --out - \\
+      | grantscope ingest audit --cluster demo -";
 
 /// Finds the Amazon EKS cluster access nobody uses, and the access broader than what is used.
 ///

@@ -199,7 +199,7 @@ pub static ACTORS: &[Actor] = &[
             user: "legacy-ops",
             username: "legacy-ops",
             groups: &["legacy-ops"],
-            grant: Grant::Rbac("ClusterRoleBinding", "legacy-ops", "ClusterRole", "view", "Group", "legacy-ops"),
+            grant: Grant::cluster_binding("legacy-ops", "view", "Group", "legacy-ops"),
         },
         user_agent: "kubectl/v1.27.3 (linux/amd64) kubernetes/25b4e43",
         actions: &[
@@ -212,14 +212,7 @@ pub static ACTORS: &[Actor] = &[
         identity: Identity::ServiceAccount {
             namespace: "kube-system",
             name: "coredns",
-            grant: Grant::Rbac(
-                "ClusterRoleBinding",
-                "system:coredns",
-                "ClusterRole",
-                "system:coredns",
-                "ServiceAccount",
-                "coredns/kube-system",
-            ),
+            grant: Grant::cluster_binding("system:coredns", "system:coredns", "ServiceAccount", "coredns/kube-system"),
         },
         user_agent: "coredns/v1.11.3 (linux/amd64) kubernetes/4c5f7c5",
         actions: &[
@@ -233,14 +226,7 @@ pub static ACTORS: &[Actor] = &[
         identity: Identity::ServiceAccount {
             namespace: "kube-system",
             name: "aws-node",
-            grant: Grant::Rbac(
-                "ClusterRoleBinding",
-                "aws-node",
-                "ClusterRole",
-                "aws-node",
-                "ServiceAccount",
-                "aws-node/kube-system",
-            ),
+            grant: Grant::cluster_binding("aws-node", "aws-node", "ServiceAccount", "aws-node/kube-system"),
         },
         user_agent: "aws-vpc-cni/v1.19.0 (linux/amd64)",
         actions: &[act(60, "get", "", "nodes", &[], NODES), act(40, "list", "", "pods", &[], &[])],

@@ -99,6 +99,16 @@ pub enum Grant {
 pub const PUBLIC_INFO_REASON: &str = r#"RBAC: allowed by ClusterRoleBinding \"system:public-info-viewer\" of ClusterRole \"system:public-info-viewer\" to Group \"system:unauthenticated\""#;
 
 impl Grant {
+    /// A ClusterRoleBinding of the ClusterRole `role` to one subject.
+    pub const fn cluster_binding(
+        binding: &'static str,
+        role: &'static str,
+        subject_kind: &'static str,
+        subject: &'static str,
+    ) -> Grant {
+        Grant::Rbac("ClusterRoleBinding", binding, "ClusterRole", role, subject_kind, subject)
+    }
+
     /// The reason in the exact wording of the RBAC and EKS authorizers (JSON-escaped quotes).
     /// `role` and `principal_id` are the caller's for an access policy; `namespace` the request's
     /// for a RoleBinding.

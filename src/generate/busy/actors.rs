@@ -56,7 +56,7 @@ pub static CI_DEPLOY: Role = Role {
 pub static CI_SMOKE: Role = Role {
     name: "ci-smoke-tests",
     groups: &["ci-smoke"],
-    grant: Grant::Rbac("ClusterRoleBinding", "ci-smoke", "ClusterRole", "view", "Group", "ci-smoke"),
+    grant: Grant::cluster_binding("ci-smoke", "view", "Group", "ci-smoke"),
     scope: &[],
     user_agent: "python-kubernetes/31.0.0",
 };
@@ -92,10 +92,8 @@ macro_rules! controller {
     ($name:literal) => {
         Controller {
             name: $name,
-            grant: Grant::Rbac(
-                "ClusterRoleBinding",
+            grant: Grant::cluster_binding(
                 concat!("system:controller:", $name),
-                "ClusterRole",
                 concat!("system:controller:", $name),
                 "ServiceAccount",
                 concat!($name, "/kube-system"),
@@ -126,23 +124,14 @@ pub struct Component {
 
 pub static SCHEDULER: Component = Component {
     username: "system:kube-scheduler",
-    grant: Grant::Rbac(
-        "ClusterRoleBinding",
-        "system:kube-scheduler",
-        "ClusterRole",
-        "system:kube-scheduler",
-        "User",
-        "system:kube-scheduler",
-    ),
+    grant: Grant::cluster_binding("system:kube-scheduler", "system:kube-scheduler", "User", "system:kube-scheduler"),
     user_agent: "kube-scheduler/v1.31.2 (linux/amd64) kubernetes/7f9249a/scheduler",
     lease: "kube-scheduler",
 };
 pub static CONTROLLER_MANAGER: Component = Component {
     username: "system:kube-controller-manager",
-    grant: Grant::Rbac(
-        "ClusterRoleBinding",
+    grant: Grant::cluster_binding(
         "system:kube-controller-manager",
-        "ClusterRole",
         "system:kube-controller-manager",
         "User",
         "system:kube-controller-manager",
@@ -163,23 +152,14 @@ pub struct AddOn {
 pub static AWS_NODE: AddOn = AddOn {
     namespace: "kube-system",
     name: "aws-node",
-    grant: Some(Grant::Rbac(
-        "ClusterRoleBinding",
-        "aws-node",
-        "ClusterRole",
-        "aws-node",
-        "ServiceAccount",
-        "aws-node/kube-system",
-    )),
+    grant: Some(Grant::cluster_binding("aws-node", "aws-node", "ServiceAccount", "aws-node/kube-system")),
     user_agent: "aws-vpc-cni/v1.19.0 (linux/amd64)",
 };
 pub static KUBE_PROXY: AddOn = AddOn {
     namespace: "kube-system",
     name: "kube-proxy",
-    grant: Some(Grant::Rbac(
-        "ClusterRoleBinding",
+    grant: Some(Grant::cluster_binding(
         "eks:kube-proxy",
-        "ClusterRole",
         "system:node-proxier",
         "ServiceAccount",
         "kube-proxy/kube-system",
@@ -189,23 +169,14 @@ pub static KUBE_PROXY: AddOn = AddOn {
 pub static COREDNS: AddOn = AddOn {
     namespace: "kube-system",
     name: "coredns",
-    grant: Some(Grant::Rbac(
-        "ClusterRoleBinding",
-        "system:coredns",
-        "ClusterRole",
-        "system:coredns",
-        "ServiceAccount",
-        "coredns/kube-system",
-    )),
+    grant: Some(Grant::cluster_binding("system:coredns", "system:coredns", "ServiceAccount", "coredns/kube-system")),
     user_agent: "coredns/v1.11.3 (linux/amd64) kubernetes/4c5f7c5",
 };
 pub static EBS_CSI: AddOn = AddOn {
     namespace: "kube-system",
     name: "ebs-csi-controller-sa",
-    grant: Some(Grant::Rbac(
-        "ClusterRoleBinding",
+    grant: Some(Grant::cluster_binding(
         "ebs-csi-attacher-binding",
-        "ClusterRole",
         "ebs-external-attacher-role",
         "ServiceAccount",
         "ebs-csi-controller-sa/kube-system",
@@ -224,10 +195,8 @@ pub const EBS_CSI_LEASES: Grant = Grant::Rbac(
 pub static PROMETHEUS: AddOn = AddOn {
     namespace: "monitoring",
     name: "prometheus-k8s",
-    grant: Some(Grant::Rbac(
-        "ClusterRoleBinding",
+    grant: Some(Grant::cluster_binding(
         "prometheus-k8s",
-        "ClusterRole",
         "prometheus-k8s",
         "ServiceAccount",
         "prometheus-k8s/monitoring",
