@@ -82,8 +82,12 @@ fn busy_events_replay_at_full_agreement_against_the_state_generate_writes() {
     let summary = String::from_utf8(out.stderr).unwrap();
     assert_eq!(summary.matches("(100.00%)").count(), 2, "decisions and grants both agree fully: {summary}");
 
-    // The same through the store, as `replay` decides it.
+    // The same through the store, as `replay` decides it, with the CloudTrail records that set up
+    // the access entries.
     run_ok(grantscope(&db).args(["-q", "ingest", "audit", "--cluster", "demo"]).arg(data.join("audit.jsonl")));
+    let trail = ingest_cloudtrail(&db, &[&data.join("cloudtrail.json")]);
+    assert_eq!(trail["errors"].as_u64(), Some(0), "{trail}");
+    assert!(trail["ingested"].as_u64() > Some(10), "five roles, their entries and policies: {trail}");
     run_ok(grantscope(&db).args(["-q", "state", "import", "--cluster", "demo"]).arg(data.join("state.yaml")));
     let replay: Value = serde_json::from_str(&run_ok(grantscope(&db).args(["--format", "json", "replay"]))).unwrap();
     let compared = replay["recorded_requests_compared"].as_i64().unwrap();

@@ -238,7 +238,10 @@ fn request_uri(a: &Request) -> String {
         let _ = write!(uri, "/namespaces/{}", a.namespace);
     }
     let _ = write!(uri, "/{}", a.resource);
-    if !a.name.is_empty() {
+    // A list or watch of one object names it in a field selector (the API server takes the
+    // audit event's objectRef.name from there); other requests name it in the path.
+    let one_object = matches!(a.verb, "list" | "watch") && !a.name.is_empty();
+    if !a.name.is_empty() && !one_object {
         let _ = write!(uri, "/{}", a.name);
     }
     if !a.subresource.is_empty() {
@@ -246,7 +249,14 @@ fn request_uri(a: &Request) -> String {
     }
     match a.verb {
         "watch" => {
-            uri.push_str("?allowWatchBookmarks=true&resourceVersion=2528212&timeout=7m9s&timeoutSeconds=429&watch=true")
+            uri.push_str("?allowWatchBookmarks=true");
+            if one_object {
+                let _ = write!(uri, "&fieldSelector=metadata.name%3D{}", a.name);
+            }
+            uri.push_str("&resourceVersion=2528212&timeout=7m9s&timeoutSeconds=429&watch=true")
+        }
+        "list" if one_object => {
+            let _ = write!(uri, "?fieldSelector=metadata.name%3D{}&limit=500", a.name);
         }
         "list" => uri.push_str("?limit=500"),
         _ => {}
