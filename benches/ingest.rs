@@ -11,7 +11,7 @@
 //! `GRANTSCOPE_BENCH_EVENTS` sets the data size (default 100,000). Figures: BENCHMARKS.md.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use grantscope::generate::{GenerateOptions, write_audit};
+use grantscope::generate::{GenerateOptions, Profile, write_audit};
 use grantscope::ingest::audit::{AuditItem, parse_record};
 use grantscope::ingest::{AuditSink, InputFormat, InputPath};
 use grantscope::sources::files::{FileOptions, ingest_files};
@@ -25,6 +25,7 @@ fn events() -> u64 {
 
 fn data(n: u64) -> Vec<u8> {
     let opts = GenerateOptions {
+        profile: Profile::Small,
         seed: 1,
         events: n,
         days: 7,

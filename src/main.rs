@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 use grantscope::cli::output::{Format, FormatArg};
 use grantscope::cli::{self, CommandError, explain::Requester, ingest::Kind};
-use grantscope::generate::GenerateOptions;
+use grantscope::generate::{GenerateOptions, Profile};
 use grantscope::ingest::InputFormat;
 use grantscope::model::time;
 use grantscope::serve::config::Config;
@@ -40,6 +40,14 @@ Environment:
   GRANTSCOPE_STORE_RETENTION_DAYS    [store].retention_days
   GRANTSCOPE_STORE_DEDUPE_DAYS       [store].dedupe_days
   RUST_LOG                           log filter, e.g. grantscope=debug";
+
+const GENERATE_HELP: &str = "\
+Examples:
+  grantscope generate --out gen
+  grantscope generate --profile busy --rate 2 --days 3 --out busy
+  grantscope generate --profile busy --events 0 --out busy     # the state file, no events
+  grantscope generate --profile busy --events 300000 --out - \\
+      | grantscope ingest audit --cluster demo -";
 
 /// Finds the Amazon EKS cluster access nobody uses, and the access broader than what is used.
 ///
@@ -137,7 +145,10 @@ enum Command {
     },
     /// Delete per-event rows older than the retention and dedupe horizons
     Gc(HorizonArgs),
-    /// Write a synthetic, realistic data set (audit JSON lines + CloudTrail file)
+    /// Write a synthetic, realistic data set: audit events (JSON lines), the CloudTrail records
+    /// that set up the cluster's access entries, and its access configuration (state.yaml), the
+    /// same bytes for the same options
+    #[command(after_help = GENERATE_HELP)]
     Generate(GenerateArgs),
     /// Evaluate every audit event of a file against an access state, and compare with the decision
     /// and grant the API server recorded. `--format json` prints one JSON object per event (JSON lines)
@@ -555,18 +566,27 @@ struct HorizonArgs {
 
 #[derive(Args)]
 struct GenerateArgs {
-    /// Directory to write audit.jsonl and cloudtrail.json into
+    /// Directory to write audit.jsonl, cloudtrail.json and state.yaml into; `-` writes the audit
+    /// events alone, to stdout (for `| grantscope ingest audit -`, without a file on disk)
     #[arg(long)]
     out: PathBuf,
+    /// Which cluster the data describes
+    #[arg(long, value_enum, default_value_t)]
+    profile: Profile,
     /// Same seed, same data
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Audit events in total
-    #[arg(long, default_value_t = 100_000)]
-    events: u64,
-    /// Days the events span
-    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..))]
-    days: u32,
+    /// Audit events in total; wins over --rate [default: 100000 for small; --rate x 86,400 x --days
+    /// for busy]
+    #[arg(long)]
+    events: Option<u64>,
+    /// Busy profile only: audit events per second, when --events is not given [default: 100, about
+    /// 8.6 million events (9.5 GB) a day]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    rate: Option<u64>,
+    /// Days the events span [default: 14 for small, 1 for busy]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    days: Option<u32>,
     /// Last day covered, YYYY-MM-DD [default: today, UTC]
     #[arg(long, value_parser = parse_day)]
     end: Option<i64>,
@@ -737,15 +757,17 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
         }
         .map(|()| 0),
         Command::Generate(g) => {
+            let (events, days) = cli::generate::volume(g.profile, g.events, g.rate, g.days)?;
             let opts = GenerateOptions {
+                profile: g.profile,
                 seed: g.seed,
-                events: g.events,
-                days: g.days,
+                events,
+                days,
                 end_day: g.end.unwrap_or_else(|| time::day_of(grantscope::app::clock::now_ms())),
                 cluster: g.cluster,
                 account: g.account,
             };
-            cli::generate::run(&g.out, &opts, data_format?).map(|_| 0)
+            cli::generate::run(&g.out, &opts, data_format?).map(|()| 0)
         }
         Command::Serve => {
             let runtime = tokio::runtime::Runtime::new().map_err(CommandError::Runtime)?;

@@ -5,7 +5,7 @@
 use crate::app::agreement::agreement_at_the_time;
 use crate::app::replay::{replay, window_start};
 use crate::app::state_versions::{StateVersionError, store_state};
-use crate::generate::{GenerateOptions, state_yaml, write_audit};
+use crate::generate::{GenerateOptions, Profile, state_yaml, write_audit};
 use crate::ingest::{AuditSink, InputFormat, InputPath};
 use crate::model::{AccessState, ReplaySummary, time};
 use crate::sources::files::{FileOptions, ingest_files};
@@ -41,6 +41,7 @@ fn audit_files(dir: &Path, events: u64, parts: usize) -> Vec<PathBuf> {
 
 fn generate_options(events: u64) -> GenerateOptions {
     GenerateOptions {
+        profile: Profile::Small,
         seed: 7,
         events,
         days: 14,

@@ -3,7 +3,7 @@
 use super::{CommandError, ingest, stats};
 use crate::app::clock::now_ms;
 use crate::cli::output::{Format, FormatArg};
-use crate::generate::GenerateOptions;
+use crate::generate::{GenerateOptions, Profile};
 use crate::ingest::InputFormat;
 use crate::model::time;
 use crate::sources::files::DEFAULT_BATCH_RECORDS;
@@ -12,6 +12,7 @@ use std::path::Path;
 
 pub fn run(out: &Path, horizons: Horizons, progress: bool, format: Format) -> Result<(), CommandError> {
     let opts = GenerateOptions {
+        profile: Profile::Small,
         seed: 42,
         events: 50_000,
         days: 14,

@@ -1,14 +1,27 @@
 //! Writes the CloudTrail side of the generated cluster as an S3 delivery file (`{"Records":[...]}`):
-//! the calls that set up its access, one principal deleted and re-created, and unrelated noise.
+//! the calls that set up its access, maybe one principal deleted and re-created, and unrelated noise.
 
 use super::GenerateOptions;
-use super::population::{ACTORS, ActorIdentity, AllowedBy};
 use super::rng::Rng;
 use crate::model::time;
 use std::io::{self, Write};
 
-/// Writes the records; returns how many.
-pub fn write_cloudtrail(out: &mut dyn Write, opts: &GenerateOptions) -> io::Result<u64> {
+/// An IAM role's access entry, as the CloudTrail records create it.
+pub struct EntrySetup<'a> {
+    pub role: &'a str,
+    pub groups: &'a [&'a str],
+    /// An access policy and the namespaces it is scoped to (none: the whole cluster).
+    pub policy: Option<(&'a str, &'a [&'a str])>,
+}
+
+/// Writes the records: each entry's role, access entry and policy association, in order, then
+/// `recreated` (a role) deleted and re-created after its entry; returns how many.
+pub fn write_cloudtrail(
+    out: &mut dyn Write,
+    opts: &GenerateOptions,
+    entries: &[EntrySetup],
+    recreated: Option<&str>,
+) -> io::Result<u64> {
     let mut rng = Rng::new(opts.seed ^ 0xC10D_7A11);
     let account = &opts.account;
     let cluster = &opts.cluster;
@@ -35,8 +48,7 @@ pub fn write_cloudtrail(out: &mut dyn Write, opts: &GenerateOptions) -> io::Resu
         ),
         "null",
     );
-    for actor in ACTORS {
-        let ActorIdentity::Role { role, grant, groups, .. } = &actor.identity else { continue };
+    for EntrySetup { role, groups, policy } in entries {
         let arn = format!("arn:aws:iam::{account}:role/{role}");
         let groups: Vec<String> = groups.iter().map(|g| format!("\"{g}\"")).collect();
         push(
@@ -58,11 +70,11 @@ pub fn write_cloudtrail(out: &mut dyn Write, opts: &GenerateOptions) -> io::Resu
             ),
             &format!(r#"{{"accessEntry":{{"clusterName":"{cluster}","principalArn":"{arn}","type":"STANDARD"}}}}"#),
         );
-        if let AllowedBy::AccessPolicy(policy) = grant {
-            let scope = if *role == "ci-deployer" {
-                r#"{"type":"namespace","namespaces":["payments","checkout"]}"#
+        if let Some((policy, namespaces)) = policy {
+            let scope = if namespaces.is_empty() {
+                r#"{"type":"cluster"}"#.to_string()
             } else {
-                r#"{"type":"cluster"}"#
+                format!(r#"{{"type":"namespace","namespaces":["{}"]}}"#, namespaces.join(r#"",""#))
             };
             let encoded = arn.replace(':', "%3A").replace('/', "%2F");
             push(
@@ -87,18 +99,19 @@ pub fn write_cloudtrail(out: &mut dyn Write, opts: &GenerateOptions) -> io::Resu
         );
     }
     // A principal deleted and re-created after its access entry: the entry silently stops working.
-    let recreated = "data-team";
-    push(&mut rng, &mut t, "iam.amazonaws.com", "DeleteRole", format!(r#"{{"roleName":"{recreated}"}}"#), "null");
-    push(
-        &mut rng,
-        &mut t,
-        "iam.amazonaws.com",
-        "CreateRole",
-        format!(r#"{{"roleName":"{recreated}"}}"#),
-        &format!(
-            r#"{{"role":{{"arn":"arn:aws:iam::{account}:role/{recreated}","roleName":"{recreated}","path":"/"}}}}"#
-        ),
-    );
+    if let Some(recreated) = recreated {
+        push(&mut rng, &mut t, "iam.amazonaws.com", "DeleteRole", format!(r#"{{"roleName":"{recreated}"}}"#), "null");
+        push(
+            &mut rng,
+            &mut t,
+            "iam.amazonaws.com",
+            "CreateRole",
+            format!(r#"{{"roleName":"{recreated}"}}"#),
+            &format!(
+                r#"{{"role":{{"arn":"arn:aws:iam::{account}:role/{recreated}","roleName":"{recreated}","path":"/"}}}}"#
+            ),
+        );
+    }
     push(&mut rng, &mut t, "s3.amazonaws.com", "ListBuckets", "null".to_string(), "null");
     out.write_all(b"{\"Records\":[")?;
     for (i, r) in records.iter().enumerate() {

@@ -4,6 +4,8 @@
 //! users with e-mail session names, CI with botocore sessions), an IAM user mapped by aws-auth,
 //! service accounts of common add-ons, nodes, and anonymous probes. get/list/watch dominate.
 
+use super::record::AllowedBy;
+
 /// How an actor authenticates.
 pub enum ActorIdentity {
     /// An IAM role; each request uses one of the sessions.
@@ -29,14 +31,6 @@ pub enum ActorIdentity {
         hosts: &'static [&'static str],
     },
     Anonymous,
-}
-
-/// What the recorded reason names when a request is allowed.
-pub enum AllowedBy {
-    /// An EKS access policy association (the reason names the principal id).
-    AccessPolicy(&'static str),
-    /// An RBAC binding: (binding kind, binding name, role kind, role name, subject kind, subject name).
-    Rbac(&'static str, &'static str, &'static str, &'static str, &'static str, &'static str),
 }
 
 /// One kind of request an actor makes.
@@ -113,7 +107,8 @@ pub const ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKS
 pub const EDIT_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy";
 pub const VIEW_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
 
-const APP_NS: &[&str] = &["payments", "checkout"];
+/// The application namespaces, where the CI role's policy is scoped.
+pub const APP_NS: &[&str] = &["payments", "checkout"];
 const DATA_NS: &[&str] = &["data-ingest", "data-analytics"];
 const ALL_NS: &[&str] =
     &["default", "kube-system", "payments", "checkout", "data-ingest", "data-analytics", "monitoring", "argocd"];
@@ -204,7 +199,7 @@ pub static ACTORS: &[Actor] = &[
             user: "legacy-ops",
             username: "legacy-ops",
             groups: &["legacy-ops"],
-            grant: AllowedBy::Rbac("ClusterRoleBinding", "legacy-ops", "ClusterRole", "view", "Group", "legacy-ops"),
+            grant: AllowedBy::cluster_binding("legacy-ops", "view", "Group", "legacy-ops"),
         },
         user_agent: "kubectl/v1.27.3 (linux/amd64) kubernetes/25b4e43",
         actions: &[
@@ -217,10 +212,8 @@ pub static ACTORS: &[Actor] = &[
         identity: ActorIdentity::ServiceAccount {
             namespace: "kube-system",
             name: "coredns",
-            grant: AllowedBy::Rbac(
-                "ClusterRoleBinding",
+            grant: AllowedBy::cluster_binding(
                 "system:coredns",
-                "ClusterRole",
                 "system:coredns",
                 "ServiceAccount",
                 "coredns/kube-system",
@@ -238,14 +231,7 @@ pub static ACTORS: &[Actor] = &[
         identity: ActorIdentity::ServiceAccount {
             namespace: "kube-system",
             name: "aws-node",
-            grant: AllowedBy::Rbac(
-                "ClusterRoleBinding",
-                "aws-node",
-                "ClusterRole",
-                "aws-node",
-                "ServiceAccount",
-                "aws-node/kube-system",
-            ),
+            grant: AllowedBy::cluster_binding("aws-node", "aws-node", "ServiceAccount", "aws-node/kube-system"),
         },
         user_agent: "aws-vpc-cni/v1.19.0 (linux/amd64)",
         actions: &[act(60, "get", "", "nodes", &[], NODES), act(40, "list", "", "pods", &[], &[])],
