@@ -5,7 +5,7 @@ mod audit;
 mod cloudtrail;
 mod population;
 mod rbac;
-mod rng;
+pub(crate) mod rng;
 
 pub use audit::write_audit;
 pub use cloudtrail::write_cloudtrail;

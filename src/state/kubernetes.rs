@@ -4,6 +4,7 @@
 //! strings.
 
 use super::aggregation::{RoleMeta, Selector};
+use super::lean::decode;
 use super::{Builder, FieldError, join, typed};
 use crate::model::{AwsAuth, IdentityMapping, PolicyRule, Role, RoleBinding, RoleKind, Subject, is_system_binding};
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -13,7 +14,7 @@ use serde_json::Value;
 pub(super) fn load(b: &mut Builder, kind: &str, doc: Value, prefix: &str) -> Result<(), FieldError> {
     match kind {
         "Role" => {
-            let r: rbac::Role = typed(prefix, doc)?;
+            let r: rbac::Role = decode(prefix, doc)?;
             let namespace = r.metadata.namespace.unwrap_or_else(|| "default".into());
             b.add_role(Role {
                 namespace: Some(namespace),
@@ -22,7 +23,7 @@ pub(super) fn load(b: &mut Builder, kind: &str, doc: Value, prefix: &str) -> Res
             });
         }
         "ClusterRole" => {
-            let r: rbac::ClusterRole = typed(prefix, doc)?;
+            let r: rbac::ClusterRole = decode(prefix, doc)?;
             let name = name(r.metadata.name, prefix)?;
             let selectors = r
                 .aggregation_rule
@@ -36,7 +37,7 @@ pub(super) fn load(b: &mut Builder, kind: &str, doc: Value, prefix: &str) -> Res
             b.add_role(Role { namespace: None, name, rules: rules(r.rules) });
         }
         "RoleBinding" => {
-            let rb: rbac::RoleBinding = typed(prefix, doc)?;
+            let rb: rbac::RoleBinding = decode(prefix, doc)?;
             let namespace = rb.metadata.namespace.unwrap_or_else(|| "default".into());
             let role_kind = role_kind(&rb.role_ref.kind, &join(prefix, "roleRef.kind"))?;
             let subjects = subjects(rb.subjects, prefix)?;
@@ -52,7 +53,7 @@ pub(super) fn load(b: &mut Builder, kind: &str, doc: Value, prefix: &str) -> Res
             });
         }
         "ClusterRoleBinding" => {
-            let crb: rbac::ClusterRoleBinding = typed(prefix, doc)?;
+            let crb: rbac::ClusterRoleBinding = decode(prefix, doc)?;
             let role_kind = role_kind(&crb.role_ref.kind, &join(prefix, "roleRef.kind"))?;
             if role_kind != RoleKind::ClusterRole {
                 return Err(FieldError::new(

@@ -14,8 +14,10 @@ mod bootstrap;
 mod decode;
 mod documents;
 mod eksctl;
+mod fast_yaml;
 mod files;
 mod kubernetes;
+mod lean;
 mod live;
 mod shrink;
 mod snapshot;
@@ -77,9 +79,13 @@ impl FieldError {
     }
 }
 
-/// Deserializes `value` as `T`, naming the failing field.
+/// Deserializes `value` as `T`, naming the failing field. Tracking the path costs more than the
+/// deserializing itself, so it is done only to name the field of a value that failed.
 pub(crate) fn typed<T: serde::de::DeserializeOwned>(prefix: &str, value: Value) -> Result<T, FieldError> {
-    serde_path_to_error::deserialize(value).map_err(|e| FieldError::from_serde(prefix, e))
+    match T::deserialize(&value) {
+        Ok(t) => Ok(t),
+        Err(_) => serde_path_to_error::deserialize(value).map_err(|e| FieldError::from_serde(prefix, e)),
+    }
 }
 
 /// A loaded state and what was noticed while loading it.
@@ -106,8 +112,10 @@ pub(crate) struct Builder {
     warnings: Vec<String>,
     /// How many objects grantscope reads were met: a file adding none is an error.
     pub(crate) read: usize,
-    /// The file, document and line being read, for warnings.
-    position: String,
+    /// The file, document and line being read, for warnings (put together only for one).
+    position: (String, usize, usize),
+    /// Every YAML document read by serde-saphyr, for the tests that compare it with the fast reader.
+    pub(crate) full_yaml_parser_only: bool,
 }
 
 /// A list where pushing an item with a known key replaces the earlier one in place.
@@ -137,12 +145,16 @@ impl<K: std::hash::Hash + Eq, V> Keyed<K, V> {
 impl Builder {
     /// Where the objects that follow come from.
     pub fn at(&mut self, file: &str, document: usize, line: usize) {
-        self.position = format!("{file}{}: document {document}", at_line(line));
+        if self.position.0 != file {
+            self.position.0 = file.to_string();
+        }
+        (self.position.1, self.position.2) = (document, line);
     }
 
     /// A warning about a value of the current document: `path` is the field.
     pub fn warn_at(&mut self, path: &str, message: impl std::fmt::Display) {
-        self.warnings.push(format!("{}: {path}: {message}", self.position));
+        let (file, document, line) = &self.position;
+        self.warnings.push(format!("{file}{}: document {document}: {path}: {message}", at_line(*line)));
     }
 
     pub fn set_cluster(&mut self, name: &str) {
@@ -338,8 +350,32 @@ fn load_json(b: &mut Builder, file: &str, text: &str) -> Result<(), StateError> 
 }
 
 /// One YAML document, with its own parsing limits; errors name its number and the file's line.
+/// The fast reader reads what `helm template` and kubectl print; what it leaves, serde-saphyr reads
+/// from the document's start (nothing of it reached the builder).
 fn load_yaml_document(b: &mut Builder, file: &str, doc: &documents::Document) -> Result<(), StateError> {
     b.at(file, doc.number, doc.line);
+    if !b.full_yaml_parser_only {
+        let read = b.read;
+        let mut sink = decode::Sink { builder: b, error: None };
+        let seed = decode::DocumentSeed { sink: &mut sink, prefix: String::new() };
+        match fast_yaml::deserialize(doc.text, seed) {
+            Ok(()) => return Ok(()),
+            Err(fast_yaml::Error::Custom { line, message }) => {
+                let line = doc.line + line - 1;
+                return Err(match sink.error.take() {
+                    Some(f) => StateError::Invalid {
+                        file: file.into(),
+                        document: doc.number,
+                        line,
+                        path: f.path,
+                        message: f.message,
+                    },
+                    None => StateError::Syntax { file: file.into(), document: doc.number, line, message },
+                });
+            }
+            Err(fast_yaml::Error::Unsupported { .. }) => debug_assert_eq!(b.read, read, "given up before loading"),
+        }
+    }
     let mut sink = decode::Sink { builder: b, error: None };
     let outcome = serde_saphyr::with_deserializer_from_str_with_options(doc.text, yaml_options(), |de| {
         serde::de::DeserializeSeed::deserialize(decode::DocumentSeed { sink: &mut sink, prefix: String::new() }, de)
