@@ -5,8 +5,10 @@
 //! as a whole.
 
 use super::{Builder, FieldError};
+use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::fmt;
 
 /// The top-level fields of an object that any loader reads (eksctl's included).
@@ -58,11 +60,11 @@ impl<'de> Visitor<'de> for DocumentSeed<'_, '_> {
         let mut object = Map::new();
         // How many items a List had; `None` when `items` was not a list.
         let mut items = Some(0);
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
+        while let Some(Key(key)) = map.next_key()? {
+            match &*key {
                 "metadata" => {
                     let metadata = map.next_value_seed(Pruned(&METADATA_FIELDS))?;
-                    object.insert(key, metadata);
+                    object.insert(key.into_owned(), metadata);
                 }
                 "items" => {
                     let prefix = super::join(&self.prefix, "items");
@@ -70,7 +72,7 @@ impl<'de> Visitor<'de> for DocumentSeed<'_, '_> {
                 }
                 k if OBJECT_FIELDS.contains(&k) => {
                     let value = map.next_value::<Value>()?;
-                    object.insert(key, value);
+                    object.insert(key.into_owned(), value);
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -191,6 +193,35 @@ impl<'de> Visitor<'de> for Items<'_, '_> {
     }
 }
 
+/// A mapping's key, borrowed from the text where the parser can: most keys read are not kept.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    // As `String` says it, so an error reads the same.
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(v.to_string())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(v)))
+    }
+}
+
 /// A mapping with only the given keys kept; anything else as it is.
 struct Pruned(&'static [&'static str]);
 
@@ -211,10 +242,10 @@ impl<'de> Visitor<'de> for Pruned {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut kept = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if self.0.contains(&key.as_str()) {
+        while let Some(Key(key)) = map.next_key()? {
+            if self.0.contains(&&*key) {
                 let value = map.next_value::<Value>()?;
-                kept.insert(key, value);
+                kept.insert(key.into_owned(), value);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }

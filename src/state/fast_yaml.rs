@@ -18,11 +18,13 @@
 //! and finite floats are numbers; everything else is a string. The spellings where its rules have
 //! corners (radix prefixes, `_`, a leading `+`, `.inf`, `.nan`, integers past 64 bits) are given up.
 
+use memchr::memmem::Finder;
 use memchr::{memchr, memchr2, memchr3};
 use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::LazyLock;
 
 /// Why a document was not read here.
 #[derive(Debug, PartialEq)]
@@ -82,9 +84,10 @@ pub(super) fn deserialize<'a, S: DeserializeSeed<'a>>(text: &'a str, seed: S) ->
 /// parser, which knows where each is allowed and what it means there; so is a document marker
 /// after the first line (the caller splits documents there: only a text given whole has one).
 fn check_characters(text: &str) -> Result<(), Error> {
+    static MARKERS: LazyLock<[Finder; 2]> = LazyLock::new(|| [Finder::new(b"\n---"), Finder::new(b"\n...")]);
     let line_of = |at: usize| 1 + text.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count();
-    for marker in [&b"\n---"[..], b"\n..."] {
-        for at in memchr::memmem::find_iter(text.as_bytes(), marker) {
+    for marker in MARKERS.iter() {
+        for at in marker.find_iter(text.as_bytes()) {
             if matches!(text.as_bytes().get(at + 4), None | Some(b' ' | b'\n' | b'\t' | b'\r')) {
                 return Err(Error::Unsupported {
                     line: line_of(at + 1),
@@ -243,7 +246,7 @@ impl<'a> Reader<'a> {
 
     /// Moves to the next line's start (or the end of the text).
     fn next_line(&mut self) {
-        let end = self.line_end();
+        let end = if self.peek() == Some(b'\n') { self.pos } else { self.line_end() };
         if end < self.text.len() {
             self.pos = end + 1;
             self.line += 1;
@@ -330,24 +333,18 @@ impl<'a> Reader<'a> {
     fn block_plain(&mut self) -> Result<Plain<'a>, Error> {
         self.plain_start()?;
         let start = self.pos;
-        let end = self.line_end();
-        let bytes = &self.bytes()[..end];
+        let bytes = self.bytes();
+        // Lines are short: a byte loop beats setting up a vector search twice.
         let mut i = start;
         let stop = loop {
-            match memchr2(b':', b'#', &bytes[i..]) {
-                None => break end,
-                Some(j) => {
-                    let at = i + j;
-                    if bytes[at] == b'#' {
-                        if bytes[at - 1] == b' ' {
-                            break at;
-                        }
-                    } else if matches!(bytes.get(at + 1), None | Some(b' ')) {
-                        let key = self.text[start..at].trim_end_matches(' ');
-                        return Ok(Plain::Key { key, colon: at });
-                    }
-                    i = at + 1;
+            match bytes.get(i) {
+                None | Some(b'\n') => break i,
+                Some(b'#') if bytes[i - 1] == b' ' => break i,
+                Some(b':') if matches!(bytes.get(i + 1), None | Some(b' ' | b'\n')) => {
+                    let key = self.text[start..i].trim_end_matches(' ');
+                    return Ok(Plain::Key { key, colon: i });
                 }
+                _ => i += 1,
             }
         };
         let text = self.text[start..stop].trim_end_matches(' ');
