@@ -4,11 +4,10 @@
 //! items of a `List` go to the builder one at a time, so a 100,000-item List never exists in memory
 //! as a whole.
 
+use super::tree::{Key, Tree};
 use super::{Builder, FieldError};
-use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
-use std::borrow::Cow;
+use serde_json::Value;
 use std::fmt;
 
 /// The top-level fields of an object that any loader reads (eksctl's included).
@@ -57,29 +56,29 @@ impl<'de> Visitor<'de> for DocumentSeed<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut object = Map::new();
+        let mut object = Vec::new();
         // How many items a List had; `None` when `items` was not a list.
         let mut items = Some(0);
         while let Some(Key(key)) = map.next_key()? {
             match &*key {
                 "metadata" => {
                     let metadata = map.next_value_seed(Pruned(&METADATA_FIELDS))?;
-                    object.insert(key.into_owned(), metadata);
+                    object.push((key, metadata));
                 }
                 "items" => {
                     let prefix = super::join(&self.prefix, "items");
                     items = map.next_value_seed(Items { sink: &mut *self.sink, prefix })?;
                 }
                 k if OBJECT_FIELDS.contains(&k) => {
-                    let value = map.next_value::<Value>()?;
-                    object.insert(key.into_owned(), value);
+                    let value = map.next_value::<Tree>()?;
+                    object.push((key, value));
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        let object = Value::Object(object);
+        let object = Tree::Map(object);
         if super::is_list(&object) {
             return match items {
                 None => {
@@ -193,91 +192,62 @@ impl<'de> Visitor<'de> for Items<'_, '_> {
     }
 }
 
-/// A mapping's key, borrowed from the text where the parser can: most keys read are not kept.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = Key<'de>;
-
-    // As `String` says it, so an error reads the same.
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string")
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Owned(v.to_string())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Owned(v)))
-    }
-}
-
 /// A mapping with only the given keys kept; anything else as it is.
 struct Pruned(&'static [&'static str]);
 
 impl<'de> DeserializeSeed<'de> for Pruned {
-    type Value = Value;
+    type Value = Tree<'de>;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Tree<'de>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for Pruned {
-    type Value = Value;
+    type Value = Tree<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a mapping")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut kept = Map::new();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tree<'de>, A::Error> {
+        let mut kept = Vec::new();
         while let Some(Key(key)) = map.next_key()? {
             if self.0.contains(&&*key) {
-                let value = map.next_value::<Value>()?;
-                kept.insert(key.into_owned(), value);
+                let value = map.next_value::<Tree>()?;
+                kept.push((key, value));
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        Ok(Value::Object(kept))
+        Ok(Tree::Map(kept))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_unit<E: de::Error>(self) -> Result<Tree<'de>, E> {
+        Ok(Tree::Leaf(Value::Null))
     }
-    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_none<E: de::Error>(self) -> Result<Tree<'de>, E> {
+        Ok(Tree::Leaf(Value::Null))
     }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
-        Ok(v.into())
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Tree<'de>, E> {
+        Ok(Tree::Leaf(v.into()))
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        Ok(v.into())
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Tree<'de>, E> {
+        Ok(Tree::Leaf(v.into()))
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        Ok(v.into())
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Tree<'de>, E> {
+        Ok(Tree::Leaf(v.into()))
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Ok(v.into())
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Tree<'de>, E> {
+        Ok(Tree::Leaf(v.into()))
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        Ok(v.into())
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Tree<'de>, E> {
+        Ok(Tree::Leaf(v.into()))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Tree<'de>, A::Error> {
         let mut items = Vec::new();
-        while let Some(v) = seq.next_element::<Value>()? {
+        while let Some(v) = seq.next_element::<Tree>()? {
             items.push(v);
         }
-        Ok(Value::Array(items))
+        Ok(Tree::Seq(items))
     }
 }

@@ -5,13 +5,14 @@
 
 use super::aggregation::{RoleMeta, Selector};
 use super::lean::decode;
+use super::tree::Tree;
 use super::{Builder, FieldError, join, typed};
 use crate::model::{AwsAuth, IdentityMapping, PolicyRule, Role, RoleBinding, RoleKind, Subject, is_system_binding};
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::api::rbac::v1 as rbac;
 use serde_json::Value;
 
-pub(super) fn load(b: &mut Builder, kind: &str, doc: Value, prefix: &str) -> Result<(), FieldError> {
+pub(super) fn load(b: &mut Builder, kind: &str, doc: Tree, prefix: &str) -> Result<(), FieldError> {
     match kind {
         "Role" => {
             let r: rbac::Role = decode(prefix, doc)?;
@@ -74,7 +75,7 @@ pub(super) fn load(b: &mut Builder, kind: &str, doc: Value, prefix: &str) -> Res
             });
         }
         "ConfigMap" => {
-            let cm: ConfigMap = typed(prefix, doc)?;
+            let cm: ConfigMap = typed(prefix, doc.into_value())?;
             if cm.metadata.name.as_deref() == Some("aws-auth")
                 && cm.metadata.namespace.as_deref().unwrap_or("kube-system") == "kube-system"
             {

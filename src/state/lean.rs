@@ -7,29 +7,30 @@
 //! k8s-openapi reads every field of these objects as optional: absent or null gives the default.
 //! It checks `apiVersion` and `kind` when they are given.
 
+use super::tree::Tree;
 use super::{FieldError, typed};
 use k8s_openapi::Resource;
 use k8s_openapi::api::rbac::v1 as rbac;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use serde_json::Value;
+use std::borrow::Cow;
 
-/// `T` from the document's value, as [`typed`] gives it.
-pub(super) fn decode<T: Lean + serde::de::DeserializeOwned>(prefix: &str, doc: Value) -> Result<T, FieldError> {
-    T::lean(doc).or_else(|doc| typed(prefix, doc))
+/// `T` from the document's tree, as [`typed`] gives it from its value.
+pub(super) fn decode<T: Lean + serde::de::DeserializeOwned>(prefix: &str, doc: Tree) -> Result<T, FieldError> {
+    T::lean(doc).or_else(|doc| typed(prefix, doc.into_value()))
 }
 
-/// An object k8s-openapi decodes, taken out of a document's value when it fits.
+/// An object k8s-openapi decodes, taken out of a document's tree when it fits.
 pub(super) trait Lean: Resource + Sized {
-    /// The object, or the value back when it is not one that surely decodes.
-    fn lean(doc: Value) -> Result<Self, Value>;
+    /// The object, or the tree back when it is not one that surely decodes.
+    fn lean(doc: Tree) -> Result<Self, Tree>;
 }
 
 impl Lean for rbac::Role {
-    fn lean(doc: Value) -> Result<Self, Value> {
+    fn lean(doc: Tree) -> Result<Self, Tree> {
         let mut role = rbac::Role::default();
         for (key, v) in fitting::<Self>(doc, &["rules"])? {
-            match key.as_str() {
+            match &*key {
                 "metadata" => role.metadata = metadata(v),
                 "rules" => role.rules = objects(v, rule),
                 _ => {}
@@ -40,10 +41,10 @@ impl Lean for rbac::Role {
 }
 
 impl Lean for rbac::ClusterRole {
-    fn lean(doc: Value) -> Result<Self, Value> {
+    fn lean(doc: Tree) -> Result<Self, Tree> {
         let mut role = rbac::ClusterRole::default();
         for (key, v) in fitting::<Self>(doc, &["rules", "aggregationRule"])? {
-            match key.as_str() {
+            match &*key {
                 "metadata" => role.metadata = metadata(v),
                 "rules" => role.rules = objects(v, rule),
                 _ => {}
@@ -54,10 +55,10 @@ impl Lean for rbac::ClusterRole {
 }
 
 impl Lean for rbac::RoleBinding {
-    fn lean(doc: Value) -> Result<Self, Value> {
+    fn lean(doc: Tree) -> Result<Self, Tree> {
         let mut binding = rbac::RoleBinding::default();
         for (key, v) in fitting::<Self>(doc, &["roleRef", "subjects"])? {
-            match key.as_str() {
+            match &*key {
                 "metadata" => binding.metadata = metadata(v),
                 "roleRef" => binding.role_ref = role_ref(v),
                 "subjects" => binding.subjects = objects(v, subject),
@@ -69,10 +70,10 @@ impl Lean for rbac::RoleBinding {
 }
 
 impl Lean for rbac::ClusterRoleBinding {
-    fn lean(doc: Value) -> Result<Self, Value> {
+    fn lean(doc: Tree) -> Result<Self, Tree> {
         let mut binding = rbac::ClusterRoleBinding::default();
         for (key, v) in fitting::<Self>(doc, &["roleRef", "subjects"])? {
-            match key.as_str() {
+            match &*key {
                 "metadata" => binding.metadata = metadata(v),
                 "roleRef" => binding.role_ref = role_ref(v),
                 "subjects" => binding.subjects = objects(v, subject),
@@ -83,78 +84,86 @@ impl Lean for rbac::ClusterRoleBinding {
     }
 }
 
-/// The document's fields when those `T` reads (the header, metadata and `fields`) all fit.
-fn fitting<T: Resource>(doc: Value, fields: &[&str]) -> Result<Map<String, Value>, Value> {
-    let Value::Object(o) = doc else { return Err(doc) };
-    let fits = o.iter().all(|(key, v)| match key.as_str() {
+type Entries<'de> = Vec<(Cow<'de, str>, Tree<'de>)>;
+
+/// The document's fields when those `T` reads (the header, metadata and `fields`) all fit. A key
+/// given twice is checked each time (the last one counts, in the tree as in serde).
+fn fitting<'de, T: Resource>(doc: Tree<'de>, fields: &[&str]) -> Result<Entries<'de>, Tree<'de>> {
+    let Tree::Map(o) = doc else { return Err(doc) };
+    let fits = o.iter().all(|(key, v)| match &**key {
         "apiVersion" => v.as_str() == Some(T::API_VERSION),
         "kind" => v.as_str() == Some(T::KIND),
-        "metadata" => fits_object(v, |(k, v)| match k {
+        "metadata" => fits_object(v, |k, v| match k {
             "name" | "namespace" => fits_string(v),
-            "labels" => absent(v) || matches!(v, Value::Object(m) if m.values().all(Value::is_string)),
+            "labels" => absent(v) || matches!(v, Tree::Map(m) if m.iter().all(|(_, v)| is_string(v))),
             _ => true,
         }),
         k if !fields.contains(&k) => true,
-        "rules" => fits_objects(v, |(k, v)| !RULE_FIELDS.contains(&k) || fits_strings(v)),
-        "roleRef" => fits_object(v, |(_, v)| fits_string(v)),
-        "subjects" => fits_objects(v, |(_, v)| fits_string(v)),
+        "rules" => fits_objects(v, |k, v| !RULE_FIELDS.contains(&k) || fits_strings(v)),
+        // A field read as a string is checked as one: `roleRef` and `subjects` hold nothing else
+        // that k8s-openapi reads.
+        "roleRef" => fits_object(v, |_, v| fits_string(v)),
+        "subjects" => fits_objects(v, |_, v| fits_string(v)),
         // Aggregation rules are few; serde decodes them.
         _ => absent(v),
     });
-    if fits { Ok(o) } else { Err(Value::Object(o)) }
+    if fits { Ok(o) } else { Err(Tree::Map(o)) }
 }
 
 const RULE_FIELDS: [&str; 5] = ["apiGroups", "nonResourceURLs", "resourceNames", "resources", "verbs"];
 
-fn absent(v: &Value) -> bool {
-    v.is_null()
+fn absent(v: &Tree) -> bool {
+    matches!(v, Tree::Leaf(Value::Null))
 }
 
-fn fits_string(v: &Value) -> bool {
-    absent(v) || v.is_string()
+fn is_string(v: &Tree) -> bool {
+    matches!(v, Tree::Leaf(Value::String(_)))
 }
 
-fn fits_strings(v: &Value) -> bool {
-    absent(v) || matches!(v, Value::Array(a) if a.iter().all(Value::is_string))
+fn fits_string(v: &Tree) -> bool {
+    absent(v) || is_string(v)
 }
 
-/// A mapping whose every field fits (a field read as a string is checked as one: `roleRef` and
-/// `subjects` hold nothing else that k8s-openapi reads).
-fn fits_object(v: &Value, fits: impl Fn((&str, &Value)) -> bool) -> bool {
-    absent(v) || matches!(v, Value::Object(o) if o.iter().all(|(k, v)| fits((k, v))))
+fn fits_strings(v: &Tree) -> bool {
+    absent(v) || matches!(v, Tree::Seq(a) if a.iter().all(is_string))
 }
 
-fn fits_objects(v: &Value, fits: impl Fn((&str, &Value)) -> bool) -> bool {
-    absent(v)
-        || matches!(v, Value::Array(a) if a.iter().all(|i| matches!(i, Value::Object(o) if o.iter().all(|(k, v)| fits((k, v))))))
+fn fits_object(v: &Tree, fits: impl Fn(&str, &Tree) -> bool) -> bool {
+    absent(v) || matches!(v, Tree::Map(o) if o.iter().all(|(k, v)| fits(k, v)))
+}
+
+fn fits_objects(v: &Tree, fits: impl Fn(&str, &Tree) -> bool) -> bool {
+    absent(v) || matches!(v, Tree::Seq(a) if a.iter().all(|i| fits_object(i, &fits) && !absent(i)))
 }
 
 // What follows takes out what `fitting` checked: a field that is not there is the default.
 
-fn string(v: Value) -> Option<String> {
-    if let Value::String(s) = v { Some(s) } else { None }
+fn string(v: Tree) -> Option<String> {
+    if let Tree::Leaf(Value::String(s)) = v { Some(s) } else { None }
 }
 
-fn strings(v: Value) -> Option<Vec<String>> {
-    if let Value::Array(a) = v { Some(a.into_iter().filter_map(string).collect()) } else { None }
+fn strings(v: Tree) -> Option<Vec<String>> {
+    if let Tree::Seq(a) = v { Some(a.into_iter().filter_map(string).collect()) } else { None }
 }
 
-fn objects<T>(v: Value, each: fn(Map<String, Value>) -> T) -> Option<Vec<T>> {
-    let Value::Array(a) = v else { return None };
-    Some(a.into_iter().filter_map(|v| if let Value::Object(o) = v { Some(each(o)) } else { None }).collect())
+fn objects<T>(v: Tree, each: fn(Entries) -> T) -> Option<Vec<T>> {
+    let Tree::Seq(a) = v else { return None };
+    Some(a.into_iter().filter_map(|v| if let Tree::Map(o) = v { Some(each(o)) } else { None }).collect())
 }
 
-fn metadata(v: Value) -> ObjectMeta {
+fn metadata(v: Tree) -> ObjectMeta {
     let mut meta = ObjectMeta::default();
-    let Value::Object(m) = v else { return meta };
+    let Tree::Map(m) = v else { return meta };
     for (key, v) in m {
-        match key.as_str() {
+        match &*key {
             "name" => meta.name = string(v),
             "namespace" => meta.namespace = string(v),
             "labels" => {
-                if let Value::Object(labels) = v {
-                    let labels = labels.into_iter().filter_map(|(k, v)| string(v).map(|v| (k, v)));
-                    meta.labels = Some(labels.collect::<BTreeMap<_, _>>());
+                meta.labels = match v {
+                    Tree::Map(labels) => {
+                        Some(labels.into_iter().filter_map(|(k, v)| string(v).map(|v| (k.into_owned(), v))).collect())
+                    }
+                    _ => None,
                 }
             }
             _ => {}
@@ -163,10 +172,10 @@ fn metadata(v: Value) -> ObjectMeta {
     meta
 }
 
-fn rule(r: Map<String, Value>) -> rbac::PolicyRule {
+fn rule(r: Entries) -> rbac::PolicyRule {
     let mut rule = rbac::PolicyRule::default();
     for (key, v) in r {
-        match key.as_str() {
+        match &*key {
             "apiGroups" => rule.api_groups = strings(v),
             "nonResourceURLs" => rule.non_resource_urls = strings(v),
             "resourceNames" => rule.resource_names = strings(v),
@@ -178,11 +187,11 @@ fn rule(r: Map<String, Value>) -> rbac::PolicyRule {
     rule
 }
 
-fn role_ref(v: Value) -> rbac::RoleRef {
+fn role_ref(v: Tree) -> rbac::RoleRef {
     let mut role_ref = rbac::RoleRef::default();
-    let Value::Object(r) = v else { return role_ref };
+    let Tree::Map(r) = v else { return role_ref };
     for (key, v) in r {
-        match key.as_str() {
+        match &*key {
             "apiGroup" => role_ref.api_group = string(v).unwrap_or_default(),
             "kind" => role_ref.kind = string(v).unwrap_or_default(),
             "name" => role_ref.name = string(v).unwrap_or_default(),
@@ -192,10 +201,10 @@ fn role_ref(v: Value) -> rbac::RoleRef {
     role_ref
 }
 
-fn subject(s: Map<String, Value>) -> rbac::Subject {
+fn subject(s: Entries) -> rbac::Subject {
     let mut subject = rbac::Subject::default();
     for (key, v) in s {
-        match key.as_str() {
+        match &*key {
             "apiGroup" => subject.api_group = string(v),
             "kind" => subject.kind = string(v).unwrap_or_default(),
             "name" => subject.name = string(v).unwrap_or_default(),
@@ -215,13 +224,13 @@ mod tests {
     /// `lean` gives what serde gives, or leaves the value to serde.
     fn same<T: Lean + DeserializeOwned + PartialEq + std::fmt::Debug>(doc: Value) -> bool {
         let by_serde = T::deserialize(&doc).ok();
-        match T::lean(doc.clone()) {
+        match T::lean(Tree::from(doc.clone())) {
             Ok(t) => {
                 assert_eq!(Some(t), by_serde, "{doc}");
                 true
             }
             Err(back) => {
-                assert_eq!(back, doc, "handed back whole");
+                assert_eq!(back.into_value(), doc, "handed back whole");
                 false
             }
         }

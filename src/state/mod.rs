@@ -21,6 +21,9 @@ mod lean;
 mod live;
 mod shrink;
 mod snapshot;
+mod tree;
+#[cfg(test)]
+mod yaml_equivalence;
 
 pub use files::state_files;
 pub use live::{LiveParts, assemble};
@@ -31,6 +34,7 @@ use crate::model::{AccessEntry, AccessState, AuthenticationMode, AwsAuth, Identi
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
+use tree::Tree;
 
 /// A state file that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -96,7 +100,7 @@ pub struct Loaded {
 }
 
 /// Accumulates objects from several files; later objects replace earlier ones with the same identity.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct Builder {
     cluster: Option<String>,
     mode: Option<AuthenticationMode>,
@@ -119,6 +123,7 @@ pub(crate) struct Builder {
 }
 
 /// A list where pushing an item with a known key replaces the earlier one in place.
+#[derive(Clone)]
 struct Keyed<K, V> {
     items: Vec<V>,
     index: HashMap<K, usize>,
@@ -259,8 +264,7 @@ pub fn canonical_order(state: &mut AccessState) {
 /// Loads and merges state files, in order, on top of the Kubernetes bootstrap RBAC.
 /// `cluster` names the cluster when no file does (or overrides what they say).
 pub fn load_files(paths: &[impl AsRef<Path>], cluster: Option<&str>) -> Result<Loaded, StateError> {
-    let mut b = Builder::default();
-    bootstrap::add_to(&mut b);
+    let mut b = bootstrap::builder();
     for path in paths {
         let path = path.as_ref();
         let file = path.display().to_string();
@@ -273,8 +277,7 @@ pub fn load_files(paths: &[impl AsRef<Path>], cluster: Option<&str>) -> Result<L
 /// The state of YAML texts on top of the Kubernetes bootstrap RBAC, for other modules' tests.
 #[cfg(test)]
 pub(crate) fn from_texts(texts: &[&str]) -> AccessState {
-    let mut b = Builder::default();
-    bootstrap::add_to(&mut b);
+    let mut b = bootstrap::builder();
     // An empty text stands for a file not given (a file given empty is an error).
     for (i, t) in texts.iter().enumerate().filter(|(_, t)| !t.trim().is_empty()) {
         load_text(&mut b, &format!("text {i}"), t).expect("valid test state");
@@ -350,8 +353,10 @@ fn load_json(b: &mut Builder, file: &str, text: &str) -> Result<(), StateError> 
 }
 
 /// One YAML document, with its own parsing limits; errors name its number and the file's line.
-/// The fast reader reads what `helm template` and kubectl print; what it leaves, serde-saphyr reads
-/// from the document's start (nothing of it reached the builder).
+/// The fast reader reads what `helm template` and kubectl print. What it leaves, serde-saphyr reads
+/// from the document's start (nothing of it reached the builder); an invalid value it met,
+/// serde-saphyr meets again and reports, so every error reads the same whichever reader found it
+/// (the load stops there: what the document put into the builder twice is never used).
 fn load_yaml_document(b: &mut Builder, file: &str, doc: &documents::Document) -> Result<(), StateError> {
     b.at(file, doc.number, doc.line);
     if !b.full_yaml_parser_only {
@@ -360,20 +365,8 @@ fn load_yaml_document(b: &mut Builder, file: &str, doc: &documents::Document) ->
         let seed = decode::DocumentSeed { sink: &mut sink, prefix: String::new() };
         match fast_yaml::deserialize(doc.text, seed) {
             Ok(()) => return Ok(()),
-            Err(fast_yaml::Error::Custom { line, message }) => {
-                let line = doc.line + line - 1;
-                return Err(match sink.error.take() {
-                    Some(f) => StateError::Invalid {
-                        file: file.into(),
-                        document: doc.number,
-                        line,
-                        path: f.path,
-                        message: f.message,
-                    },
-                    None => StateError::Syntax { file: file.into(), document: doc.number, line, message },
-                });
-            }
             Err(fast_yaml::Error::Unsupported { .. }) => debug_assert_eq!(b.read, read, "given up before loading"),
+            Err(fast_yaml::Error::Custom(_)) => {}
         }
     }
     let mut sink = decode::Sink { builder: b, error: None };
@@ -409,21 +402,21 @@ fn load_yaml_document(b: &mut Builder, file: &str, doc: &documents::Document) ->
 const LIST_KINDS: [&str; 6] =
     ["List", "RoleList", "ClusterRoleList", "RoleBindingList", "ClusterRoleBindingList", "ConfigMapList"];
 
-pub(crate) fn is_list(object: &Value) -> bool {
-    object.get("kind").and_then(Value::as_str).is_some_and(|k| LIST_KINDS.contains(&k))
+pub(crate) fn is_list(object: &Tree) -> bool {
+    object.get("kind").and_then(Tree::as_str).is_some_and(|k| LIST_KINDS.contains(&k))
 }
 
 /// Dispatches one object on its `kind`. A List's items come through here one by one; from a
 /// file the decoder has taken them out already, from the API they may still be in `items`.
-pub(crate) fn load_object(b: &mut Builder, doc: Value, prefix: &str) -> Result<(), FieldError> {
-    let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
-    let api_version = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
+pub(crate) fn load_object(b: &mut Builder, doc: Tree, prefix: &str) -> Result<(), FieldError> {
+    let kind = doc.get("kind").and_then(Tree::as_str).unwrap_or("").to_string();
+    let api_version = doc.get("apiVersion").and_then(Tree::as_str).unwrap_or("");
     match kind.as_str() {
-        "ClusterConfig" if api_version.starts_with("eksctl.io/") => eksctl::load(b, doc),
+        "ClusterConfig" if api_version.starts_with("eksctl.io/") => eksctl::load(b, doc.into_value()),
         k if LIST_KINDS.contains(&k) => {
-            let items = match doc.get("items") {
-                Some(Value::Array(items)) => items.clone(),
-                Some(Value::Null) | None => Vec::new(),
+            let items = match doc.take("items") {
+                Some(Tree::Seq(items)) => items,
+                Some(Tree::Leaf(Value::Null)) | None => Vec::new(),
                 Some(_) => return Err(FieldError::new(join(prefix, "items"), "expected a list")),
             };
             // An empty List is a statement about its kind (`kubectl get roles -o json` in a
@@ -560,14 +553,12 @@ data:
                 .iter()
                 .any(|r| r.resources == ["widgets"])
         };
-        let mut b = Builder::default();
-        bootstrap::add_to(&mut b);
+        let mut b = bootstrap::builder();
         load_text(&mut b, "crd.yaml", crd_viewer).unwrap();
         let original = b.finish(Some("c")).state;
         assert!(has_widgets(&original), "view aggregates the CRD's role");
         let text = serde_json::to_string(&Snapshot::new(original.clone())).unwrap();
-        let mut b = Builder::default();
-        bootstrap::add_to(&mut b);
+        let mut b = bootstrap::builder();
         load_text(&mut b, "snapshot.json", &text).unwrap();
         let reloaded = b.finish(Some("c")).state;
         assert!(has_widgets(&reloaded));
