@@ -142,13 +142,21 @@ fn string(v: Tree) -> Option<String> {
     if let Tree::Leaf(Value::String(s)) = v { Some(s) } else { None }
 }
 
+// Lists are built at their length, as serde builds them: collecting in place would keep the
+// tree's larger allocation for the life of the state.
+
 fn strings(v: Tree) -> Option<Vec<String>> {
-    if let Tree::Seq(a) = v { Some(a.into_iter().filter_map(string).collect()) } else { None }
+    let Tree::Seq(a) = v else { return None };
+    let mut strings = Vec::with_capacity(a.len());
+    strings.extend(a.into_iter().filter_map(string));
+    Some(strings)
 }
 
 fn objects<T>(v: Tree, each: fn(Entries) -> T) -> Option<Vec<T>> {
     let Tree::Seq(a) = v else { return None };
-    Some(a.into_iter().filter_map(|v| if let Tree::Map(o) = v { Some(each(o)) } else { None }).collect())
+    let mut objects = Vec::with_capacity(a.len());
+    objects.extend(a.into_iter().filter_map(|v| if let Tree::Map(o) = v { Some(each(o)) } else { None }));
+    Some(objects)
 }
 
 fn metadata(v: Tree) -> ObjectMeta {
