@@ -1,5 +1,5 @@
 //! Decoding one document, YAML or JSON alike (any serde deserializer), into the fields grantscope
-//! reads and nothing else. What kubectl adds to every object it prints (`managedFields`, the
+//! reads and nothing else (a [`Tree`] of them). What kubectl adds to every object it prints (`managedFields`, the
 //! last-applied-configuration annotation, `status`) is skipped as it is read, never built; the
 //! items of a `List` go to the builder one at a time, so a 100,000-item List never exists in memory
 //! as a whole.

@@ -84,10 +84,10 @@ fn markers(text: &str) -> impl Iterator<Item = (usize, &'static str)> + '_ {
                 (Some(_), _) => dashes.next(),
                 (None, _) => dots.next(),
             }?;
-            if at == 0 || bytes[at - 1] == b'\n' {
-                if let Some(m) = marker(&text[at..]) {
-                    return Some((at, m));
-                }
+            if (at == 0 || bytes[at - 1] == b'\n')
+                && let Some(m) = marker(&text[at..])
+            {
+                return Some((at, m));
             }
         }
     })

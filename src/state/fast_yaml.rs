@@ -31,7 +31,8 @@ use std::sync::LazyLock;
 pub(super) enum Error {
     /// A construct left to the full parser; `line` counts from the document's first.
     Unsupported { line: usize, what: &'static str },
-    /// A visitor's own error (an invalid value).
+    /// A visitor's own error (an invalid value); the caller has serde-saphyr read the document
+    /// again to report it, as it reports every error.
     Custom(String),
 }
 
@@ -1250,7 +1251,7 @@ mod tests {
                     if i > 0 || line_start {
                         out.push_str(&pad(indent));
                     }
-                    out.push_str(*rng.pick(&KEYS));
+                    out.push_str(rng.pick::<&str>(&KEYS));
                     out.push(':');
                     match rng.below(3) {
                         0 => {
@@ -1305,13 +1306,13 @@ mod tests {
                 out.push('{');
                 for i in 0..rng.below(3) {
                     out.push_str(if i > 0 { ", " } else { "" });
-                    out.push_str(*rng.pick(&KEYS));
+                    out.push_str(rng.pick::<&str>(&KEYS));
                     out.push_str(": ");
                     random_inline(rng, out, depth + 2);
                 }
                 out.push('}');
             }
-            _ => out.push_str(*rng.pick(&SCALARS)),
+            _ => out.push_str(rng.pick::<&str>(&SCALARS)),
         }
     }
 
