@@ -4,10 +4,9 @@
 //! items of a `List` go to the builder one at a time, so a 100,000-item List never exists in memory
 //! as a whole.
 
-use super::tree::{Key, Tree};
+use super::tree::{Key, Only, Tree};
 use super::{Builder, FieldError};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
 use std::fmt;
 
 /// The top-level fields of an object that any loader reads (eksctl's included).
@@ -62,7 +61,7 @@ impl<'de> Visitor<'de> for DocumentSeed<'_, '_> {
         while let Some(Key(key)) = map.next_key()? {
             match &*key {
                 "metadata" => {
-                    let metadata = map.next_value_seed(Pruned(&METADATA_FIELDS))?;
+                    let metadata = map.next_value_seed(Only(&METADATA_FIELDS))?;
                     object.push((key, metadata));
                 }
                 "items" => {
@@ -189,65 +188,5 @@ impl<'de> Visitor<'de> for Items<'_, '_> {
     }
     fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<usize>, E> {
         Ok(None)
-    }
-}
-
-/// A mapping with only the given keys kept; anything else as it is.
-struct Pruned(&'static [&'static str]);
-
-impl<'de> DeserializeSeed<'de> for Pruned {
-    type Value = Tree<'de>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Tree<'de>, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Pruned {
-    type Value = Tree<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a mapping")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tree<'de>, A::Error> {
-        let mut kept = Vec::new();
-        while let Some(Key(key)) = map.next_key()? {
-            if self.0.contains(&&*key) {
-                let value = map.next_value::<Tree>()?;
-                kept.push((key, value));
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(Tree::Map(kept))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Tree<'de>, E> {
-        Ok(Tree::Leaf(Value::Null))
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Tree<'de>, E> {
-        Ok(Tree::Leaf(Value::Null))
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Tree<'de>, E> {
-        Ok(Tree::Leaf(v.into()))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Tree<'de>, E> {
-        Ok(Tree::Leaf(v.into()))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Tree<'de>, E> {
-        Ok(Tree::Leaf(v.into()))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Tree<'de>, E> {
-        Ok(Tree::Leaf(v.into()))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Tree<'de>, E> {
-        Ok(Tree::Leaf(v.into()))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Tree<'de>, A::Error> {
-        let mut items = Vec::new();
-        while let Some(v) = seq.next_element::<Tree>()? {
-            items.push(v);
-        }
-        Ok(Tree::Seq(items))
     }
 }

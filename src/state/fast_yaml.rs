@@ -267,6 +267,18 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Where the node after an indicator (`-`, `key:`) starts: `below` when nothing follows on its
+    /// line, else here (where a block collection may start only after `-`).
+    fn node_after(&mut self, below: At, collections: bool) -> At {
+        if self.rest_is_blank() {
+            self.next_line();
+            below
+        } else {
+            self.skip_spaces();
+            At::Here { collections }
+        }
+    }
+
     /// After a value: only white space and a comment may follow on its line.
     fn end_line(&mut self) -> Result<(), Error> {
         if !self.rest_is_blank() {
@@ -370,54 +382,26 @@ impl<'a> Reader<'a> {
     }
 
     /// A quoted scalar on one line, the cursor at its opening quote; the cursor moves past it.
+    /// Single-quoted scalars escape only `'` (as `''`), double-quoted ones with `\`.
     fn quoted(&mut self) -> Result<Cow<'a, str>, Error> {
-        match self.peek() {
-            Some(b'"') => self.double_quoted(),
-            _ => self.single_quoted(),
-        }
-    }
-
-    fn single_quoted(&mut self) -> Result<Cow<'a, str>, Error> {
+        let quote = self.bytes()[self.pos];
         let start = self.pos + 1;
         let bytes = self.bytes();
         let mut owned: Option<String> = None;
         let mut from = start;
         loop {
-            let Some(j) = memchr2(b'\'', b'\n', &bytes[from..]) else {
+            let next = if quote == b'"' {
+                memchr3(b'"', b'\\', b'\n', &bytes[from..])
+            } else {
+                memchr2(b'\'', b'\n', &bytes[from..])
+            };
+            let Some(at) = next.map(|j| from + j).filter(|&at| bytes[at] != b'\n') else {
                 return self.unsupported("a quoted scalar over several lines");
             };
-            let at = from + j;
-            if bytes[at] == b'\n' {
-                return self.unsupported("a quoted scalar over several lines");
-            }
-            if bytes.get(at + 1) == Some(&b'\'') {
-                owned.get_or_insert_with(String::new).push_str(&self.text[from..=at]);
-                from = at + 2;
-                continue;
-            }
-            self.pos = at + 1;
-            return Ok(match owned {
-                None => Cow::Borrowed(&self.text[start..at]),
-                Some(mut s) => {
-                    s.push_str(&self.text[from..at]);
-                    Cow::Owned(s)
-                }
-            });
-        }
-    }
-
-    fn double_quoted(&mut self) -> Result<Cow<'a, str>, Error> {
-        let start = self.pos + 1;
-        let bytes = self.bytes();
-        let mut owned: Option<String> = None;
-        let mut from = start;
-        loop {
-            let Some(j) = memchr3(b'"', b'\\', b'\n', &bytes[from..]) else {
-                return self.unsupported("a quoted scalar over several lines");
-            };
-            let at = from + j;
-            match bytes[at] {
-                b'"' => {
+            let (c, len) = match bytes[at] {
+                b'\\' => self.escape(at)?,
+                b'\'' if bytes.get(at + 1) == Some(&b'\'') => ('\'', 2),
+                _ => {
                     self.pos = at + 1;
                     return Ok(match owned {
                         None => Cow::Borrowed(&self.text[start..at]),
@@ -427,15 +411,11 @@ impl<'a> Reader<'a> {
                         }
                     });
                 }
-                b'\n' => return self.unsupported("a quoted scalar over several lines"),
-                _ => {
-                    let s = owned.get_or_insert_with(String::new);
-                    s.push_str(&self.text[from..at]);
-                    let (c, len) = self.escape(at)?;
-                    s.push(c);
-                    from = at + len;
-                }
-            }
+            };
+            let s = owned.get_or_insert_with(String::new);
+            s.push_str(&self.text[from..at]);
+            s.push(c);
+            from = at + len;
         }
     }
 
@@ -559,7 +539,7 @@ impl<'a> Reader<'a> {
         let mut probe = self.clone();
         probe.checked = true;
         <IgnoredAny as de::Deserialize>::deserialize(Node { r: &mut probe, at: value })?;
-        let mut rest = Map { r: &mut probe, indent, top: true, first: false, keys_from, value, done: false };
+        let mut rest = Block { first: false, keys_from, value, ..Block::new(&mut probe, indent, true) };
         while rest.next_key::<IgnoredAny>()?.is_some() {
             rest.next_value::<IgnoredAny>()?;
         }
@@ -592,7 +572,7 @@ impl<'de> Deserializer<'de> for Node<'_, 'de> {
                 }
                 Some(m) if seq_here && m as isize == parent && r.dash_at(r.pos + m) => {
                     r.pos += m;
-                    return visit_seq(r, m, false, visitor);
+                    return visit_block(r, m, false, true, visitor);
                 }
                 _ => return visitor.visit_unit(),
             },
@@ -604,7 +584,7 @@ impl<'de> Deserializer<'de> for Node<'_, 'de> {
                 if !collections {
                     return r.unsupported("a block sequence on its key's line");
                 }
-                visit_seq(r, column, top, visitor)
+                visit_block(r, column, top, true, visitor)
             }
             Some(b'[' | b'{') => {
                 let value = FlowNode { r: &mut *r }.deserialize_any(visitor)?;
@@ -620,7 +600,7 @@ impl<'de> Deserializer<'de> for Node<'_, 'de> {
                         return r.unsupported("a `key: value` on another key's line");
                     }
                     r.pos = start;
-                    return visit_map(r, column, top, visitor);
+                    return visit_block(r, column, top, false, visitor);
                 }
                 r.end_line()?;
                 Scalar::Str(text).visit(visitor)
@@ -630,7 +610,7 @@ impl<'de> Deserializer<'de> for Node<'_, 'de> {
                     if !collections {
                         return r.unsupported("a `key: value` on another key's line");
                     }
-                    return visit_map(r, column, top, visitor);
+                    return visit_block(r, column, top, false, visitor);
                 };
                 let Some(scalar) = resolve(text) else {
                     return r.unsupported("a number or special float spelt in a way left to the full parser");
@@ -653,152 +633,115 @@ fn deeper(r: &mut Reader) -> Result<(), Error> {
     if r.depth > MAX_DEPTH { r.unsupported("nesting deeper than 64 levels") } else { Ok(()) }
 }
 
-/// A block sequence whose first `-` is at the cursor, at column `indent`.
-fn visit_seq<'de, V: Visitor<'de>>(
+/// A block sequence (`seq`) or mapping whose first entry (its `-`, its key) is at the cursor, at
+/// column `indent`.
+fn visit_block<'de, V: Visitor<'de>>(
     r: &mut Reader<'de>,
     indent: usize,
     top: bool,
+    seq: bool,
     visitor: V,
 ) -> Result<V::Value, Error> {
     deeper(r)?;
-    let mut seq = Seq { r: &mut *r, indent, top, first: true, done: false };
-    let value = visitor.visit_seq(&mut seq)?;
-    while !seq.done {
-        seq.next_element::<IgnoredAny>()?;
-    }
-    r.depth -= 1;
-    Ok(value)
-}
-
-/// A block mapping whose first key is at the cursor, at column `indent`.
-fn visit_map<'de, V: Visitor<'de>>(
-    r: &mut Reader<'de>,
-    indent: usize,
-    top: bool,
-    visitor: V,
-) -> Result<V::Value, Error> {
-    deeper(r)?;
-    let keys_from = r.keys.len();
-    let mut map =
-        Map { r: &mut *r, indent, top, first: true, keys_from, value: At::Here { collections: false }, done: false };
-    let value = visitor.visit_map(&mut map)?;
-    while !map.done {
-        if map.next_key::<IgnoredAny>()?.is_some() {
-            map.next_value::<IgnoredAny>()?;
+    let mut block = Block::new(&mut *r, indent, top);
+    let value = if seq { visitor.visit_seq(&mut block)? } else { visitor.visit_map(&mut block)? };
+    while !block.done {
+        if seq {
+            block.next_element::<IgnoredAny>()?;
+        } else if block.next_key::<IgnoredAny>()?.is_some() {
+            block.next_value::<IgnoredAny>()?;
         }
     }
     r.depth -= 1;
     Ok(value)
 }
 
-/// A block sequence. The document's top one (`top`) runs to the document's end.
-struct Seq<'r, 'a> {
+/// A block collection's entries, at column `indent`. The document's top one (`top`) runs to the
+/// document's end.
+struct Block<'r, 'a> {
     r: &'r mut Reader<'a>,
     indent: usize,
     top: bool,
-    /// The cursor is at the first entry's `-`.
+    /// The cursor is at the first entry (its `-` or its key).
     first: bool,
     done: bool,
+    /// A mapping's: where its keys start in the reader's `keys`.
+    keys_from: usize,
+    /// A mapping's: where the value of the key just read starts.
+    value: At,
 }
 
-impl<'de> SeqAccess<'de> for Seq<'_, 'de> {
-    type Error = Error;
+impl<'r, 'a> Block<'r, 'a> {
+    fn new(r: &'r mut Reader<'a>, indent: usize, top: bool) -> Self {
+        let keys_from = r.keys.len();
+        Block { r, indent, top, first: true, done: false, keys_from, value: At::Here { collections: false } }
+    }
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Error> {
+    /// Moves to the next entry of a sequence (`seq`) or mapping: whether there is one.
+    fn next(&mut self, seq: bool) -> Result<bool, Error> {
         if self.done {
-            return Ok(None);
+            return Ok(false);
         }
         if self.first {
             self.first = false;
-        } else {
-            let r = &mut *self.r;
-            match r.next_content_line() {
-                None => {
-                    self.done = true;
-                    return Ok(None);
-                }
-                Some(m) if m == self.indent && r.dash_at(r.pos + m) => r.pos += m,
-                // A line at the sequence's own column without `-` is the next key of a mapping
-                // the sequence is the value of, at the same column.
-                Some(m) if m <= self.indent && !self.top => {
-                    self.done = true;
-                    return Ok(None);
-                }
-                Some(_) => return r.unsupported(MORE_INDENTED),
-            }
+            return Ok(true);
+        }
+        let r = &mut *self.r;
+        let Some(m) = r.next_content_line() else {
+            self.done = true;
+            return Ok(false);
+        };
+        let dash = r.dash_at(r.pos + m);
+        if m == self.indent && dash == seq {
+            r.pos += m;
+            return Ok(true);
+        }
+        // A line at a sequence's own column without `-` is the next key of a mapping the sequence
+        // is the value of, at the same column.
+        if !self.top && (m < self.indent || (seq && m == self.indent)) {
+            self.done = true;
+            return Ok(false);
+        }
+        r.unsupported(match m.cmp(&self.indent) {
+            std::cmp::Ordering::Greater => MORE_INDENTED,
+            std::cmp::Ordering::Less => "a line less indented than the document's top node",
+            std::cmp::Ordering::Equal if seq => "a line at a block sequence's column that is not an entry",
+            std::cmp::Ordering::Equal => "a block sequence entry among a mapping's keys",
+        })
+    }
+}
+
+impl<'de> SeqAccess<'de> for Block<'_, 'de> {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Error> {
+        if !self.next(true)? {
+            return Ok(None);
         }
         let r = &mut *self.r;
         r.pos += 1;
-        let at = if r.rest_is_blank() {
-            r.next_line();
-            At::Below { parent: self.indent as isize, seq_here: false }
-        } else {
-            r.skip_spaces();
-            At::Here { collections: true }
-        };
+        let at = r.node_after(At::Below { parent: self.indent as isize, seq_here: false }, true);
         seed.deserialize(Node { r, at }).map(Some)
     }
 }
 
-/// A block mapping. The document's top one (`top`) runs to the document's end.
-struct Map<'r, 'a> {
-    r: &'r mut Reader<'a>,
-    indent: usize,
-    top: bool,
-    /// The cursor is at the first key.
-    first: bool,
-    /// Where this mapping's keys start in the reader's `keys`.
-    keys_from: usize,
-    /// Where the value of the key just read starts.
-    value: At,
-    done: bool,
-}
-
-impl<'de> MapAccess<'de> for Map<'_, 'de> {
+impl<'de> MapAccess<'de> for Block<'_, 'de> {
     type Error = Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
-        if self.done {
+        if !self.next(false)? {
+            self.r.keys.truncate(self.keys_from);
             return Ok(None);
         }
-        let r = &mut *self.r;
-        if self.first {
-            self.first = false;
-        } else {
-            match r.next_content_line() {
-                Some(m) if m == self.indent && r.dash_at(r.pos + m) => {
-                    return r.unsupported("a block sequence entry among a mapping's keys");
-                }
-                Some(m) if m == self.indent => r.pos += m,
-                Some(m) if m < self.indent && !self.top => {
-                    self.end();
-                    return Ok(None);
-                }
-                None => {
-                    self.end();
-                    return Ok(None);
-                }
-                Some(_) => return r.unsupported(MORE_INDENTED),
-            }
-        }
+        let (r, indent) = (&mut *self.r, self.indent);
         let key = r.key()?;
-        self.value = if r.rest_is_blank() {
-            r.next_line();
-            At::Below { parent: self.indent as isize, seq_here: true }
-        } else {
-            r.skip_spaces();
-            At::Here { collections: false }
-        };
+        self.value = r.node_after(At::Below { parent: indent as isize, seq_here: true }, false);
         r.add_key(self.keys_from, key.clone())?;
         if self.top && !r.checked && key == "items" {
-            r.check_rest(self.indent, self.keys_from, self.value)?;
+            r.check_rest(indent, self.keys_from, self.value)?;
             r.checked = true;
         }
-        match key {
-            Cow::Borrowed(k) => seed.deserialize(BorrowedStrDeserializer::new(k)),
-            Cow::Owned(k) => seed.deserialize(StringDeserializer::new(k)),
-        }
-        .map(Some)
+        deserialize_key(key, seed).map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
@@ -806,10 +749,11 @@ impl<'de> MapAccess<'de> for Map<'_, 'de> {
     }
 }
 
-impl Map<'_, '_> {
-    fn end(&mut self) {
-        self.r.keys.truncate(self.keys_from);
-        self.done = true;
+/// Hands a key to its seed, borrowed when it is a slice of the text.
+fn deserialize_key<'de, K: DeserializeSeed<'de>>(key: Cow<'de, str>, seed: K) -> Result<K::Value, Error> {
+    match key {
+        Cow::Borrowed(k) => seed.deserialize(BorrowedStrDeserializer::new(k)),
+        Cow::Owned(k) => seed.deserialize(StringDeserializer::new(k)),
     }
 }
 
@@ -942,11 +886,7 @@ impl<'de> MapAccess<'de> for Flow<'_, 'de> {
             return r.unsupported("a flow mapping entry without a value");
         }
         r.add_key(self.keys_from, key.clone())?;
-        match key {
-            Cow::Borrowed(k) => seed.deserialize(BorrowedStrDeserializer::new(k)),
-            Cow::Owned(k) => seed.deserialize(StringDeserializer::new(k)),
-        }
-        .map(Some)
+        deserialize_key(key, seed).map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
@@ -1044,7 +984,7 @@ mod tests {
             ("a pair in a flow sequence", "a: [b: c]\n", "pair in a flow sequence"),
             ("a trailing comma in a flow collection", "a: [b, ]\n", "ending in `,`"),
             ("a sequence entry among keys", "a: 1\n- b\n", "among a mapping's keys"),
-            ("a line less indented than the top mapping", "  a: 1\nb: 2\n", "more indented"),
+            ("a line less indented than the top mapping", "  a: 1\nb: 2\n", "less indented"),
         ];
         for (name, text, what) in cases {
             match fast(text) {

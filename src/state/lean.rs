@@ -28,60 +28,60 @@ pub(super) trait Lean: Resource + Sized {
 
 impl Lean for rbac::Role {
     fn lean(doc: Tree) -> Result<Self, Tree> {
-        let mut role = rbac::Role::default();
-        for (key, v) in fitting::<Self>(doc, &["rules"])? {
-            match &*key {
-                "metadata" => role.metadata = metadata(v),
-                "rules" => role.rules = objects(v, rule),
-                _ => {}
-            }
-        }
-        Ok(role)
+        let (metadata, rules) = role::<Self>(doc, &["rules"])?;
+        Ok(rbac::Role { metadata, rules })
     }
 }
 
 impl Lean for rbac::ClusterRole {
     fn lean(doc: Tree) -> Result<Self, Tree> {
-        let mut role = rbac::ClusterRole::default();
-        for (key, v) in fitting::<Self>(doc, &["rules", "aggregationRule"])? {
-            match &*key {
-                "metadata" => role.metadata = metadata(v),
-                "rules" => role.rules = objects(v, rule),
-                _ => {}
-            }
-        }
-        Ok(role)
+        let (metadata, rules) = role::<Self>(doc, &["rules", "aggregationRule"])?;
+        Ok(rbac::ClusterRole { aggregation_rule: None, metadata, rules })
     }
 }
 
 impl Lean for rbac::RoleBinding {
     fn lean(doc: Tree) -> Result<Self, Tree> {
-        let mut binding = rbac::RoleBinding::default();
-        for (key, v) in fitting::<Self>(doc, &["roleRef", "subjects"])? {
-            match &*key {
-                "metadata" => binding.metadata = metadata(v),
-                "roleRef" => binding.role_ref = role_ref(v),
-                "subjects" => binding.subjects = objects(v, subject),
-                _ => {}
-            }
-        }
-        Ok(binding)
+        let (metadata, role_ref, subjects) = binding::<Self>(doc)?;
+        Ok(rbac::RoleBinding { metadata, role_ref, subjects })
     }
 }
 
 impl Lean for rbac::ClusterRoleBinding {
     fn lean(doc: Tree) -> Result<Self, Tree> {
-        let mut binding = rbac::ClusterRoleBinding::default();
-        for (key, v) in fitting::<Self>(doc, &["roleRef", "subjects"])? {
-            match &*key {
-                "metadata" => binding.metadata = metadata(v),
-                "roleRef" => binding.role_ref = role_ref(v),
-                "subjects" => binding.subjects = objects(v, subject),
-                _ => {}
-            }
-        }
-        Ok(binding)
+        let (metadata, role_ref, subjects) = binding::<Self>(doc)?;
+        Ok(rbac::ClusterRoleBinding { metadata, role_ref, subjects })
     }
+}
+
+/// A Role's or ClusterRole's metadata and rules.
+fn role<'de, T: Resource>(
+    doc: Tree<'de>,
+    fields: &[&str],
+) -> Result<(ObjectMeta, Option<Vec<rbac::PolicyRule>>), Tree<'de>> {
+    let (mut meta, mut rules) = (ObjectMeta::default(), None);
+    for (key, v) in fitting::<T>(doc, fields)? {
+        match &*key {
+            "metadata" => meta = metadata(v),
+            "rules" => rules = objects(v, rule),
+            _ => {}
+        }
+    }
+    Ok((meta, rules))
+}
+
+/// A RoleBinding's or ClusterRoleBinding's metadata, role and subjects.
+fn binding<T: Resource>(doc: Tree) -> Result<(ObjectMeta, rbac::RoleRef, Option<Vec<rbac::Subject>>), Tree> {
+    let (mut meta, mut reference, mut subjects) = (ObjectMeta::default(), rbac::RoleRef::default(), None);
+    for (key, v) in fitting::<T>(doc, &["roleRef", "subjects"])? {
+        match &*key {
+            "metadata" => meta = metadata(v),
+            "roleRef" => reference = role_ref(v),
+            "subjects" => subjects = objects(v, subject),
+            _ => {}
+        }
+    }
+    Ok((meta, reference, subjects))
 }
 
 type Entries<'de> = Vec<(Cow<'de, str>, Tree<'de>)>;

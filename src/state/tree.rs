@@ -4,7 +4,7 @@
 //! then taken out of it by moving their strings (`lean`), and anything else becomes the `Value`
 //! the same input gives, for serde to decode.
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::fmt;
@@ -66,12 +66,25 @@ impl From<Value> for Tree<'_> {
 
 impl<'de> Deserialize<'de> for Tree<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(TreeVisitor)
+        d.deserialize_any(TreeVisitor(None))
     }
 }
 
-/// Reads what serde_json's `Value` reads, each scalar as it makes it.
-struct TreeVisitor;
+/// A seed reading a [`Tree`] whose mapping keeps the given keys only: the others are skipped as
+/// they are read, never built. Anything but a mapping is read whole.
+pub(crate) struct Only(pub &'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for Only {
+    type Value = Tree<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Tree<'de>, D::Error> {
+        d.deserialize_any(TreeVisitor(Some(self.0)))
+    }
+}
+
+/// Reads what serde_json's `Value` reads, each scalar as it makes it; a mapping's keys other than
+/// the given ones are skipped.
+struct TreeVisitor(Option<&'static [&'static str]>);
 
 impl<'de> Visitor<'de> for TreeVisitor {
     type Value = Tree<'de>;
@@ -117,7 +130,11 @@ impl<'de> Visitor<'de> for TreeVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tree<'de>, A::Error> {
         let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
         while let Some(Key(key)) = map.next_key()? {
-            entries.push((key, map.next_value()?));
+            if self.0.is_some_and(|keep| !keep.contains(&&*key)) {
+                map.next_value::<IgnoredAny>()?;
+            } else {
+                entries.push((key, map.next_value()?));
+            }
         }
         Ok(Tree::Map(entries))
     }
