@@ -10,7 +10,7 @@ mod cloudtrail;
 mod population;
 mod rbac;
 mod record;
-mod rng;
+pub(crate) mod rng;
 mod small;
 
 pub use rbac::{rbac_list_json, rbac_yaml};

@@ -51,26 +51,34 @@ impl Selector {
 
 /// Fills the rules of aggregated ClusterRoles.
 pub fn aggregate(roles: &mut [Role], meta: &HashMap<String, RoleMeta>) {
-    let aggregated: Vec<usize> = roles
+    let aggregated: Vec<(usize, &[Selector])> = roles
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.namespace.is_none() && meta.get(&r.name).is_some_and(|m| !m.selectors.is_empty()))
-        .map(|(i, _)| i)
+        .filter(|(_, r)| r.namespace.is_none())
+        .filter_map(|(i, r)| meta.get(&r.name).filter(|m| !m.selectors.is_empty()).map(|m| (i, &m.selectors[..])))
         .collect();
+    if aggregated.is_empty() {
+        return;
+    }
+    // Labels do not change while rules are filled: which roles feed which is decided once.
+    let mut sources: Vec<Vec<usize>> = vec![Vec::new(); aggregated.len()];
+    for (j, other) in roles.iter().enumerate().filter(|(_, r)| r.namespace.is_none()) {
+        let Some(labels) = meta.get(&other.name).map(|m| &m.labels) else { continue };
+        for ((i, selectors), sources) in aggregated.iter().zip(&mut sources) {
+            if j != *i && selectors.iter().any(|s| s.matches(labels)) {
+                sources.push(j);
+            }
+        }
+    }
     // Each pass can only add rules; a chain of n aggregated roles settles within n passes.
     for _ in 0..=aggregated.len() {
         let mut changed = false;
-        for &i in &aggregated {
-            let selectors = &meta[&roles[i].name].selectors;
+        for (&(i, _), sources) in aggregated.iter().zip(&sources) {
             let mut rules: Vec<PolicyRule> = Vec::new();
-            for (j, other) in roles.iter().enumerate() {
-                let labels = meta.get(&other.name).map(|m| &m.labels);
-                if j != i && other.namespace.is_none() && labels.is_some_and(|l| selectors.iter().any(|s| s.matches(l)))
-                {
-                    for rule in &other.rules {
-                        if !rules.contains(rule) {
-                            rules.push(rule.clone());
-                        }
+            for &j in sources {
+                for rule in &roles[j].rules {
+                    if !rules.contains(rule) {
+                        rules.push(rule.clone());
                     }
                 }
             }

@@ -2,6 +2,7 @@
 //! each file comes from).
 
 use super::Builder;
+use std::sync::LazyLock;
 
 const FILES: [(&str, &str); 6] = [
     ("bootstrap/cluster-roles.yaml", include_str!("bootstrap/cluster-roles.yaml")),
@@ -14,11 +15,19 @@ const FILES: [(&str, &str); 6] = [
     ("bootstrap/namespace-role-bindings.yaml", include_str!("bootstrap/namespace-role-bindings.yaml")),
 ];
 
-/// Adds the bootstrap objects to the builder, before any file the user gives.
-pub(super) fn add_to(b: &mut Builder) {
+/// A builder holding the bootstrap objects, before any file the user gives. They are decoded
+/// once in a process (the first state costs a millisecond more) and copied for every state after.
+pub(super) fn builder() -> Builder {
+    static DECODED: LazyLock<Builder> = LazyLock::new(|| decode(Builder::default()));
+    DECODED.clone()
+}
+
+/// Decodes the bootstrap objects into `b`.
+pub(super) fn decode(mut b: Builder) -> Builder {
     for (name, text) in FILES {
-        super::load_text(b, name, text).expect("embedded bootstrap RBAC is valid");
+        super::load_text(&mut b, name, text).expect("embedded bootstrap RBAC is valid");
     }
+    b
 }
 
 #[cfg(test)]

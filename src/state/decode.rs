@@ -1,12 +1,12 @@
 //! Decoding one document, YAML or JSON alike (any serde deserializer), into the fields grantscope
-//! reads and nothing else. What kubectl adds to every object it prints (`managedFields`, the
+//! reads and nothing else (a [`Tree`] of them). What kubectl adds to every object it prints (`managedFields`, the
 //! last-applied-configuration annotation, `status`) is skipped as it is read, never built; the
 //! items of a `List` go to the builder one at a time, so a 100,000-item List never exists in memory
 //! as a whole.
 
+use super::tree::{Key, Only, Tree};
 use super::{Builder, FieldError};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
 use std::fmt;
 
 /// The top-level fields of an object that any loader reads (eksctl's included).
@@ -55,29 +55,29 @@ impl<'de> Visitor<'de> for DocumentSeed<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut object = Map::new();
+        let mut object = Vec::new();
         // How many items a List had; `None` when `items` was not a list.
         let mut items = Some(0);
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
+        while let Some(Key(key)) = map.next_key()? {
+            match &*key {
                 "metadata" => {
-                    let metadata = map.next_value_seed(Pruned(&METADATA_FIELDS))?;
-                    object.insert(key, metadata);
+                    let metadata = map.next_value_seed(Only(&METADATA_FIELDS))?;
+                    object.push((key, metadata));
                 }
                 "items" => {
                     let prefix = super::join(&self.prefix, "items");
                     items = map.next_value_seed(Items { sink: &mut *self.sink, prefix })?;
                 }
                 k if OBJECT_FIELDS.contains(&k) => {
-                    let value = map.next_value::<Value>()?;
-                    object.insert(key, value);
+                    let value = map.next_value::<Tree>()?;
+                    object.push((key, value));
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        let object = Value::Object(object);
+        let object = Tree::Map(object);
         if super::is_list(&object) {
             return match items {
                 None => {
@@ -188,65 +188,5 @@ impl<'de> Visitor<'de> for Items<'_, '_> {
     }
     fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<usize>, E> {
         Ok(None)
-    }
-}
-
-/// A mapping with only the given keys kept; anything else as it is.
-struct Pruned(&'static [&'static str]);
-
-impl<'de> DeserializeSeed<'de> for Pruned {
-    type Value = Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Pruned {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a mapping")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut kept = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if self.0.contains(&key.as_str()) {
-                let value = map.next_value::<Value>()?;
-                kept.insert(key, value);
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(Value::Object(kept))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
-        Ok(v.into())
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        Ok(v.into())
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        Ok(v.into())
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Ok(v.into())
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        Ok(v.into())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(v) = seq.next_element::<Value>()? {
-            items.push(v);
-        }
-        Ok(Value::Array(items))
     }
 }

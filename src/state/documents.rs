@@ -44,43 +44,52 @@ pub(super) fn is_blank(text: &str) -> bool {
 /// The YAML documents of a text, in order. Parts with nothing but comments (the text before a
 /// first `---`, between `---` lines) are skipped and not counted, as kubectl skips them.
 pub(super) fn yaml_documents(text: &str) -> impl Iterator<Item = Document<'_>> {
+    let bytes = text.as_bytes();
+    let mut markers = markers(text).chain([(text.len(), "")]);
     let mut start = 0; // byte offset of the current part
     let mut start_line = 1;
-    let mut line_no = 0;
-    let mut offset = 0;
+    // Lines are counted up to `counted`, which is on line `counted_line`.
+    let (mut counted, mut counted_line) = (0, 1);
     let mut number = 0;
-    let mut lines = text.split_inclusive('\n');
-    let mut done = false;
     std::iter::from_fn(move || {
-        while !done {
-            let (part, part_line) = match lines.next() {
-                Some(line) => {
-                    line_no += 1;
-                    let line_start = offset;
-                    offset += line.len();
-                    match marker(line) {
-                        // `---` opens a part (its line is the part's, content may follow it);
-                        // `...` closes one (its line belongs to none).
-                        Some(m) => {
-                            let part = (&text[start..line_start], start_line);
-                            (start, start_line) =
-                                if m == "---" { (line_start, line_no) } else { (offset, line_no + 1) };
-                            part
-                        }
-                        None => continue,
-                    }
-                }
-                None => {
-                    done = true;
-                    (&text[start..], start_line)
-                }
+        for (at, m) in markers.by_ref() {
+            counted_line += bytes[counted..at].iter().filter(|&&b| b == b'\n').count();
+            counted = at;
+            let part = (&text[start..at], start_line);
+            // `---` opens a part (its line is the part's, content may follow it); `...` closes
+            // one (its line belongs to none).
+            (start, start_line) = match m {
+                "---" => (at, counted_line),
+                _ => (memchr::memchr(b'\n', &bytes[at..]).map_or(text.len(), |i| at + i + 1), counted_line + 1),
             };
-            if !is_blank(part) {
+            if !is_blank(part.0) {
                 number += 1;
-                return Some(Document { number, line: part_line, text: part });
+                return Some(Document { number, line: part.1, text: part.0 });
             }
         }
         None
+    })
+}
+
+/// The document markers of a text, in order: (byte offset, `---` or `...`).
+fn markers(text: &str) -> impl Iterator<Item = (usize, &'static str)> + '_ {
+    use memchr::memmem::find_iter;
+    let bytes = text.as_bytes();
+    let mut dashes = find_iter(bytes, b"---").peekable();
+    let mut dots = find_iter(bytes, b"...").peekable();
+    std::iter::from_fn(move || {
+        loop {
+            let at = match (dashes.peek(), dots.peek()) {
+                (Some(&d), Some(&p)) if p < d => dots.next(),
+                (Some(_), _) => dashes.next(),
+                (None, _) => dots.next(),
+            }?;
+            if (at == 0 || bytes[at - 1] == b'\n')
+                && let Some(m) = marker(&text[at..])
+            {
+                return Some((at, m));
+            }
+        }
     })
 }
 

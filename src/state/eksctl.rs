@@ -232,7 +232,7 @@ fn add_service(
         ));
     }
     for object in emr_containers_rbac(namespace) {
-        super::load_object(b, object, at)?;
+        super::load_object(b, super::tree::Tree::from(object), at)?;
     }
     let Some(account) = &context.account else {
         b.warn_at(

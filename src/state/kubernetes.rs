@@ -4,16 +4,18 @@
 //! strings.
 
 use super::aggregation::{RoleMeta, Selector};
+use super::lean::decode;
+use super::tree::Tree;
 use super::{Builder, FieldError, join, typed};
 use crate::model::{AwsAuth, IdentityMapping, PolicyRule, Role, RoleBinding, RoleKind, Subject, is_system_binding};
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::api::rbac::v1 as rbac;
 use serde_json::Value;
 
-pub(super) fn load(b: &mut Builder, kind: &str, doc: Value, prefix: &str) -> Result<(), FieldError> {
+pub(super) fn load(b: &mut Builder, kind: &str, doc: Tree, prefix: &str) -> Result<(), FieldError> {
     match kind {
         "Role" => {
-            let r: rbac::Role = typed(prefix, doc)?;
+            let r: rbac::Role = decode(prefix, doc)?;
             let namespace = r.metadata.namespace.unwrap_or_else(|| "default".into());
             b.add_role(Role {
                 namespace: Some(namespace),
@@ -22,7 +24,7 @@ pub(super) fn load(b: &mut Builder, kind: &str, doc: Value, prefix: &str) -> Res
             });
         }
         "ClusterRole" => {
-            let r: rbac::ClusterRole = typed(prefix, doc)?;
+            let r: rbac::ClusterRole = decode(prefix, doc)?;
             let name = name(r.metadata.name, prefix)?;
             let selectors = r
                 .aggregation_rule
@@ -36,7 +38,7 @@ pub(super) fn load(b: &mut Builder, kind: &str, doc: Value, prefix: &str) -> Res
             b.add_role(Role { namespace: None, name, rules: rules(r.rules) });
         }
         "RoleBinding" => {
-            let rb: rbac::RoleBinding = typed(prefix, doc)?;
+            let rb: rbac::RoleBinding = decode(prefix, doc)?;
             let namespace = rb.metadata.namespace.unwrap_or_else(|| "default".into());
             let role_kind = role_kind(&rb.role_ref.kind, &join(prefix, "roleRef.kind"))?;
             let subjects = subjects(rb.subjects, prefix)?;
@@ -52,7 +54,7 @@ pub(super) fn load(b: &mut Builder, kind: &str, doc: Value, prefix: &str) -> Res
             });
         }
         "ClusterRoleBinding" => {
-            let crb: rbac::ClusterRoleBinding = typed(prefix, doc)?;
+            let crb: rbac::ClusterRoleBinding = decode(prefix, doc)?;
             let role_kind = role_kind(&crb.role_ref.kind, &join(prefix, "roleRef.kind"))?;
             if role_kind != RoleKind::ClusterRole {
                 return Err(FieldError::new(
@@ -73,7 +75,7 @@ pub(super) fn load(b: &mut Builder, kind: &str, doc: Value, prefix: &str) -> Res
             });
         }
         "ConfigMap" => {
-            let cm: ConfigMap = typed(prefix, doc)?;
+            let cm: ConfigMap = typed(prefix, doc.into_value())?;
             if cm.metadata.name.as_deref() == Some("aws-auth")
                 && cm.metadata.namespace.as_deref().unwrap_or("kube-system") == "kube-system"
             {

@@ -3,7 +3,8 @@
 //! returns them). A part that could not be read is taken from the previous version, so one
 //! unreachable API never empties the state; the caller records which parts are fresh.
 
-use super::{Builder, Loaded, StateError, bootstrap, canonical_order, load_object};
+use super::tree::Tree;
+use super::{Loaded, StateError, bootstrap, canonical_order, load_object};
 use crate::model::{AccessEntry, AccessState, AuthenticationMode};
 use serde_json::Value;
 
@@ -17,11 +18,10 @@ pub struct LiveParts<'a> {
 
 /// Puts the parts together; Kubernetes objects go through the same loader as kubectl YAML files.
 pub fn assemble(parts: LiveParts) -> Result<Loaded, StateError> {
-    let mut b = Builder::default();
-    bootstrap::add_to(&mut b);
+    let mut b = bootstrap::builder();
     let from_api = parts.kubernetes.is_some();
     for (i, object) in parts.kubernetes.into_iter().flatten().enumerate() {
-        load_object(&mut b, object, "").map_err(|e| StateError::Invalid {
+        load_object(&mut b, Tree::from(object), "").map_err(|e| StateError::Invalid {
             file: "Kubernetes API".into(),
             document: i + 1,
             line: 0,
