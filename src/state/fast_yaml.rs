@@ -854,7 +854,7 @@ impl<'de> SeqAccess<'de> for Flow<'_, 'de> {
         }
         let value = seed.deserialize(FlowNode { r: &mut *self.r })?;
         self.r.skip_spaces();
-        if self.r.at_colon() || self.r.peek() == Some(b':') {
+        if self.r.peek() == Some(b':') {
             return self.r.unsupported("a `key: value` pair in a flow sequence");
         }
         Ok(Some(value))
