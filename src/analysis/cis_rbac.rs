@@ -108,9 +108,17 @@ pub fn cis_findings(state: &AccessState, shapes: &[WindowShape], ctx: &CisContex
         }
     }
     let used = |grant: &GrantId| by_grant.get(grant).map_or(&[][..], Vec::as_slice);
+    let holdings = authz.every_holding();
+    // Each binding's role rules as the RBAC index resolved them: no search of the roles per binding.
+    let role_rules: HashMap<usize, &[PolicyRule]> = holdings
+        .iter()
+        .filter_map(|h| match h.grant {
+            Grant::Binding(i) => Some((i, h.rules)),
+            _ => None,
+        })
+        .collect();
     let mut out = Vec::new();
-    for h in authz.every_holding().iter().filter(|h| !managed(state, h.grant) && !h.rules.iter().any(grants_everything))
-    {
+    for h in holdings.iter().filter(|h| !managed(state, h.grant) && !h.rules.iter().any(grants_everything)) {
         let grant = authz.grant_id(h.grant);
         let principal = principal_of(state, h.grant);
         for s in SENSITIVE.iter().filter(|s| allows_any(h, s)) {
@@ -133,22 +141,15 @@ pub fn cis_findings(state: &AccessState, shapes: &[WindowShape], ctx: &CisContex
     }
     for (i, b) in state.bindings.iter().enumerate().filter(|(_, b)| managed_binding(b).is_none()) {
         let grant = authz.grant_id(Grant::Binding(i));
-        let role = state.roles.iter().find(|r| {
-            r.name == b.role_name
-                && match b.role_kind {
-                    RoleKind::ClusterRole => r.namespace.is_none(),
-                    RoleKind::Role => r.namespace == b.namespace,
-                }
-        });
-        if let Some(role) = role.filter(|r| !is_default_role(b.role_kind, &r.name) && r.rules.iter().any(has_wildcard))
-        {
+        let rules = role_rules.get(&i).copied().unwrap_or_default();
+        if !is_default_role(b.role_kind, &b.role_name) && rules.iter().any(has_wildcard) {
             let uses = used(&grant);
             let summary = format!(
                 "{} {} uses `*` in {} of its rules: replace them with the verbs, resources and API groups its \
                  bindings need ({} distinct requests allowed through {} {}).",
                 b.role_kind.as_str(),
-                role.name,
-                role.rules.iter().filter(|r| has_wildcard(r)).count(),
+                b.role_name,
+                rules.iter().filter(|r| has_wildcard(r)).count(),
                 uses.len(),
                 b.name,
                 observed_span(ctx.observed_days, ctx.window_days)
