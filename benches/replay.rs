@@ -47,7 +47,7 @@ fn main() {
             // A distinct object per shape: a million distinct shapes, as a busy cluster's quarter has.
             s.name = format!("obj-{i}").into();
             s.cluster = "bench".into();
-            let id = insert_shape(&tx, s.key(), &s).unwrap();
+            let id = insert_shape(&tx, s.key(), None, &s).unwrap();
             let day = today - (i as i64 % 90);
             day_stmt.execute(params![id, day, day * time::MS_PER_DAY]).unwrap();
         }

@@ -310,6 +310,7 @@ items:
             name: "".into(),
             path: "".into(),
             access_key_id: "".into(),
+            unkept: false,
         };
         let decision = StoredDecision {
             outcome: "allowed".into(),
@@ -318,6 +319,7 @@ items:
             shadowed: vec![],
             authenticated_by: None,
             undocumented: vec![],
+            possibly: vec![],
         };
         WindowShape {
             stored: StoredShape { id: 1, caller_id: 1, shape },

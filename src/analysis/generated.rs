@@ -73,7 +73,9 @@ pub fn rules_for(requests: &[&Request]) -> Vec<PolicyRule> {
             continue;
         }
         let names = uses.entry((r.api_group, rbac_resource(r), r.verb)).or_insert_with(|| Some(BTreeSet::new()));
-        match (names.as_mut(), r.name.is_empty() || !names_allowed(r.verb, r.resource)) {
+        // A name at a bound stands for requests whose names were not kept: more than a few.
+        let unnamed = r.name.is_empty() || crate::authz::unkept::is_bounded(r.name);
+        match (names.as_mut(), unnamed || !names_allowed(r.verb, r.resource)) {
             (Some(set), false) => {
                 set.insert(r.name);
             }

@@ -26,7 +26,8 @@ pub enum GrantStatus {
     Unused,
     Shadowed,
     InsufficientEvidence,
-    /// Not judged: a policy whose rules are not documented, or a grant only nodes use.
+    /// Not judged: a policy whose rules are not documented, a grant only nodes use, or one that
+    /// possibly allowed requests whose object names or sessions were not kept.
     Unknown,
     /// AWS or Kubernetes maintains it (node roles, service-linked and capability roles, bootstrap
     /// and `eks:*` bindings): never recommended for removal or narrowing.
@@ -105,7 +106,14 @@ pub fn inventory(state: &AccessState, usage: &UsageByGrant, findings: &[Finding]
         let status = match managed {
             Some(_) => GrantStatus::Managed,
             None => {
-                judged.get(&grant).copied().unwrap_or(if used(&grant, role) { GrantStatus::Used } else { fallback })
+                let by_usage = if used(&grant, role) {
+                    GrantStatus::Used
+                } else if used(&grant, UsageRole::Possibly) {
+                    GrantStatus::Unknown
+                } else {
+                    fallback
+                };
+                judged.get(&grant).copied().unwrap_or(by_usage)
             }
         };
         rows.push(GrantRow { grant, grant_type, principal: principal.map(String::from), status, managed });

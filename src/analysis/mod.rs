@@ -518,6 +518,7 @@ mod tests {
                     name: "".into(),
                     path: "".into(),
                     access_key_id: "".into(),
+                    unkept: false,
                 },
             },
             decision: std::sync::Arc::new(StoredDecision {
@@ -527,6 +528,7 @@ mod tests {
                 shadowed: vec![],
                 authenticated_by: None,
                 undocumented: vec![],
+                possibly: vec![],
             }),
             requests: 3,
             last_ms: 0,

@@ -19,7 +19,7 @@ use crate::authz::scope::scope_matches;
 use crate::authz::{Authorizer, Grant, Request};
 use crate::model::{AccessScope, AccessState, GrantId};
 use crate::store::WindowShape;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The documented policies whose rules are contained in `current`'s, smallest first. AdminView
 /// (get/list/watch on everything) is contained only in ClusterAdmin: it reads cluster-scoped
@@ -62,6 +62,9 @@ pub struct NarrowerContext<'a> {
     pub window_days: u32,
     /// Every namespace the window's requests were made in, allowed or not.
     pub namespaces: &'a BTreeSet<String>,
+    /// Grants that possibly allowed requests whose object names or sessions were not kept: what
+    /// those requests needed is not known, so such a grant is never narrowed.
+    pub possibly_used: &'a HashSet<GrantId>,
 }
 
 pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &NarrowerContext) -> Vec<Finding> {
@@ -80,6 +83,9 @@ pub fn narrower_findings(state: &AccessState, shapes: &[WindowShape], ctx: &Narr
             let Some(used) = by_grant.get(&grant) else {
                 continue; // Unused: reported by the unused-grant analysis.
             };
+            if ctx.possibly_used.contains(&grant) {
+                continue;
+            }
             let evidence = evidence(used, ctx);
             let Some(current) = policy_name(&a.policy_arn) else { continue };
             // Scope: only namespaced requests in fewer namespaces than the scope allows.

@@ -50,6 +50,8 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
     let authz = Authorizer::new(state);
     let cluster = ctx.cluster;
     let usage = |grant: &GrantId, role| ctx.usage.get(&(grant.clone(), role));
+    // A grant that possibly allowed requests whose names or sessions were not kept is not unused.
+    let unused = |grant: &GrantId, role| usage(grant, role).is_none() && usage(grant, UsageRole::Possibly).is_none();
     let thin_data = ctx.observed_days < i64::from(ctx.min_observed_days);
     let mut out = Vec::new();
     let mut push = |target: Grant,
@@ -115,7 +117,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
         }
         let created = e.created_at_ms.or_else(|| ctx.created_ms.get(&e.principal_arn).copied());
         let entry_grant = authz.grant_id(Grant::AccessEntry(i));
-        if usage(&entry_grant, UsageRole::Authenticated).is_none() {
+        if unused(&entry_grant, UsageRole::Authenticated) {
             let severity = e.policies.iter().map(|a| severity_of_policy(&a.policy_arn)).max().unwrap_or(Severity::Low);
             push(
                 Grant::AccessEntry(i),
@@ -137,7 +139,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
         }
         for (j, a) in e.policies.iter().enumerate() {
             let grant = authz.grant_id(Grant::AccessPolicy { entry: i, association: j });
-            if usage(&grant, UsageRole::By).is_none() {
+            if unused(&grant, UsageRole::By) {
                 let created = a.associated_at_ms.or(created);
                 push(
                     Grant::AccessPolicy { entry: i, association: j },
@@ -170,7 +172,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
             continue;
         }
         let grant = authz.grant_id(g);
-        if usage(&grant, UsageRole::Authenticated).is_none() {
+        if unused(&grant, UsageRole::Authenticated) {
             let severity = if m.groups.iter().any(|x| x == crate::authz::SYSTEM_MASTERS) {
                 Severity::High
             } else {
@@ -195,7 +197,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
     }
     for (i, account) in aws_auth.map_accounts.iter().enumerate() {
         let grant = authz.grant_id(Grant::AwsAuthAccount(i));
-        if usage(&grant, UsageRole::Authenticated).is_none() {
+        if unused(&grant, UsageRole::Authenticated) {
             push(
                 Grant::AwsAuthAccount(i),
                 FindingKind::UnusedAwsAuthMapping,
@@ -218,7 +220,7 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
             continue;
         }
         let grant = authz.grant_id(Grant::Binding(i));
-        if usage(&grant, UsageRole::By).is_none() {
+        if unused(&grant, UsageRole::By) {
             let command = shell::delete_binding(b);
             push(
                 Grant::Binding(i),

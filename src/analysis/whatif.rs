@@ -76,12 +76,14 @@ pub fn flips_reaching<'a>(affected: &Affected, proposed: &AccessState, window: &
     out
 }
 
-/// Requests (not shapes) of the `affected` callers that the proposed state would deny and the
-/// current one allows.
+/// Requests (not shapes) of the `affected` callers that the current state allows and the proposed
+/// one would not certainly allow: denied, or undetermined (requests whose names or sessions were
+/// not kept, which some of them might be denied), so a change is never called safe when a request
+/// could be denied.
 pub fn requests_broken(affected: &Affected, proposed: &AccessState, window: &ShapesByCaller) -> (i64, Vec<String>) {
     let broken: Vec<Flip> = flips_reaching(affected, proposed, window)
         .into_iter()
-        .filter(|f| f.from == Some(true) && f.to == Some(false))
+        .filter(|f| f.from == Some(true) && f.to != Some(true))
         .collect();
     let examples = broken.iter().take(3).map(|f| describe(f.shape)).collect();
     (broken.iter().map(|f| f.shape.requests).sum(), examples)
@@ -97,12 +99,14 @@ pub fn example(s: &WindowShape) -> String {
 
 pub fn describe(s: &WindowShape) -> String {
     let r = &s.stored.shape;
+    // Requests beyond the names and sessions the store keeps per shape.
+    let unkept = if r.unkept { " (names and sessions not kept)" } else { "" };
     if !r.path.is_empty() {
-        return format!("{} {} {}", r.principal, r.verb, r.path);
+        return format!("{} {} {}{unkept}", r.principal, r.verb, r.path);
     }
     let resource =
         if r.subresource.is_empty() { r.resource.to_string() } else { format!("{}/{}", r.resource, r.subresource) };
     let group = if r.api_group.is_empty() { String::new() } else { format!(".{}", r.api_group) };
     let ns = if r.namespace.is_empty() { "cluster-wide".to_string() } else { format!("in {}", r.namespace) };
-    format!("{} {} {resource}{group} {ns}", r.principal, r.verb)
+    format!("{} {} {resource}{group} {ns}{unkept}", r.principal, r.verb)
 }

@@ -10,6 +10,7 @@ use crate::analysis::{
     unused_findings, unused_group_findings,
 };
 use crate::app::replay::{self, ReplayError, window_start};
+use crate::model::UsageRole;
 use crate::model::time::MS_PER_DAY;
 use crate::store::{self, Store};
 
@@ -57,11 +58,14 @@ pub fn assess(store: &mut Store, cluster: &str, options: AssessOptions) -> Resul
     let shapes = window.shapes;
     phase("read the window's allowed shapes");
     if observed_days >= i64::from(options.min_observed_days) {
+        let possibly_used =
+            usage.keys().filter(|(_, role)| *role == UsageRole::Possibly).map(|(g, _)| g.clone()).collect();
         let narrower = NarrowerContext {
             cluster,
             observed_days,
             window_days: options.window_days,
             namespaces: &window.namespaces,
+            possibly_used: &possibly_used,
         };
         found.extend(narrower_findings(&state, &shapes, &narrower));
     }

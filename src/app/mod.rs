@@ -21,3 +21,5 @@ pub mod timeline;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod unkept_tests;

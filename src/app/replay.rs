@@ -85,6 +85,7 @@ pub fn replay_with_state(
         denied: 0,
         unauthenticated: 0,
         not_evaluated: 0,
+        undetermined: 0,
         recorded_requests_compared: 0,
         recorded_requests_agreeing: 0,
         at_the_time: Default::default(),
@@ -100,6 +101,7 @@ pub fn replay_with_state(
             Outcome::NoGrant => &mut summary.denied,
             Outcome::Unauthenticated => &mut summary.unauthenticated,
             Outcome::NotEvaluated => &mut summary.not_evaluated,
+            Outcome::Undetermined => &mut summary.undetermined,
         } += 1;
         let decision_id = match interned.get(&d) {
             Some(&id) => id,
@@ -152,6 +154,7 @@ fn stored_decision(authz: &Authorizer, d: &Decision) -> StoredDecision {
         shadowed: d.shadowed.iter().map(|&g| id(g)).collect(),
         authenticated_by: d.authenticated_by.map(id),
         undocumented: d.undocumented.iter().map(|&g| id(g)).collect(),
+        possibly: d.possibly.iter().map(|&g| id(g)).collect(),
     }
 }
 
@@ -169,7 +172,8 @@ fn grant_usage(
         };
         let authenticated = d.authenticated_by.as_ref().filter(|_| d.allowed == Some(true));
         let roles = d.by.iter().map(|g| (g, UsageRole::By)).chain(d.shadowed.iter().map(|g| (g, UsageRole::Shadowed)));
-        for (grant, role) in roles.chain(authenticated.map(|g| (g, UsageRole::Authenticated))) {
+        let possibly = d.possibly.iter().map(|g| (g, UsageRole::Possibly));
+        for (grant, role) in roles.chain(authenticated.map(|g| (g, UsageRole::Authenticated))).chain(possibly) {
             let (u, seen) = usage.entry((grant.clone(), role)).or_default();
             if u.shapes == 0 {
                 (u.first_ms, u.last_ms) = (c.first_ms, c.last_ms);

@@ -9,6 +9,7 @@ use super::policies::{PolicyLookup, catalog, policy_name};
 use super::rbac::RbacIndex;
 use super::rules::rules_allow;
 use super::scope::scope_matches;
+use super::unkept::{HIGHEST, LOWEST, at_bound, names_subject};
 use super::{Grant, Request};
 use crate::model::{AccessState, GrantId, PolicyRule, RequestShape};
 use serde::Serialize;
@@ -30,6 +31,9 @@ pub enum Outcome {
     /// its own identities (`eks:*`) that no grant in the state allows (EKS maintains their RBAC,
     /// which a state read from files may lack), so never reported as denied.
     NotEvaluated,
+    /// Requests whose object name and session were not kept: allowed for some names or sessions
+    /// they could have had, denied for others. Never counted as allowed or as denied.
+    Undetermined,
 }
 
 impl Outcome {
@@ -40,6 +44,7 @@ impl Outcome {
             Outcome::NoGrant => "no-grant",
             Outcome::Unauthenticated => "unauthenticated",
             Outcome::NotEvaluated => "not-evaluated",
+            Outcome::Undetermined => "undetermined",
         }
     }
 }
@@ -56,6 +61,9 @@ pub struct Decision {
     /// Associations in scope whose policy's rules are not documented: they might allow the request,
     /// so a deny here is uncertain and an allow might have more shadowed grants.
     pub undocumented: Vec<Grant>,
+    /// For an undetermined decision: the grants that allow some of the names and sessions the
+    /// requests could have had (the caller's way in among them).
+    pub possibly: Vec<Grant>,
     pub outcome: Outcome,
 }
 
@@ -157,9 +165,34 @@ impl<'s> Authorizer<'s> {
         self.authn.authenticate(shape)
     }
 
-    /// Decides a recorded request against this state, re-authenticating its caller.
+    /// Decides a recorded request against this state, re-authenticating its caller. A shape's
+    /// unkept requests are decided at both bounds of their names and sessions ([`super::unkept`]).
     pub fn authorize(&self, shape: &RequestShape) -> Decision {
-        self.evaluate(shape, None)
+        if !shape.unkept {
+            return self.evaluate(shape, None);
+        }
+        let lowest = self.evaluate(&at_bound(shape, LOWEST), None);
+        // Unauthenticated: no name or session changes who the principal is.
+        if lowest.outcome == Outcome::Unauthenticated {
+            return lowest;
+        }
+        let highest = self.evaluate(&at_bound(shape, HIGHEST), None);
+        // Allowed at the lowest bound: allowed for every name and session, and the grants only some
+        // of them reach are possibly shadowed. Denied (or not evaluated) at the highest: the same
+        // for every name and session.
+        if lowest.allowed == Some(true) || highest.allowed != Some(true) {
+            let known: Vec<Grant> = lowest.grants().collect();
+            let possibly = highest.grants().filter(|g| !known.contains(g)).collect();
+            return Decision { possibly, ..lowest };
+        }
+        Decision {
+            allowed: None,
+            by: None,
+            shadowed: Vec::new(),
+            possibly: highest.grants().collect(),
+            outcome: Outcome::Undetermined,
+            ..lowest
+        }
     }
 
     /// Decides, and also says who the caller was taken to be and why every other grant naming the
@@ -180,7 +213,7 @@ impl<'s> Authorizer<'s> {
         };
         let req = Request::of_shape(shape);
         let mut allowing = Vec::new();
-        if groups.iter().any(|g| g == SYSTEM_MASTERS) {
+        if groups.iter().any(|g| names_subject(g, SYSTEM_MASTERS)) {
             allowing.push(Grant::SystemMasters);
         }
         for i in self.rbac.candidates(&username, &groups) {
@@ -240,6 +273,7 @@ impl<'s> Authorizer<'s> {
             by,
             shadowed: allowing.collect(),
             undocumented,
+            possibly: Vec::new(),
             outcome,
         }
     }
@@ -322,6 +356,11 @@ fn binding_name(s: &AccessState, i: usize) -> String {
 }
 
 impl Decision {
+    /// The grants it names: the one that allowed, those shadowed, and the caller's way in.
+    fn grants(&self) -> impl Iterator<Item = Grant> + '_ {
+        self.by.into_iter().chain(self.shadowed.iter().copied()).chain(self.authenticated_by)
+    }
+
     fn new(outcome: Outcome, allowed: Option<bool>, authenticated: bool, via: Option<Grant>) -> Decision {
         Decision {
             allowed,
@@ -330,6 +369,7 @@ impl Decision {
             by: None,
             shadowed: Vec::new(),
             undocumented: Vec::new(),
+            possibly: Vec::new(),
             outcome,
         }
     }
@@ -479,6 +519,7 @@ mod tests {
             name: "".into(),
             path: "".into(),
             access_key_id: "".into(),
+            unkept: false,
         }
     }
 

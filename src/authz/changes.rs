@@ -177,8 +177,21 @@ impl Affected {
                 self.accounts.contains(p.account)
                     || self.principals.contains(&(p.account.to_string(), p.kind, p.name.to_lowercase()))
             })
-            || self.users.contains(username)
-            || groups.iter().any(|g| self.groups.contains(g.as_ref()))
+            || reaches(&self.users, username)
+            || groups.iter().any(|g| reaches(&self.groups, g.as_ref()))
+    }
+}
+
+/// Whether one of `names` is, or may be, this username or group. An unkept shape's caller carries
+/// the session's token where the session stood: any name with the literal text around it may be
+/// one of its sessions.
+fn reaches(names: &HashSet<String>, name: &str) -> bool {
+    match name.find("{{") {
+        None => names.contains(name),
+        Some(at) => {
+            let suffix = name.rsplit("}}").next().unwrap_or_default();
+            names.iter().any(|n| n.starts_with(&name[..at]) && n.ends_with(suffix))
+        }
     }
 }
 

@@ -16,6 +16,7 @@ mod request;
 pub mod rules;
 pub mod scope;
 pub mod templates;
+pub mod unkept;
 
 pub use authn::{
     AUTHENTICATED_GROUP, Authentication, AuthnIndex, NODES_GROUP, Principal, default_username, is_eks_internal,

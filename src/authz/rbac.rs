@@ -9,6 +9,7 @@
 
 use super::Request;
 use super::rules::rules_allow;
+use super::unkept::{is_bounded, names_subject};
 use crate::model::{AccessState, PolicyRule, RoleBinding, RoleKind, Subject};
 use std::collections::HashMap;
 
@@ -83,15 +84,25 @@ impl<'s> RbacIndex<'s> {
     /// in Kubernetes' visiting order: ClusterRoleBindings, then RoleBindings, each in state order.
     pub fn candidates(&self, username: &str, groups: &[impl AsRef<str>]) -> Vec<usize> {
         let mut candidates: Vec<usize> = Vec::new();
-        if let Some(v) = self.by_user.get(username) {
-            candidates.extend(v);
-        }
-        for g in groups {
-            if let Some(v) = self.by_group.get(g.as_ref()) {
+        // An unkept request's username or group with a bound in it is compared with every subject.
+        let mut named = |index: &HashMap<&'s str, Vec<usize>>, rendered: &str| {
+            if is_bounded(rendered) {
+                index.iter().filter(|(s, _)| names_subject(rendered, s)).for_each(|(_, v)| candidates.extend(v));
+            } else if let Some(v) = index.get(rendered) {
                 candidates.extend(v);
             }
+        };
+        named(&self.by_user, username);
+        for g in groups {
+            named(&self.by_group, g.as_ref());
         }
-        if let Some((ns, name)) = username.strip_prefix(SERVICE_ACCOUNT_PREFIX).and_then(|sa| sa.split_once(':'))
+        if is_bounded(username) {
+            for ((ns, name), v) in &self.by_service_account {
+                if names_subject(username, &format!("{SERVICE_ACCOUNT_PREFIX}{ns}:{name}")) {
+                    candidates.extend(v);
+                }
+            }
+        } else if let Some((ns, name)) = username.strip_prefix(SERVICE_ACCOUNT_PREFIX).and_then(|sa| sa.split_once(':'))
             && let Some(v) = self.by_service_account.get(&(ns, name))
         {
             candidates.extend(v);

@@ -31,10 +31,11 @@ impl<'a> Request<'a> {
         Request { verb, api_group: "", resource: "", subresource: "", namespace: "", name: "", path }
     }
 
+    /// The request a shape records. A shape's unkept requests name their object by its lowest
+    /// bound (see [`super::unkept`]): what any rule allows them, it allows whatever their name.
     pub fn of_shape(s: &'a RequestShape<'_>) -> Request<'a> {
-        // The audit log names the object a `create` makes (from the request body), but the
-        // authorizer decided without it: a collection was posted to.
-        let name = if s.verb == "create" && s.subresource.is_empty() { "" } else { &s.name };
+        let create = s.verb == "create" && s.subresource.is_empty();
+        let name = if s.unkept && !create { super::unkept::LOWEST } else { s.authorized_name() };
         Request {
             verb: &s.verb,
             api_group: &s.api_group,
@@ -78,6 +79,7 @@ mod tests {
             name: "web-1".into(),
             path: "".into(),
             access_key_id: "".into(),
+            unkept: false,
         };
         let cases = [
             ("create of a collection has no name (Kubernetes' RequestInfo)", "create", "", ""),

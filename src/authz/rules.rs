@@ -43,8 +43,9 @@ pub fn resource_matches(rule: &PolicyRule, resource: &str, subresource: &str) ->
 
 /// An empty list matches any name; a non-empty list matches only a listed name, so never a request
 /// without one (`list`, `create` of a collection) unless it lists `""`, as Kubernetes compares.
+/// (An unkept request's name is a bound: see [`super::unkept`].)
 pub fn resource_name_matches(rule: &PolicyRule, name: &str) -> bool {
-    rule.resource_names.is_empty() || rule.resource_names.iter().any(|n| n == name)
+    rule.resource_names.is_empty() || rule.resource_names.iter().any(|n| super::unkept::name_matches(name, n))
 }
 
 /// Exact path, `*`, or a trailing `*` as a prefix match (`/healthz/*` matches `/healthz/etcd`).

@@ -98,6 +98,7 @@ pub fn run(args: ExplainArgs, format: Format) -> Result<bool, CommandError> {
         name: Cow::Owned(args.name.clone().unwrap_or_default()),
         path: Cow::Owned(args.path.clone().unwrap_or_default()),
         access_key_id: Cow::Owned(args.access_key_id.clone().unwrap_or_default()),
+        unkept: false,
     };
     let x = authz.explain(&shape);
     let d = &x.decision;
@@ -171,6 +172,9 @@ pub fn run(args: ExplainArgs, format: Format) -> Result<bool, CommandError> {
                 "decision:       NOT EVALUATED: a node, decided by the Node authorizer, which grantscope does not model"
             ),
         },
+        Outcome::Undetermined => {
+            outln!("decision:       UNDETERMINED: allowed for some object names or sessions, denied for others")
+        }
     }
     for &g in &d.shadowed {
         outln!("also allowed by {} (shadowed)", id(g));

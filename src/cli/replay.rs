@@ -44,6 +44,12 @@ pub fn replay(
                 s.unauthenticated,
                 s.not_evaluated
             );
+            if s.undetermined > 0 {
+                outln!(
+                    "{} shapes of requests whose object names and sessions were not kept are undetermined: allowed for some names or sessions, denied for others (counted as neither)",
+                    s.undetermined
+                );
+            }
             let rate = percent(s.recorded_requests_agreeing, s.recorded_requests_compared);
             outln!(
                 "recorded decisions that the current state reproduces: {} of {} requests ({rate})",

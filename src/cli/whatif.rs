@@ -27,7 +27,11 @@ pub fn whatif(db: &Path, args: WhatifArgs, format: Format) -> Result<bool, Comma
     let (_, current) = crate::app::state_versions::current_state(&store, cluster)?;
     let window = crate::analysis::whatif::ShapesByCaller::new(&shapes);
     let flips = crate::analysis::whatif::flips(&current, &proposed, &window);
-    let (breaks, grants): (Vec<_>, Vec<_>) = flips.iter().partition(|f| f.from == Some(true) && f.to != Some(true));
+    // Breaks: allowed now and not certainly allowed then; and requests whose names or sessions were
+    // not kept, undetermined now, that the proposed state denies (some of them may be allowed now).
+    let (breaks, grants): (Vec<_>, Vec<_>) = flips
+        .iter()
+        .partition(|f| f.to != Some(true) && (f.from == Some(true) || f.shape.stored.shape.unkept && f.from.is_none()));
     let broken_requests: i64 = breaks.iter().map(|f| f.shape.requests).sum();
     let line = |f: &crate::analysis::whatif::Flip| {
         serde_json::json!({
@@ -35,6 +39,9 @@ pub fn whatif(db: &Path, args: WhatifArgs, format: Format) -> Result<bool, Comma
             "principal": f.shape.stored.shape.principal,
             "from": f.from,
             "to": f.to,
+            // Undetermined (`to` null) for requests whose names or sessions were not kept: some
+            // might be denied, so they count as broken.
+            "unkept": f.shape.stored.shape.unkept,
             "requests": f.shape.requests,
             "last_seen": crate::model::time::format_rfc3339(f.shape.last_ms),
             "was_allowed_by": f.was_allowed_by,

@@ -166,6 +166,12 @@ impl AuditSink {
     pub fn new(cluster: Option<String>) -> AuditSink {
         AuditSink { cluster, folder: UsageFolder::new() }
     }
+
+    /// A sink keeping `limit` names and sessions per shape: the differential test's unbounded model.
+    #[cfg(test)]
+    pub fn keeping(cluster: Option<String>, limit: usize) -> AuditSink {
+        AuditSink { cluster, folder: UsageFolder::keeping(limit) }
+    }
 }
 
 impl Sink for AuditSink {
@@ -199,14 +205,14 @@ impl Sink for AuditSink {
                     Err(SinkError::NoCluster { file: pos.file.to_string() })
                 }
                 AuditItem::Event(e) => (|| {
-                    let key = e.shape.key();
+                    let base = e.shape.base_key();
                     // A shape not seen in this run may be one only a duplicate would create (the same
                     // event re-ingested under another --cluster): check the event before the shape.
-                    if !folder.knows_shape(key) && store::event_exists(tx, e.id, e.time_ms)? {
+                    if !folder.knows_shape(base, &e.shape) && store::event_exists(tx, e.id, e.time_ms)? {
                         tally.duplicates += 1;
                         return Ok(());
                     }
-                    let resolved = folder.resolve(tx, key, &e)?;
+                    let resolved = folder.resolve(tx, base, &e)?;
                     let new = store::insert_event(
                         tx,
                         &NewEvent {

@@ -213,10 +213,13 @@ pub enum UsageRole {
     Shadowed,
     /// The caller came in through it (an access entry or aws-auth mapping), for an allowed request.
     Authenticated,
+    /// It allows some of the names or sessions of requests the store did not keep them for (it
+    /// lists object names, or names a session's user): possibly used, so never reported unused.
+    Possibly,
 }
 
 impl UsageRole {
-    pub const ALL: [UsageRole; 3] = [UsageRole::By, UsageRole::Shadowed, UsageRole::Authenticated];
+    pub const ALL: [UsageRole; 4] = [UsageRole::By, UsageRole::Shadowed, UsageRole::Authenticated, UsageRole::Possibly];
 
     /// As stored: `by`, `shadowed`, `authenticated`.
     pub fn as_str(self) -> &'static str {
@@ -224,6 +227,7 @@ impl UsageRole {
             UsageRole::By => "by",
             UsageRole::Shadowed => "shadowed",
             UsageRole::Authenticated => "authenticated",
+            UsageRole::Possibly => "possibly",
         }
     }
 

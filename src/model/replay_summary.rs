@@ -17,6 +17,9 @@ pub struct ReplaySummary {
     pub denied: u64,
     pub unauthenticated: u64,
     pub not_evaluated: u64,
+    /// Unkept shapes (requests whose names and sessions were not kept) that some names or sessions
+    /// would be allowed and others denied: counted neither as allowed nor as denied.
+    pub undetermined: u64,
     /// Requests in the window with a recorded decision that replay decided too, and how many of
     /// them replay decides the same way under the current state.
     pub recorded_requests_compared: i64,

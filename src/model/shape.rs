@@ -30,9 +30,48 @@ pub struct RequestShape<'a> {
     /// The STS access key id, for `{{AccessKeyID}}` templates. Not part of the shape's identity (it
     /// changes with every credential) and not stored: known only while an event is in hand.
     pub access_key_id: Cow<'a, str>,
+    /// The shape's *unkept* requests: those beyond the [`KEPT_PARTICULARS`] names and sessions the
+    /// store keeps per shape. `name` and `session_name` are then empty and the username and groups
+    /// carry [`SESSION_TOKEN`] where the session was; authorization decides them for every name
+    /// and session they could have had.
+    pub unkept: bool,
 }
 
-impl RequestShape<'_> {
+/// How many distinct (object name, session name) pairs the store keeps per shape; later requests
+/// with other pairs are counted in the shape's unkept row. More than the three names generated
+/// RBAC may list, so a shape with unkept requests never gets `resourceNames`.
+pub const KEPT_PARTICULARS: usize = 8;
+
+/// Where the session name stood in a recorded username or group, in the shape's key and in its
+/// unkept row: the token aws-iam-authenticator's templates use.
+pub const SESSION_TOKEN: &str = "{{SessionName}}";
+
+/// The same, for a session name recorded with its `@` kept (`{{SessionNameRaw}}`).
+pub const SESSION_RAW_TOKEN: &str = "{{SessionNameRaw}}";
+
+/// A recorded username or group with the session name in it written as its template token, when
+/// it ends with the session after a separator or is the session: how EKS's default username for a
+/// role (`arn:aws:sts::ACCOUNT:assumed-role/NAME/{{SessionName}}`) and the usual aws-auth templates
+/// render it. Anything else is kept as recorded: a session found elsewhere in a name is more
+/// likely a coincidence than a template, and keeping it only costs a kept particular.
+pub fn with_session_token<'a>(recorded: &'a str, session: &str) -> Cow<'a, str> {
+    if session.is_empty() {
+        return Cow::Borrowed(recorded);
+    }
+    let dashed = session.replace('@', "-");
+    // `{{SessionName}}` turns `@` into `-`; with no `@` both render the same, and EKS writes the
+    // dashed token.
+    for (rendered, token) in [(dashed.as_str(), SESSION_TOKEN), (session, SESSION_RAW_TOKEN)] {
+        if let Some(prefix) = recorded.strip_suffix(rendered)
+            && (prefix.is_empty() || prefix.ends_with(['/', ':', '-', '_', '.', '@']))
+        {
+            return Cow::Owned(format!("{prefix}{token}"));
+        }
+    }
+    Cow::Borrowed(recorded)
+}
+
+impl<'a> RequestShape<'a> {
     /// A 128-bit key identifying the shape; equal shapes have equal keys.
     ///
     /// Fields are length-prefixed so no two different shapes serialize to the same bytes.
@@ -57,6 +96,70 @@ impl RequestShape<'_> {
         }
         h.digest128()
     }
+
+    /// The key of what every decision depends on but the object name and the session name: the
+    /// shape's *base*, whose requests are kept as at most [`KEPT_PARTICULARS`] shapes with a name
+    /// and session each, and one unkept shape. The name of a `create` is no part of anything: the
+    /// authorizer never sees it.
+    pub fn base_key(&self) -> u128 {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        let mut field = |s: &str| {
+            h.update(&(s.len() as u64).to_le_bytes());
+            h.update(s.as_bytes());
+        };
+        field("base");
+        for s in [&self.cluster, &self.principal, &with_session_token(&self.username, &self.session_name)] {
+            field(s);
+        }
+        field(if self.iam { "iam" } else { "k8s" });
+        field(&self.groups.len().to_string());
+        for g in &self.groups {
+            field(&with_session_token(g, &self.session_name));
+        }
+        for s in [&self.verb, &self.api_group, &self.resource, &self.subresource, &self.namespace, &self.path] {
+            field(s);
+        }
+        h.digest128()
+    }
+
+    /// The object name authorization can see: none for a `create` of a collection (the audit log
+    /// records the name from the request body; the authorizer decided without it).
+    pub fn authorized_name(&self) -> &str {
+        if self.verb == "create" && self.subresource.is_empty() { "" } else { &self.name }
+    }
+
+    /// The key of one kept (name, session) pair of a base.
+    pub fn particular_key(base: u128, name: &str, session: &str) -> u128 {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(&base.to_le_bytes());
+        for s in [name, session] {
+            h.update(&(s.len() as u64).to_le_bytes());
+            h.update(s.as_bytes());
+        }
+        h.digest128()
+    }
+
+    /// The key of a base's unkept shape.
+    pub fn unkept_key(base: u128) -> u128 {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(&base.to_le_bytes());
+        h.update(&u64::MAX.to_le_bytes()); // no name's length: never a particular's key
+        h.digest128()
+    }
+
+    /// The base's unkept shape: no name, no session, the session written as its token.
+    pub fn unkept(&self) -> RequestShape<'a> {
+        let session = &self.session_name;
+        RequestShape {
+            username: Cow::Owned(with_session_token(&self.username, session).into_owned()),
+            groups: self.groups.iter().map(|g| Cow::Owned(with_session_token(g, session).into_owned())).collect(),
+            session_name: Cow::Borrowed(""),
+            name: Cow::Borrowed(""),
+            access_key_id: Cow::Borrowed(""),
+            unkept: true,
+            ..self.clone()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -79,6 +182,7 @@ mod tests {
             name: "".into(),
             path: "".into(),
             access_key_id: "ASIAEXAMPLE".into(),
+            unkept: false,
         }
     }
 

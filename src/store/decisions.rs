@@ -14,6 +14,8 @@ pub struct StoredDecision {
     pub shadowed: Vec<GrantId>,
     pub authenticated_by: Option<GrantId>,
     pub undocumented: Vec<GrantId>,
+    /// For an undetermined decision: the grants that might allow some of the requests.
+    pub possibly: Vec<GrantId>,
 }
 
 /// Every stored decision by id, and the id of each.
@@ -26,7 +28,7 @@ pub struct Decisions {
 impl Decisions {
     pub fn load(conn: &Connection) -> rusqlite::Result<Decisions> {
         let mut stmt = conn.prepare(
-            "SELECT id, outcome, allowed, by_grant, shadowed, authenticated_by, undocumented FROM decisions",
+            "SELECT id, outcome, allowed, by_grant, shadowed, authenticated_by, undocumented, possibly FROM decisions",
         )?;
         let rows = stmt.query_map([], |r| {
             let list = |i: usize| -> rusqlite::Result<Vec<GrantId>> {
@@ -41,6 +43,7 @@ impl Decisions {
                     shadowed: list(4)?,
                     authenticated_by: r.get(5)?,
                     undocumented: list(6)?,
+                    possibly: list(7)?,
                 },
             ))
         })?;
@@ -60,8 +63,8 @@ impl Decisions {
         }
         let json = |v: &Vec<GrantId>| serde_json::to_string(v).expect("ids serialize");
         tx.prepare_cached(
-            "INSERT INTO decisions (outcome, allowed, by_grant, shadowed, authenticated_by, undocumented)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO decisions (outcome, allowed, by_grant, shadowed, authenticated_by, undocumented, possibly)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
         .execute(params![
             d.outcome,
@@ -69,7 +72,8 @@ impl Decisions {
             d.by,
             json(&d.shadowed),
             d.authenticated_by,
-            json(&d.undocumented)
+            json(&d.undocumented),
+            json(&d.possibly)
         ])?;
         let id = tx.last_insert_rowid();
         self.ids.insert(d.clone(), id);

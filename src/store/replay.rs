@@ -11,7 +11,7 @@ use std::sync::Arc;
 /// The columns `stored_shape` reads, in its order; queries add their FROM and WHERE.
 const SHAPE_COLUMNS: &str =
     "SELECT s.id, s.caller_id, s.principal, s.iam, s.username, s.groups, s.session_name, s.verb, s.api_group,
-    s.resource, s.subresource, s.namespace, s.name, s.path";
+    s.resource, s.subresource, s.namespace, s.name, s.path, s.unkept";
 
 /// A shape as stored, owned.
 #[derive(Clone)]
@@ -225,6 +225,7 @@ fn stored_shape_with(
             name: own(12)?,
             path: own(13)?,
             access_key_id: "".into(),
+            unkept: r.get(14)?,
         },
     })
 }

@@ -1,19 +1,43 @@
 //! Folding audit events into request shapes and daily usage (DESIGN idea 1).
 //!
-//! The folder keeps the shape and reason ids it has resolved, so a busy stream touches SQLite once
-//! per event (the dedupe insert) plus once per distinct (shape, day, reason) per batch.
+//! An event's shape is found through its *base* (everything but the object name and the session
+//! name, [`RequestShape::base_key`]): a base keeps up to [`KEPT_PARTICULARS`] shapes with a name
+//! and session each, and one unkept shape for every other pair, so the shapes of a busy cluster
+//! grow with its behaviour, not with its objects and sessions (README, "Request shapes on busy
+//! clusters").
+//!
+//! The folder keeps the bases, shapes and reasons it has resolved, so a busy stream touches SQLite
+//! once per event (the dedupe insert) plus once per distinct (shape, day, reason) per batch.
 
-use crate::model::{AuditEvent, RecordedDecision, RequestShape, time};
-use rusqlite::{OptionalExtension, Transaction, params};
+use crate::model::{AuditEvent, KEPT_PARTICULARS, RecordedDecision, RequestShape, time};
+use rusqlite::{Transaction, params};
 use std::collections::HashMap;
 
 /// How many example auditIDs a shape keeps for drill-down.
 const MAX_EXAMPLES: usize = 5;
 
 struct ShapeSlot {
-    id: i64,
     examples: Vec<String>,
     examples_dirty: bool,
+}
+
+/// A base's shapes: the kept (name, session) pairs and the unkept shape, by id.
+#[derive(Default)]
+struct BaseSlot {
+    kept: Vec<(String, String, i64)>,
+    unkept: Option<i64>,
+}
+
+impl BaseSlot {
+    /// The id of the shape an event with this name and session folds into, if it exists; whether a
+    /// new kept shape may be made for it otherwise (a base keeps `limit`).
+    fn find(&self, name: &str, session: &str, limit: usize) -> Result<i64, bool> {
+        match self.kept.iter().find(|(n, s, _)| n == name && s == session) {
+            Some(&(_, _, id)) => Ok(id),
+            None if self.kept.len() < limit => Err(true),
+            None => self.unkept.ok_or(false),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -40,15 +64,16 @@ impl Usage {
 
 /// An event's shape and reason, as stored.
 pub struct Resolved {
-    key: u128,
     pub shape_id: i64,
     pub reason_id: i64,
 }
 
 /// Resolves shapes and reasons to ids and accumulates one batch's counts until `flush`.
-#[derive(Default)]
 pub struct UsageFolder {
-    shapes: HashMap<u128, ShapeSlot>,
+    /// Kept particulars per base: [`KEPT_PARTICULARS`], or more for the differential test.
+    limit: usize,
+    bases: HashMap<u128, BaseSlot>,
+    shapes: HashMap<i64, ShapeSlot>,
     reasons: HashMap<String, i64>,
     pending: HashMap<(i64, i64, i64), Usage>,
     /// Clusters this batch added requests to: their ingest generation moves on flush.
@@ -57,24 +82,59 @@ pub struct UsageFolder {
     days: HashMap<(usize, i64), Usage>,
 }
 
+impl Default for UsageFolder {
+    fn default() -> UsageFolder {
+        UsageFolder::keeping(KEPT_PARTICULARS)
+    }
+}
+
 impl UsageFolder {
     pub fn new() -> UsageFolder {
         UsageFolder::default()
     }
 
-    /// Whether the shape with this key has been resolved in this run.
-    pub fn knows_shape(&self, key: u128) -> bool {
-        self.shapes.contains_key(&key)
+    /// A folder keeping `limit` particulars per base (the unbounded model keeps them all).
+    pub fn keeping(limit: usize) -> UsageFolder {
+        UsageFolder {
+            limit,
+            bases: HashMap::new(),
+            shapes: HashMap::new(),
+            reasons: HashMap::new(),
+            pending: HashMap::new(),
+            clusters: Vec::new(),
+            days: HashMap::new(),
+        }
     }
 
-    /// The ids of the event's shape (whose `key` the caller computed) and reason, inserting either if new.
-    pub fn resolve(&mut self, tx: &Transaction, key: u128, event: &AuditEvent) -> rusqlite::Result<Resolved> {
-        let shape_id = match self.shapes.get(&key) {
-            Some(slot) => slot.id,
-            None => {
-                let slot = load_or_insert_shape(tx, key, &event.shape)?;
-                let id = slot.id;
-                self.shapes.insert(key, slot);
+    /// Whether an event of this base (its `base_key`) resolves to a shape this run has resolved.
+    pub fn knows_shape(&self, base: u128, shape: &RequestShape) -> bool {
+        self.bases.get(&base).is_some_and(|b| b.find(shape.authorized_name(), &shape.session_name, self.limit).is_ok())
+    }
+
+    /// The ids of the event's shape (whose `base_key` the caller computed) and reason, inserting
+    /// either if new.
+    pub fn resolve(&mut self, tx: &Transaction, base: u128, event: &AuditEvent) -> rusqlite::Result<Resolved> {
+        let shape = &event.shape;
+        if !self.bases.contains_key(&base) {
+            let slot = load_base(tx, base, &mut self.shapes)?;
+            self.bases.insert(base, slot);
+        }
+        let slot = self.bases.get_mut(&base).expect("inserted above");
+        let (name, session) = (shape.authorized_name(), shape.session_name.as_ref());
+        let shape_id = match slot.find(name, session, self.limit) {
+            Ok(id) => id,
+            Err(true) => {
+                let key = RequestShape::particular_key(base, name, session);
+                let kept = RequestShape { name: name.to_string().into(), ..shape.clone() };
+                let id = insert_shape(tx, key, Some(base), &kept)?;
+                slot.kept.push((name.to_string(), session.to_string(), id));
+                self.shapes.insert(id, ShapeSlot { examples: Vec::new(), examples_dirty: false });
+                id
+            }
+            Err(false) => {
+                let id = insert_shape(tx, RequestShape::unkept_key(base), Some(base), &shape.unkept())?;
+                slot.unkept = Some(id);
+                self.shapes.insert(id, ShapeSlot { examples: Vec::new(), examples_dirty: false });
                 id
             }
         };
@@ -87,7 +147,7 @@ impl UsageFolder {
             self.reasons.insert(event.reason.to_string(), id);
             id
         };
-        Ok(Resolved { key, shape_id, reason_id })
+        Ok(Resolved { shape_id, reason_id })
     }
 
     /// Counts one newly stored event (the dedupe insert said it was new).
@@ -108,7 +168,7 @@ impl UsageFolder {
             ..Usage::default()
         });
         usage.add(event);
-        if let Some(slot) = self.shapes.get_mut(&resolved.key)
+        if let Some(slot) = self.shapes.get_mut(&resolved.shape_id)
             && slot.examples.len() < MAX_EXAMPLES
         {
             slot.examples.push(event.audit_id.to_string());
@@ -143,8 +203,8 @@ impl UsageFolder {
             day_upsert.execute(params![self.clusters[cluster], day, d.requests, d.allowed, d.denied])?;
         }
         let mut examples = tx.prepare_cached("UPDATE shapes SET examples = ?2 WHERE id = ?1")?;
-        for slot in self.shapes.values_mut().filter(|s| s.examples_dirty) {
-            examples.execute(params![slot.id, serde_json::to_string(&slot.examples).expect("strings serialize")])?;
+        for (id, slot) in self.shapes.iter_mut().filter(|(_, s)| s.examples_dirty) {
+            examples.execute(params![id, serde_json::to_string(&slot.examples).expect("strings serialize")])?;
             slot.examples_dirty = false;
         }
         for cluster in self.clusters.drain(..) {
@@ -155,33 +215,41 @@ impl UsageFolder {
 
     /// Forgets everything resolved: after a rolled-back transaction the ids may not exist.
     pub fn reset(&mut self) {
-        *self = UsageFolder::default();
+        *self = UsageFolder::keeping(self.limit);
     }
 }
 
-fn load_or_insert_shape(tx: &Transaction, key: u128, s: &RequestShape) -> rusqlite::Result<ShapeSlot> {
-    let key_bytes = key.to_be_bytes();
-    let existing = tx
-        .prepare_cached("SELECT id, examples FROM shapes WHERE key = ?1")?
-        .query_row([&key_bytes[..]], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-        .optional()?;
-    if let Some((id, examples)) = existing {
-        let examples = serde_json::from_str(&examples).unwrap_or_default();
-        return Ok(ShapeSlot { id, examples, examples_dirty: false });
+/// A base's shapes as stored (none for a base not seen before), with their examples.
+fn load_base(tx: &Transaction, base: u128, shapes: &mut HashMap<i64, ShapeSlot>) -> rusqlite::Result<BaseSlot> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, name, session_name, unkept, examples FROM shapes WHERE base_key = ?1 ORDER BY id",
+    )?;
+    let mut rows = stmt.query([&base.to_be_bytes()[..]])?;
+    let mut slot = BaseSlot::default();
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        if r.get(3)? {
+            slot.unkept = Some(id);
+        } else {
+            slot.kept.push((r.get(1)?, r.get(2)?, id));
+        }
+        // A corrupt list only loses drill-down examples, never a count: start it again.
+        let examples = serde_json::from_str(r.get_ref(4)?.as_str()?).unwrap_or_default();
+        shapes.insert(id, ShapeSlot { examples, examples_dirty: false });
     }
-    let id = insert_shape(tx, key, s)?;
-    Ok(ShapeSlot { id, examples: Vec::new(), examples_dirty: false })
+    Ok(slot)
 }
 
-/// Stores a new shape under its key, with its caller; returns its id.
-pub fn insert_shape(tx: &Transaction, key: u128, s: &RequestShape) -> rusqlite::Result<i64> {
+/// Stores a new shape under its key (and its base's, if it has one), with its caller; returns its id.
+pub fn insert_shape(tx: &Transaction, key: u128, base: Option<u128>, s: &RequestShape) -> rusqlite::Result<i64> {
     let key_bytes = key.to_be_bytes();
+    let base_bytes = base.map(|b| b.to_be_bytes());
     let groups = serde_json::to_string(&s.groups).expect("strings serialize");
     let caller = caller_id(tx, s, &groups)?;
     tx.prepare_cached(
         "INSERT INTO shapes (key, cluster, principal, iam, username, groups, session_name, verb, api_group,
-                             resource, subresource, namespace, name, path, examples, caller_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, '[]', ?15)",
+                             resource, subresource, namespace, name, path, examples, caller_id, base_key, unkept)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, '[]', ?15, ?16, ?17)",
     )?
     .execute(params![
         &key_bytes[..],
@@ -198,7 +266,9 @@ pub fn insert_shape(tx: &Transaction, key: u128, s: &RequestShape) -> rusqlite::
         s.namespace,
         s.name,
         s.path,
-        caller
+        caller,
+        base_bytes.as_ref().map(|b| &b[..]),
+        s.unkept
     ])?;
     Ok(tx.last_insert_rowid())
 }
