@@ -8,7 +8,9 @@
 //! - `ingest/sqlite_file_eventlist`: the same events as one pretty-printed `EventList` document,
 //!   read by the streaming document reader.
 //!
-//! `GRANTSCOPE_BENCH_EVENTS` sets the data size (default 100,000). Figures: BENCHMARKS.md.
+//! `GRANTSCOPE_BENCH_EVENTS` sets the data size (default 100,000); `GRANTSCOPE_BENCH_PROFILE=busy`
+//! uses the busy profile (churning names and sessions) instead of the small one. Figures:
+//! BENCHMARKS.md.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use grantscope::generate::{GenerateOptions, Profile, write_audit};
@@ -23,9 +25,17 @@ fn events() -> u64 {
     std::env::var("GRANTSCOPE_BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000)
 }
 
+fn profile() -> Profile {
+    match std::env::var("GRANTSCOPE_BENCH_PROFILE").as_deref() {
+        Ok("busy") => Profile::Busy,
+        Ok("small") | Err(_) => Profile::Small,
+        Ok(other) => panic!("GRANTSCOPE_BENCH_PROFILE={other}: expected small or busy"),
+    }
+}
+
 fn data(n: u64) -> Vec<u8> {
     let opts = GenerateOptions {
-        profile: Profile::Small,
+        profile: profile(),
         seed: 1,
         events: n,
         days: 7,

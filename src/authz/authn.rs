@@ -25,19 +25,12 @@ use crate::model::{AccessEntry, AccessState, IdentityMapping, PrincipalKind, Req
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+pub use crate::model::{NODES_GROUP, is_node_identity};
+
 pub const AUTHENTICATED_GROUP: &str = "system:authenticated";
-pub const NODES_GROUP: &str = "system:nodes";
-/// Kubernetes' node username prefix (`pkg/auth/nodeidentifier`).
-const NODE_USERNAME_PREFIX: &str = "system:node:";
 /// The prefix of the identities EKS maps for itself; the EKS User Guide forbids it in access
 /// entries' usernames ("Set a custom username for EKS access entries").
 const EKS_USERNAME_PREFIX: &str = "eks:";
-
-/// Whether Kubernetes' node identifier takes this identity for a node, so that the Node authorizer
-/// decides for it: a `system:node:<name>` username in group `system:nodes`, both.
-pub fn is_node_identity(username: &str, groups: &[impl AsRef<str>]) -> bool {
-    username.starts_with(NODE_USERNAME_PREFIX) && groups.iter().any(|g| g.as_ref() == NODES_GROUP)
-}
 
 /// Whether an aws-auth mapping admits nodes (the Node authorizer decides for them).
 pub fn is_node_mapping(m: &IdentityMapping) -> bool {

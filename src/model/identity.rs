@@ -6,6 +6,17 @@
 //! becomes `role/R` (the role's IAM path cannot be recovered from an STS ARN), and IAM role and
 //! user ARNs are kept as they are.
 
+/// The group of every node's identity.
+pub const NODES_GROUP: &str = "system:nodes";
+/// Kubernetes' node username prefix (`pkg/auth/nodeidentifier`).
+const NODE_USERNAME_PREFIX: &str = "system:node:";
+
+/// Whether Kubernetes' node identifier takes this identity for a node, so that the Node authorizer
+/// decides for it: a `system:node:<name>` username in group `system:nodes`, both.
+pub fn is_node_identity(username: &str, groups: &[impl AsRef<str>]) -> bool {
+    username.starts_with(NODE_USERNAME_PREFIX) && groups.iter().any(|g| g.as_ref() == NODES_GROUP)
+}
+
 /// What an IAM principal ARN names: `arn:aws:iam::ACCOUNT:role/...` or `...:user/...`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PrincipalKind {

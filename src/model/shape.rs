@@ -49,6 +49,11 @@ pub const SESSION_TOKEN: &str = "{{SessionName}}";
 /// The same, for a session name recorded with its `@` kept (`{{SessionNameRaw}}`).
 pub const SESSION_RAW_TOKEN: &str = "{{SessionNameRaw}}";
 
+/// Where a node's name stood in its username (`system:node:<private DNS name>`), in the shape's key
+/// and its unkept row: the token of the aws-auth template EKS writes for nodes. No decision
+/// grantscope makes depends on it: the Node authorizer decides for nodes.
+pub const NODE_NAME_TOKEN: &str = "system:node:{{EC2PrivateDNSName}}";
+
 /// A recorded username or group with the session name in it written as its template token, when
 /// it ends with the session after a separator or is the session: how EKS's default username for a
 /// role (`arn:aws:sts::ACCOUNT:assumed-role/NAME/{{SessionName}}`) and the usual aws-auth templates
@@ -108,7 +113,7 @@ impl<'a> RequestShape<'a> {
             h.update(s.as_bytes());
         };
         field("base");
-        for s in [&self.cluster, &self.principal, &with_session_token(&self.username, &self.session_name)] {
+        for s in [&self.cluster, &self.principal, &self.base_username()] {
             field(s);
         }
         field(if self.iam { "iam" } else { "k8s" });
@@ -122,17 +127,27 @@ impl<'a> RequestShape<'a> {
         h.digest128()
     }
 
+    /// The username as the base keeps it: a node's as [`NODE_NAME_TOKEN`], anyone else's with the
+    /// session written as its token.
+    fn base_username(&self) -> Cow<'a, str> {
+        if super::is_node_identity(&self.username, &self.groups) {
+            return Cow::Borrowed(NODE_NAME_TOKEN);
+        }
+        Cow::Owned(with_session_token(&self.username, &self.session_name).into_owned())
+    }
+
     /// The object name authorization can see: none for a `create` of a collection (the audit log
     /// records the name from the request body; the authorizer decided without it).
     pub fn authorized_name(&self) -> &str {
         if self.verb == "create" && self.subresource.is_empty() { "" } else { &self.name }
     }
 
-    /// The key of one kept (name, session) pair of a base.
-    pub fn particular_key(base: u128, name: &str, session: &str) -> u128 {
+    /// The key of one kept particular of a base: its name, its session and the username they came
+    /// with (which the base and session determine, but for a node's).
+    pub fn particular_key(base: u128, name: &str, session: &str, username: &str) -> u128 {
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         h.update(&base.to_le_bytes());
-        for s in [name, session] {
+        for s in [name, session, username] {
             h.update(&(s.len() as u64).to_le_bytes());
             h.update(s.as_bytes());
         }
@@ -151,7 +166,7 @@ impl<'a> RequestShape<'a> {
     pub fn unkept(&self) -> RequestShape<'a> {
         let session = &self.session_name;
         RequestShape {
-            username: Cow::Owned(with_session_token(&self.username, session).into_owned()),
+            username: self.base_username(),
             groups: self.groups.iter().map(|g| Cow::Owned(with_session_token(g, session).into_owned())).collect(),
             session_name: Cow::Borrowed(""),
             name: Cow::Borrowed(""),

@@ -21,19 +21,35 @@ struct ShapeSlot {
     examples_dirty: bool,
 }
 
-/// A base's shapes: the kept (name, session) pairs and the unkept shape, by id.
+/// A kept particular of a base: what its requests named, as whom, and its shape's id.
+struct Particular {
+    name: String,
+    session: String,
+    /// The base and the session determine it, but for a node's (the base writes its node name as a
+    /// token).
+    username: String,
+    id: i64,
+}
+
+impl Particular {
+    fn is(&self, name: &str, session: &str, username: &str) -> bool {
+        self.name == name && self.session == session && self.username == username
+    }
+}
+
+/// A base's shapes: the kept particulars and the unkept shape.
 #[derive(Default)]
 struct BaseSlot {
-    kept: Vec<(String, String, i64)>,
+    kept: Vec<Particular>,
     unkept: Option<i64>,
 }
 
 impl BaseSlot {
-    /// The id of the shape an event with this name and session folds into, if it exists; whether a
-    /// new kept shape may be made for it otherwise (a base keeps `limit`).
-    fn find(&self, name: &str, session: &str, limit: usize) -> Result<i64, bool> {
-        match self.kept.iter().find(|(n, s, _)| n == name && s == session) {
-            Some(&(_, _, id)) => Ok(id),
+    /// The id of the shape an event of this base folds into, if it exists; whether a new kept shape
+    /// may be made for it otherwise (a base keeps `limit`).
+    fn find(&self, s: &RequestShape, limit: usize) -> Result<i64, bool> {
+        match self.kept.iter().find(|p| p.is(s.authorized_name(), &s.session_name, &s.username)) {
+            Some(p) => Ok(p.id),
             None if self.kept.len() < limit => Err(true),
             None => self.unkept.ok_or(false),
         }
@@ -108,7 +124,7 @@ impl UsageFolder {
 
     /// Whether an event of this base (its `base_key`) resolves to a shape this run has resolved.
     pub fn knows_shape(&self, base: u128, shape: &RequestShape) -> bool {
-        self.bases.get(&base).is_some_and(|b| b.find(shape.authorized_name(), &shape.session_name, self.limit).is_ok())
+        self.bases.get(&base).is_some_and(|b| b.find(shape, self.limit).is_ok())
     }
 
     /// The ids of the event's shape (whose `base_key` the caller computed) and reason, inserting
@@ -120,14 +136,15 @@ impl UsageFolder {
             self.bases.insert(base, slot);
         }
         let slot = self.bases.get_mut(&base).expect("inserted above");
-        let (name, session) = (shape.authorized_name(), shape.session_name.as_ref());
-        let shape_id = match slot.find(name, session, self.limit) {
+        let shape_id = match slot.find(shape, self.limit) {
             Ok(id) => id,
             Err(true) => {
-                let key = RequestShape::particular_key(base, name, session);
+                let (name, session, username) = (shape.authorized_name(), &shape.session_name, &shape.username);
+                let key = RequestShape::particular_key(base, name, session, username);
                 let kept = RequestShape { name: name.to_string().into(), ..shape.clone() };
                 let id = insert_shape(tx, key, Some(base), &kept)?;
-                slot.kept.push((name.to_string(), session.to_string(), id));
+                let (name, session, username) = (name.to_string(), session.to_string(), username.to_string());
+                slot.kept.push(Particular { name, session, username, id });
                 self.shapes.insert(id, ShapeSlot { examples: Vec::new(), examples_dirty: false });
                 id
             }
@@ -222,19 +239,19 @@ impl UsageFolder {
 /// A base's shapes as stored (none for a base not seen before), with their examples.
 fn load_base(tx: &Transaction, base: u128, shapes: &mut HashMap<i64, ShapeSlot>) -> rusqlite::Result<BaseSlot> {
     let mut stmt = tx.prepare_cached(
-        "SELECT id, name, session_name, unkept, examples FROM shapes WHERE base_key = ?1 ORDER BY id",
+        "SELECT id, name, session_name, username, unkept, examples FROM shapes WHERE base_key = ?1 ORDER BY id",
     )?;
     let mut rows = stmt.query([&base.to_be_bytes()[..]])?;
     let mut slot = BaseSlot::default();
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
-        if r.get(3)? {
+        if r.get(4)? {
             slot.unkept = Some(id);
         } else {
-            slot.kept.push((r.get(1)?, r.get(2)?, id));
+            slot.kept.push(Particular { name: r.get(1)?, session: r.get(2)?, username: r.get(3)?, id });
         }
         // A corrupt list only loses drill-down examples, never a count: start it again.
-        let examples = serde_json::from_str(r.get_ref(4)?.as_str()?).unwrap_or_default();
+        let examples = serde_json::from_str(r.get_ref(5)?.as_str()?).unwrap_or_default();
         shapes.insert(id, ShapeSlot { examples, examples_dirty: false });
     }
     Ok(slot)
