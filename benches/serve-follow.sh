@@ -1,28 +1,34 @@
 #!/usr/bin/env bash
 # `grantscope serve` following a stream of audit events: a feeder appends RATE events per second
-# to a file the daemon follows (poll every second, assessment every 60 s), for SECONDS seconds; the
+# to a file the daemon follows (poll every second, an assessment every INTERVAL s), for SECONDS seconds; the
 # daemon's RSS and CPU share (of one core: it is pinned to core 0, the feeder to core 1) are
 # sampled every 10 s from /proc. Target (issue: daemon): RSS < 150 MB and flat, < 25 % of one core
 # at 5,000 events/s.
 #
-#   benches/serve-follow.sh [SECONDS] [RATE] [WORKDIR]     (defaults: 300, 5000, a temp dir)
+#   benches/serve-follow.sh [SECONDS] [RATE] [WORKDIR] [PROFILE] [INTERVAL]
+#       (defaults: 300, 5000, a temp dir, small, 60)
+#
+# PROFILE is `generate --profile` (small, or busy: churning names and sessions); INTERVAL the
+# seconds between assessments. Issue #18's soak: benches/serve-follow.sh 1800 2000 DIR busy 300.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-300}
 rate=${2:-5000}
 work=${3:-$(mktemp -d)}
+profile=${4:-small}
+interval=${5:-60}
 bin=$PWD/target/release/grantscope
 cargo build --release --quiet
 mkdir -p "$work"
 rm -f "$work"/g.db* "$work/stream.jsonl"
-"$bin" -q generate --events $((secs * rate)) --days 7 --seed 3 --out "$work/data" >/dev/null
+"$bin" -q generate --profile "$profile" --events $((secs * rate)) --days 7 --seed 3 --out "$work/data" >/dev/null
 : > "$work/stream.jsonl"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$work/grantscope.toml" <<TOML
 [server]
 listen = "127.0.0.1:$port"
 [analysis]
-interval_seconds = 60
+interval_seconds = $interval
 [[clusters]]
 name = "bench"
 [clusters.files]

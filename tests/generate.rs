@@ -55,7 +55,11 @@ fn busy_events_all_ingest_and_most_would_be_shapes_of_their_own_but_the_store_ke
     let db = dir.path().join("g.db");
     let data = dir.path().join("busy");
     let out = data.to_str().unwrap();
-    run_ok(grantscope(&db).args(["-q", "generate", "--profile", "busy", "--events", "30000", "--end", "2026-11-20"]).args(["--out", out]));
+    run_ok(
+        grantscope(&db)
+            .args(["-q", "generate", "--profile", "busy", "--events", "30000", "--end", "2026-11-20"])
+            .args(["--out", out]),
+    );
     let events = events(&data.join("audit.jsonl"));
     assert_eq!(events.len(), 30_000);
     let distinct = events.iter().map(unbounded_shape).collect::<HashSet<_>>().len() as f64;

@@ -29,7 +29,8 @@ pub enum Profile {
     /// sessions), ~2,800 pods with ReplicaSet-hash and random suffixes replaced all day, event
     /// objects with unique names, controllers, the scheduler, kubelet leases, add-ons watching, CI
     /// jobs each with its own botocore-session-<epoch>, people with stable e-mail sessions: two
-    /// thirds of 300,000 events are request shapes of their own
+    /// thirds of 300,000 events would be request shapes of their own if every name and session
+    /// were kept
     Busy,
 }
 

@@ -63,10 +63,10 @@ pub fn with_session_token<'a>(recorded: &'a str, session: &str) -> Cow<'a, str> 
     if session.is_empty() {
         return Cow::Borrowed(recorded);
     }
-    let dashed = session.replace('@', "-");
     // `{{SessionName}}` turns `@` into `-`; with no `@` both render the same, and EKS writes the
-    // dashed token.
-    for (rendered, token) in [(dashed.as_str(), SESSION_TOKEN), (session, SESSION_RAW_TOKEN)] {
+    // dashed token. (Computed per event: no allocation unless there is an `@`.)
+    let dashed = if session.contains('@') { Cow::Owned(session.replace('@', "-")) } else { Cow::Borrowed(session) };
+    for (rendered, token) in [(dashed.as_ref(), SESSION_TOKEN), (session, SESSION_RAW_TOKEN)] {
         if let Some(prefix) = recorded.strip_suffix(rendered)
             && (prefix.is_empty() || prefix.ends_with(['/', ':', '-', '_', '.', '@']))
         {
@@ -129,11 +129,11 @@ impl<'a> RequestShape<'a> {
 
     /// The username as the base keeps it: a node's as [`NODE_NAME_TOKEN`], anyone else's with the
     /// session written as its token.
-    fn base_username(&self) -> Cow<'a, str> {
+    fn base_username(&self) -> Cow<'_, str> {
         if super::is_node_identity(&self.username, &self.groups) {
             return Cow::Borrowed(NODE_NAME_TOKEN);
         }
-        Cow::Owned(with_session_token(&self.username, &self.session_name).into_owned())
+        with_session_token(&self.username, &self.session_name)
     }
 
     /// The object name authorization can see: none for a `create` of a collection (the audit log
@@ -166,7 +166,7 @@ impl<'a> RequestShape<'a> {
     pub fn unkept(&self) -> RequestShape<'a> {
         let session = &self.session_name;
         RequestShape {
-            username: self.base_username(),
+            username: Cow::Owned(self.base_username().into_owned()),
             groups: self.groups.iter().map(|g| Cow::Owned(with_session_token(g, session).into_owned())).collect(),
             session_name: Cow::Borrowed(""),
             name: Cow::Borrowed(""),
