@@ -6,7 +6,7 @@ pub mod pacer;
 pub mod retry;
 
 pub use pacer::{Pacer, Pacers};
-pub use retry::{Outcome, Requests, retrying};
+pub use retry::{AttemptOutcome, Requests, retrying};
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
