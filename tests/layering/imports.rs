@@ -304,13 +304,13 @@ fn exported_macros(code: &str) -> Vec<String> {
         .collect()
 }
 
-struct Token<'a> {
-    text: &'a str,
-    line: usize,
+pub struct Token<'a> {
+    pub text: &'a str,
+    pub line: usize,
 }
 
 /// Identifiers (keywords and numbers too), `::`, and every other character alone.
-fn tokens(code: &str) -> Vec<Token<'_>> {
+pub fn tokens(code: &str) -> Vec<Token<'_>> {
     let mut out = Vec::new();
     let mut line = 1;
     let bytes = code.as_bytes();
@@ -357,7 +357,7 @@ fn uses(tokens: &[Token]) -> (Vec<Use>, Vec<bool>) {
 }
 
 /// Whether the `)` at `close` ends a `pub(...)`.
-fn pub_restricted(tokens: &[Token], close: usize) -> bool {
+pub fn pub_restricted(tokens: &[Token], close: usize) -> bool {
     let open = tokens[..close].iter().rposition(|t| t.text == "(");
     open.is_some_and(|o| o > 0 && tokens[o - 1].text == "pub")
 }

@@ -28,7 +28,7 @@ pub enum Who {
 
 /// How the API server decided, as it records it.
 #[derive(Clone, Copy)]
-pub enum RecordedDecision {
+pub enum PlannedDecision {
     Allow(&'static AllowedBy),
     /// The Node authorizer (no reason recorded).
     Node,
@@ -48,7 +48,7 @@ pub struct Planned {
     pub namespace: &'static str,
     pub name: String,
     pub path: &'static str,
-    pub decision: RecordedDecision,
+    pub decision: PlannedDecision,
 }
 
 impl Planned {
@@ -58,12 +58,12 @@ impl Planned {
     }
 
     pub fn forbidden(mut self) -> Planned {
-        self.decision = RecordedDecision::Forbid;
+        self.decision = PlannedDecision::Forbid;
         self
     }
 
     pub fn allowed_by(mut self, grant: &'static AllowedBy) -> Planned {
-        self.decision = RecordedDecision::Allow(grant);
+        self.decision = PlannedDecision::Allow(grant);
         self
     }
 
@@ -150,10 +150,10 @@ impl Planned {
             _ => String::new(),
         };
         let reason = match self.decision {
-            RecordedDecision::Allow(grant) => Some(grant.reason(account, role, &principal_id, self.namespace)),
-            RecordedDecision::Node => Some(String::new()),
-            RecordedDecision::PublicInfo => Some(PUBLIC_INFO_REASON.to_string()),
-            RecordedDecision::Forbid => None,
+            PlannedDecision::Allow(grant) => Some(grant.reason(account, role, &principal_id, self.namespace)),
+            PlannedDecision::Node => Some(String::new()),
+            PlannedDecision::PublicInfo => Some(PUBLIC_INFO_REASON.to_string()),
+            PlannedDecision::Forbid => None,
         };
         GeneratedEvent {
             account,
@@ -212,12 +212,12 @@ pub fn request(
     name: String,
 ) -> Planned {
     let decision = match &who {
-        Who::Role(role, _) => RecordedDecision::Allow(&role.grant),
-        Who::Kubelet(_) => RecordedDecision::Node,
-        Who::Controller(c) => RecordedDecision::Allow(&c.grant),
-        Who::Component(c) => RecordedDecision::Allow(&c.grant),
-        Who::Pod(addon, ..) => addon.grant.as_ref().map_or(RecordedDecision::Forbid, RecordedDecision::Allow),
-        Who::Anonymous => RecordedDecision::PublicInfo,
+        Who::Role(role, _) => PlannedDecision::Allow(&role.grant),
+        Who::Kubelet(_) => PlannedDecision::Node,
+        Who::Controller(c) => PlannedDecision::Allow(&c.grant),
+        Who::Component(c) => PlannedDecision::Allow(&c.grant),
+        Who::Pod(addon, ..) => addon.grant.as_ref().map_or(PlannedDecision::Forbid, PlannedDecision::Allow),
+        Who::Anonymous => PlannedDecision::PublicInfo,
     };
     Planned { who, verb, api_group, resource, subresource: "", namespace, name, path: "", decision }
 }
