@@ -623,12 +623,13 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(verbose: u8, quiet: bool, json: bool) {
-    // The SDK's credential chain warns with a dump of each provider's failure; at the default level
-    // the failure's own line says what was tried and what to set, and `-v` shows the SDK's account.
+    // The AWS credential chain warns with a dump of each provider's failure, and kube-rs logs each
+    // failed request as an error of its own: at the default level the failure's one line says what
+    // was tried and what to do, and `-v` shows what the libraries said.
     let default = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) if json => "info,aws_config=error",
-        (false, 0) => "warn,aws_config=error",
+        (true, _) => "error,kube_client=off",
+        (false, 0) if json => "info,aws_config=error,kube_client=off",
+        (false, 0) => "warn,aws_config=error,kube_client=off",
         (false, 1) => "grantscope=debug,info",
         (false, _) => "grantscope=trace,debug",
     };

@@ -10,9 +10,10 @@ pub fn chain<'a>(err: &'a (dyn Error + 'static)) -> impl Iterator<Item = &'a (dy
     std::iter::successors(Some(err), |&e| e.source())
 }
 
-/// `err` and the errors under it on one line (`a: b: c`), each said once: SDK errors often repeat
-/// their source's message in their own.
-pub fn one_line(err: &(dyn Error + 'static)) -> String {
+/// `err` and the errors under it on one line (`a: b: c`), each said once (SDK errors often repeat
+/// their source's message in their own), cut at `max_chars`: some layers write a whole request
+/// into theirs, which `-v` shows.
+pub fn one_line(err: &(dyn Error + 'static), max_chars: usize) -> String {
     let mut line = String::new();
     for e in chain(err) {
         let text = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
@@ -22,6 +23,10 @@ pub fn one_line(err: &(dyn Error + 'static)) -> String {
             }
             line.push_str(&text);
         }
+    }
+    if let Some((cut, _)) = line.char_indices().nth(max_chars) {
+        line.truncate(cut);
+        line.push('…');
     }
     crate::model::text::inline(&line).into_owned()
 }
@@ -76,6 +81,7 @@ mod tests {
         #[error("dispatch failure: {0}")]
         struct Repeats(#[source] Wrapper);
         let e = Repeats(Wrapper(std::io::Error::other("no\nroute")));
-        assert_eq!(one_line(&e), "dispatch failure: client error (Connect): no route");
+        assert_eq!(one_line(&e, 100), "dispatch failure: client error (Connect): no route");
+        assert_eq!(one_line(&e, 8), "dispatch…", "cut where asked");
     }
 }

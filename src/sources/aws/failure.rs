@@ -95,6 +95,10 @@ pub enum Failure {
     },
     /// No region from the command, the config, `AWS_REGION`, the profile or the instance.
     NoRegion,
+    /// The endpoint set in the environment or the profile is no URL.
+    BadEndpoint {
+        endpoint: String,
+    },
     Unreachable {
         endpoint: String,
         overridden: bool,
@@ -149,11 +153,15 @@ impl Failure {
                 cause: connection::cause(err),
             };
         }
-        // Without a region the SDK cannot pick an endpoint, and says so only in words.
+        // An endpoint that is no URL, or no region to pick one by: the SDK says so only in words.
+        let url = target.endpoint.parse::<http::Uri>();
+        if target.overridden && url.map_or(true, |u| u.scheme().is_none() || u.host().is_none()) {
+            return Failure::BadEndpoint { endpoint: inline(&target.endpoint).into_owned() };
+        }
         if target.region.is_none() && !matches!(err, SdkError::ServiceError(_) | SdkError::ResponseError(_)) {
             return Failure::NoRegion;
         }
-        Failure::Other(connection::one_line(err))
+        Failure::Other(connection::one_line(err, OTHER_CHARS))
     }
 
     /// What a credentials provider's error comes to; `profile` is `AWS_PROFILE`.
@@ -166,7 +174,9 @@ impl Failure {
                 Failure::CredentialsTimedOut { seconds: t.timeout_duration().as_secs() }
             }
             // The provider's own words are under the variant's generic ones.
-            _ => Failure::BrokenCredentials { reason: err.source().map_or_else(String::new, connection::one_line) },
+            _ => Failure::BrokenCredentials {
+                reason: err.source().map_or_else(String::new, |e| connection::one_line(e, REASON_CHARS)),
+            },
         }
     }
 
@@ -177,8 +187,10 @@ impl Failure {
     }
 }
 
-/// Characters of a provider's reason kept in the line; `-v` logs all of it.
+/// Characters of a provider's reason, and of what the SDK says of another failure, kept in the
+/// line; `-v` logs all of it.
 const REASON_CHARS: usize = 110;
+const OTHER_CHARS: usize = 200;
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -195,22 +207,21 @@ impl std::fmt::Display for Failure {
                      or use an IAM role"
                 )
             }
-            Failure::BrokenCredentials { reason } => {
-                let reason = match reason.char_indices().nth(REASON_CHARS) {
-                    Some((cut, _)) => format!("{}…", &reason[..cut]),
-                    None => reason.clone(),
-                };
-                write!(
-                    f,
-                    "AWS credentials could not be loaded: {reason}; fix that provider, or set AWS_PROFILE or \
+            Failure::BrokenCredentials { reason } => write!(
+                f,
+                "AWS credentials could not be loaded: {reason}; fix that provider, or set AWS_PROFILE or \
                      AWS_ACCESS_KEY_ID (off EC2: AWS_EC2_METADATA_DISABLED=true)"
-                )
-            }
+            ),
             Failure::CredentialsTimedOut { seconds } => write!(
                 f,
                 "AWS credentials: the provider chain gave none within {seconds} s (instance metadata or the \
                  Pod Identity/ECS endpoint does not answer); set AWS_PROFILE or AWS_ACCESS_KEY_ID, or \
                  AWS_EC2_METADATA_DISABLED=true off EC2"
+            ),
+            Failure::BadEndpoint { endpoint } => write!(
+                f,
+                "the AWS endpoint {endpoint} (AWS_ENDPOINT_URL or the profile's endpoint_url) is not a URL like \
+                 https://host:port; fix it or unset it"
             ),
             Failure::NoRegion => write!(f, "no AWS region: pass --region (region in [[clusters]]) or set AWS_REGION"),
             Failure::Unreachable { endpoint, overridden, cause } => {
@@ -374,6 +385,12 @@ mod tests {
                 want: Failure::Answered { code: "AccessDeniedException".into(), message: Some("said".into()) },
             },
             Case {
+                name: "an endpoint set to no URL is said to be so, inert",
+                err: SdkError::dispatch_failure(ConnectorError::other("failed to apply endpoint".into(), None)),
+                target: Target { endpoint: "http://x/\u{1b}[2J".into(), overridden: true, ..target() },
+                want: Failure::BadEndpoint { endpoint: "http://x/\\u{1b}[2J".into() },
+            },
+            Case {
                 name: "no region and no endpoint is no region",
                 err: SdkError::dispatch_failure(ConnectorError::other(
                     "Invalid Configuration: Missing Region".into(),
@@ -392,9 +409,10 @@ mod tests {
     fn every_message_is_one_short_line_saying_what_to_do() {
         let failures = [
             (Failure::NoCredentials { profile: Some("prod-admin".into()) }, "set AWS_PROFILE"),
-            (Failure::BrokenCredentials { reason: "x".repeat(1_000) }, "fix that provider"),
+            (Failure::of_credentials(&CredentialsError::provider_error("x".repeat(1_000)), None), "fix that provider"),
             (Failure::CredentialsTimedOut { seconds: 5 }, "AWS_EC2_METADATA_DISABLED"),
             (Failure::NoRegion, "AWS_REGION"),
+            (Failure::BadEndpoint { endpoint: "localhost:4566".into() }, "fix it or unset it"),
             (
                 Failure::Unreachable {
                     endpoint: "https://logs.ap-southeast-4.amazonaws.com".into(),

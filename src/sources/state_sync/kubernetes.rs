@@ -8,7 +8,6 @@
 
 pub use super::kubernetes_error::KubernetesError;
 
-use crate::sources::connection;
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use kube::api::{Api, ListParams};
@@ -46,7 +45,6 @@ pub struct Connection {
 
 /// Builds a client for `access`; `eks` is needed (and used) only for [`KubernetesAccess::EksToken`].
 pub async fn client(access: &KubernetesAccess, eks: Option<EksEndpoint<'_>>) -> Result<Connection, KubernetesError> {
-    let config_error = |e: &(dyn std::error::Error + 'static)| KubernetesError::Config(connection::one_line(e));
     let config = match access {
         KubernetesAccess::Kubeconfig { path, context } => {
             let kubeconfig = match path {
@@ -55,7 +53,7 @@ pub async fn client(access: &KubernetesAccess, eks: Option<EksEndpoint<'_>>) -> 
             }
             .map_err(|e| KubernetesError::kubeconfig(e, path.as_deref()))?;
             let options = KubeConfigOptions { context: context.clone(), ..KubeConfigOptions::default() };
-            kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.map_err(|e| config_error(&e))?
+            kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.map_err(|e| KubernetesError::config(&e))?
         }
         KubernetesAccess::InCluster => kube::Config::incluster().map_err(KubernetesError::in_cluster)?,
         KubernetesAccess::EksToken => {
@@ -67,14 +65,14 @@ pub async fn client(access: &KubernetesAccess, eks: Option<EksEndpoint<'_>>) -> 
                 "users": [{"name": "grantscope", "user": {"token": eks.token}}],
                 "contexts": [{"name": "eks", "context": {"cluster": "eks", "user": "grantscope"}}],
             });
-            let kubeconfig = Kubeconfig::from_yaml(&kubeconfig.to_string()).map_err(|e| config_error(&e))?;
+            let kubeconfig = Kubeconfig::from_yaml(&kubeconfig.to_string()).map_err(|e| KubernetesError::config(&e))?;
             kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
                 .await
-                .map_err(|e| config_error(&e))?
+                .map_err(|e| KubernetesError::config(&e))?
         }
     };
     let url = config.cluster_url.to_string();
-    let client = kube::Client::try_from(config).map_err(|e| config_error(&e))?;
+    let client = kube::Client::try_from(config).map_err(|e| KubernetesError::config(&e))?;
     Ok(Connection { client, url, eks_token: *access == KubernetesAccess::EksToken })
 }
 

@@ -54,6 +54,9 @@ pub enum KubernetesError {
     Api { what: String, message: String },
 }
 
+/// Characters of kube-rs's own account kept in a line; `-v` logs all of it.
+const LINE_CHARS: usize = 200;
+
 fn no_kubeconfig(path: &str, origin: KubeconfigOrigin) -> String {
     let tried = match origin {
         KubeconfigOrigin::Given => format!("no kubeconfig at {path} (--kubeconfig)"),
@@ -66,9 +69,20 @@ fn no_kubeconfig(path: &str, origin: KubeconfigOrigin) -> String {
 }
 
 impl KubernetesError {
+    /// A client configuration that could not be made, as kube-rs says it.
+    pub fn config(err: &(dyn std::error::Error + 'static)) -> KubernetesError {
+        tracing::debug!(error = ?err, "Kubernetes client not configured");
+        KubernetesError::said(err)
+    }
+
+    /// What kube-rs says, on one line.
+    fn said(err: &(dyn std::error::Error + 'static)) -> KubernetesError {
+        KubernetesError::Config(connection::one_line(err, LINE_CHARS))
+    }
+
     /// A kubeconfig that could not be read; `given` is the path asked for, if one was.
     pub fn kubeconfig(err: KubeconfigError, given: Option<&Path>) -> KubernetesError {
-        tracing::debug!(error = %connection::one_line(&err), "kubeconfig not read");
+        tracing::debug!(error = ?err, "kubeconfig not read");
         match err {
             KubeconfigError::ReadConfig(io, path) if io.kind() == std::io::ErrorKind::NotFound => {
                 let origin = match (given, std::env::var_os("KUBECONFIG")) {
@@ -80,23 +94,23 @@ impl KubernetesError {
                 };
                 KubernetesError::NoKubeconfig { path: shown(&path), origin }
             }
-            other => KubernetesError::Config(connection::one_line(&other)),
+            other => KubernetesError::said(&other),
         }
     }
 
     /// In-cluster configuration that could not be had.
     pub fn in_cluster(err: InClusterError) -> KubernetesError {
-        tracing::debug!(error = %connection::one_line(&err), "in-cluster configuration not read");
+        tracing::debug!(error = ?err, "in-cluster configuration not read");
         match err {
             InClusterError::ReadEnvironmentVariable(_) => KubernetesError::NotInCluster,
-            other => KubernetesError::Config(connection::one_line(&other)),
+            other => KubernetesError::said(&other),
         }
     }
 
     /// A failed API call (`what`: `list roles.rbac.authorization.k8s.io`) to the server at `url`;
     /// `eks_token` says whether the client presented an EKS token.
     pub fn api(err: kube::Error, what: &str, url: &str, eks_token: bool) -> KubernetesError {
-        tracing::debug!(what, error = %connection::one_line(&err), "Kubernetes API call failed");
+        tracing::debug!(what, error = ?err, "Kubernetes API call failed");
         let url = inline(url).into_owned();
         match &err {
             kube::Error::Api(status) if status.code == 401 && eks_token => KubernetesError::TokenRefused { url },
@@ -109,7 +123,7 @@ impl KubernetesError {
             kube::Error::HyperError(_) | kube::Error::Service(_) => {
                 KubernetesError::Unreachable { url, cause: connection::cause(&err) }
             }
-            _ => KubernetesError::Api { what: what.to_string(), message: connection::one_line(&err) },
+            _ => KubernetesError::Api { what: what.to_string(), message: connection::one_line(&err, LINE_CHARS) },
         }
     }
 }
