@@ -86,7 +86,7 @@ struct Trace {
 }
 
 /// A policy association with its catalog entry resolved once.
-enum Resolved {
+enum ResolvedPolicy {
     Rules(&'static [PolicyRule]),
     Undocumented,
 }
@@ -97,7 +97,7 @@ pub struct Authorizer<'s> {
     authn: AuthnIndex<'s>,
     rbac: RbacIndex<'s>,
     /// Per access entry, per association.
-    policies: Vec<Vec<Resolved>>,
+    policies: Vec<Vec<ResolvedPolicy>>,
     /// Problems found while indexing: unknown policy ARNs, bindings to missing roles.
     pub warnings: Vec<String>,
 }
@@ -112,14 +112,14 @@ impl<'s> Authorizer<'s> {
                 e.policies
                     .iter()
                     .map(|a| match catalog().lookup(&a.policy_arn) {
-                        PolicyLookup::Documented(p) => Resolved::Rules(&p.rules),
-                        PolicyLookup::Undocumented(_) => Resolved::Undocumented,
+                        PolicyLookup::Documented(p) => ResolvedPolicy::Rules(&p.rules),
+                        PolicyLookup::Undocumented(_) => ResolvedPolicy::Undocumented,
                         PolicyLookup::Unknown => {
                             warnings.push(format!(
                                 "access entry {}: unknown access policy {} (never allows; decisions it could affect say so)",
                                 e.principal_arn, a.policy_arn
                             ));
-                            Resolved::Undocumented
+                            ResolvedPolicy::Undocumented
                         }
                     })
                     .collect()
@@ -234,9 +234,9 @@ impl<'s> Authorizer<'s> {
                     Some("its access scope does not cover this request")
                 } else {
                     match self.policies[entry][association] {
-                        Resolved::Rules(rules) if rules_allow(rules, &req) => None,
-                        Resolved::Rules(_) => Some("the policy's rules do not cover this request"),
-                        Resolved::Undocumented => {
+                        ResolvedPolicy::Rules(rules) if rules_allow(rules, &req) => None,
+                        ResolvedPolicy::Rules(_) => Some("the policy's rules do not cover this request"),
+                        ResolvedPolicy::Undocumented => {
                             undocumented.push(grant);
                             Some("the policy's rules are not documented: it might allow this, grantscope cannot tell")
                         }
@@ -314,7 +314,7 @@ impl<'s> Authorizer<'s> {
     fn association_holdings(&self, entry: usize) -> impl Iterator<Item = Holding<'s>> + '_ {
         let policies = &self.state.access_entries[entry].policies;
         policies.iter().enumerate().filter_map(move |(association, a)| match self.policies[entry][association] {
-            Resolved::Rules(rules) => Some(Holding {
+            ResolvedPolicy::Rules(rules) => Some(Holding {
                 grant: Grant::AccessPolicy { entry, association },
                 rules,
                 place: Place::Scope(&a.scope),
