@@ -101,7 +101,7 @@ pub fn shapes(n: usize) -> Vec<RequestShape<'static>> {
                 name: "".into(),
                 path: "".into(),
                 access_key_id: "".into(),
-                unkept: false,
+                unkept: grantscope::model::Unkept::NONE,
             }
         })
         .collect()

@@ -310,7 +310,7 @@ items:
             name: "".into(),
             path: "".into(),
             access_key_id: "".into(),
-            unkept: false,
+            unkept: crate::model::Unkept::NONE,
         };
         let decision = StoredDecision {
             outcome: "allowed".into(),

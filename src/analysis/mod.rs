@@ -518,7 +518,7 @@ mod tests {
                     name: "".into(),
                     path: "".into(),
                     access_key_id: "".into(),
-                    unkept: false,
+                    unkept: crate::model::Unkept::NONE,
                 },
             },
             decision: std::sync::Arc::new(StoredDecision {

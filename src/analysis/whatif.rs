@@ -100,7 +100,12 @@ pub fn example(s: &WindowShape) -> String {
 pub fn describe(s: &WindowShape) -> String {
     let r = &s.stored.shape;
     // Requests beyond the names and sessions the store keeps per shape.
-    let unkept = if r.unkept { " (names and sessions not kept)" } else { "" };
+    let unkept = match (r.unkept.name, r.unkept.session) {
+        (false, false) => "",
+        (true, false) => " (names not kept)",
+        (false, true) => " (sessions not kept)",
+        (true, true) => " (names and sessions not kept)",
+    };
     if !r.path.is_empty() {
         return format!("{} {} {}{unkept}", r.principal, r.verb, r.path);
     }

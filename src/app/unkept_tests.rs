@@ -331,10 +331,13 @@ fn beyond_the_kept_particulars_only_undetermined_requests_and_possibly_used_gran
     // Twelve CI jobs read Secret s1; job-1, the one a User subject names, comes last, when the
     // shape's particulars are all taken.
     let jobs: Vec<String> = (2..=12).chain([1]).map(|n| format!("job-{n}")).collect();
+    // And the app reads nine other ConfigMaps before its own, which a rule names.
+    let configmaps: Vec<String> = (1..=9).map(|n| format!("cm-{n}")).chain(["app-config".into()]).collect();
     let requests: Vec<Request> = jobs
         .iter()
         .map(|job| Request::new(&ci(job), "get", "secrets", "apps", "s1"))
         .chain([Request::new(&ci("job-2"), "list", "configmaps", "apps", "")])
+        .chain(configmaps.iter().map(|name| Request::new(&APP, "get", "configmaps", "apps", name)))
         .collect();
     assert!(jobs.len() > KEPT_PARTICULARS);
     let (kept, kept_assessment) = replayed(dir.path(), &requests, 2, KEPT_PARTICULARS);
@@ -347,7 +350,11 @@ fn beyond_the_kept_particulars_only_undetermined_requests_and_possibly_used_gran
     // Kept: the eight first jobs' requests exactly (denied); the other four jobs' requests in the
     // unkept shape, undetermined: neither allowed nor denied, and the grant possibly used.
     let summary = &kept_assessment.replay;
-    assert_eq!(summary.undetermined, 1, "{summary:?}");
+    assert_eq!(summary.undetermined, 2, "the jobs' unkept sessions and the app's unkept names: {summary:?}");
+    let app_config = GrantId::parse("rbac:RoleBinding/apps/app-config:Role/app-config");
+    assert_eq!(by_usage(&all).get(&app_config), Some(&2), "the unbounded model allows the app's own");
+    let usage = store::grant_usage(kept.conn(), CLUSTER).expect("reads");
+    assert_eq!(usage.get(&(app_config, UsageRole::Possibly)).map(|u| u.requests), Some(4), "cm-9 and app-config");
     let unkept: Vec<_> = decisions(&kept).into_iter().filter(|(k, _)| k.contains("{{SessionName}}")).collect();
     assert_eq!(unkept.len(), 1, "one unkept shape: {unkept:?}");
     assert_eq!(unkept[0].1.0, None, "undetermined");
@@ -373,7 +380,7 @@ fn beyond_the_kept_particulars_only_undetermined_requests_and_possibly_used_gran
     let authz = Authorizer::new(&state);
     let from_day = window_start(crate::app::clock::now_ms(), WINDOW_DAYS);
     let window = store::window_shapes(kept.conn(), CLUSTER, from_day, WindowFilter::All).expect("reads");
-    let shape = window.shapes.iter().find(|w| w.stored.shape.unkept).expect("an unkept shape");
+    let shape = window.shapes.iter().find(|w| w.stored.shape.unkept.session).expect("a shape with unkept sessions");
     let d = authz.authorize(&shape.stored.shape);
     assert_eq!(d.outcome, Outcome::Undetermined);
     assert_eq!(d.possibly.iter().map(|&g| authz.grant_id(g)).collect::<Vec<_>>()[0], job_1);

@@ -168,7 +168,7 @@ impl<'s> Authorizer<'s> {
     /// Decides a recorded request against this state, re-authenticating its caller. A shape's
     /// unkept requests are decided at both bounds of their names and sessions ([`super::unkept`]).
     pub fn authorize(&self, shape: &RequestShape) -> Decision {
-        if !shape.unkept {
+        if !shape.unkept.any() {
             return self.evaluate(shape, None);
         }
         let lowest = self.evaluate(&at_bound(shape, LOWEST), None);
@@ -519,7 +519,7 @@ mod tests {
             name: "".into(),
             path: "".into(),
             access_key_id: "".into(),
-            unkept: false,
+            unkept: crate::model::Unkept::NONE,
         }
     }
 

@@ -35,7 +35,7 @@ impl<'a> Request<'a> {
     /// bound (see [`super::unkept`]): what any rule allows them, it allows whatever their name.
     pub fn of_shape(s: &'a RequestShape<'_>) -> Request<'a> {
         let create = s.verb == "create" && s.subresource.is_empty();
-        let name = if s.unkept && !create { super::unkept::LOWEST } else { s.authorized_name() };
+        let name = if s.unkept.name && !create { super::unkept::LOWEST } else { s.authorized_name() };
         Request {
             verb: &s.verb,
             api_group: &s.api_group,
@@ -79,7 +79,7 @@ mod tests {
             name: "web-1".into(),
             path: "".into(),
             access_key_id: "".into(),
-            unkept: false,
+            unkept: crate::model::Unkept::NONE,
         };
         let cases = [
             ("create of a collection has no name (Kubernetes' RequestInfo)", "create", "", ""),

@@ -25,24 +25,26 @@ pub const LOWEST: &str = "\u{0}lowest";
 /// A name in every `resourceNames` list; a session that renders to every name its template allows.
 pub const HIGHEST: &str = "\u{0}highest";
 
-/// The unkept shape at one bound: the marker as its name and session, and where the session stood
-/// in the recorded username and groups.
+/// An unkept shape at one bound: the marker as its unkept name, and as its unkept session (where
+/// the session stood in the recorded username and groups too).
 pub fn at_bound<'a>(shape: &RequestShape<'a>, bound: &'static str) -> RequestShape<'a> {
-    let mark = |s: &Cow<'a, str>| -> Cow<'a, str> {
-        if s.contains("{{") {
-            Cow::Owned(s.replace(SESSION_TOKEN, bound).replace(SESSION_RAW_TOKEN, bound))
-        } else {
-            s.clone()
-        }
-    };
-    RequestShape {
-        username: mark(&shape.username),
-        groups: shape.groups.iter().map(mark).collect(),
-        session_name: Cow::Borrowed(bound),
-        name: Cow::Borrowed(bound),
-        unkept: false,
-        ..shape.clone()
+    let mut at = RequestShape { unkept: crate::model::Unkept::NONE, ..shape.clone() };
+    if shape.unkept.name {
+        at.name = Cow::Borrowed(bound);
     }
+    if shape.unkept.session {
+        let mark = |s: &Cow<'a, str>| -> Cow<'a, str> {
+            if s.contains("{{") {
+                Cow::Owned(s.replace(SESSION_TOKEN, bound).replace(SESSION_RAW_TOKEN, bound))
+            } else {
+                s.clone()
+            }
+        };
+        at.username = mark(&shape.username);
+        at.groups = shape.groups.iter().map(mark).collect();
+        at.session_name = Cow::Borrowed(bound);
+    }
+    at
 }
 
 /// Whether a requested object name matches a non-empty `resourceNames` entry `listed`.
@@ -137,11 +139,11 @@ mod tests {
             name: "".into(),
             path: "".into(),
             access_key_id: "".into(),
-            unkept: true,
+            unkept: crate::model::Unkept { name: true, session: true },
         };
         let low = at_bound(&shape, LOWEST);
         assert_eq!(low.username, format!("arn:aws:sts::1:assumed-role/ci/{LOWEST}"));
         assert_eq!(low.groups, vec![format!("ci:{LOWEST}"), "builders".to_string()]);
-        assert_eq!((low.name.as_ref(), low.session_name.as_ref(), low.unkept), (LOWEST, LOWEST, false));
+        assert_eq!((low.name.as_ref(), low.session_name.as_ref(), low.unkept.any()), (LOWEST, LOWEST, false));
     }
 }

@@ -98,7 +98,7 @@ pub fn run(args: ExplainArgs, format: Format) -> Result<bool, CommandError> {
         name: Cow::Owned(args.name.clone().unwrap_or_default()),
         path: Cow::Owned(args.path.clone().unwrap_or_default()),
         access_key_id: Cow::Owned(args.access_key_id.clone().unwrap_or_default()),
-        unkept: false,
+        unkept: crate::model::Unkept::NONE,
     };
     let x = authz.explain(&shape);
     let d = &x.decision;

@@ -29,9 +29,9 @@ pub fn whatif(db: &Path, args: WhatifArgs, format: Format) -> Result<bool, Comma
     let flips = crate::analysis::whatif::flips(&current, &proposed, &window);
     // Breaks: allowed now and not certainly allowed then; and requests whose names or sessions were
     // not kept, undetermined now, that the proposed state denies (some of them may be allowed now).
-    let (breaks, grants): (Vec<_>, Vec<_>) = flips
-        .iter()
-        .partition(|f| f.to != Some(true) && (f.from == Some(true) || f.shape.stored.shape.unkept && f.from.is_none()));
+    let (breaks, grants): (Vec<_>, Vec<_>) = flips.iter().partition(|f| {
+        f.to != Some(true) && (f.from == Some(true) || f.shape.stored.shape.unkept.any() && f.from.is_none())
+    });
     let broken_requests: i64 = breaks.iter().map(|f| f.shape.requests).sum();
     let line = |f: &crate::analysis::whatif::Flip| {
         serde_json::json!({
@@ -41,7 +41,8 @@ pub fn whatif(db: &Path, args: WhatifArgs, format: Format) -> Result<bool, Comma
             "to": f.to,
             // Undetermined (`to` null) for requests whose names or sessions were not kept: some
             // might be denied, so they count as broken.
-            "unkept": f.shape.stored.shape.unkept,
+            "names_kept": !f.shape.stored.shape.unkept.name,
+            "sessions_kept": !f.shape.stored.shape.unkept.session,
             "requests": f.shape.requests,
             "last_seen": crate::model::time::format_rfc3339(f.shape.last_ms),
             "was_allowed_by": f.was_allowed_by,

@@ -339,7 +339,7 @@ fn normalize<'a>(r: Record<'a>, cluster: &'a str, bytes: &[u8]) -> AuditItem<'a>
                 .and_then(|x| first(&x.access_key_id))
                 .map(|k| k.0.clone())
                 .unwrap_or_default(),
-            unkept: false,
+            unkept: crate::model::Unkept::NONE,
         },
         decision,
         reason,

@@ -24,5 +24,5 @@ pub use grant_id::{GrantId, RecordedGrant, UsageRole};
 pub use grant_times::GrantTimes;
 pub use identity::{NODES_GROUP, PrincipalKind, canonical_principal_arn, is_node_identity, session_name_of};
 pub use replay_summary::{AtTheTime, ReplaySummary};
-pub use shape::{KEPT_PARTICULARS, RequestShape, SESSION_RAW_TOKEN, SESSION_TOKEN, with_session_token};
+pub use shape::{KEPT_PARTICULARS, RequestShape, SESSION_RAW_TOKEN, SESSION_TOKEN, Unkept, with_session_token};
 pub use state_diff::{Changes, StateDiff};

@@ -30,16 +30,41 @@ pub struct RequestShape<'a> {
     /// The STS access key id, for `{{AccessKeyID}}` templates. Not part of the shape's identity (it
     /// changes with every credential) and not stored: known only while an event is in hand.
     pub access_key_id: Cow<'a, str>,
-    /// The shape's *unkept* requests: those beyond the [`KEPT_PARTICULARS`] names and sessions the
-    /// store keeps per shape. `name` and `session_name` are then empty and the username and groups
-    /// carry [`SESSION_TOKEN`] where the session was; authorization decides them for every name
-    /// and session they could have had.
-    pub unkept: bool,
+    /// Whether this shape stands for requests whose object name or session name the store did
+    /// not keep (beyond the [`KEPT_PARTICULARS`] names and sessions it keeps per base).
+    pub unkept: Unkept,
 }
 
-/// How many distinct (object name, session name) pairs the store keeps per shape; later requests
-/// with other pairs are counted in the shape's unkept row. More than the three names generated
-/// RBAC may list, so a shape with unkept requests never gets `resourceNames`.
+/// What a shape's requests had that the store did not keep. An unkept name is stored empty; an
+/// unkept session is stored empty with [`SESSION_TOKEN`] where it stood in the username and
+/// groups. Authorization decides such a shape for every name and session it could stand for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Unkept {
+    pub name: bool,
+    pub session: bool,
+}
+
+impl Unkept {
+    pub const NONE: Unkept = Unkept { name: false, session: false };
+
+    pub fn any(self) -> bool {
+        self.name || self.session
+    }
+
+    /// As stored: bit 1 the name, bit 2 the session.
+    pub fn bits(self) -> i64 {
+        i64::from(self.name) | i64::from(self.session) << 1
+    }
+
+    pub fn from_bits(bits: i64) -> Unkept {
+        Unkept { name: bits & 1 != 0, session: bits & 2 != 0 }
+    }
+}
+
+/// How many distinct object names, and how many distinct sessions, the store keeps per base (see
+/// [`RequestShape::base_key`]); requests with another name or session are counted in a shape
+/// with that part unkept. More than the three names generated RBAC may list, so a shape whose
+/// names were not all kept never gets `resourceNames`.
 pub const KEPT_PARTICULARS: usize = 8;
 
 /// Where the session name stood in a recorded username or group, in the shape's key and in its
@@ -103,9 +128,9 @@ impl<'a> RequestShape<'a> {
     }
 
     /// The key of what every decision depends on but the object name and the session name: the
-    /// shape's *base*, whose requests are kept as at most [`KEPT_PARTICULARS`] shapes with a name
-    /// and session each, and one unkept shape. The name of a `create` is no part of anything: the
-    /// authorizer never sees it.
+    /// shape's *base*. A base keeps [`KEPT_PARTICULARS`] names and as many sessions; its shapes are
+    /// the combinations of a kept name (or the unkept ones) with a kept session (or the unkept
+    /// ones). The name of a `create` is no part of anything: the authorizer never sees it.
     pub fn base_key(&self) -> u128 {
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         let mut field = |s: &str| {
@@ -142,38 +167,37 @@ impl<'a> RequestShape<'a> {
         if self.verb == "create" && self.subresource.is_empty() { "" } else { &self.name }
     }
 
-    /// The key of one kept particular of a base: its name, its session and the username they came
-    /// with (which the base and session determine, but for a node's).
-    pub fn particular_key(base: u128, name: &str, session: &str, username: &str) -> u128 {
+    /// The shape of a base that this request folds into, with what is `unkept` left out: its key
+    /// and the shape as stored. A kept session keeps the username it came with (the base and the
+    /// session determine it, but for a node's).
+    pub fn within_base(&self, base: u128, unkept: Unkept) -> (u128, RequestShape<'a>) {
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         h.update(&base.to_le_bytes());
-        for s in [name, session, username] {
+        h.update(&[unkept.bits() as u8]);
+        let mut field = |s: &str| {
             h.update(&(s.len() as u64).to_le_bytes());
             h.update(s.as_bytes());
+        };
+        let name = if unkept.name { "" } else { self.authorized_name() };
+        field(name);
+        if !unkept.session {
+            field(&self.session_name);
+            field(&self.username);
         }
-        h.digest128()
-    }
-
-    /// The key of a base's unkept shape.
-    pub fn unkept_key(base: u128) -> u128 {
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
-        h.update(&base.to_le_bytes());
-        h.update(&u64::MAX.to_le_bytes()); // no name's length: never a particular's key
-        h.digest128()
-    }
-
-    /// The base's unkept shape: no name, no session, the session written as its token.
-    pub fn unkept(&self) -> RequestShape<'a> {
-        let session = &self.session_name;
-        RequestShape {
-            username: Cow::Owned(self.base_username().into_owned()),
-            groups: self.groups.iter().map(|g| Cow::Owned(with_session_token(g, session).into_owned())).collect(),
-            session_name: Cow::Borrowed(""),
-            name: Cow::Borrowed(""),
+        let mut shape = RequestShape {
+            name: Cow::Owned(name.to_string()),
             access_key_id: Cow::Borrowed(""),
-            unkept: true,
+            unkept,
             ..self.clone()
+        };
+        if unkept.session {
+            let session = &self.session_name;
+            shape.username = Cow::Owned(self.base_username().into_owned());
+            shape.groups =
+                self.groups.iter().map(|g| Cow::Owned(with_session_token(g, session).into_owned())).collect();
+            shape.session_name = Cow::Borrowed("");
         }
+        (h.digest128(), shape)
     }
 }
 
@@ -197,7 +221,7 @@ mod tests {
             name: "".into(),
             path: "".into(),
             access_key_id: "ASIAEXAMPLE".into(),
-            unkept: false,
+            unkept: Unkept::NONE,
         }
     }
 

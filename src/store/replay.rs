@@ -225,7 +225,7 @@ fn stored_shape_with(
             name: own(12)?,
             path: own(13)?,
             access_key_id: "".into(),
-            unkept: r.get(14)?,
+            unkept: crate::model::Unkept::from_bits(r.get(14)?),
         },
     })
 }

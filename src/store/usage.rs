@@ -1,15 +1,15 @@
 //! Folding audit events into request shapes and daily usage (DESIGN idea 1).
 //!
 //! An event's shape is found through its *base* (everything but the object name and the session
-//! name, [`RequestShape::base_key`]): a base keeps up to [`KEPT_PARTICULARS`] shapes with a name
-//! and session each, and one unkept shape for every other pair, so the shapes of a busy cluster
-//! grow with its behaviour, not with its objects and sessions (README, "Request shapes on busy
-//! clusters").
+//! name, [`RequestShape::base_key`]): a base keeps the first [`KEPT_PARTICULARS`] names and as
+//! many sessions it sees, and a request whose name or session is not among them folds into a shape
+//! with that part unkept, so the shapes of a busy cluster grow with its behaviour, not with its
+//! objects and sessions (README, "Request shapes on busy clusters").
 //!
 //! The folder keeps the bases, shapes and reasons it has resolved, so a busy stream touches SQLite
 //! once per event (the dedupe insert) plus once per distinct (shape, day, reason) per batch.
 
-use crate::model::{AuditEvent, KEPT_PARTICULARS, RecordedDecision, RequestShape, time};
+use crate::model::{AuditEvent, KEPT_PARTICULARS, RecordedDecision, RequestShape, Unkept, time};
 use rusqlite::{Transaction, params};
 use std::collections::HashMap;
 
@@ -21,38 +21,73 @@ struct ShapeSlot {
     examples_dirty: bool,
 }
 
-/// A kept particular of a base: what its requests named, as whom, and its shape's id.
-struct Particular {
-    name: String,
-    session: String,
-    /// The base and the session determine it, but for a node's (the base writes its node name as a
-    /// token).
-    username: String,
-    id: i64,
+/// Where a request's name (or session) falls among those its base keeps.
+#[derive(Clone, Copy)]
+enum Place {
+    Kept(usize),
+    /// Not kept yet, and there is room.
+    New,
+    Unkept,
 }
 
-impl Particular {
-    fn is(&self, name: &str, session: &str, username: &str) -> bool {
-        self.name == name && self.session == session && self.username == username
-    }
-}
-
-/// A base's shapes: the kept particulars and the unkept shape.
+/// A base's kept names and sessions, and its shapes by which of them they have.
 #[derive(Default)]
 struct BaseSlot {
-    kept: Vec<Particular>,
-    unkept: Option<i64>,
+    names: Vec<String>,
+    /// Kept sessions, each with the username it came with (a node's differs per node).
+    sessions: Vec<(String, String)>,
+    /// (kept name, kept session; `None`: an unkept one) → the shape's id.
+    shapes: HashMap<(Option<usize>, Option<usize>), i64>,
 }
 
 impl BaseSlot {
-    /// The id of the shape an event of this base folds into, if it exists; whether a new kept shape
-    /// may be made for it otherwise (a base keeps `limit`).
-    fn find(&self, s: &RequestShape, limit: usize) -> Result<i64, bool> {
-        match self.kept.iter().find(|p| p.is(s.authorized_name(), &s.session_name, &s.username)) {
-            Some(p) => Ok(p.id),
-            None if self.kept.len() < limit => Err(true),
-            None => self.unkept.ok_or(false),
+    fn place<T>(kept: &[T], is: impl Fn(&T) -> bool, limit: usize) -> Place {
+        match kept.iter().position(is) {
+            Some(i) => Place::Kept(i),
+            None if kept.len() < limit => Place::New,
+            None => Place::Unkept,
         }
+    }
+
+    /// Where the request's name and session fall.
+    fn places(&self, s: &RequestShape, limit: usize) -> (Place, Place) {
+        let name = Self::place(&self.names, |n| n == s.authorized_name(), limit);
+        let session = Self::place(&self.sessions, |(k, u)| *k == s.session_name && *u == s.username, limit);
+        (name, session)
+    }
+
+    /// The shape the request folds into, if it exists without keeping anything new.
+    fn known(&self, s: &RequestShape, limit: usize) -> Option<i64> {
+        let index = |p| match p {
+            Place::Kept(i) => Some(Some(i)),
+            Place::Unkept => Some(None),
+            Place::New => None,
+        };
+        let (name, session) = self.places(s, limit);
+        self.shapes.get(&(index(name)?, index(session)?)).copied()
+    }
+
+    /// Keeps the request's name and session if there is room, and says which shape of the base it
+    /// belongs to: the kept name's and session's indexes (`None`: unkept).
+    fn keep(&mut self, s: &RequestShape, limit: usize) -> (Option<usize>, Option<usize>) {
+        let (name, session) = self.places(s, limit);
+        let name = match name {
+            Place::Kept(i) => Some(i),
+            Place::New => {
+                self.names.push(s.authorized_name().to_string());
+                Some(self.names.len() - 1)
+            }
+            Place::Unkept => None,
+        };
+        let session = match session {
+            Place::Kept(i) => Some(i),
+            Place::New => {
+                self.sessions.push((s.session_name.to_string(), s.username.to_string()));
+                Some(self.sessions.len() - 1)
+            }
+            Place::Unkept => None,
+        };
+        (name, session)
     }
 }
 
@@ -124,7 +159,7 @@ impl UsageFolder {
 
     /// Whether an event of this base (its `base_key`) resolves to a shape this run has resolved.
     pub fn knows_shape(&self, base: u128, shape: &RequestShape) -> bool {
-        self.bases.get(&base).is_some_and(|b| b.find(shape, self.limit).is_ok())
+        self.bases.get(&base).is_some_and(|b| b.known(shape, self.limit).is_some())
     }
 
     /// The ids of the event's shape (whose `base_key` the caller computed) and reason, inserting
@@ -136,21 +171,14 @@ impl UsageFolder {
             self.bases.insert(base, slot);
         }
         let slot = self.bases.get_mut(&base).expect("inserted above");
-        let shape_id = match slot.find(shape, self.limit) {
-            Ok(id) => id,
-            Err(true) => {
-                let (name, session, username) = (shape.authorized_name(), &shape.session_name, &shape.username);
-                let key = RequestShape::particular_key(base, name, session, username);
-                let kept = RequestShape { name: name.to_string().into(), ..shape.clone() };
-                let id = insert_shape(tx, key, Some(base), &kept)?;
-                let (name, session, username) = (name.to_string(), session.to_string(), username.to_string());
-                slot.kept.push(Particular { name, session, username, id });
-                self.shapes.insert(id, ShapeSlot { examples: Vec::new(), examples_dirty: false });
-                id
-            }
-            Err(false) => {
-                let id = insert_shape(tx, RequestShape::unkept_key(base), Some(base), &shape.unkept())?;
-                slot.unkept = Some(id);
+        let shape_id = match slot.known(shape, self.limit) {
+            Some(id) => id,
+            None => {
+                let (name, session) = slot.keep(shape, self.limit);
+                let unkept = Unkept { name: name.is_none(), session: session.is_none() };
+                let (key, stored) = shape.within_base(base, unkept);
+                let id = insert_shape(tx, key, Some(base), &stored)?;
+                slot.shapes.insert((name, session), id);
                 self.shapes.insert(id, ShapeSlot { examples: Vec::new(), examples_dirty: false });
                 id
             }
@@ -245,11 +273,22 @@ fn load_base(tx: &Transaction, base: u128, shapes: &mut HashMap<i64, ShapeSlot>)
     let mut slot = BaseSlot::default();
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
-        if r.get(4)? {
-            slot.unkept = Some(id);
-        } else {
-            slot.kept.push(Particular { name: r.get(1)?, session: r.get(2)?, username: r.get(3)?, id });
-        }
+        let unkept = Unkept::from_bits(r.get(4)?);
+        let name = (!unkept.name).then(|| -> rusqlite::Result<usize> {
+            let name: String = r.get(1)?;
+            Ok(slot.names.iter().position(|n| *n == name).unwrap_or_else(|| {
+                slot.names.push(name);
+                slot.names.len() - 1
+            }))
+        });
+        let session = (!unkept.session).then(|| -> rusqlite::Result<usize> {
+            let kept: (String, String) = (r.get(2)?, r.get(3)?);
+            Ok(slot.sessions.iter().position(|k| *k == kept).unwrap_or_else(|| {
+                slot.sessions.push(kept);
+                slot.sessions.len() - 1
+            }))
+        });
+        slot.shapes.insert((name.transpose()?, session.transpose()?), id);
         // A corrupt list only loses drill-down examples, never a count: start it again.
         let examples = serde_json::from_str(r.get_ref(5)?.as_str()?).unwrap_or_default();
         shapes.insert(id, ShapeSlot { examples, examples_dirty: false });
@@ -285,7 +324,7 @@ pub fn insert_shape(tx: &Transaction, key: u128, base: Option<u128>, s: &Request
         s.path,
         caller,
         base_bytes.as_ref().map(|b| &b[..]),
-        s.unkept
+        s.unkept.bits()
     ])?;
     Ok(tx.last_insert_rowid())
 }

@@ -190,6 +190,6 @@ fn principal_shape<'a>(cluster: &'a str, arn: &'a str) -> RequestShape<'a> {
         name: empty(),
         path: empty(),
         access_key_id: empty(),
-        unkept: false,
+        unkept: crate::model::Unkept::NONE,
     }
 }
