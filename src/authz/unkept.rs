@@ -33,18 +33,20 @@ pub fn at_bound<'a>(shape: &RequestShape<'a>, bound: &'static str) -> RequestSha
         at.name = Cow::Borrowed(bound);
     }
     if shape.unkept.session {
-        let mark = |s: &Cow<'a, str>| -> Cow<'a, str> {
-            if s.contains("{{") {
-                Cow::Owned(s.replace(SESSION_TOKEN, bound).replace(SESSION_RAW_TOKEN, bound))
-            } else {
-                s.clone()
-            }
-        };
-        at.username = mark(&shape.username);
-        at.groups = shape.groups.iter().map(mark).collect();
+        at.username = with_bound(&shape.username, bound);
+        at.groups = shape.groups.iter().map(|g| with_bound(g, bound)).collect();
         at.session_name = Cow::Borrowed(bound);
     }
     at
+}
+
+/// A username or group with the bound where the session's token stands.
+fn with_bound<'a>(text: &Cow<'a, str>, bound: &str) -> Cow<'a, str> {
+    if text.contains("{{") {
+        Cow::Owned(text.replace(SESSION_TOKEN, bound).replace(SESSION_RAW_TOKEN, bound))
+    } else {
+        text.clone()
+    }
 }
 
 /// Whether a requested object name matches a non-empty `resourceNames` entry `listed`.
