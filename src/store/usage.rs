@@ -23,7 +23,7 @@ struct ShapeSlot {
 
 /// Where a request's name (or session) falls among those its base keeps.
 #[derive(Clone, Copy)]
-enum Place {
+enum KeptPlace {
     Kept(usize),
     /// Not kept yet, and there is room.
     New,
@@ -41,16 +41,16 @@ struct BaseSlot {
 }
 
 impl BaseSlot {
-    fn place<T>(kept: &[T], is: impl Fn(&T) -> bool, limit: usize) -> Place {
+    fn place<T>(kept: &[T], is: impl Fn(&T) -> bool, limit: usize) -> KeptPlace {
         match kept.iter().position(is) {
-            Some(i) => Place::Kept(i),
-            None if kept.len() < limit => Place::New,
-            None => Place::Unkept,
+            Some(i) => KeptPlace::Kept(i),
+            None if kept.len() < limit => KeptPlace::New,
+            None => KeptPlace::Unkept,
         }
     }
 
     /// Where the request's name and session fall.
-    fn places(&self, s: &RequestShape, limit: usize) -> (Place, Place) {
+    fn places(&self, s: &RequestShape, limit: usize) -> (KeptPlace, KeptPlace) {
         let name = Self::place(&self.names, |n| n == s.authorized_name(), limit);
         let session = Self::place(&self.sessions, |(k, u)| *k == s.session_name && *u == s.username, limit);
         (name, session)
@@ -59,9 +59,9 @@ impl BaseSlot {
     /// The shape the request folds into, if it exists without keeping anything new.
     fn known(&self, s: &RequestShape, limit: usize) -> Option<i64> {
         let index = |p| match p {
-            Place::Kept(i) => Some(Some(i)),
-            Place::Unkept => Some(None),
-            Place::New => None,
+            KeptPlace::Kept(i) => Some(Some(i)),
+            KeptPlace::Unkept => Some(None),
+            KeptPlace::New => None,
         };
         let (name, session) = self.places(s, limit);
         self.shapes.get(&(index(name)?, index(session)?)).copied()
@@ -72,20 +72,20 @@ impl BaseSlot {
     fn keep(&mut self, s: &RequestShape, limit: usize) -> (Option<usize>, Option<usize>) {
         let (name, session) = self.places(s, limit);
         let name = match name {
-            Place::Kept(i) => Some(i),
-            Place::New => {
+            KeptPlace::Kept(i) => Some(i),
+            KeptPlace::New => {
                 self.names.push(s.authorized_name().to_string());
                 Some(self.names.len() - 1)
             }
-            Place::Unkept => None,
+            KeptPlace::Unkept => None,
         };
         let session = match session {
-            Place::Kept(i) => Some(i),
-            Place::New => {
+            KeptPlace::Kept(i) => Some(i),
+            KeptPlace::New => {
                 self.sessions.push((s.session_name.to_string(), s.username.to_string()));
                 Some(self.sessions.len() - 1)
             }
-            Place::Unkept => None,
+            KeptPlace::Unkept => None,
         };
         (name, session)
     }
