@@ -252,6 +252,8 @@ fn finding(
         recommendation,
         change,
         controls: Vec::new(),
+        accepted: None,
+        lapsed_exception: None,
     }
 }
 
