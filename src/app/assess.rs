@@ -111,9 +111,6 @@ pub fn assess(
         }
         None => exceptions::Applied::default(),
     };
-    for u in &applied.unmatched {
-        tracing::warn!("{}", u.warning(cluster));
-    }
     let together = prove_together(&state, &mut found, &shapes);
     phase("proved the recommendations together");
     Ok(Assessment {

@@ -3,7 +3,7 @@
 //! must not accept nothing silently), with a reason, an owner and, if given, a future expiry.
 
 use super::CommandError;
-use super::findings::{AssessScope, assessment};
+use super::findings::{AssessScope, assessment_with};
 use crate::analysis::exceptions::{NewEntry, fingerprint, is_finding_id};
 use crate::app::clock::now_ms;
 use crate::cli::output::{Format, print_json};
@@ -48,9 +48,11 @@ pub fn run(db: &Path, args: AcceptArgs, format: Format) -> Result<(), CommandErr
             .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()))
             .ok_or_else(|| CommandError::Usage("give --owner: USER and LOGNAME are not set".into()))?,
     };
+    // The file accept writes to may not be there yet: then nothing is accepted so far.
     let path = args.scope.exceptions_file();
+    let existing = if path.exists() { Some(crate::app::exceptions::load(&path)?) } else { None };
     let mut store = Store::open_existing(db)?;
-    let a = assessment(&mut store, args.scope)?;
+    let a = assessment_with(&mut store, args.scope, existing.as_ref())?;
     let cluster = a.replay.cluster.as_str();
     if let Some(f) = a.accepted.iter().find(|f| f.id == args.id) {
         let by = f.accepted.as_ref().map_or(0, |x| x.entry);

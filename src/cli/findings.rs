@@ -53,10 +53,23 @@ pub struct FindingsArgs<'a> {
 /// Replays what is new, then assesses the cluster: replay, findings and the proof.
 pub fn assessment(store: &mut Store, scope: AssessScope) -> Result<Assessment, CommandError> {
     let exceptions = scope.load_exceptions()?;
+    assessment_with(store, scope, exceptions.as_ref())
+}
+
+/// [`assessment`] with the exceptions given, not read from the scope's file.
+pub fn assessment_with(
+    store: &mut Store,
+    scope: AssessScope,
+    exceptions: Option<&Exceptions>,
+) -> Result<Assessment, CommandError> {
     let cluster = super::pick_cluster(store, scope.cluster)?;
     let options =
         AssessOptions { window_days: scope.window_days, min_observed_days: scope.min_observed_days, now_ms: now_ms() };
-    Ok(assess(store, &cluster, options, exceptions.as_ref())?)
+    let a = assess(store, &cluster, options, exceptions)?;
+    for u in &a.unmatched_exceptions {
+        tracing::warn!("{}", u.warning(&cluster));
+    }
+    Ok(a)
 }
 
 /// Replays what is new, then lists the findings.

@@ -69,7 +69,7 @@ fn assess_cluster(cluster: &str, shared: &Shared, last_report: Option<i64>) -> R
         if let Some(f) = &failure {
             tracing::error!(cluster, "{}", f.message);
         }
-        shared.status.update(cluster, |st| st.exceptions_error = failure);
+        shared.status.update(cluster, |st| st.exceptions(failure));
         current
     });
     let a = assess(&mut store, cluster, options, exceptions.as_deref())?;

@@ -88,6 +88,12 @@ impl ClusterStatus {
         self.settle();
     }
 
+    /// Records whether the exceptions file read before this assessment (`None`: it did).
+    pub fn exceptions(&mut self, outcome: Option<Failure>) {
+        self.exceptions_error = outcome;
+        self.settle();
+    }
+
     fn settle(&mut self) {
         self.attempted = self.assessed && self.first_reads_done();
         let mut failing: Vec<String> = self

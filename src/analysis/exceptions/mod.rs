@@ -161,11 +161,8 @@ impl Exception {
         }
     }
 
-    /// Whether the entry selects the finding (expiry and fingerprint aside).
+    /// Whether the entry selects the finding (its cluster, expiry and fingerprint aside).
     fn selects(&self, f: &Finding) -> bool {
-        if self.cluster.as_ref().is_some_and(|c| *c != f.cluster) {
-            return false;
-        }
         match &self.selector {
             Selector::Id(id) => *id == f.id,
             Selector::Match(p) => {
