@@ -9,7 +9,7 @@
 //! every exception. Unordered lists (groups, subjects, policies) are sorted; rules keep their order.
 
 use crate::authz::policies::policy_name;
-use crate::model::{AccessEntry, AccessState, GrantId, IdentityMapping, RoleBinding, RoleKind, Subject};
+use crate::model::{AccessEntry, AccessState, GrantId, IdentityMapping, RoleBinding, RoleKind};
 
 /// 16 hex digits of a hash of the grant's id and definition; a grant the state does not hold
 /// (the finding's grant is always there) hashes its id alone.
@@ -77,15 +77,7 @@ fn mapping_definition(m: &IdentityMapping) -> String {
 
 /// The binding's subjects and the rules of the role it binds (as the state holds them now).
 fn binding_definition(state: &AccessState, b: &RoleBinding) -> String {
-    let mut subjects: Vec<String> = b
-        .subjects
-        .iter()
-        .map(|s| match s {
-            Subject::User { name } => format!("User {name}"),
-            Subject::Group { name } => format!("Group {name}"),
-            Subject::ServiceAccount { namespace, name } => format!("ServiceAccount {namespace}/{name}"),
-        })
-        .collect();
+    let mut subjects: Vec<String> = b.subjects.iter().map(ToString::to_string).collect();
     subjects.sort();
     let role_namespace = match b.role_kind {
         RoleKind::Role => b.namespace.as_deref(),
