@@ -64,7 +64,8 @@ struct Cli {
     /// TOML configuration file (see grantscope.example.toml)
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// More logging (-v debug, -vv trace)
+    /// More logging (-v debug, -vv trace); -v also shows the whole of an AWS or Kubernetes error
+    /// (the SDK's layers, the connection's cause) under its one-line message
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
     /// Only errors on stderr; no progress bars
@@ -650,10 +651,13 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(verbose: u8, quiet: bool, json: bool) {
+    // The AWS credential chain warns with a dump of each provider's failure, and kube-rs logs each
+    // failed request as an error of its own: at the default level the failure's one line says what
+    // was tried and what to do, and `-v` shows what the libraries said.
     let default = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) if json => "info",
-        (false, 0) => "warn",
+        (true, _) => "error,kube_client=off",
+        (false, 0) if json => "info,aws_config=error,kube_client=off",
+        (false, 0) => "warn,aws_config=error,kube_client=off",
         (false, 1) => "grantscope=debug,info",
         (false, _) => "grantscope=trace,debug",
     };

@@ -1,6 +1,7 @@
 //! Exit codes by the kind of failure, with the real binary and a real database: usage 2, not found
 //! 4, I/O 5, data 7. The remote class (6) is asserted where an AWS API fails against moto:
-//! `tests/cloudwatch.rs` (a missing log group, access denied) and `tests/state_sync.rs`.
+//! `tests/cloudwatch.rs` (a missing log group, access denied), `tests/state_sync.rs` and
+//! `tests/remote_errors.rs` (no credentials, unreachable endpoints, expired sessions, kubeconfig).
 
 mod support;
 

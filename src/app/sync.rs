@@ -10,7 +10,7 @@ use crate::app::state_versions::{StateVersionError, Stored, latest_state, store_
 use crate::model::time::format_rfc3339;
 use crate::sources::aws::{self, Requests};
 use crate::sources::state_sync::eks::{self, EksAccess};
-use crate::sources::state_sync::kubernetes::{self, EksEndpoint, KubernetesAccess};
+use crate::sources::state_sync::kubernetes::{self, EksEndpoint, KubernetesAccess, KubernetesError};
 use crate::state::{LiveParts, assemble};
 use crate::store::{self, Store};
 use serde::Serialize;
@@ -75,8 +75,9 @@ pub async fn sync(store: &mut Store, opts: &SyncOptions, now_ms: i64) -> Result<
     let cluster = opts.cluster.as_str();
     let config = aws::config(opts.region.as_deref()).await;
     let mut requests = Requests::default();
-    let eks = eks::read(&aws_sdk_eks::Client::new(&config), cluster, &mut requests).await.map_err(|e| e.to_string());
-    let kubernetes = read_kubernetes(&opts.kubernetes, &config, cluster, eks.as_ref().ok(), now_ms).await;
+    let eks = eks::read(&eks::Eks::new(&config), cluster, &mut requests).await.map_err(|e| e.to_string());
+    let kubernetes =
+        read_kubernetes(&opts.kubernetes, &config, cluster, eks.as_ref().ok(), now_ms).await.map_err(|e| e.to_string());
 
     let previous = latest_state(store, cluster)?.map(|(_, state)| state);
     let results = [(EKS_PART, eks.as_ref().err()), (KUBERNETES_PART, kubernetes.as_ref().err())];
@@ -135,19 +136,14 @@ async fn read_kubernetes(
     cluster: &str,
     eks: Option<&EksAccess>,
     now_ms: i64,
-) -> Result<Vec<serde_json::Value>, String> {
+) -> Result<Vec<serde_json::Value>, KubernetesError> {
     let endpoint = match (access, eks) {
         (KubernetesAccess::EksToken, Some(EksAccess { endpoint: Some(url), certificate_authority: Some(ca), .. })) => {
-            let token = crate::sources::state_sync::eks_token::token(config, cluster, now_ms)
-                .await
-                .map_err(|e| e.to_string())?;
+            let token = crate::sources::state_sync::eks_token::token(config, cluster, now_ms).await?;
             Some(EksEndpoint { url, certificate_authority: ca, token })
         }
-        (KubernetesAccess::EksToken, _) => {
-            return Err("Kubernetes API: EKS-token mode needs the endpoint and CA that DescribeCluster gives".into());
-        }
+        (KubernetesAccess::EksToken, _) => return Err(KubernetesError::NoEndpoint),
         _ => None,
     };
-    let client = kubernetes::client(access, endpoint).await.map_err(|e| e.to_string())?;
-    kubernetes::read(&client).await.map_err(|e| e.to_string())
+    kubernetes::read(&kubernetes::client(access, endpoint).await?).await
 }

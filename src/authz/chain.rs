@@ -78,7 +78,7 @@ struct Trace {
 }
 
 /// A policy association with its catalog entry resolved once.
-enum Resolved {
+enum ResolvedPolicy {
     Rules(&'static [PolicyRule]),
     Undocumented,
 }
@@ -89,7 +89,7 @@ pub struct Authorizer<'s> {
     authn: AuthnIndex<'s>,
     rbac: RbacIndex<'s>,
     /// Per access entry, per association.
-    policies: Vec<Vec<Resolved>>,
+    policies: Vec<Vec<ResolvedPolicy>>,
     /// Problems found while indexing: unknown policy ARNs, bindings to missing roles.
     pub warnings: Vec<String>,
 }
@@ -104,14 +104,14 @@ impl<'s> Authorizer<'s> {
                 e.policies
                     .iter()
                     .map(|a| match catalog().lookup(&a.policy_arn) {
-                        PolicyLookup::Documented(p) => Resolved::Rules(&p.rules),
-                        PolicyLookup::Undocumented(_) => Resolved::Undocumented,
+                        PolicyLookup::Documented(p) => ResolvedPolicy::Rules(&p.rules),
+                        PolicyLookup::Undocumented(_) => ResolvedPolicy::Undocumented,
                         PolicyLookup::Unknown => {
                             warnings.push(format!(
                                 "access entry {}: unknown access policy {} (never allows; decisions it could affect say so)",
                                 e.principal_arn, a.policy_arn
                             ));
-                            Resolved::Undocumented
+                            ResolvedPolicy::Undocumented
                         }
                     })
                     .collect()
@@ -201,9 +201,9 @@ impl<'s> Authorizer<'s> {
                     Some("its access scope does not cover this request")
                 } else {
                     match self.policies[entry][association] {
-                        Resolved::Rules(rules) if rules_allow(rules, &req) => None,
-                        Resolved::Rules(_) => Some("the policy's rules do not cover this request"),
-                        Resolved::Undocumented => {
+                        ResolvedPolicy::Rules(rules) if rules_allow(rules, &req) => None,
+                        ResolvedPolicy::Rules(_) => Some("the policy's rules do not cover this request"),
+                        ResolvedPolicy::Undocumented => {
                             undocumented.push(grant);
                             Some("the policy's rules are not documented: it might allow this, grantscope cannot tell")
                         }
@@ -280,7 +280,7 @@ impl<'s> Authorizer<'s> {
     fn association_holdings(&self, entry: usize) -> impl Iterator<Item = Holding<'s>> + '_ {
         let policies = &self.state.access_entries[entry].policies;
         policies.iter().enumerate().filter_map(move |(association, a)| match self.policies[entry][association] {
-            Resolved::Rules(rules) => Some(Holding {
+            ResolvedPolicy::Rules(rules) => Some(Holding {
                 grant: Grant::AccessPolicy { entry, association },
                 rules,
                 place: Place::Scope(&a.scope),

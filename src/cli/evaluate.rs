@@ -46,7 +46,7 @@ impl EventAgreement {
 }
 
 #[derive(Serialize)]
-struct Line<'a> {
+struct EvaluatedEvent<'a> {
     #[serde(rename = "auditID")]
     audit_id: &'a str,
     time: String,
@@ -118,7 +118,7 @@ impl EvaluateSink<'_> {
         let recorded = recorded.map(|r| if r == RecordedDecision::Allow { "allow" } else { "forbid" });
         match self.format {
             Format::Json => {
-                let line = Line {
+                let line = EvaluatedEvent {
                     audit_id: &e.audit_id,
                     time: time::format_rfc3339(e.time_ms),
                     principal: &s.principal,

@@ -5,7 +5,7 @@ use super::{CommandError, gc};
 use crate::app::clock::now_ms;
 use crate::cli::output::{Format, print_json};
 use crate::ingest::{AuditSink, CloudTrailSink, InputFormat, InputPath, Tally, sink::Sink};
-use crate::sources::aws::{Outcome, Requests};
+use crate::sources::aws::{AttemptOutcome, Requests};
 use crate::sources::files::{self, FileOptions};
 use crate::sources::follow::{Reads, follow};
 use crate::sources::live::LiveSource;
@@ -33,7 +33,7 @@ pub struct IngestArgs {
 }
 
 #[derive(Serialize)]
-struct Summary<'a> {
+struct IngestSummary<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     files: Option<usize>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -79,7 +79,7 @@ fn print_summary(
     gc_events_deleted: u64,
 ) {
     match format {
-        Format::Json => print_json(&Summary {
+        Format::Json => print_json(&IngestSummary {
             files,
             live,
             ingested: tally.ingested,
@@ -99,7 +99,7 @@ fn print_summary(
                 line.push_str(&format!("; {} already stored, not counted again", tally.duplicates));
             }
             if let Some(live) = live {
-                line.push_str(&format!("; {} requests", live.requests.total(Outcome::Ok)));
+                line.push_str(&format!("; {} requests", live.requests.total(AttemptOutcome::Ok)));
                 if live.throttled_requests > 0 {
                     line.push_str(&format!(", {} throttled and retried", live.throttled_requests));
                 }
@@ -178,7 +178,7 @@ fn run_live(db: &Path, live: &LiveArgs, format: Format, mut source: impl LiveSou
     })?;
     let gc = gc::collect(&store, live.horizons)?;
     let summary = LiveSummary {
-        throttled_requests: total.requests.total(Outcome::Throttled),
+        throttled_requests: total.requests.total(AttemptOutcome::Throttled),
         requests: total.requests,
         lag_seconds: lag_seconds(total.newest_ms),
     };

@@ -59,7 +59,7 @@ pub struct BoundPod {
 
 /// What was asked.
 #[derive(Default)]
-pub struct Request<'a> {
+pub struct GeneratedRequest<'a> {
     pub verb: &'a str,
     pub api_group: &'a str,
     /// Empty for non-resource requests.
@@ -73,11 +73,11 @@ pub struct Request<'a> {
 }
 
 /// One event to write.
-pub struct Record<'a> {
+pub struct GeneratedEvent<'a> {
     pub account: &'a str,
     pub audit_id: &'a str,
     pub caller: RecordedCaller<'a>,
-    pub request: Request<'a>,
+    pub request: GeneratedRequest<'a>,
     pub source_ip: String,
     pub user_agent: &'a str,
     /// `Some(reason)`: allowed, with the authorizer's reason (empty for the Node authorizer);
@@ -130,7 +130,7 @@ impl AllowedBy {
 
 /// Appends the event as one JSON object (no line break). `rng` only jitters the timestamps'
 /// microseconds.
-pub fn write_record(s: &mut String, r: &Record, rng: &mut Rng) {
+pub fn write_record(s: &mut String, r: &GeneratedEvent, rng: &mut Rng) {
     let a = &r.request;
     let uri = request_uri(a);
     let _ = write!(
@@ -225,7 +225,7 @@ fn write_user(s: &mut String, account: &str, caller: &RecordedCaller) {
     }
 }
 
-fn request_uri(a: &Request) -> String {
+fn request_uri(a: &GeneratedRequest) -> String {
     if !a.path.is_empty() {
         return a.path.to_string();
     }

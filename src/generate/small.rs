@@ -5,7 +5,8 @@ use super::GenerateOptions;
 use super::cloudtrail::EntrySetup;
 use super::population::{ACTORS, APP_NS, Action, Actor, ActorIdentity};
 use super::record::{
-    AllowedBy, BoundPod, PUBLIC_INFO_REASON, Record, RecordedCaller, Request, upper_id, uuid_of, write_record,
+    AllowedBy, BoundPod, GeneratedEvent, GeneratedRequest, PUBLIC_INFO_REASON, RecordedCaller, upper_id, uuid_of,
+    write_record,
 };
 use super::rng::Rng;
 use std::io::{self, Write};
@@ -81,11 +82,11 @@ fn event(s: &mut String, rng: &mut Rng, opts: &GenerateOptions, actor: &Actor, a
         _ => format!("203.0.113.{}", 1 + rng.below(250)),
     };
     let reason = a.allowed.then(|| reason(opts, &actor.identity, &caller, namespace));
-    let record = Record {
+    let record = GeneratedEvent {
         account,
         audit_id: &audit_id,
         caller,
-        request: Request {
+        request: GeneratedRequest {
             verb: a.verb,
             api_group: a.api_group,
             version: a.version,

@@ -13,18 +13,29 @@ pub fn is_hidden_control(c: char) -> bool {
 
 /// `s` with every hidden control character written as `\u{..}`; unchanged (no copy) when it has none.
 pub fn printable(s: &str) -> Cow<'_, str> {
-    escape_hidden(s, |c| format!("\\u{{{:x}}}", c as u32))
+    escape(s, is_hidden_control, shown)
 }
 
-/// `s` with every hidden control character replaced by what `escape` writes for it.
-fn escape_hidden(s: &str, escape: impl Fn(char) -> String) -> Cow<'_, str> {
-    if !s.chars().any(is_hidden_control) {
+/// A name from outside (an endpoint, a profile, a path from the environment) inside a one-line
+/// message: as [`printable`], and line breaks and tabs shown too, so it cannot break the line.
+pub fn inline(s: &str) -> Cow<'_, str> {
+    escape(s, |c| is_hidden_control(c) || c.is_control(), shown)
+}
+
+/// How a terminal shows a character it would otherwise act on: `\u{1b}`.
+fn shown(c: char) -> String {
+    format!("\\u{{{:x}}}", c as u32)
+}
+
+/// `s` with every character `hidden` picks replaced by what `escape_one` writes for it.
+fn escape(s: &str, hidden: impl Fn(char) -> bool, escape_one: impl Fn(char) -> String) -> Cow<'_, str> {
+    if !s.chars().any(&hidden) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if is_hidden_control(c) {
-            out.push_str(&escape(c));
+        if hidden(c) {
+            out.push_str(&escape_one(c));
         } else {
             out.push(c);
         }
@@ -44,7 +55,7 @@ pub fn one_line(text: &str) -> String {
 /// controls: JSON only requires escaping U+0000-U+001F) written as `\uXXXX` escapes. They can only
 /// sit inside strings, so the JSON means exactly the same, and `jq` reads it.
 pub fn json_escaped(json: &str) -> Cow<'_, str> {
-    escape_hidden(json, |c| format!("\\u{:04x}", c as u32)) // all of them are in the BMP
+    escape(json, is_hidden_control, |c| format!("\\u{:04x}", c as u32)) // all of them are in the BMP
 }
 
 /// `value` as JSON (pretty or one line), with every control character escaped: safe to show on a
@@ -75,6 +86,12 @@ mod tests {
         for (name, input, want) in cases {
             assert_eq!(printable(input), want, "{name}");
         }
+    }
+
+    #[test]
+    fn inline_names_cannot_break_the_line() {
+        assert_eq!(inline("http://evil\n\u{1b}[2Jx\tz"), "http://evil\\u{a}\\u{1b}[2Jx\\u{9}z");
+        assert_eq!(inline("dev-profile"), "dev-profile", "a plain name is unchanged");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ClusterConfig<'a> {
+struct EksctlConfig<'a> {
     api_version: &'static str,
     kind: &'static str,
     metadata: Metadata<'a>,
@@ -94,7 +94,7 @@ pub(super) fn render(r: &Remediation) -> Result<String, RemediateError> {
             out.push_str(&comment("#   ", &shell::eksctl_delete_access_entry(r.cluster, &e.principal_arn)));
         }
     }
-    let config = ClusterConfig {
+    let config = EksctlConfig {
         api_version: "eksctl.io/v1alpha5",
         kind: "ClusterConfig",
         metadata: Metadata { name: r.cluster, region },

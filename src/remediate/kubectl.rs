@@ -102,22 +102,22 @@ fn subject(s: &Subject) -> rbac::Subject {
 /// `current` had and `a` empties is written empty, not left out: `kubectl apply` would keep it.
 fn aws_auth_config_map(current: &AwsAuth, a: &AwsAuth) -> ConfigMap {
     #[derive(Serialize)]
-    struct Role<'a> {
+    struct MapRole<'a> {
         rolearn: &'a str,
         username: &'a str,
         groups: &'a [String],
     }
     #[derive(Serialize)]
-    struct User<'a> {
+    struct MapUser<'a> {
         userarn: &'a str,
         username: &'a str,
         groups: &'a [String],
     }
     let mut data = std::collections::BTreeMap::new();
-    let roles: Vec<Role> =
-        a.map_roles.iter().map(|m| Role { rolearn: &m.arn, username: &m.username, groups: &m.groups }).collect();
-    let users: Vec<User> =
-        a.map_users.iter().map(|m| User { userarn: &m.arn, username: &m.username, groups: &m.groups }).collect();
+    let roles: Vec<MapRole> =
+        a.map_roles.iter().map(|m| MapRole { rolearn: &m.arn, username: &m.username, groups: &m.groups }).collect();
+    let users: Vec<MapUser> =
+        a.map_users.iter().map(|m| MapUser { userarn: &m.arn, username: &m.username, groups: &m.groups }).collect();
     if !roles.is_empty() || !current.map_roles.is_empty() {
         data.insert("mapRoles".to_string(), yaml(&roles));
     }

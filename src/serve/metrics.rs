@@ -6,7 +6,7 @@ use crate::analysis::inventory::{GrantRow, GrantStatus, GrantType};
 use crate::analysis::timeline::{Change, ChangeKind};
 use crate::analysis::{Finding, FindingKind, Severity};
 use crate::ingest::Tally;
-use crate::sources::aws::Outcome;
+use crate::sources::aws::AttemptOutcome;
 use prometheus::{
     Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
     TextEncoder,
@@ -162,7 +162,7 @@ impl Metrics {
             self.access_changes.with_label_values(&[cluster, kind.as_str()]);
         }
         for api in apis {
-            for outcome in [Outcome::Ok, Outcome::Throttled, Outcome::Retried, Outcome::Error] {
+            for outcome in AttemptOutcome::ALL {
                 self.source_requests.with_label_values(&[cluster, api, outcome.as_str()]);
             }
         }

@@ -7,13 +7,15 @@
 //! What they share: the one loop of a source that follows ([`follow`]: `ingest --follow` and every
 //! task of the daemon), the stop they obey ([`stop`]), the sliced reader of the AWS log APIs
 //! ([`slices`]: fetching pages apart from committing them), the AWS client, retry policy and pace
-//! ([`aws`]), and the classes of failure the daemon reports ([`error`]). Records go to the parsers
+//! ([`aws`]), why a connection failed ([`connection`]), and the classes of failure the daemon
+//! reports ([`error`]). Records go to the parsers
 //! and sinks of [`crate::ingest`]; storing a synced state is orchestration (`app::sync`).
 
 pub mod aws;
 pub mod checkpoint;
 pub mod cloudtrail;
 pub mod cloudwatch;
+pub mod connection;
 pub mod error;
 pub mod files;
 pub mod follow;

@@ -28,14 +28,14 @@ const METADATA_FIELDS: [&str; 4] = ["name", "namespace", "labels", "region"];
 
 /// Where a document's objects go, and the first invalid value met in a List item (serde's own
 /// errors cannot carry it).
-pub(super) struct Sink<'b> {
+pub(super) struct ObjectSink<'b> {
     pub builder: &'b mut Builder,
     pub error: Option<FieldError>,
 }
 
 /// A document: loads its object (and its List items) into the sink.
 pub(super) struct DocumentSeed<'s, 'b> {
-    pub sink: &'s mut Sink<'b>,
+    pub sink: &'s mut ObjectSink<'b>,
     pub prefix: String,
 }
 
@@ -135,7 +135,7 @@ impl DocumentSeed<'_, '_> {
 
 /// A List's `items`, each loaded as it is read. Its value is how many, `None` when `items` is not a list.
 struct Items<'s, 'b> {
-    sink: &'s mut Sink<'b>,
+    sink: &'s mut ObjectSink<'b>,
     prefix: String,
 }
 

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ClusterConfig {
+struct EksctlConfig {
     metadata: Metadata,
     access_config: Option<AccessConfig>,
     #[serde(default)]
@@ -91,7 +91,7 @@ pub(super) fn load(b: &mut Builder, doc: Value) -> Result<(), FieldError> {
     // eksctl's default: EKS gives whoever creates the cluster an admin access entry no file lists.
     let creator_admin =
         doc.pointer("/accessConfig/bootstrapClusterCreatorAdminPermissions").and_then(Value::as_bool).unwrap_or(true);
-    let config: ClusterConfig = typed("", doc)?;
+    let config: EksctlConfig = typed("", doc)?;
     if creator_admin {
         b.warn(format!(
             "cluster {}: bootstrapClusterCreatorAdminPermissions is on, so EKS gave the creator an admin access entry this file does not list; add it (or import live state) or the creator's requests replay as unauthenticated",

@@ -69,7 +69,7 @@ pub(super) fn deserialize<'a, S: DeserializeSeed<'a>>(text: &'a str, seed: S) ->
     check_characters(text)?;
     let mut r = Reader { text, pos: 0, line: 1, line_start: 0, keys: Vec::new(), depth: 0, checked: false };
     r.document_start()?;
-    let value = seed.deserialize(Node { r: &mut r, at: At::Below { parent: -1, seq_here: false } })?;
+    let value = seed.deserialize(YamlNode { r: &mut r, at: At::Below { parent: -1, seq_here: false } })?;
     r.document_end()?;
     Ok(value)
 }
@@ -538,7 +538,7 @@ impl<'a> Reader<'a> {
     fn check_rest(&self, indent: usize, keys_from: usize, value: At) -> Result<(), Error> {
         let mut probe = self.clone();
         probe.checked = true;
-        <IgnoredAny as de::Deserialize>::deserialize(Node { r: &mut probe, at: value })?;
+        <IgnoredAny as de::Deserialize>::deserialize(YamlNode { r: &mut probe, at: value })?;
         let mut rest = Block { first: false, keys_from, value, ..Block::new(&mut probe, indent, true) };
         while rest.next_key::<IgnoredAny>()?.is_some() {
             rest.next_value::<IgnoredAny>()?;
@@ -554,12 +554,12 @@ enum Plain<'a> {
 }
 
 /// A node of the document, to hand to a visitor.
-struct Node<'r, 'a> {
+struct YamlNode<'r, 'a> {
     r: &'r mut Reader<'a>,
     at: At,
 }
 
-impl<'de> Deserializer<'de> for Node<'_, 'de> {
+impl<'de> Deserializer<'de> for YamlNode<'_, 'de> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -721,7 +721,7 @@ impl<'de> SeqAccess<'de> for Block<'_, 'de> {
         let r = &mut *self.r;
         r.pos += 1;
         let at = r.node_after(At::Below { parent: self.indent as isize, seq_here: false }, true);
-        seed.deserialize(Node { r, at }).map(Some)
+        seed.deserialize(YamlNode { r, at }).map(Some)
     }
 }
 
@@ -745,7 +745,7 @@ impl<'de> MapAccess<'de> for Block<'_, 'de> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        seed.deserialize(Node { r: &mut *self.r, at: self.value })
+        seed.deserialize(YamlNode { r: &mut *self.r, at: self.value })
     }
 }
 

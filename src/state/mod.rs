@@ -343,7 +343,7 @@ pub(crate) fn load_text(b: &mut Builder, file: &str, text: &str) -> Result<(), S
 /// One JSON document (kubectl's `-o json`: one object or a `List`), items streamed.
 fn load_json(b: &mut Builder, file: &str, text: &str) -> Result<(), StateError> {
     b.at(file, 1, 1);
-    let mut sink = decode::Sink { builder: b, error: None };
+    let mut sink = decode::ObjectSink { builder: b, error: None };
     let mut de = serde_json::Deserializer::from_str(text);
     let outcome = serde::de::DeserializeSeed::deserialize(
         decode::DocumentSeed { sink: &mut sink, prefix: String::new() },
@@ -367,7 +367,7 @@ fn load_yaml_document(b: &mut Builder, file: &str, doc: &documents::Document) ->
     b.at(file, doc.number, doc.line);
     if !b.full_yaml_parser_only {
         let read = b.read;
-        let mut sink = decode::Sink { builder: b, error: None };
+        let mut sink = decode::ObjectSink { builder: b, error: None };
         let seed = decode::DocumentSeed { sink: &mut sink, prefix: String::new() };
         match fast_yaml::deserialize(doc.text, seed) {
             Ok(()) => return Ok(()),
@@ -375,7 +375,7 @@ fn load_yaml_document(b: &mut Builder, file: &str, doc: &documents::Document) ->
             Err(fast_yaml::Error::Custom(_)) => {}
         }
     }
-    let mut sink = decode::Sink { builder: b, error: None };
+    let mut sink = decode::ObjectSink { builder: b, error: None };
     let outcome = serde_saphyr::with_deserializer_from_str_with_options(doc.text, yaml_options(), |de| {
         serde::de::DeserializeSeed::deserialize(decode::DocumentSeed { sink: &mut sink, prefix: String::new() }, de)
     });

@@ -2,7 +2,7 @@
 //! and the events each one plans.
 
 use super::super::rng::Rng;
-use super::actors::{self, AddOn, Role};
+use super::actors::{self, ActorRole, AddOn};
 use super::cluster::{self, CRONJOBS, NODES, hash, suffix};
 use super::planned::{Planned, Who, nonresource, request};
 use super::{Busy, RECENT_EVENTS};
@@ -350,7 +350,7 @@ impl Busy<'_> {
             events.push(req("get", "apps", "deployments", &dep_name));
         }
         events.push(req("list", "", "events", ""));
-        let is = |r: &Role| std::ptr::eq(role, r);
+        let is = |r: &ActorRole| std::ptr::eq(role, r);
         match self.rng.below(8) {
             0 if is(&actors::READ_ONLY) => {
                 events.push(req("get", "", "secrets", &format!("{dep_name}-db")).forbidden())

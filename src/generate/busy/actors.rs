@@ -4,8 +4,8 @@
 use super::super::record::AllowedBy;
 use super::cluster::APP_NAMESPACES;
 
-/// An IAM role with an access entry: people through IAM ActorIdentity Center, CI through its own role.
-pub struct Role {
+/// An IAM role with an access entry: people through IAM Identity Center, CI through its own role.
+pub struct ActorRole {
     pub name: &'static str,
     /// The access entry's Kubernetes groups.
     pub groups: &'static [&'static str],
@@ -16,13 +16,13 @@ pub struct Role {
 }
 
 /// The roles with an access entry, in the order the CloudTrail records create them.
-pub const ROLES: &[&Role] = &[&PLATFORM_ADMIN, &DEVELOPER, &READ_ONLY, &CI_DEPLOY, &CI_SMOKE];
+pub const ROLES: &[&ActorRole] = &[&PLATFORM_ADMIN, &DEVELOPER, &READ_ONLY, &CI_DEPLOY, &CI_SMOKE];
 
 const ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 const EDIT_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy";
 const VIEW_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
 
-pub static PLATFORM_ADMIN: Role = Role {
+pub static PLATFORM_ADMIN: ActorRole = ActorRole {
     name: "AWSReservedSSO_PlatformAdmin_5e2b7c1d9a3f4e60",
     groups: &[],
     grant: AllowedBy::AccessPolicy(ADMIN_POLICY),
@@ -30,14 +30,14 @@ pub static PLATFORM_ADMIN: Role = Role {
     user_agent: "kubectl/v1.31.2 (darwin/arm64) kubernetes/5864a46",
 };
 /// Bound to `edit` in every application namespace by a RoleBinding `developers`.
-pub static DEVELOPER: Role = Role {
+pub static DEVELOPER: ActorRole = ActorRole {
     name: "AWSReservedSSO_Developer_0c4d1e8f2a7b6935",
     groups: &["developers"],
     grant: AllowedBy::Rbac("RoleBinding", "developers", "ClusterRole", "edit", "Group", "developers"),
     scope: &[],
     user_agent: "kubectl/v1.30.4 (linux/amd64) kubernetes/3a3a1d9",
 };
-pub static READ_ONLY: Role = Role {
+pub static READ_ONLY: ActorRole = ActorRole {
     name: "AWSReservedSSO_ReadOnly_7a9c2e4b6d8f1035",
     groups: &[],
     grant: AllowedBy::AccessPolicy(VIEW_POLICY),
@@ -45,7 +45,7 @@ pub static READ_ONLY: Role = Role {
     user_agent: "k9s/v0.32.5 (darwin/arm64)",
 };
 /// Edit, scoped to the application namespaces.
-pub static CI_DEPLOY: Role = Role {
+pub static CI_DEPLOY: ActorRole = ActorRole {
     name: "github-actions-deploy",
     groups: &[],
     grant: AllowedBy::AccessPolicy(EDIT_POLICY),
@@ -53,7 +53,7 @@ pub static CI_DEPLOY: Role = Role {
     user_agent: "kubectl/v1.31.0 (linux/amd64) kubernetes/9c9f3d9",
 };
 /// Smoke tests after a deploy: `view` everywhere through a group binding.
-pub static CI_SMOKE: Role = Role {
+pub static CI_SMOKE: ActorRole = ActorRole {
     name: "ci-smoke-tests",
     groups: &["ci-smoke"],
     grant: AllowedBy::cluster_binding("ci-smoke", "view", "Group", "ci-smoke"),
@@ -62,7 +62,7 @@ pub static CI_SMOKE: Role = Role {
 };
 
 /// People and the role they sign in with; their session name is their e-mail, the same every day.
-pub const HUMANS: &[(&Role, &str)] = &[
+pub const HUMANS: &[(&ActorRole, &str)] = &[
     (&PLATFORM_ADMIN, "alice@example.com"),
     (&PLATFORM_ADMIN, "bob@example.com"),
     (&DEVELOPER, "carol@example.com"),

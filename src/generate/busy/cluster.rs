@@ -148,12 +148,12 @@ impl Cluster {
     }
 
     /// The node in slot `slot` at `now_ms`.
-    pub fn node(&self, slot: u64, now_ms: i64) -> Node {
+    pub fn node(&self, slot: u64, now_ms: i64) -> WorkerNode {
         let phase = (hash(self.seed, 0x0DE, slot) % NODE_LIFETIME_MS as u64) as i64;
         let generation = (now_ms + phase).div_euclid(NODE_LIFETIME_MS) as u64;
         let h = hash(self.seed, slot, generation);
         let ip = [16 + (h & 15), (h >> 8) & 255, 1 + (h >> 16) % 254];
-        Node {
+        WorkerNode {
             host: format!("ip-10-{}-{}-{}.eu-west-1.compute.internal", ip[0], ip[1], ip[2]),
             ip: format!("10.{}.{}.{}", ip[0], ip[1], ip[2]),
             instance_id: format!("i-0{:016x}", hash(h, 0x1D, 0)),
@@ -161,7 +161,7 @@ impl Cluster {
     }
 
     /// The pod of a daemonset (`aws-node`, `kube-proxy`) on a node: one per node, named after it.
-    pub fn daemon_pod(&self, daemonset: &str, node: &Node) -> String {
+    pub fn daemon_pod(&self, daemonset: &str, node: &WorkerNode) -> String {
         let (host, name) = (xxh3_64(node.host.as_bytes()), xxh3_64(daemonset.as_bytes()));
         let mut rng = Rng::new(hash(self.seed, host, name));
         format!("{daemonset}-{}", suffix(&mut rng, 5))
@@ -170,7 +170,7 @@ impl Cluster {
 
 /// A node as its kubelet authenticates: `system:node:<host>`, session = instance id.
 #[derive(Clone)]
-pub struct Node {
+pub struct WorkerNode {
     pub host: String,
     pub ip: String,
     pub instance_id: String,

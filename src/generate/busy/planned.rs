@@ -2,11 +2,11 @@
 //! is written as an audit record.
 
 use super::super::record::{
-    AllowedBy, BoundPod, PUBLIC_INFO_REASON, Record, RecordedCaller, Request, upper_id, uuid_of,
+    AllowedBy, BoundPod, GeneratedEvent, GeneratedRequest, PUBLIC_INFO_REASON, RecordedCaller, upper_id, uuid_of,
 };
 use super::super::rng::Rng;
-use super::actors::{self, AddOn, Component, Controller, Role};
-use super::cluster::Node;
+use super::actors::{self, ActorRole, AddOn, Component, Controller};
+use super::cluster::WorkerNode;
 use std::cmp::Ordering;
 
 /// Where kube-controller-manager and kube-scheduler call from (an EKS control-plane ENI).
@@ -16,19 +16,19 @@ const CONTROL_PLANE_IP: &str = "10.0.255.12";
 #[derive(Clone)]
 pub enum Who {
     /// An IAM role session (people, CI).
-    Role(&'static Role, String),
+    Role(&'static ActorRole, String),
     /// A kubelet, through the node role's EC2_LINUX access entry.
-    Kubelet(Node),
+    Kubelet(WorkerNode),
     Controller(&'static Controller),
     Component(&'static Component),
     /// An add-on's pod: (service account, pod, the node it runs on).
-    Pod(&'static AddOn, String, Node),
+    Pod(&'static AddOn, String, WorkerNode),
     Anonymous,
 }
 
 /// How the API server decided, as it records it.
 #[derive(Clone, Copy)]
-pub enum Decision {
+pub enum PlannedDecision {
     Allow(&'static AllowedBy),
     /// The Node authorizer (no reason recorded).
     Node,
@@ -48,7 +48,7 @@ pub struct Planned {
     pub namespace: &'static str,
     pub name: String,
     pub path: &'static str,
-    pub decision: Decision,
+    pub decision: PlannedDecision,
 }
 
 impl Planned {
@@ -58,12 +58,12 @@ impl Planned {
     }
 
     pub fn forbidden(mut self) -> Planned {
-        self.decision = Decision::Forbid;
+        self.decision = PlannedDecision::Forbid;
         self
     }
 
     pub fn allowed_by(mut self, grant: &'static AllowedBy) -> Planned {
-        self.decision = Decision::Allow(grant);
+        self.decision = PlannedDecision::Allow(grant);
         self
     }
 
@@ -76,7 +76,7 @@ impl Planned {
         now: i64,
         latency_ms: i64,
         rng: &mut Rng,
-    ) -> Record<'r> {
+    ) -> GeneratedEvent<'r> {
         let (caller, user_agent, ip, role): (RecordedCaller, &str, String, &str) = match &self.who {
             Who::Role(role, session) => (
                 RecordedCaller::AssumedRole {
@@ -150,16 +150,16 @@ impl Planned {
             _ => String::new(),
         };
         let reason = match self.decision {
-            Decision::Allow(grant) => Some(grant.reason(account, role, &principal_id, self.namespace)),
-            Decision::Node => Some(String::new()),
-            Decision::PublicInfo => Some(PUBLIC_INFO_REASON.to_string()),
-            Decision::Forbid => None,
+            PlannedDecision::Allow(grant) => Some(grant.reason(account, role, &principal_id, self.namespace)),
+            PlannedDecision::Node => Some(String::new()),
+            PlannedDecision::PublicInfo => Some(PUBLIC_INFO_REASON.to_string()),
+            PlannedDecision::Forbid => None,
         };
-        Record {
+        GeneratedEvent {
             account,
             audit_id,
             caller,
-            request: Request {
+            request: GeneratedRequest {
                 verb: self.verb,
                 api_group: self.api_group,
                 version: if self.path.is_empty() { "v1" } else { "" },
@@ -212,12 +212,12 @@ pub fn request(
     name: String,
 ) -> Planned {
     let decision = match &who {
-        Who::Role(role, _) => Decision::Allow(&role.grant),
-        Who::Kubelet(_) => Decision::Node,
-        Who::Controller(c) => Decision::Allow(&c.grant),
-        Who::Component(c) => Decision::Allow(&c.grant),
-        Who::Pod(addon, ..) => addon.grant.as_ref().map_or(Decision::Forbid, Decision::Allow),
-        Who::Anonymous => Decision::PublicInfo,
+        Who::Role(role, _) => PlannedDecision::Allow(&role.grant),
+        Who::Kubelet(_) => PlannedDecision::Node,
+        Who::Controller(c) => PlannedDecision::Allow(&c.grant),
+        Who::Component(c) => PlannedDecision::Allow(&c.grant),
+        Who::Pod(addon, ..) => addon.grant.as_ref().map_or(PlannedDecision::Forbid, PlannedDecision::Allow),
+        Who::Anonymous => PlannedDecision::PublicInfo,
     };
     Planned { who, verb, api_group, resource, subresource: "", namespace, name, path: "", decision }
 }

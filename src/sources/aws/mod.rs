@@ -1,12 +1,14 @@
 //! What every AWS source shares: the SDK configuration (the default credential chain over one
-//! rustls HTTP client, the SDK's own retries off), one error line per failed call ([`ApiError`]),
-//! the retry policy that counts every attempt ([`retry`]) and the pace of a quota ([`pacer`]).
+//! rustls HTTP client, the SDK's own retries off), one error line per failed call ([`ApiError`],
+//! which says what to do about it: [`failure`]), the retry policy that counts every attempt ([`retry`]) and the pace of a quota ([`pacer`]).
 
+pub mod failure;
 pub mod pacer;
 pub mod retry;
 
+pub use failure::{Failure, Target};
 pub use pacer::{Pacer, Pacers};
-pub use retry::{Outcome, Requests, retrying};
+pub use retry::{AttemptOutcome, Requests, retrying};
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
@@ -34,52 +36,56 @@ pub async fn config(region: Option<&str>) -> aws_config::SdkConfig {
     loader.load().await
 }
 
-/// A failed AWS call, as one line: the API, the resource, what AWS said and the permission the
-/// call needs, so an operator can tell a missing IAM grant from a typo.
+/// A failed AWS call, as one line. What AWS answered names the API, the resource, AWS's error and
+/// the permission the call needs, so an operator can tell a missing IAM grant from a typo; a
+/// failure that is not the call's (credentials, region, network) says what was tried and what to
+/// set ([`Failure`]).
 #[derive(Debug, thiserror::Error)]
-#[error("{api} on {resource}: {detail} (needs {permission}{hint})")]
 pub struct ApiError {
     /// `eks:DescribeCluster`: the IAM action, which is also the API's name.
     pub api: &'static str,
     pub resource: String,
-    /// AWS's error code, when AWS answered (`AccessDeniedException`).
-    pub code: Option<String>,
-    detail: String,
+    pub failure: Failure,
     permission: &'static str,
-    hint: String,
 }
 
 impl ApiError {
-    /// `permission` is the IAM action and the resource it must be granted on.
+    /// `permission` is the IAM action and the resource it must be granted on; `target`, where the
+    /// client sends its calls. The SDK's full account of `err` is logged at debug level.
     pub fn new<E>(
         api: &'static str,
         permission: &'static str,
         resource: &str,
+        target: &Target,
         err: &SdkError<E, HttpResponse>,
     ) -> ApiError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let code = err.code().map(str::to_string);
-        let detail = match (err.code(), err.message()) {
-            (Some(c), Some(m)) => format!("{c}: {m}"),
-            (Some(c), None) => c.to_string(),
-            _ => DisplayErrorContext(err).to_string(),
-        };
-        let hint = match code.as_deref() {
-            Some("ResourceNotFoundException") if api.starts_with("logs:") => {
-                "; is control-plane audit logging on for the cluster, in this region?".to_string()
+        tracing::debug!(api, resource, error = %DisplayErrorContext(err), "AWS call failed");
+        ApiError { api, resource: resource.to_string(), failure: Failure::of(err, target), permission }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.failure.stands_alone() {
+            return write!(f, "{}", self.failure);
+        }
+        let hint = match &self.failure {
+            Failure::Answered { code, .. } if code == "ResourceNotFoundException" && self.api.starts_with("logs:") => {
+                "; is control-plane audit logging on for the cluster, in this region?"
             }
-            Some("ResourceNotFoundException") if api.starts_with("eks:") => {
-                "; does the cluster exist in this region?".to_string()
+            Failure::Answered { code, .. } if code == "ResourceNotFoundException" && self.api.starts_with("eks:") => {
+                "; does the cluster exist in this region?"
             }
-            Some(c) if is_denied(c) => "; the credentials' IAM policy does not grant it".to_string(),
-            _ => String::new(),
+            Failure::Answered { code, .. } if is_denied(code) => "; the credentials' IAM policy does not grant it",
+            _ => "",
         };
-        ApiError { api, resource: resource.to_string(), code, detail, permission, hint }
+        write!(f, "{} on {}: {} (needs {}{hint})", self.api, self.resource, self.failure, self.permission)
     }
 }
 
 fn is_denied(code: &str) -> bool {
-    matches!(code, "AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation" | "UnrecognizedClientException")
+    matches!(code, "AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation")
 }

@@ -15,10 +15,10 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-/// How one request ended.
+/// How one attempt at a request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum AttemptOutcome {
     Ok,
     /// AWS asked to slow down; the request was retried after a back-off.
     Throttled,
@@ -27,15 +27,16 @@ pub enum Outcome {
     Error,
 }
 
-impl Outcome {
-    pub const ALL: [Outcome; 4] = [Outcome::Ok, Outcome::Throttled, Outcome::Retried, Outcome::Error];
+impl AttemptOutcome {
+    pub const ALL: [AttemptOutcome; 4] =
+        [AttemptOutcome::Ok, AttemptOutcome::Throttled, AttemptOutcome::Retried, AttemptOutcome::Error];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::Ok => "ok",
-            Outcome::Throttled => "throttled",
-            Outcome::Retried => "retried",
-            Outcome::Error => "error",
+            AttemptOutcome::Ok => "ok",
+            AttemptOutcome::Throttled => "throttled",
+            AttemptOutcome::Retried => "retried",
+            AttemptOutcome::Error => "error",
         }
     }
 }
@@ -44,14 +45,14 @@ impl Outcome {
 /// to `grantscope_source_requests_total`.
 #[derive(Debug, Default, Clone, PartialEq, Serialize)]
 #[serde(transparent)]
-pub struct Requests(pub BTreeMap<&'static str, BTreeMap<Outcome, u64>>);
+pub struct Requests(pub BTreeMap<&'static str, BTreeMap<AttemptOutcome, u64>>);
 
 impl Requests {
-    pub fn count(&mut self, api: &'static str, outcome: Outcome) {
+    pub fn count(&mut self, api: &'static str, outcome: AttemptOutcome) {
         *self.0.entry(api).or_default().entry(outcome).or_default() += 1;
     }
 
-    pub fn total(&self, outcome: Outcome) -> u64 {
+    pub fn total(&self, outcome: AttemptOutcome) -> u64 {
         self.0.values().filter_map(|m| m.get(&outcome)).sum()
     }
 
@@ -97,7 +98,7 @@ where
     let (throttled, transient) = (AtomicU32::new(0), AtomicU32::new(0));
     // Whether another attempt is in the budget of the failure's kind.
     let worth_retrying = |err: &SdkError<E, HttpResponse>| match retry_outcome(err) {
-        Some(Outcome::Throttled) => throttled.fetch_add(1, Ordering::Relaxed) + 1 < THROTTLED_ATTEMPTS,
+        Some(AttemptOutcome::Throttled) => throttled.fetch_add(1, Ordering::Relaxed) + 1 < THROTTLED_ATTEMPTS,
         Some(_) => transient.fetch_add(1, Ordering::Relaxed) + 1 < TRANSIENT_ATTEMPTS,
         None => false,
     };
@@ -110,21 +111,21 @@ where
             tracing::debug!(api, outcome = outcome.as_str(), ?pause, "backing off before retrying");
         })
         .await;
-    requests.count(api, if result.is_ok() { Outcome::Ok } else { Outcome::Error });
+    requests.count(api, if result.is_ok() { AttemptOutcome::Ok } else { AttemptOutcome::Error });
     result
 }
 
 /// How a failed attempt counts when it is retried: throttled, retried (transient) or, for a
 /// failure another attempt does not fix, not at all.
-fn retry_outcome<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<Outcome> {
+fn retry_outcome<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<AttemptOutcome> {
     let status = match err {
         SdkError::ServiceError(e) => Some(e.raw().status().as_u16()),
         _ => None,
     };
     if is_throttling(err.code(), status) {
-        Some(Outcome::Throttled)
+        Some(AttemptOutcome::Throttled)
     } else if is_transient(err) {
-        Some(Outcome::Retried)
+        Some(AttemptOutcome::Retried)
     } else {
         None
     }
@@ -203,14 +204,14 @@ mod tests {
     #[test]
     fn requests_add_up_by_api_and_outcome() {
         let mut a = Requests::default();
-        a.count("FilterLogEvents", Outcome::Throttled);
-        a.count("FilterLogEvents", Outcome::Ok);
+        a.count("FilterLogEvents", AttemptOutcome::Throttled);
+        a.count("FilterLogEvents", AttemptOutcome::Ok);
         let mut b = Requests::default();
-        b.count("FilterLogEvents", Outcome::Throttled);
-        b.count("LookupEvents", Outcome::Ok);
+        b.count("FilterLogEvents", AttemptOutcome::Throttled);
+        b.count("LookupEvents", AttemptOutcome::Ok);
         a.add(&b);
-        assert_eq!(a.total(Outcome::Throttled), 2);
-        assert_eq!(a.total(Outcome::Ok), 2);
+        assert_eq!(a.total(AttemptOutcome::Throttled), 2);
+        assert_eq!(a.total(AttemptOutcome::Ok), 2);
         assert_eq!(serde_json::to_value(&a).unwrap()["FilterLogEvents"]["throttled"], 2);
     }
 
@@ -223,7 +224,7 @@ mod tests {
 
     /// Runs `retrying` over calls that fail with `failures` (status, code) in turn and then
     /// succeed; returns whether it succeeded and the counted outcomes.
-    async fn run(failures: &[(u16, &str)]) -> (bool, Vec<(Outcome, u64)>, usize) {
+    async fn run(failures: &[(u16, &str)]) -> (bool, Vec<(AttemptOutcome, u64)>, usize) {
         let mut requests = Requests::default();
         let calls = Cell::new(0);
         let result = retrying(&mut requests, "DescribeCluster", || {
@@ -242,12 +243,12 @@ mod tests {
         /// AWS's answers (status, code) before it answers with success.
         failures: Vec<(u16, &'static str)>,
         ok: bool,
-        counted: Vec<(Outcome, u64)>,
+        counted: Vec<(AttemptOutcome, u64)>,
     }
 
     #[tokio::test(start_paused = true)]
     async fn every_attempt_is_counted_by_outcome() {
-        use Outcome::*;
+        use AttemptOutcome::*;
         let throttled = (400, "ThrottlingException");
         let unavailable = (503, "ServiceUnavailableException");
         let denied = (403, "AccessDeniedException");
@@ -282,7 +283,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn each_kind_of_failure_has_its_own_budget() {
-        use Outcome::*;
+        use AttemptOutcome::*;
         // Two transient failures (the budget is three attempts), then throttling, then an answer.
         let failures = [(500, "InternalFailure"), (500, "InternalFailure"), (400, "ThrottlingException")];
         let (ok, counted, _) = run(&failures).await;

@@ -16,7 +16,7 @@ pub mod config;
 
 pub use config::CloudTrailConfig;
 
-use super::aws::{self, ApiError, Pacer, Pacers, Requests, retrying};
+use super::aws::{self, ApiError, Pacer, Pacers, Requests, Target, retrying};
 use super::checkpoint::CheckpointKey;
 use super::live::LiveSource;
 use super::slices::{self, Item, Page, PagedSource, Range, ReadProgress, SourceError};
@@ -58,6 +58,7 @@ pub fn global_events_region(region: &str) -> &'static str {
 struct Regional {
     region: String,
     client: aws_sdk_cloudtrail::Client,
+    target: Target,
     pacer: Arc<Pacer>,
 }
 
@@ -76,13 +77,14 @@ impl Lookups {
             pacer: pacer(&region),
             region: region.clone(),
             client: aws_sdk_cloudtrail::Client::new(config),
+            target: Target::of(config, aws::failure::CLOUDTRAIL),
         }];
         if global != region {
-            let conf =
-                aws_sdk_cloudtrail::config::Builder::from(config).region(aws_config::Region::new(global)).build();
+            let config = config.to_builder().region(aws_config::Region::new(global)).build();
             regions.push(Regional {
                 region: global.to_string(),
-                client: aws_sdk_cloudtrail::Client::from_conf(conf),
+                client: aws_sdk_cloudtrail::Client::new(&config),
+                target: Target::of(&config, aws::failure::CLOUDTRAIL),
                 pacer: pacer(global),
             });
         }
@@ -103,7 +105,7 @@ impl PagedSource for LookupByName<'_> {
             .attribute_value(self.name)
             .build()
             .expect("key and value are set");
-        let Regional { region, client, pacer } = self.regional;
+        let Regional { region, client, target, pacer } = self.regional;
         let page = retrying(self.requests, "LookupEvents", || {
             let call = client
                 .lookup_events()
@@ -125,6 +127,7 @@ impl PagedSource for LookupByName<'_> {
                 "cloudtrail:LookupEvents",
                 "cloudtrail:LookupEvents (resource *)",
                 &format!("{region} ({})", self.name),
+                target,
                 &e,
             )
         })?;

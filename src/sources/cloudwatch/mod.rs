@@ -8,7 +8,7 @@ pub mod config;
 
 pub use config::CloudWatchConfig;
 
-use super::aws::{self, ApiError, Requests, retrying};
+use super::aws::{self, ApiError, Requests, Target, retrying};
 use super::checkpoint::CheckpointKey;
 use super::live::LiveSource;
 use super::slices::{self, Item, Page, PagedSource, Range, ReadProgress, SourceError};
@@ -35,7 +35,7 @@ const CHECKPOINTS: &str = "cloudwatch";
 const SLICE_MS: i64 = 60 * 60_000;
 
 struct FilterLogEvents<'a> {
-    client: &'a aws_sdk_cloudwatchlogs::Client,
+    client: &'a Logs,
     opts: &'a CloudWatchOptions,
     requests: Requests,
 }
@@ -45,6 +45,7 @@ impl PagedSource for FilterLogEvents<'_> {
         let opts = self.opts;
         let page = retrying(&mut self.requests, "FilterLogEvents", || {
             self.client
+                .client
                 .filter_log_events()
                 .log_group_name(&opts.log_group)
                 .log_stream_name_prefix(&opts.stream_prefix)
@@ -56,7 +57,8 @@ impl PagedSource for FilterLogEvents<'_> {
         })
         .await
         .map_err(|e| {
-            ApiError::new("logs:FilterLogEvents", "logs:FilterLogEvents on the log group", &opts.log_group, &e)
+            let (api, permission) = ("logs:FilterLogEvents", "logs:FilterLogEvents on the log group");
+            ApiError::new(api, permission, &opts.log_group, &self.client.target, &e)
         })?;
         let items = page
             .events()
@@ -75,13 +77,19 @@ impl PagedSource for FilterLogEvents<'_> {
     }
 }
 
+/// A CloudWatch Logs client and where it sends its calls.
+struct Logs {
+    client: aws_sdk_cloudwatchlogs::Client,
+    target: Target,
+}
+
 /// A cluster's audit log in CloudWatch Logs: `ingest cloudwatch` and the daemon's source. The
 /// client is made at the first read and kept.
 pub struct CloudWatch {
     cluster: String,
     region: Option<String>,
     config: CloudWatchConfig,
-    client: Option<aws_sdk_cloudwatchlogs::Client>,
+    client: Option<Logs>,
 }
 
 impl CloudWatch {
@@ -104,7 +112,9 @@ impl LiveSource for CloudWatch {
         progress: &mut ReadProgress,
     ) -> Result<(), SourceError> {
         if self.client.is_none() {
-            self.client = Some(aws_sdk_cloudwatchlogs::Client::new(&aws::config(self.region.as_deref()).await));
+            let config = aws::config(self.region.as_deref()).await;
+            let target = Target::of(&config, aws::failure::LOGS);
+            self.client = Some(Logs { client: aws_sdk_cloudwatchlogs::Client::new(&config), target });
         }
         let client = self.client.as_ref().expect("just made");
         let opts = CloudWatchOptions {
@@ -120,7 +130,7 @@ impl LiveSource for CloudWatch {
 /// Reads every audit event from the checkpoint (or `since`) up to `now_ms` into `progress`
 /// (counted even when the run fails), stopping early (committed) when `stop` is set.
 async fn ingest(
-    client: &aws_sdk_cloudwatchlogs::Client,
+    client: &Logs,
     store: &mut Store,
     opts: &CloudWatchOptions,
     now_ms: i64,
@@ -128,7 +138,7 @@ async fn ingest(
     progress: &mut ReadProgress,
 ) -> Result<(), SourceError> {
     // The same log group name exists in every region: the region is part of the key.
-    let region = client.config().region().map_or_else(String::new, |r| r.to_string());
+    let region = client.client.config().region().map_or_else(String::new, |r| r.to_string());
     let key = format!("{region}|{}|{}", opts.log_group, opts.stream_prefix);
     // Checkpoints written before the key had the region carry on under the new key, so an upgrade
     // neither reads a week again nor counts it twice.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A stored checkpoint of a sliced read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "Stored", into = "Stored")]
+#[serde(try_from = "StoredCheckpoint", into = "StoredCheckpoint")]
 pub enum SliceCheckpoint {
     /// The first releases: a run resumed at the newest event read.
     V1 { cursor_ms: i64, ids: Vec<String> },
@@ -16,7 +16,7 @@ pub enum SliceCheckpoint {
 
 /// The JSON form: `{"v": 2, "cursor_ms": ..., "ids": [...], "scanned_to_ms": ...}`.
 #[derive(Serialize, Deserialize)]
-struct Stored {
+struct StoredCheckpoint {
     v: u32,
     cursor_ms: i64,
     ids: Vec<String>,
@@ -24,10 +24,10 @@ struct Stored {
     scanned_to_ms: Option<i64>,
 }
 
-impl TryFrom<Stored> for SliceCheckpoint {
+impl TryFrom<StoredCheckpoint> for SliceCheckpoint {
     type Error = String;
 
-    fn try_from(s: Stored) -> Result<Self, String> {
+    fn try_from(s: StoredCheckpoint) -> Result<Self, String> {
         match (s.v, s.scanned_to_ms) {
             (1, None) => Ok(SliceCheckpoint::V1 { cursor_ms: s.cursor_ms, ids: s.ids }),
             (2, Some(scanned_to_ms)) => Ok(SliceCheckpoint::V2 { cursor_ms: s.cursor_ms, ids: s.ids, scanned_to_ms }),
@@ -38,12 +38,12 @@ impl TryFrom<Stored> for SliceCheckpoint {
     }
 }
 
-impl From<SliceCheckpoint> for Stored {
-    fn from(c: SliceCheckpoint) -> Stored {
+impl From<SliceCheckpoint> for StoredCheckpoint {
+    fn from(c: SliceCheckpoint) -> StoredCheckpoint {
         match c {
-            SliceCheckpoint::V1 { cursor_ms, ids } => Stored { v: 1, cursor_ms, ids, scanned_to_ms: None },
+            SliceCheckpoint::V1 { cursor_ms, ids } => StoredCheckpoint { v: 1, cursor_ms, ids, scanned_to_ms: None },
             SliceCheckpoint::V2 { cursor_ms, ids, scanned_to_ms } => {
-                Stored { v: 2, cursor_ms, ids, scanned_to_ms: Some(scanned_to_ms) }
+                StoredCheckpoint { v: 2, cursor_ms, ids, scanned_to_ms: Some(scanned_to_ms) }
             }
         }
     }

@@ -32,7 +32,13 @@ impl FakeApi {
 fn unavailable() -> ApiError {
     let err = DescribeClusterError::generic(ErrorMetadata::builder().code("ServiceUnavailable").build());
     let err = SdkError::service_error(err, HttpResponse::new(503.try_into().unwrap(), "".into()));
-    ApiError::new("cloudtrail:LookupEvents", "cloudtrail:LookupEvents", "fake", &err)
+    let target = crate::sources::aws::Target {
+        endpoint: "https://cloudtrail.us-east-1.amazonaws.com".into(),
+        overridden: false,
+        region: Some("us-east-1".into()),
+        profile: None,
+    };
+    ApiError::new("cloudtrail:LookupEvents", "cloudtrail:LookupEvents", "fake", &target, &err)
 }
 
 impl PagedSource for FakeApi {

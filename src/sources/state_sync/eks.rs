@@ -4,8 +4,7 @@
 //! the cluster's endpoint and CA, which the Kubernetes API part needs in EKS-token mode.
 
 use crate::model::{AccessEntry, AccessEntryType, AccessScope, AuthenticationMode, PolicyAssociation};
-use crate::sources::aws::{ApiError, Requests, retrying};
-use aws_sdk_eks::Client;
+use crate::sources::aws::{self, ApiError, Requests, Target, retrying};
 use aws_sdk_eks::types::AccessScopeType;
 
 /// What the EKS API says about who may access the cluster.
@@ -21,11 +20,24 @@ pub struct EksAccess {
     pub warnings: Vec<String>,
 }
 
+/// An EKS client and where it sends its calls.
+pub struct Eks {
+    client: aws_sdk_eks::Client,
+    target: Target,
+}
+
+impl Eks {
+    pub fn new(config: &aws_config::SdkConfig) -> Eks {
+        Eks { client: aws_sdk_eks::Client::new(config), target: Target::of(config, aws::failure::EKS) }
+    }
+}
+
 /// Reads the cluster's access configuration; every request is counted in `requests`.
-pub async fn read(client: &Client, cluster: &str, requests: &mut Requests) -> Result<EksAccess, ApiError> {
-    let described = retrying(requests, "DescribeCluster", || client.describe_cluster().name(cluster).send())
-        .await
-        .map_err(|e| ApiError::new("eks:DescribeCluster", "eks:DescribeCluster on the cluster", cluster, &e))?;
+pub async fn read(eks: &Eks, cluster: &str, requests: &mut Requests) -> Result<EksAccess, ApiError> {
+    let described =
+        retrying(requests, "DescribeCluster", || eks.client.describe_cluster().name(cluster).send()).await.map_err(
+            |e| ApiError::new("eks:DescribeCluster", "eks:DescribeCluster on the cluster", cluster, &eks.target, &e),
+        )?;
     let c = described.cluster();
     let mut warnings = Vec::new();
     // Clusters made before access entries existed have no accessConfig: they are CONFIG_MAP.
@@ -49,22 +61,24 @@ pub async fn read(client: &Client, cluster: &str, requests: &mut Requests) -> Re
     if mode == AuthenticationMode::ConfigMap {
         return Ok(access);
     }
-    for arn in list_access_entries(client, cluster, requests).await? {
-        let entry = describe_entry(client, cluster, &arn, requests, &mut access.warnings).await?;
+    for arn in list_access_entries(eks, cluster, requests).await? {
+        let entry = describe_entry(eks, cluster, &arn, requests, &mut access.warnings).await?;
         access.entries.push(entry);
     }
     Ok(access)
 }
 
-async fn list_access_entries(client: &Client, cluster: &str, requests: &mut Requests) -> Result<Vec<String>, ApiError> {
+async fn list_access_entries(eks: &Eks, cluster: &str, requests: &mut Requests) -> Result<Vec<String>, ApiError> {
     let mut arns = Vec::new();
     let mut token: Option<String> = None;
     loop {
         let page = retrying(requests, "ListAccessEntries", || {
-            client.list_access_entries().cluster_name(cluster).max_results(100).set_next_token(token.clone()).send()
+            eks.client.list_access_entries().cluster_name(cluster).max_results(100).set_next_token(token.clone()).send()
         })
         .await
-        .map_err(|e| ApiError::new("eks:ListAccessEntries", "eks:ListAccessEntries on the cluster", cluster, &e))?;
+        .map_err(|e| {
+            ApiError::new("eks:ListAccessEntries", "eks:ListAccessEntries on the cluster", cluster, &eks.target, &e)
+        })?;
         arns.extend(page.access_entries().iter().cloned());
         token = page.next_token().map(String::from);
         if token.is_none() {
@@ -74,7 +88,7 @@ async fn list_access_entries(client: &Client, cluster: &str, requests: &mut Requ
 }
 
 async fn describe_entry(
-    client: &Client,
+    eks: &Eks,
     cluster: &str,
     arn: &str,
     requests: &mut Requests,
@@ -82,11 +96,17 @@ async fn describe_entry(
 ) -> Result<AccessEntry, ApiError> {
     let resource = format!("{cluster} access entry {arn}");
     let described = retrying(requests, "DescribeAccessEntry", || {
-        client.describe_access_entry().cluster_name(cluster).principal_arn(arn).send()
+        eks.client.describe_access_entry().cluster_name(cluster).principal_arn(arn).send()
     })
     .await
     .map_err(|e| {
-        ApiError::new("eks:DescribeAccessEntry", "eks:DescribeAccessEntry on the access entry", &resource, &e)
+        ApiError::new(
+            "eks:DescribeAccessEntry",
+            "eks:DescribeAccessEntry on the access entry",
+            &resource,
+            &eks.target,
+            &e,
+        )
     })?;
     let e = described.access_entry();
     let entry_type = match e.and_then(|e| e.r#type()) {
@@ -104,13 +124,13 @@ async fn describe_entry(
         entry_type,
         username,
         kubernetes_groups: e.map(|e| e.kubernetes_groups().to_vec()).unwrap_or_default(),
-        policies: associated_policies(client, cluster, arn, requests, &resource).await?,
+        policies: associated_policies(eks, cluster, arn, requests, &resource).await?,
         created_at_ms: e.and_then(|e| e.created_at()).and_then(|t| t.to_millis().ok()),
     })
 }
 
 async fn associated_policies(
-    client: &Client,
+    eks: &Eks,
     cluster: &str,
     arn: &str,
     requests: &mut Requests,
@@ -120,7 +140,7 @@ async fn associated_policies(
     let mut token: Option<String> = None;
     loop {
         let page = retrying(requests, "ListAssociatedAccessPolicies", || {
-            client
+            eks.client
                 .list_associated_access_policies()
                 .cluster_name(cluster)
                 .principal_arn(arn)
@@ -134,6 +154,7 @@ async fn associated_policies(
                 "eks:ListAssociatedAccessPolicies",
                 "eks:ListAssociatedAccessPolicies on the access entry",
                 resource,
+                &eks.target,
                 &e,
             )
         })?;

@@ -4,7 +4,8 @@
 //! learn who the caller is; it accepts it for 15 minutes after signing. For a daemon with no
 //! kubeconfig (ECS), with the endpoint and CA from DescribeCluster.
 
-use aws_credential_types::provider::ProvideCredentials;
+use crate::sources::aws::{self, Failure, failure::host};
+use aws_credential_types::provider::{ProvideCredentials, error::CredentialsError};
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use base64::Engine;
@@ -16,8 +17,9 @@ const CLUSTER_HEADER: &str = "x-k8s-aws-id";
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    #[error("no AWS credentials for the EKS token: {0}")]
-    Credentials(String),
+    /// The credentials to sign it with could not be had.
+    #[error("EKS token: {0}")]
+    Credentials(Failure),
     #[error("no AWS region for the EKS token's STS endpoint")]
     NoRegion,
     #[error("signing the EKS token: {0}")]
@@ -27,23 +29,17 @@ pub enum TokenError {
 /// A token for `cluster` from the SDK config's credentials and region, signed at `now_ms` (the
 /// caller's clock: the API server accepts it for 15 minutes after).
 pub async fn token(config: &aws_config::SdkConfig, cluster: &str, now_ms: i64) -> Result<String, TokenError> {
-    let provider = config.credentials_provider().ok_or_else(|| TokenError::Credentials("no provider".into()))?;
-    let credentials = provider
-        .provide_credentials()
-        .await
-        .map_err(|e| TokenError::Credentials(aws_sdk_eks::error::DisplayErrorContext(&e).to_string()))?;
+    let profile = aws::failure::profile();
+    let provider = config.credentials_provider().ok_or_else(|| {
+        TokenError::Credentials(Failure::of_credentials(&CredentialsError::not_loaded_no_source(), profile.as_deref()))
+    })?;
+    let credentials = provider.provide_credentials().await.map_err(|e| {
+        tracing::debug!(error = %aws_sdk_eks::error::DisplayErrorContext(&e), "no credentials for the EKS token");
+        TokenError::Credentials(Failure::of_credentials(&e, profile.as_deref()))
+    })?;
     let region = config.region().ok_or(TokenError::NoRegion)?;
     let at = SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(now_ms).unwrap_or(0));
     presigned_token(&credentials, region.as_ref(), cluster, at)
-}
-
-/// The STS endpoint of the region's partition.
-fn sts_host(region: &str) -> String {
-    if region.starts_with("cn-") {
-        format!("sts.{region}.amazonaws.com.cn")
-    } else {
-        format!("sts.{region}.amazonaws.com")
-    }
 }
 
 fn presigned_token(
@@ -52,7 +48,7 @@ fn presigned_token(
     cluster: &str,
     at: SystemTime,
 ) -> Result<String, TokenError> {
-    let url = format!("https://{}/?Action=GetCallerIdentity&Version=2011-06-15", sts_host(region));
+    let url = format!("https://{}/?Action=GetCallerIdentity&Version=2011-06-15", host("sts", region));
     let mut settings = SigningSettings::default();
     settings.signature_location = SignatureLocation::QueryParams;
     // As aws-iam-authenticator and `aws eks get-token` sign it.
@@ -118,7 +114,7 @@ mod tests {
 
     #[test]
     fn china_regions_use_their_partition_s_sts() {
-        assert_eq!(sts_host("cn-north-1"), "sts.cn-north-1.amazonaws.com.cn");
-        assert_eq!(sts_host("us-gov-west-1"), "sts.us-gov-west-1.amazonaws.com");
+        assert_eq!(host("sts", "cn-north-1"), "sts.cn-north-1.amazonaws.com.cn");
+        assert_eq!(host("sts", "us-gov-west-1"), "sts.us-gov-west-1.amazonaws.com");
     }
 }

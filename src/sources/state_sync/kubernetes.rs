@@ -6,6 +6,8 @@
 //! service account (in-cluster), or — for a daemon with no kubeconfig, as in ECS — the endpoint
 //! and CA from DescribeCluster with an EKS bearer token signed from the AWS credentials.
 
+pub use super::kubernetes_error::KubernetesError;
+
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use kube::api::{Api, ListParams};
@@ -32,34 +34,30 @@ pub struct EksEndpoint<'a> {
     pub token: String,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum KubernetesError {
-    #[error("Kubernetes API configuration: {0}")]
-    Config(String),
-    #[error(
-        "Kubernetes API {what}: {message} (needs get/list on roles, clusterroles, rolebindings, clusterrolebindings and get on configmap kube-system/aws-auth; the Helm chart's ClusterRole grants them)"
-    )]
-    Api { what: String, message: String },
+/// A client for the cluster's API server, and what its failures are said with.
+pub struct Connection {
+    client: kube::Client,
+    /// The API server's URL.
+    url: String,
+    /// Whether the client presents an EKS token (a 401 then means the token was refused).
+    eks_token: bool,
 }
 
 /// Builds a client for `access`; `eks` is needed (and used) only for [`KubernetesAccess::EksToken`].
-pub async fn client(access: &KubernetesAccess, eks: Option<EksEndpoint<'_>>) -> Result<kube::Client, KubernetesError> {
-    let config_error = |e: &dyn std::fmt::Display| KubernetesError::Config(e.to_string());
+pub async fn client(access: &KubernetesAccess, eks: Option<EksEndpoint<'_>>) -> Result<Connection, KubernetesError> {
     let config = match access {
         KubernetesAccess::Kubeconfig { path, context } => {
             let kubeconfig = match path {
                 Some(p) => Kubeconfig::read_from(p),
                 None => Kubeconfig::read(),
             }
-            .map_err(|e| config_error(&e))?;
+            .map_err(|e| KubernetesError::kubeconfig(e, path.as_deref()))?;
             let options = KubeConfigOptions { context: context.clone(), ..KubeConfigOptions::default() };
-            kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.map_err(|e| config_error(&e))?
+            kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.map_err(|e| KubernetesError::config(&e))?
         }
-        KubernetesAccess::InCluster => kube::Config::incluster().map_err(|e| config_error(&e))?,
+        KubernetesAccess::InCluster => kube::Config::incluster().map_err(KubernetesError::in_cluster)?,
         KubernetesAccess::EksToken => {
-            let eks = eks.ok_or_else(|| {
-                KubernetesError::Config("EKS-token mode needs the cluster endpoint and CA from DescribeCluster".into())
-            })?;
+            let eks = eks.ok_or(KubernetesError::NoEndpoint)?;
             // A one-context kubeconfig: kube-rs then checks the CA exactly as for a file.
             let kubeconfig = json!({
                 "apiVersion": "v1", "kind": "Config", "current-context": "eks",
@@ -67,41 +65,49 @@ pub async fn client(access: &KubernetesAccess, eks: Option<EksEndpoint<'_>>) -> 
                 "users": [{"name": "grantscope", "user": {"token": eks.token}}],
                 "contexts": [{"name": "eks", "context": {"cluster": "eks", "user": "grantscope"}}],
             });
-            let kubeconfig = Kubeconfig::from_yaml(&kubeconfig.to_string()).map_err(|e| config_error(&e))?;
+            let kubeconfig = Kubeconfig::from_yaml(&kubeconfig.to_string()).map_err(|e| KubernetesError::config(&e))?;
             kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
                 .await
-                .map_err(|e| config_error(&e))?
+                .map_err(|e| KubernetesError::config(&e))?
         }
     };
-    kube::Client::try_from(config).map_err(|e| config_error(&e))
+    let url = config.cluster_url.to_string();
+    let client = kube::Client::try_from(config).map_err(|e| KubernetesError::config(&e))?;
+    Ok(Connection { client, url, eks_token: *access == KubernetesAccess::EksToken })
 }
 
 /// Every RBAC object and the aws-auth ConfigMap (if there is one), as kubectl-style JSON objects.
-pub async fn read(client: &kube::Client) -> Result<Vec<Value>, KubernetesError> {
+pub async fn read(conn: &Connection) -> Result<Vec<Value>, KubernetesError> {
+    let client = &conn.client;
     let mut objects = Vec::new();
-    list_all::<ClusterRole>(Api::all(client.clone()), "clusterroles", &mut objects).await?;
-    list_all::<Role>(Api::all(client.clone()), "roles", &mut objects).await?;
-    list_all::<ClusterRoleBinding>(Api::all(client.clone()), "clusterrolebindings", &mut objects).await?;
-    list_all::<RoleBinding>(Api::all(client.clone()), "rolebindings", &mut objects).await?;
+    list_all::<ClusterRole>(conn, Api::all(client.clone()), "clusterroles", &mut objects).await?;
+    list_all::<Role>(conn, Api::all(client.clone()), "roles", &mut objects).await?;
+    list_all::<ClusterRoleBinding>(conn, Api::all(client.clone()), "clusterrolebindings", &mut objects).await?;
+    list_all::<RoleBinding>(conn, Api::all(client.clone()), "rolebindings", &mut objects).await?;
     let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
-    let aws_auth = configmaps.get_opt("aws-auth").await.map_err(|e| KubernetesError::Api {
-        what: "get configmap kube-system/aws-auth".into(),
-        message: e.to_string(),
-    })?;
+    let aws_auth = configmaps
+        .get_opt("aws-auth")
+        .await
+        .map_err(|e| KubernetesError::api(e, "get configmap kube-system/aws-auth", &conn.url, conn.eks_token))?;
     objects.extend(aws_auth.map(|cm| to_json(&cm)));
     Ok(objects)
 }
 
 /// Pages through a list 500 objects at a time, as kubectl does.
-async fn list_all<K>(api: Api<K>, resource: &str, out: &mut Vec<Value>) -> Result<(), KubernetesError>
+async fn list_all<K>(
+    conn: &Connection,
+    api: Api<K>,
+    resource: &str,
+    out: &mut Vec<Value>,
+) -> Result<(), KubernetesError>
 where
     K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + serde::Serialize,
 {
     let mut params = ListParams::default().limit(500);
     loop {
-        let page = api.list(&params).await.map_err(|e| KubernetesError::Api {
-            what: format!("list {resource}.rbac.authorization.k8s.io"),
-            message: e.to_string(),
+        let page = api.list(&params).await.map_err(|e| {
+            let what = format!("list {resource}.rbac.authorization.k8s.io");
+            KubernetesError::api(e, &what, &conn.url, conn.eks_token)
         })?;
         out.extend(page.items.iter().map(to_json));
         match page.metadata.continue_.filter(|c| !c.is_empty()) {
