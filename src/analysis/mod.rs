@@ -137,10 +137,10 @@ pub struct Finding {
     pub controls: Vec<&'static str>,
     /// The exception that accepts it (see [`exceptions`]); an accepted finding is listed apart.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub accepted: Option<exceptions::Acceptance>,
+    pub accepted: Option<exceptions::outcome::Acceptance>,
     /// An exception that accepted it and no longer does (expired, or the grant changed).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub lapsed_exception: Option<exceptions::Lapsed>,
+    pub lapsed_exception: Option<exceptions::outcome::Lapsed>,
 }
 
 /// A least-privilege change to the state the findings were computed on (indexes into it).

@@ -107,7 +107,7 @@ pub fn appended(existing: Option<&str>, entry: &NewEntry) -> Result<(String, Exc
         && after.entries.iter().zip(&before.entries).all(|(a, b)| a == b);
     let last = after.entries.last();
     let added = last.is_some_and(|l| {
-        l.selector == super::Selector::Id(entry.id.clone())
+        l.selector == super::EntrySelector::Id(entry.id.clone())
             && l.reason == entry.reason
             && l.owner == entry.owner
             && l.fingerprint.as_deref() == Some(entry.fingerprint.as_str())

@@ -36,14 +36,16 @@
 mod append;
 mod fingerprint;
 mod glob;
+pub mod outcome;
 
 pub use append::{NewEntry, appended, entry_text};
 pub use fingerprint::fingerprint;
 pub use glob::glob_matches;
+pub use outcome::{Acceptance, Lapsed, Unmatched};
 
 use super::{Finding, FindingKind};
 use crate::model::time::{format_day, parse_day};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// The default exceptions file of the command line, in the working directory.
 pub const DEFAULT_FILE: &str = "grantscope.exceptions.yaml";
@@ -59,7 +61,7 @@ pub struct Exceptions {
 pub struct Exception {
     /// Its position in the file, from 1, as errors and reports name it.
     pub number: usize,
-    pub selector: Selector,
+    pub selector: EntrySelector,
     /// Only findings of this cluster.
     pub cluster: Option<String>,
     pub reason: String,
@@ -74,7 +76,7 @@ pub struct Exception {
 
 /// What an entry selects.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Selector {
+pub enum EntrySelector {
     /// One finding, by id.
     Id(String),
     /// Every finding the pattern matches.
@@ -94,47 +96,6 @@ pub struct Pattern {
     pub namespace: Option<String>,
 }
 
-/// On an accepted finding: which exception accepts it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Acceptance {
-    pub reason: String,
-    pub owner: String,
-    /// `YYYY-MM-DD`, from which the exception no longer accepts; null when it does not expire.
-    pub expires: Option<String>,
-    /// `id` or `match`.
-    pub matched_by: &'static str,
-    /// The entry's position in the exceptions file, from 1.
-    pub entry: usize,
-}
-
-/// On a finding an exception accepted before and no longer does: which, and why not.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Lapsed {
-    pub entry: usize,
-    pub reason: String,
-    /// "exception expired on 2026-06-30", or that the grant changed since it was accepted.
-    pub why: String,
-}
-
-/// An entry that matched no finding of the cluster.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Unmatched {
-    pub entry: usize,
-    /// `id GS-…` or the pattern, as written.
-    pub selector: String,
-    pub reason: String,
-}
-
-impl Unmatched {
-    /// The warning, one line.
-    pub fn warning(&self, cluster: &str) -> String {
-        format!(
-            "exceptions: entry {} ({}) matches no finding of cluster {cluster}: the finding is gone or the entry is mistyped; remove or fix it",
-            self.entry, self.selector
-        )
-    }
-}
-
 /// An exceptions file that cannot be used, with the entry at fault.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ParseError {
@@ -149,8 +110,8 @@ impl Exception {
     /// `id GS-…`, or the pattern as `match kind=…, principal=…`.
     pub fn selector_text(&self) -> String {
         match &self.selector {
-            Selector::Id(id) => format!("id {id}"),
-            Selector::Match(p) => {
+            EntrySelector::Id(id) => format!("id {id}"),
+            EntrySelector::Match(p) => {
                 let kind = p.kind.map(|k| k.as_str().to_string());
                 let fields =
                     [("kind", &kind), ("principal", &p.principal), ("grant", &p.grant), ("namespace", &p.namespace)];
@@ -164,8 +125,8 @@ impl Exception {
     /// Whether the entry selects the finding (its cluster, expiry and fingerprint aside).
     fn selects(&self, f: &Finding) -> bool {
         match &self.selector {
-            Selector::Id(id) => *id == f.id,
-            Selector::Match(p) => {
+            EntrySelector::Id(id) => *id == f.id,
+            EntrySelector::Match(p) => {
                 let glob = |pattern: &Option<String>, text: Option<&str>| {
                     pattern.as_deref().is_none_or(|p| text.is_some_and(|t| glob_matches(p, t)))
                 };
@@ -237,8 +198,8 @@ pub fn apply(
                         owner: e.owner.clone(),
                         expires: e.expires.map(format_day),
                         matched_by: match e.selector {
-                            Selector::Id(_) => "id",
-                            Selector::Match(_) => "match",
+                            EntrySelector::Id(_) => "id",
+                            EntrySelector::Match(_) => "match",
                         },
                         entry: e.number,
                     });
@@ -361,7 +322,7 @@ fn entry(number: usize, raw: RawEntry) -> Result<Exception, ParseError> {
                 "id: `{id}` is not a finding id (GS- and 12 hex digits, as `grantscope findings` prints them)"
             )));
         }
-        (Some(id), None) => Selector::Id(id),
+        (Some(id), None) => EntrySelector::Id(id),
         (None, Some(p)) => {
             let globs = [("principal", &p.principal), ("grant", &p.grant), ("namespace", &p.namespace)];
             if let Some((field, _)) = globs.iter().find(|(_, g)| g.as_deref() == Some("")) {
@@ -375,7 +336,7 @@ fn entry(number: usize, raw: RawEntry) -> Result<Exception, ParseError> {
                     return Err(fail(format!("{field}: only an `id` entry records what it accepted")));
                 }
             }
-            Selector::Match(p)
+            EntrySelector::Match(p)
         }
     };
     if let Some(f) = raw.fingerprint.as_deref().filter(|f| f.len() != 16 || !f.chars().all(|c| c.is_ascii_hexdigit())) {
