@@ -4,7 +4,7 @@
 
 use super::error::TaskError;
 use super::shared::Shared;
-use super::status::Failure;
+use super::status::TaskFailure;
 use crate::analysis::assessment::AssessOptions;
 use crate::app::assess::assess;
 use crate::app::clock::now_ms;
@@ -39,7 +39,7 @@ pub async fn run(cluster: String, shared: Arc<Shared>, mut first_reads: watch::R
             }
             Err(e) => {
                 tracing::warn!(cluster, error = %e, "assessment failed; trying again at the next interval");
-                Some(Failure { class: e.class(), message: e.to_string() })
+                Some(TaskFailure { class: e.class(), message: e.to_string() })
             }
         };
         let healthy = shared.status.update(&cluster, |st| {

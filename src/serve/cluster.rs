@@ -7,7 +7,7 @@
 use super::error::TaskError;
 use super::shared::Shared;
 use super::sources::{self, DaemonSource};
-use super::status::Failure;
+use super::status::TaskFailure;
 use crate::app::clock::now_ms;
 use crate::model::time::format_rfc3339;
 use crate::serve::config::ClusterConfig;
@@ -93,7 +93,7 @@ async fn run_source(
 fn report(shared: &Shared, cluster: &str, name: &'static str, label: &'static str, error: Option<&TaskError>) {
     let failure = error.map(|e| {
         shared.metrics.ingest_errors.with_label_values(&[cluster, label, e.class().as_str()]).inc();
-        Failure { class: e.class(), message: e.to_string() }
+        TaskFailure { class: e.class(), message: e.to_string() }
     });
     let stopped = error.is_some_and(ReadFailure::is_fatal);
     let healthy = shared.status.update(cluster, |st| {

@@ -5,7 +5,7 @@
 //! stays in use, and the error shows in `/readyz` (the cluster's `exceptions_error`, its
 //! `last_error`, `grantscope_cluster_healthy` 0) and in the log, until the file reads again.
 
-use super::status::Failure;
+use super::status::TaskFailure;
 use crate::analysis::exceptions::Exceptions;
 use crate::app::exceptions::{ExceptionsError, load};
 use crate::sources::error::ErrorClass;
@@ -26,7 +26,7 @@ impl ExceptionsFile {
     }
 
     /// The file as it reads now, or the last good one with why the file did not read.
-    pub fn current(&self) -> (Arc<Exceptions>, Option<Failure>) {
+    pub fn current(&self) -> (Arc<Exceptions>, Option<TaskFailure>) {
         let mut last = self.last_good.lock().unwrap_or_else(PoisonError::into_inner);
         match load(&self.path) {
             Ok(now) => {
@@ -42,7 +42,7 @@ impl ExceptionsFile {
                     _ => ErrorClass::Io,
                 };
                 let message = format!("{e}; the last good exceptions stay in use until it reads");
-                (last.clone(), Some(Failure { class, message }))
+                (last.clone(), Some(TaskFailure { class, message }))
             }
         }
     }

@@ -6,9 +6,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-/// A failed read or assessment: its class and what was said.
+/// A daemon task's failed read or assessment: its class and what was said.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Failure {
+pub struct TaskFailure {
     pub class: ErrorClass,
     pub message: String,
 }
@@ -22,7 +22,7 @@ pub struct SourceStatus {
     pub healthy: bool,
     /// It reads no more until the daemon restarts (a corrupt checkpoint: a person decides).
     pub stopped: bool,
-    pub error: Option<Failure>,
+    pub error: Option<TaskFailure>,
     pub last_read: Option<String>,
 }
 
@@ -40,10 +40,10 @@ pub struct ClusterStatus {
     pub findings: usize,
     pub sources: BTreeMap<&'static str, SourceStatus>,
     /// The last assessment's failure, if it failed.
-    pub assessment_error: Option<Failure>,
+    pub assessment_error: Option<TaskFailure>,
     /// Why `[analysis] exceptions` did not read at the last assessment (the last good file was
     /// used instead).
-    pub exceptions_error: Option<Failure>,
+    pub exceptions_error: Option<TaskFailure>,
     /// Findings an exception accepts.
     pub accepted: usize,
     #[serde(skip)]
@@ -68,7 +68,7 @@ impl ClusterStatus {
     }
 
     /// Records how a source's read ended.
-    pub fn read(&mut self, source: &'static str, outcome: Option<Failure>, stopped: bool, now: String) {
+    pub fn read(&mut self, source: &'static str, outcome: Option<TaskFailure>, stopped: bool, now: String) {
         let s = self.sources.entry(source).or_default();
         s.attempted = true;
         s.healthy = outcome.is_none();
@@ -80,7 +80,7 @@ impl ClusterStatus {
     }
 
     /// Records how an assessment ended; `after_first_reads`: it started once every source had read.
-    pub fn assessment(&mut self, outcome: Option<Failure>, after_first_reads: bool) {
+    pub fn assessment(&mut self, outcome: Option<TaskFailure>, after_first_reads: bool) {
         self.assessed = true;
         let ok = outcome.is_none();
         self.assessment_error = outcome;
@@ -89,7 +89,7 @@ impl ClusterStatus {
     }
 
     /// Records whether the exceptions file read before this assessment (`None`: it did).
-    pub fn exceptions(&mut self, outcome: Option<Failure>) {
+    pub fn exceptions(&mut self, outcome: Option<TaskFailure>) {
         self.exceptions_error = outcome;
         self.settle();
     }
@@ -143,8 +143,8 @@ impl Status {
 mod tests {
     use super::*;
 
-    fn failure(class: ErrorClass) -> Option<Failure> {
-        Some(Failure { class, message: "no".into() })
+    fn failure(class: ErrorClass) -> Option<TaskFailure> {
+        Some(TaskFailure { class, message: "no".into() })
     }
 
     #[test]
