@@ -80,7 +80,7 @@ fn main() {
 
     let started = Instant::now();
     let options = AssessOptions { window_days: 90, min_observed_days: 14, now_ms: now };
-    let assessment = assess(&mut store, "bench", options).unwrap();
+    let assessment = assess(&mut store, "bench", options, None).unwrap();
     let days = cluster_days(store.conn(), "bench", assessment.from_day).unwrap();
     let inputs = ReportInputs {
         days: &days,

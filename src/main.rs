@@ -228,6 +228,31 @@ enum Command {
         /// cis-k8s-5.1.7, cis-k8s-5.1.11, nsa-cisa-rbac (see the README's compliance section)
         #[arg(long)]
         control: Option<String>,
+        /// Also list the findings an exception accepts (after the others, marked ACCEPTED)
+        #[arg(long)]
+        show_accepted: bool,
+    },
+    /// Accept a finding's risk: append an entry for it to the exceptions file (created if missing),
+    /// to be reviewed in git. The finding is then listed apart, not counted by severity, not
+    /// remediated and not alerted on, until the exception expires or the grant changes
+    #[command(after_help = "Examples:
+  grantscope accept GS-3f1c0a9b2e47 --reason \"break-glass role, used only in incidents\" \\
+      --owner platform-security --expires 2026-12-31
+  grantscope accept GS-3f1c0a9b2e47 --reason \"sandbox\" --exceptions gitops/grantscope.exceptions.yaml")]
+    Accept {
+        /// The finding's id, as `grantscope findings` prints it
+        id: String,
+        /// Why the risk is accepted
+        #[arg(long)]
+        reason: String,
+        /// Who answers for it [default: the USER running the command]
+        #[arg(long)]
+        owner: Option<String>,
+        /// From this day (YYYY-MM-DD, UTC) the exception no longer accepts; must be after today
+        #[arg(long, value_parser = parse_day)]
+        expires: Option<i64>,
+        #[command(flatten)]
+        assess: AssessArgs,
     },
     /// Write the recommendations as something to apply: --format aws-cli (a shell script, the
     /// default), eksctl (the recommended accessConfig), terraform, kubectl (generated RBAC and the
@@ -293,6 +318,10 @@ struct AssessArgs {
     /// With fewer days of events than this, nothing is called unused: it is insufficient-evidence
     #[arg(long, default_value_t = 14)]
     min_observed_days: u32,
+    /// Exceptions file (accepted risk; the README's "Accepted risk" section) [default:
+    /// grantscope.exceptions.yaml in the working directory, if it is there]
+    #[arg(long, value_name = "FILE")]
+    exceptions: Option<PathBuf>,
 }
 
 impl AssessArgs {
@@ -301,6 +330,7 @@ impl AssessArgs {
             cluster: self.cluster.as_deref(),
             window_days: self.window,
             min_observed_days: self.min_observed_days,
+            exceptions: self.exceptions.as_deref(),
         }
     }
 }
@@ -600,9 +630,7 @@ struct GenerateArgs {
 }
 
 fn parse_day(s: &str) -> Result<i64, String> {
-    time::parse_timestamp(&format!("{s}T00:00:00Z"))
-        .map(time::day_of)
-        .ok_or_else(|| format!("`{s}` is not a date like 2026-11-25"))
+    time::parse_day(s).ok_or_else(|| format!("`{s}` is not a date like 2026-11-25"))
 }
 
 fn main() -> ExitCode {
@@ -723,9 +751,20 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
         Command::Replay { cluster, window } => {
             cli::replay::replay(&db, cluster.as_deref(), window, data_format?).map(|_| 0)
         }
-        Command::Findings { assess, kind, control } => {
-            let args = cli::findings::FindingsArgs { scope: assess.scope(), kind, control: control.as_deref() };
+        Command::Findings { assess, kind, control, show_accepted } => {
+            let args =
+                cli::findings::FindingsArgs { scope: assess.scope(), kind, control: control.as_deref(), show_accepted };
             cli::findings::findings(&db, args, data_format?).map(|_| 0)
+        }
+        Command::Accept { id, reason, owner, expires, assess } => {
+            let args = cli::accept::AcceptArgs {
+                scope: assess.scope(),
+                id: &id,
+                reason: &reason,
+                owner: owner.as_deref(),
+                expires,
+            };
+            cli::accept::run(&db, args, data_format?).map(|()| 0)
         }
         Command::Report { assess, out, since_report } => {
             let args = cli::report::ReportArgs {

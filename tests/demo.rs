@@ -23,17 +23,23 @@ fn demo_generates_ingests_and_reports() {
     assert_eq!(
         kinds,
         [
-            "unused-access-entry",
             "overbroad-policy",
             "risky",
             "unused-rbac-binding",
             "overbroad-policy",
             "risky",
             "overbroad-scope",
-            "risky"
+            "risky",
+            "unused-access-entry",
         ],
-        "the demo's planted over-grants, most severe first"
+        "the demo's planted over-grants, most severe first, then the break-glass role its exceptions file accepts"
     );
+    let accepted = &docs[4].as_array().unwrap()[7];
+    assert_eq!(accepted["grant"], "eks-entry:arn:aws:iam::111122223333:role/break-glass");
+    assert_eq!(accepted["accepted"]["matched_by"], "match", "{accepted}");
+    assert!(out_dir.join("grantscope.exceptions.yaml").exists());
+    let md = std::fs::read_to_string(docs[5]["report_md"].as_str().unwrap()).unwrap();
+    assert!(md.contains("## Accepted risk") && md.contains("Break-glass role: unused by design"), "{md}");
     assert_eq!(docs[0]["ingested"], 50_000);
     let demo = &docs[2]["clusters"]["demo"];
     assert_eq!(

@@ -6,24 +6,7 @@
 mod support;
 
 use serde_json::Value;
-use std::path::Path;
 use support::*;
-
-/// Validates `instance` against the report schema, or its `$defs/<def>`; returns the errors.
-fn schema_errors(dir: &Path, instance: &str, def: Option<&str>) -> String {
-    let file = dir.join("instance.json");
-    std::fs::write(&file, instance).unwrap();
-    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/report.schema.json");
-    let script = "import json,sys,jsonschema\n\
-        s=json.load(open(sys.argv[1])); jsonschema.Draft202012Validator.check_schema(s)\n\
-        if sys.argv[3]: s={'$schema':s['$schema'],'$defs':s['$defs'],'type':'array','items':{'$ref':'#/$defs/'+sys.argv[3]}}\n\
-        v=jsonschema.Draft202012Validator(s)\n\
-        errs=['/'.join(map(str,e.absolute_path))+': '+e.message for e in v.iter_errors(json.load(open(sys.argv[2])))]\n\
-        errs and print('\\n'.join(errs)); sys.exit(1 if errs else 0)";
-    let out = validator("python").args(["-c", script]).arg(&schema).arg(&file).arg(def.unwrap_or("")).output().unwrap();
-    assert!(out.status.code().is_some(), "validator ran");
-    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
-}
 
 #[test]
 fn the_json_report_follows_its_schema_and_holds_the_known_numbers() {

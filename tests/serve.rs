@@ -74,7 +74,10 @@ fn serve_watches_clusters_serves_http_and_stops_cleanly() {
         "the failing one is reported"
     );
     assert_eq!(
-        metric(&metrics, "grantscope_findings{cluster=\"demo\",kind=\"unused-access-entry\",severity=\"high\"}"),
+        metric(
+            &metrics,
+            "grantscope_findings{cluster=\"demo\",kind=\"unused-access-entry\",severity=\"high\",status=\"open\"}"
+        ),
         Some(1.0)
     );
     assert_eq!(
@@ -405,4 +408,67 @@ fn a_corrupt_checkpoint_stops_that_source_and_the_others_go_on() {
     signal(&daemon, "-TERM");
     let status = wait_for(15, "exit after SIGTERM", || daemon.try_wait().unwrap());
     assert!(status.success(), "{status}");
+}
+
+/// `[analysis] exceptions`: accepted findings are exported apart (`status="accepted"`), the file is
+/// re-read before each assessment (an edit takes effect without a restart), a file that stops
+/// reading keeps the last good one and says so in `/readyz`, and a malformed one stops the start.
+#[test]
+fn serve_applies_the_exceptions_file_and_rereads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let port = free_port();
+    let exceptions = dir.path().join("exceptions.yaml");
+    let accept = "exceptions:\n  - match: {principal: 'arn:aws:iam::*:role/break-glass'}\n    reason: on purpose\n    owner: sec\n";
+    std::fs::write(&exceptions, accept).unwrap();
+    let config = serve_config(dir.path(), &db, port, "");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let with = text.replace(
+        "interval_seconds = 1\n",
+        &format!("interval_seconds = 1\nexceptions = \"{}\"\n", exceptions.display()),
+    );
+    std::fs::write(&config, with).unwrap();
+    let series = |status: &str| {
+        format!(
+            "grantscope_findings{{cluster=\"demo\",kind=\"unused-access-entry\",severity=\"high\",status=\"{status}\"}}"
+        )
+    };
+    let (open, accepted) = (series("open"), series("accepted"));
+    let mut daemon = serve(&db, &config);
+    wait_ready(port);
+    let (_, metrics) = get(port, "/metrics").unwrap();
+    assert_eq!((metric(&metrics, &open), metric(&metrics, &accepted)), (Some(0.0), Some(1.0)), "{metrics}");
+
+    // A bad edit: the last good file stays in use, and /readyz says why.
+    std::fs::write(&exceptions, "exceptions:\n  - match: {principal: x}\n    reason: r\n    ownr: o\n").unwrap();
+    let cluster = wait_for(30, "the exceptions error in /readyz", || {
+        let (_, body) = get(port, "/readyz")?;
+        let v: Value = serde_json::from_str(&body).ok()?;
+        v["clusters"]["demo"]["exceptions_error"].is_object().then(|| v["clusters"]["demo"].clone())
+    });
+    assert!(cluster["last_error"].as_str().unwrap().contains("entry 1: unknown field `ownr`"), "{cluster}");
+    // Set once the assessment that met the bad file is done, with the last good exceptions.
+    let metrics = wait_for(30, "the cluster unhealthy", || {
+        let (_, metrics) = get(port, "/metrics")?;
+        (metric(&metrics, "grantscope_cluster_healthy{cluster=\"demo\"}") == Some(0.0)).then_some(metrics)
+    });
+    assert_eq!(metric(&metrics, &accepted), Some(1.0), "the last good exceptions still apply");
+
+    // The entry removed: the finding is open again, without a restart.
+    std::fs::write(&exceptions, "exceptions: []\n").unwrap();
+    wait_for(30, "the finding open again", || {
+        let (_, metrics) = get(port, "/metrics")?;
+        (metric(&metrics, &open) == Some(1.0) && metric(&metrics, &accepted) == Some(0.0)).then_some(())
+    });
+    signal(&daemon, "-TERM");
+    wait_for(30, "exit", || daemon.try_wait().unwrap());
+
+    // Malformed at start: serve does not start, and names the entry.
+    std::fs::write(&exceptions, "exceptions:\n  - id: GS-0123456789ab\n    reason: r\n").unwrap();
+    let mut bad = serve(&db, &config);
+    let status = wait_for(30, "serve to refuse", || bad.try_wait().unwrap());
+    let mut log = String::new();
+    bad.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    assert_eq!(status.code(), Some(2), "{log}");
+    assert!(log.contains("entry 1 (id GS-0123456789ab): owner: required"), "{log}");
 }

@@ -19,8 +19,12 @@ pub struct AssessOptions {
 pub struct Assessment {
     pub replay: ReplaySummary,
     pub state: AccessState,
-    /// Most severe first.
+    /// Most severe first; without the accepted ones.
     pub findings: Vec<Finding>,
+    /// Findings an exception accepts, most severe first: counted, remediated and alerted on apart.
+    pub accepted: Vec<Finding>,
+    /// Exceptions of this cluster that match no finding.
+    pub unmatched_exceptions: Vec<crate::analysis::exceptions::Unmatched>,
     /// All recommendations applied together and replayed.
     pub together: Together,
     pub usage: UsageByGrant,

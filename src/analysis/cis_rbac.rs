@@ -229,6 +229,8 @@ fn finding(
         // Advice about a role's rules or a binding's subjects: no change to prove by replay.
         change: None,
         controls: Vec::new(),
+        accepted: None,
+        lapsed_exception: None,
     }
 }
 

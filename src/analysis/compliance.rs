@@ -188,6 +188,8 @@ mod tests {
             recommendation: Recommendation { summary: summary.into(), commands: vec![] },
             change: None,
             controls: vec![],
+            accepted: None,
+            lapsed_exception: None,
         }
     }
 

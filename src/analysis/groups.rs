@@ -101,6 +101,8 @@ pub fn unused_group_findings(state: &AccessState, shapes: &[WindowShape], ctx: &
                 recommendation,
                 change,
                 controls: Vec::new(),
+                accepted: None,
+                lapsed_exception: None,
             });
         }
     }

@@ -5,6 +5,7 @@ pub mod aws_managed;
 pub mod cis_rbac;
 pub mod compliance;
 pub mod escalation;
+pub mod exceptions;
 pub mod generated;
 mod groups;
 pub mod history;
@@ -134,6 +135,12 @@ pub struct Finding {
     pub change: Option<StateChange>,
     /// The compliance controls it bears on ([`compliance::CONTROLS`] ids).
     pub controls: Vec<&'static str>,
+    /// The exception that accepts it (see [`exceptions`]); an accepted finding is listed apart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<exceptions::outcome::Acceptance>,
+    /// An exception that accepted it and no longer does (expired, or the grant changed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lapsed_exception: Option<exceptions::outcome::Lapsed>,
 }
 
 /// A least-privilege change to the state the findings were computed on (indexes into it).
@@ -545,6 +552,8 @@ mod tests {
             recommendation: Recommendation { summary: "do it".into(), commands: vec!["aws eks ...".into()] },
             change: Some(change),
             controls: Vec::new(),
+            accepted: None,
+            lapsed_exception: None,
         };
         let wrong_scope = AccessScope::Namespace { namespaces: vec!["y".into()] };
         let mut findings = vec![

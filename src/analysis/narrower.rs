@@ -258,6 +258,8 @@ fn finding(
         recommendation,
         change,
         controls: Vec::new(),
+        accepted: None,
+        lapsed_exception: None,
     }
 }
 

@@ -45,6 +45,8 @@ pub fn risky_findings(state: &AccessState, ctx: &RiskyContext) -> Vec<Finding> {
             // for re-creating an entry, set below).
             change: None,
             controls: Vec::new(),
+            accepted: None,
+            lapsed_exception: None,
         });
     };
     let cluster = ctx.cluster;

@@ -103,6 +103,8 @@ pub fn unused_findings(state: &AccessState, ctx: &UnusedContext) -> Vec<Finding>
             recommendation,
             change,
             controls: Vec::new(),
+            accepted: None,
+            lapsed_exception: None,
         });
     };
 

@@ -5,13 +5,14 @@
 use crate::analysis::assessment::{AssessOptions, Assessment};
 use crate::analysis::cis_rbac::{CisContext, cis_findings};
 use crate::analysis::escalation::{EscalationContext, escalation_findings, escalations};
+use crate::analysis::exceptions::{self, Exceptions};
 use crate::analysis::{
-    GroupsContext, NarrowerContext, RiskyContext, UnusedContext, narrower_findings, prove_together, risky_findings,
-    unused_findings, unused_group_findings,
+    Finding, GroupsContext, NarrowerContext, RiskyContext, UnusedContext, narrower_findings, prove_together,
+    risky_findings, unused_findings, unused_group_findings,
 };
 use crate::app::replay::{self, ReplayError, window_start};
 use crate::model::UsageRole;
-use crate::model::time::MS_PER_DAY;
+use crate::model::time::{MS_PER_DAY, day_of};
 use crate::store::{self, Store};
 
 /// The report of this assessment, with the store's requests per day, bad-record count, access
@@ -33,7 +34,14 @@ pub fn report(assessment: &Assessment, store: &Store) -> rusqlite::Result<crate:
     Ok(report)
 }
 
-pub fn assess(store: &mut Store, cluster: &str, options: AssessOptions) -> Result<Assessment, ReplayError> {
+/// Assesses the cluster; the findings `exceptions` accept are set apart before the proof, so
+/// that only the open findings' recommendations are proven and applied.
+pub fn assess(
+    store: &mut Store,
+    cluster: &str,
+    options: AssessOptions,
+    exceptions: Option<&Exceptions>,
+) -> Result<Assessment, ReplayError> {
     let started = std::time::Instant::now();
     let phase = |what: &str| tracing::debug!(elapsed = ?started.elapsed(), "assess: {what}");
     let (summary, state) = replay::replay_with_state(store, cluster, options.window_days, options.now_ms)?;
@@ -100,12 +108,21 @@ pub fn assess(store: &mut Store, cluster: &str, options: AssessOptions) -> Resul
     }
     // Most severe first; within a severity, unused before over-broad before risky, as found.
     found.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let applied = match exceptions {
+        Some(e) => {
+            let fingerprint = |f: &Finding| exceptions::fingerprint(&state, &f.grant);
+            exceptions::apply(e, cluster, &mut found, day_of(options.now_ms), &fingerprint)
+        }
+        None => exceptions::Applied::default(),
+    };
     let together = prove_together(&state, &mut found, &shapes);
     phase("proved the recommendations together");
     Ok(Assessment {
         replay: summary,
         state,
         findings: found,
+        accepted: applied.accepted,
+        unmatched_exceptions: applied.unmatched,
         together,
         usage,
         shapes,

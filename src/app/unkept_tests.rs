@@ -244,7 +244,7 @@ fn replayed(dir: &Path, requests: &[Request], repeat: usize, limit: usize) -> (S
     assert_eq!(tally.ingested as usize, requests.len() * repeat, "{tally:?}");
     store_state(&mut store, CLUSTER, state(), "test", crate::app::clock::now_ms()).expect("stores");
     let options = AssessOptions { window_days: WINDOW_DAYS, min_observed_days: 1, now_ms: crate::app::clock::now_ms() };
-    let assessment = assess(&mut store, CLUSTER, options).expect("assesses");
+    let assessment = assess(&mut store, CLUSTER, options, None).expect("assesses");
     (store, assessment)
 }
 

@@ -10,6 +10,18 @@ use crate::sources::files::DEFAULT_BATCH_RECORDS;
 use crate::store::Horizons;
 use std::path::Path;
 
+/// The demo's exceptions file; `EXPIRES` is replaced by a day half a year ahead.
+const DEMO_EXCEPTIONS: &str = "\
+# Accepted risk for the demo cluster: reviewed like code; `grantscope accept` appends entries.
+exceptions:
+  - match:
+      kind: unused-access-entry
+      principal: \"arn:aws:iam::*:role/break-glass\"
+    reason: \"Break-glass role: unused by design; the on-call lead assumes it only in an incident\"
+    owner: platform-security
+    expires: EXPIRES
+";
+
 pub fn run(out: &Path, horizons: Horizons, progress: bool, format: Format) -> Result<(), CommandError> {
     let opts = GenerateOptions {
         profile: Profile::Small,
@@ -48,8 +60,18 @@ pub fn run(out: &Path, horizons: Horizons, progress: bool, format: Format) -> Re
     }
     stats::run(&db, None, format)?;
     super::state::import(&db, &opts.cluster, std::slice::from_ref(&generated.state), false, format)?;
-    let scope = super::findings::AssessScope { cluster: Some(&opts.cluster), window_days: 90, min_observed_days: 14 };
-    let args = super::findings::FindingsArgs { scope, kind: None, control: None };
+    // The demo's break-glass role is unused on purpose: its risk is accepted, as a team would.
+    let exceptions = out.join(crate::analysis::exceptions::DEFAULT_FILE);
+    let expires = crate::model::time::format_day(time::day_of(now_ms()) + 180);
+    std::fs::write(&exceptions, DEMO_EXCEPTIONS.replace("EXPIRES", &expires))
+        .map_err(|source| CommandError::Io { path: exceptions.display().to_string(), source })?;
+    let scope = super::findings::AssessScope {
+        cluster: Some(&opts.cluster),
+        window_days: 90,
+        min_observed_days: 14,
+        exceptions: Some(&exceptions),
+    };
+    let args = super::findings::FindingsArgs { scope, kind: None, control: None, show_accepted: true };
     super::findings::findings(&db, args, format)?;
     // One assessment, rendered twice.
     let (report, html) = super::report::build(&db, scope, None, FormatArg::Html)?;

@@ -12,6 +12,7 @@
 //! | 7 | data | a database written by a newer grantscope, an SQLite error, a stored state or a source's checkpoint that cannot be read |
 
 use super::CommandError;
+use crate::app::exceptions::ExceptionsError;
 use crate::app::replay::ReplayError;
 use crate::app::state_versions::StateVersionError;
 use crate::app::sync::SyncError;
@@ -72,6 +73,7 @@ impl CommandError {
             CommandError::Replay(ReplayError::Sql(_)) => ErrorClass::Data,
             CommandError::Sync(e) => sync_class(e),
             CommandError::Serve(e) => serve_class(e),
+            CommandError::Exceptions(e) => exceptions_class(e),
         }
     }
 }
@@ -83,6 +85,14 @@ fn io_class(e: &io::Error) -> ErrorClass {
         io::ErrorKind::NotFound => ErrorClass::NotFound,
         io::ErrorKind::InvalidInput => ErrorClass::Usage,
         _ => ErrorClass::Io,
+    }
+}
+
+/// A malformed exceptions file, or one that cannot be appended to as text, is the user's to fix.
+fn exceptions_class(e: &ExceptionsError) -> ErrorClass {
+    match e {
+        ExceptionsError::Read { source, .. } | ExceptionsError::Write { source, .. } => io_class(source),
+        ExceptionsError::Invalid { .. } | ExceptionsError::Append { .. } => ErrorClass::Usage,
     }
 }
 
@@ -166,6 +176,7 @@ fn serve_class(e: &ServeError) -> ErrorClass {
         ServeError::Store(e) => store_class(e),
         ServeError::Listen { source, .. } | ServeError::Io(source) => io_class(source),
         ServeError::Metrics(_) => ErrorClass::Data,
+        ServeError::Exceptions(e) => exceptions_class(e),
     }
 }
 

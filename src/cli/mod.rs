@@ -1,6 +1,7 @@
 //! What each subcommand does, behind the CLI in `main.rs`. Each prints its result on stdout as text
 //! or JSON (`--format`), and logs on stderr.
 
+pub mod accept;
 pub mod demo;
 pub mod errors;
 pub mod evaluate;
@@ -48,6 +49,8 @@ pub enum CommandError {
     Serve(#[from] crate::serve::ServeError),
     #[error(transparent)]
     Remediate(#[from] crate::remediate::RemediateError),
+    #[error(transparent)]
+    Exceptions(#[from] crate::app::exceptions::ExceptionsError),
     /// No cluster has a stored access state, so there is none to pick.
     #[error("no access state stored yet; run `grantscope state import --cluster NAME FILE...`")]
     NoStoredState,

@@ -217,6 +217,17 @@ pub enum Subject {
     },
 }
 
+impl std::fmt::Display for Subject {
+    /// `User alice`, `Group ops`, `ServiceAccount ci/deployer`: how diffs and fingerprints name it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Subject::User { name } => write!(f, "User {name}"),
+            Subject::Group { name } => write!(f, "Group {name}"),
+            Subject::ServiceAccount { namespace, name } => write!(f, "ServiceAccount {namespace}/{name}"),
+        }
+    }
+}
+
 /// A RoleBinding (with a namespace) or ClusterRoleBinding (without).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleBinding {

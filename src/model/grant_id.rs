@@ -91,6 +91,19 @@ impl GrantId {
         &self.text
     }
 
+    /// The namespaces the grant is confined to: a RoleBinding's, or those of an access policy
+    /// scoped to namespaces (patterns like `dev-*` as written); none for a cluster-wide grant.
+    pub fn namespaces(&self) -> Vec<&str> {
+        if let Some(rest) = self.text.strip_prefix("rbac:RoleBinding/") {
+            // Namespace names hold no `/`.
+            return rest.split_once('/').map(|(ns, _)| vec![ns]).unwrap_or_default();
+        }
+        match self.scope_at.and_then(|at| self.text[at + 1..].strip_prefix("ns:")) {
+            Some(list) => list.split(',').collect(),
+            None => Vec::new(),
+        }
+    }
+
     /// For an access policy association, its id without the scope (`eks:<principalARN>:<Policy>`).
     pub fn without_scope(&self) -> Option<&str> {
         self.scope_at.map(|at| &self.text[..at])
@@ -301,6 +314,30 @@ mod tests {
             assert_eq!(json, serde_json::to_string(want).unwrap(), "{name}: serialized as the bare id");
             let back: GrantId = serde_json::from_str(&json).unwrap();
             assert_eq!(back.without_scope(), id.without_scope(), "{name}");
+        }
+    }
+
+    #[test]
+    fn namespaces_are_those_a_grant_is_confined_to() {
+        let ns = |ns: &[&str]| AccessScope::Namespace { namespaces: ns.iter().map(|s| s.to_string()).collect() };
+        let cases = [
+            (
+                "a RoleBinding's namespace",
+                GrantId::binding(Some("dev"), "b", RoleKind::ClusterRole, "edit"),
+                vec!["dev"],
+            ),
+            ("a ClusterRoleBinding has none", GrantId::binding(None, "b", RoleKind::ClusterRole, "edit"), vec![]),
+            (
+                "a policy's namespaces, as written",
+                GrantId::access_policy(ARN, "P", &ns(&["a", "dev-*"])),
+                vec!["a", "dev-*"],
+            ),
+            ("a cluster-wide policy has none", GrantId::access_policy(ARN, "P", &AccessScope::Cluster), vec![]),
+            ("an entry has none", GrantId::access_entry(ARN), vec![]),
+            ("read back, the same", GrantId::parse(GrantId::access_policy(ARN, "P", &ns(&["x"])).as_str()), vec!["x"]),
+        ];
+        for (name, id, want) in cases {
+            assert_eq!(id.namespaces(), want, "{name}");
         }
     }
 

@@ -3,7 +3,7 @@
 //! each new version, printed by `state sync` and `state import`, and the source of the access
 //! change timeline.
 
-use super::{AccessEntry, AccessState, IdentityMapping, PolicyAssociation, Role, RoleBinding, RoleKind, Subject};
+use super::{AccessEntry, AccessState, IdentityMapping, PolicyAssociation, Role, RoleBinding, RoleKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -245,15 +245,7 @@ fn binding_target(b: &RoleBinding) -> String {
 }
 
 fn subjects(b: &RoleBinding) -> String {
-    let names: Vec<String> = b
-        .subjects
-        .iter()
-        .map(|s| match s {
-            Subject::User { name } => format!("User {name}"),
-            Subject::Group { name } => format!("Group {name}"),
-            Subject::ServiceAccount { namespace, name } => format!("ServiceAccount {namespace}/{name}"),
-        })
-        .collect();
+    let names: Vec<String> = b.subjects.iter().map(ToString::to_string).collect();
     format!("[{}]", names.join(", "))
 }
 
@@ -264,7 +256,7 @@ fn describe_binding(k: &str, b: &RoleBinding) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AccessScope, AuthenticationMode, PolicyRule};
+    use crate::model::{AccessScope, AuthenticationMode, PolicyRule, Subject};
 
     fn entry(arn: &str, groups: &[&str], policies: &[(&str, AccessScope)]) -> AccessEntry {
         AccessEntry {

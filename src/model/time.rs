@@ -71,6 +71,11 @@ pub fn day_of(ms: i64) -> i64 {
     ms.div_euclid(MS_PER_DAY)
 }
 
+/// The UTC day number of a `YYYY-MM-DD` date (exactly that form: no time, no zone).
+pub fn parse_day(s: &str) -> Option<i64> {
+    (s.len() == 10).then(|| parse_timestamp(&format!("{s}T00:00:00Z")).map(day_of)).flatten()
+}
+
 /// `YYYY-MM-DD` for a UTC day number.
 pub fn format_day(day: i64) -> String {
     let (y, m, d) = civil_from_days(day);

@@ -17,8 +17,11 @@ pub struct SincePrevious {
     pub previous_state_version: i64,
     /// Findings of this report that the earlier one did not have, most severe first.
     pub new_findings: Vec<FindingRef>,
-    /// Findings of the earlier report this one no longer has (fixed, or no longer true).
+    /// Findings of the earlier report this one no longer has, open or accepted (fixed, or no
+    /// longer true).
     pub resolved_findings: Vec<FindingRef>,
+    /// Findings an exception accepts now that the earlier report did not list as accepted.
+    pub newly_accepted: Vec<FindingRef>,
     /// Grant ids in this report's inventory and not in the earlier one's.
     pub grants_added: Vec<GrantId>,
     /// Grant ids in the earlier inventory and not in this one's.
@@ -69,6 +72,9 @@ struct Previous {
     state_version: i64,
     summary: PreviousSummary,
     findings: Vec<FindingRef>,
+    /// Absent from reports written before exceptions existed: none were accepted.
+    #[serde(default)]
+    accepted_findings: Vec<FindingRef>,
     grants: Vec<PreviousGrant>,
 }
 
@@ -112,16 +118,21 @@ pub fn since(previous_json: &str, current: &Report) -> Result<SincePrevious, Pre
     if previous.cluster != current.cluster {
         return Err(PreviousReportError::Cluster { found: previous.cluster, expected: current.cluster.clone() });
     }
-    let now_findings: Vec<FindingRef> = current
-        .findings
-        .iter()
-        .map(|f| FindingRef {
-            id: f.id.clone(),
-            kind: f.kind.to_string(),
-            severity: f.severity.to_string(),
-            grant: f.grant.clone(),
-        })
-        .collect();
+    let refs = |findings: &[crate::analysis::Finding]| -> Vec<FindingRef> {
+        findings
+            .iter()
+            .map(|f| FindingRef {
+                id: f.id.clone(),
+                kind: f.kind.to_string(),
+                severity: f.severity.to_string(),
+                grant: f.grant.clone(),
+            })
+            .collect()
+    };
+    let now_findings = refs(&current.findings);
+    let now_accepted = refs(&current.accepted_findings);
+    // A finding accepted since is not resolved: it is still true, and listed as newly accepted.
+    let now_all: Vec<FindingRef> = now_findings.iter().chain(&now_accepted).cloned().collect();
     let then_grants: Vec<GrantId> = previous.grants.into_iter().map(|g| g.grant).collect();
     let now_grants: Vec<GrantId> = current.grants.iter().map(|g| g.grant.clone()).collect();
     let s = &current.summary;
@@ -129,7 +140,8 @@ pub fn since(previous_json: &str, current: &Report) -> Result<SincePrevious, Pre
         previous_generated_at: previous.generated_at,
         previous_state_version: previous.state_version,
         new_findings: missing_from(&now_findings, &previous.findings, |f| &f.id),
-        resolved_findings: missing_from(&previous.findings, &now_findings, |f| &f.id),
+        resolved_findings: missing_from(&previous.findings, &now_all, |f| &f.id),
+        newly_accepted: missing_from(&now_accepted, &previous.accepted_findings, |f| &f.id),
         grants_added: missing_from(&now_grants, &then_grants, GrantId::as_str),
         grants_removed: missing_from(&then_grants, &now_grants, GrantId::as_str),
         then: Figures {

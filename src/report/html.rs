@@ -56,8 +56,33 @@ fn since_previous(d: &SincePrevious) -> Markup {
         }
         (findings("New findings", &d.new_findings))
         (findings("Resolved findings", &d.resolved_findings))
+        (findings("Newly accepted", &d.newly_accepted))
         (grants("Grants added", &d.grants_added))
         (grants("Grants removed", &d.grants_removed))
+    }
+}
+
+/// "Accepted risk": the findings an exception accepts, and the exceptions that match nothing.
+fn accepted_risk(r: &Report) -> Markup {
+    html! {
+        h2 { "Accepted risk" }
+        @if r.accepted_findings.is_empty() { p { "No finding is accepted by an exception." } } @else {
+            p.muted { "Accepted by the exceptions file: not counted above, not remediated, not alerted on." }
+            table {
+                tr { th { "Finding" } th { "Severity" } th { "Grant" } th { "Reason" } th { "Owner" } th { "Expires" } th { "Entry" } }
+                @for f in &r.accepted_findings {
+                    @if let Some(a) = &f.accepted {
+                        tr { td { code { (f.id) } " " (f.kind) } td class=(format!("sev-{}", f.severity)) { (f.severity) }
+                            td { code { (f.grant) } } td { (a.reason) } td { (a.owner) }
+                            td { (a.expires.as_deref().unwrap_or("never")) } td { (a.entry) " (" (a.matched_by) ")" } }
+                    }
+                }
+            }
+        }
+        @if !r.unmatched_exceptions.is_empty() {
+            p { "Exceptions that match no finding (remove or fix them):" }
+            ul { @for u in &r.unmatched_exceptions { li { "entry " (u.entry) ": " code { (u.selector) } " (" (u.reason) ")" } } }
+        }
     }
 }
 
@@ -90,7 +115,8 @@ pub fn render(r: &Report) -> String {
                         (g.insufficient_evidence) " insufficient evidence, " (g.unknown) " not judged, "
                         (g.managed) " managed by AWS or Kubernetes" } }
                     tr { th { "Findings" } td { (s.findings.total) ": " span.sev-high { (s.findings.high) " high" } ", "
-                        span.sev-medium { (s.findings.medium) " medium" } ", " span.sev-low { (s.findings.low) " low" } } }
+                        span.sev-medium { (s.findings.medium) " medium" } ", " span.sev-low { (s.findings.low) " low" }
+                        "; " (s.findings.accepted) " accepted, counted apart" } }
                     tr { th { "Requests in the window" } td { (s.requests) } }
                     tr { th { "Agreement with recorded decisions" } td {
                         (percent(s.agreement.ratio)) " (" (s.agreement.agreeing) " of " (s.agreement.compared)
@@ -159,12 +185,17 @@ pub fn render(r: &Report) -> String {
                         @if !f.evidence.examples.is_empty() {
                             ul { @for x in &f.evidence.examples { li { (x) } } }
                         }
+                        @if let Some(l) = &f.lapsed_exception {
+                            p { strong { "No longer accepted by exception " (l.entry) ": " } (l.why)
+                                span.muted { " (it said: " (l.reason) ")" } }
+                        }
                         p { (f.recommendation.summary) }
                         @if !f.recommendation.commands.is_empty() {
                             pre { (f.recommendation.commands.join("\n")) }
                         }
                     }
                 }
+                (accepted_risk(r))
                 h2 { "Compliance" }
                 @if r.compliance.is_empty() { p { "No finding bears on a CIS or NSA/CISA control." } } @else {
                     table {

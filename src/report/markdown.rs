@@ -51,7 +51,11 @@ fn since_previous(o: &mut String, d: &SincePrevious) {
         let _ = writeln!(o, "| {name} | {then} | {now} |");
     }
     let _ = writeln!(o, "| Agreement | {} | {} |\n", percent(t.agreement_ratio), percent(n.agreement_ratio));
-    for (title, list) in [("New findings", &d.new_findings), ("Resolved findings", &d.resolved_findings)] {
+    for (title, list) in [
+        ("New findings", &d.new_findings),
+        ("Resolved findings", &d.resolved_findings),
+        ("Newly accepted", &d.newly_accepted),
+    ] {
         let _ = writeln!(o, "### {title} ({})\n", list.len());
         for f in list.iter() {
             let _ =
@@ -63,6 +67,44 @@ fn since_previous(o: &mut String, d: &SincePrevious) {
         let _ = writeln!(o, "### {title} ({})\n", list.len());
         for g in list.iter() {
             let _ = writeln!(o, "- {}", text(g.as_str()));
+        }
+        o.push('\n');
+    }
+}
+
+/// "Accepted risk": the findings an exception accepts, and the exceptions that match nothing.
+fn accepted_risk(o: &mut String, r: &Report) {
+    let _ = writeln!(o, "## Accepted risk\n");
+    if r.accepted_findings.is_empty() {
+        let _ = writeln!(o, "No finding is accepted by an exception.\n");
+    } else {
+        let _ = writeln!(
+            o,
+            "Accepted by the exceptions file: not counted above, not remediated, not alerted on.\n\n\
+             | Finding | Severity | Grant | Reason | Owner | Expires | Entry |\n|---|---|---|---|---|---|---|"
+        );
+        for f in &r.accepted_findings {
+            let Some(a) = &f.accepted else { continue };
+            let _ = writeln!(
+                o,
+                "| `{}` {} | {} | {} | {} | {} | {} | {} ({}) |",
+                f.id,
+                f.kind,
+                f.severity,
+                text(f.grant.as_str()),
+                text(&a.reason),
+                text(&a.owner),
+                a.expires.as_deref().unwrap_or("never"),
+                a.entry,
+                a.matched_by
+            );
+        }
+        o.push('\n');
+    }
+    if !r.unmatched_exceptions.is_empty() {
+        let _ = writeln!(o, "Exceptions that match no finding (remove or fix them):\n");
+        for u in &r.unmatched_exceptions {
+            let _ = writeln!(o, "- entry {}: {} ({})", u.entry, text(&u.selector), text(&u.reason));
         }
         o.push('\n');
     }
@@ -89,7 +131,11 @@ pub fn render(r: &Report) -> String {
         g.total, g.used, g.unused, g.shadowed, g.insufficient_evidence, g.unknown, g.managed
     );
     let f = &s.findings;
-    let _ = writeln!(o, "| Findings | {}: {} high, {} medium, {} low |", f.total, f.high, f.medium, f.low);
+    let _ = writeln!(
+        o,
+        "| Findings | {}: {} high, {} medium, {} low; {} accepted, counted apart |",
+        f.total, f.high, f.medium, f.low, f.accepted
+    );
     let _ = writeln!(o, "| Requests in the window | {} |", s.requests);
     let _ = writeln!(
         o,
@@ -172,12 +218,22 @@ pub fn render(r: &Report) -> String {
         for x in &e.examples {
             let _ = writeln!(o, "  - {}", text(x));
         }
+        if let Some(l) = &f.lapsed_exception {
+            let _ = writeln!(
+                o,
+                "- No longer accepted by exception {}: {} (it said: {})",
+                l.entry,
+                text(&l.why),
+                text(&l.reason)
+            );
+        }
         let _ = writeln!(o, "- Recommendation: {}\n", text(&f.recommendation.summary));
         if !f.recommendation.commands.is_empty() {
             o.push_str(&fenced(&f.recommendation.commands.join("\n")));
             o.push('\n');
         }
     }
+    accepted_risk(&mut o, r);
     let _ = writeln!(o, "## Compliance\n");
     if r.compliance.is_empty() {
         let _ = writeln!(o, "No finding bears on a CIS or NSA/CISA control.\n");

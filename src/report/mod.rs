@@ -51,7 +51,12 @@ pub struct Report {
     /// Ids of the most severe findings, most severe first.
     pub top_risks: Vec<String>,
     pub biggest_reductions: Vec<Reduction>,
+    /// Open findings: those no exception accepts.
     pub findings: Vec<Finding>,
+    /// Findings an exception accepts, each with its `accepted` object; not in the counts.
+    pub accepted_findings: Vec<Finding>,
+    /// Entries of the exceptions file that match no finding of the cluster.
+    pub unmatched_exceptions: Vec<crate::analysis::exceptions::Unmatched>,
     pub grants: Vec<GrantRow>,
     /// Who changed access in the window, oldest first (`grantscope timeline`).
     pub access_changes: Vec<crate::analysis::timeline::Change>,
@@ -108,6 +113,8 @@ pub struct SeverityCounts {
     pub high: usize,
     pub medium: usize,
     pub low: usize,
+    /// Findings an exception accepts, counted apart (not in the others).
+    pub accepted: usize,
 }
 
 /// Recorded decisions against the current state's, in requests.
@@ -211,7 +218,9 @@ pub struct ReportInputs<'a> {
 
 impl Report {
     pub fn build(a: &Assessment, inputs: ReportInputs) -> Report {
-        let grants = inventory(&a.state, &a.usage, &a.findings);
+        // An accepted finding still says what its grant is (an unused break-glass entry is unused).
+        let judged: Vec<Finding> = a.findings.iter().chain(&a.accepted).cloned().collect();
+        let grants = inventory(&a.state, &a.usage, &judged);
         let mut counts = GrantCounts { total: grants.len(), ..GrantCounts::default() };
         for g in &grants {
             *match g.status {
@@ -223,7 +232,8 @@ impl Report {
                 GrantStatus::Managed => &mut counts.managed,
             } += 1;
         }
-        let mut severities = SeverityCounts { total: a.findings.len(), ..SeverityCounts::default() };
+        let mut severities =
+            SeverityCounts { total: a.findings.len(), accepted: a.accepted.len(), ..SeverityCounts::default() };
         for f in &a.findings {
             *match f.severity {
                 Severity::High => &mut severities.high,
@@ -300,6 +310,8 @@ impl Report {
                 .filter(|row| !row.findings.is_empty())
                 .collect(),
             findings: a.findings.clone(),
+            accepted_findings: a.accepted.clone(),
+            unmatched_exceptions: a.unmatched_exceptions.clone(),
             grants,
             access_changes: inputs
                 .access_changes

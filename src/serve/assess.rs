@@ -64,7 +64,17 @@ fn assess_cluster(cluster: &str, shared: &Shared, last_report: Option<i64>) -> R
         min_observed_days: shared.analysis.min_observed_days,
         now_ms: now_ms(),
     };
-    let a = assess(&mut store, cluster, options)?;
+    let exceptions = shared.exceptions.as_ref().map(|file| {
+        let (current, failure) = file.current();
+        if let Some(f) = &failure {
+            tracing::error!(cluster, "{}", f.message);
+        }
+        shared.status.update(cluster, |st| st.exceptions(failure));
+        current
+    });
+    let a = assess(&mut store, cluster, options, exceptions.as_deref())?;
+    let unmatched: Vec<String> = a.unmatched_exceptions.iter().map(|u| u.warning(cluster)).collect();
+    shared.warn_once_about(cluster, "exceptions", &unmatched);
     let mut report = crate::app::assess::report(&a, &store)?;
     // Every report says what changed since the last scheduled one.
     if let Some(previous) = crate::store::last_report(store.conn(), cluster)?
@@ -79,7 +89,7 @@ fn assess_cluster(cluster: &str, shared: &Shared, last_report: Option<i64>) -> R
         .filter(|((_, role), _)| *role == crate::model::UsageRole::By)
         .map(|((g, _), u)| (g.to_string(), u.last_ms))
         .collect();
-    metrics.set_assessment(cluster, &report.grants, &a.findings, &last_used);
+    metrics.set_assessment(cluster, &report.grants, &a.findings, &a.accepted, &last_used);
     metrics.count_access_changes(cluster, &report.access_changes);
     if let Some(ratio) = report.summary.agreement.ratio {
         metrics.agreement.with_label_values(&[cluster]).set(ratio);
@@ -90,6 +100,7 @@ fn assess_cluster(cluster: &str, shared: &Shared, last_report: Option<i64>) -> R
     let html = crate::report::html(&report);
     shared.status.update(cluster, |st| {
         st.findings = a.findings.len();
+        st.accepted = a.accepted.len();
         st.findings_json = Some(findings_json);
         st.report_html = Some(html);
         st.last_assessment = Some(format_rfc3339(now_ms()));

@@ -105,8 +105,8 @@ impl Metrics {
             )?,
             findings: int_gauge(
                 "grantscope_findings",
-                "Findings by kind and severity.",
-                &["cluster", "kind", "severity"],
+                "Findings by kind and severity; status open (alert on these) or accepted (by the exceptions file).",
+                &["cluster", "kind", "severity", "status"],
             )?,
             agreement: gauge(
                 "grantscope_replay_agreement_ratio",
@@ -204,14 +204,16 @@ impl Metrics {
         String::from_utf8(out).expect("the text format is UTF-8")
     }
 
-    /// Replaces the cluster's assessment gauges: grants by type and status, findings by kind and
-    /// severity (every combination, 0 where none, so a count that drops to nothing reads 0), and
-    /// the last use of each grant (series of grants no longer there are removed).
+    /// Replaces the cluster's assessment gauges: grants by type and status, findings by kind,
+    /// severity and status, open or accepted (every combination, 0 where none, so a count that
+    /// drops to nothing reads 0), and the last use of each grant (series of grants no longer
+    /// there are removed).
     pub fn set_assessment(
         &self,
         cluster: &str,
         grants: &[GrantRow],
         findings: &[Finding],
+        accepted: &[Finding],
         last_used: &BTreeMap<String, i64>,
     ) {
         for t in GrantType::ALL {
@@ -220,10 +222,13 @@ impl Metrics {
                 self.grants.with_label_values(&[cluster, t.as_str(), s.as_str()]).set(n as i64);
             }
         }
-        for kind in FindingKind::ALL {
-            for severity in [Severity::Low, Severity::Medium, Severity::High] {
-                let n = findings.iter().filter(|f| f.kind == kind && f.severity == severity).count();
-                self.findings.with_label_values(&[cluster, kind.as_str(), &severity.to_string()]).set(n as i64);
+        for (status, list) in [("open", findings), ("accepted", accepted)] {
+            for kind in FindingKind::ALL {
+                for severity in [Severity::Low, Severity::Medium, Severity::High] {
+                    let n = list.iter().filter(|f| f.kind == kind && f.severity == severity).count();
+                    let labels = [cluster, kind.as_str(), &severity.to_string(), status];
+                    self.findings.with_label_values(&labels).set(n as i64);
+                }
             }
         }
         let mut exported = self.exported.lock().expect("not poisoned");
@@ -285,7 +290,7 @@ mod tests {
         m.cluster_healthy.with_label_values(&["c"]).set(1);
         m.agreement.with_label_values(&["c"]).set(1.0);
         m.replay_duration.with_label_values(&["c"]).observe(0.1);
-        m.set_assessment("c", &[], &[], &[("g1".to_string(), 1), ("g2".to_string(), 2)].into());
+        m.set_assessment("c", &[], &[], &[], &[("g1".to_string(), 1), ("g2".to_string(), 2)].into());
         m.count_access_changes("c", &[]);
         let exported: BTreeSet<String> = m.registry.gather().iter().map(|f| f.name().to_string()).collect();
         let documented: BTreeSet<String> = include_str!("../../README.md")

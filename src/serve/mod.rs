@@ -11,6 +11,7 @@ mod assess;
 mod cluster;
 pub mod config;
 mod error;
+mod exceptions;
 mod http;
 mod listener;
 mod lock;
@@ -44,6 +45,8 @@ pub enum ServeError {
     Metrics(#[from] prometheus::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Exceptions(#[from] crate::app::exceptions::ExceptionsError),
 }
 
 pub async fn run(config: Config, db: PathBuf) -> Result<(), ServeError> {
@@ -53,6 +56,8 @@ pub async fn run(config: Config, db: PathBuf) -> Result<(), ServeError> {
     if config.clusters.is_empty() {
         tracing::warn!("no [[clusters]] configured: serving metrics only");
     }
+    // A malformed exceptions file fails the start, naming the entry; later, the last good one stays.
+    let exceptions = config.analysis.exceptions.clone().map(exceptions::ExceptionsFile::open).transpose()?;
     let metrics = Arc::new(metrics::Metrics::new(config.metrics.max_grant_series)?);
     let pacers = Arc::new(crate::sources::aws::Pacers::default());
     let names = config.clusters.iter().map(|c| (c.name.as_str(), cluster::source_names(c, &pacers)));
@@ -62,6 +67,7 @@ pub async fn run(config: Config, db: PathBuf) -> Result<(), ServeError> {
         db: db.clone(),
         analysis: config.analysis.clone(),
         reports: config.reports.clone(),
+        exceptions,
         metrics: metrics.clone(),
         status: status.clone(),
         stop: stop.clone(),

@@ -13,23 +13,31 @@ pub struct Shared {
     pub db: PathBuf,
     pub analysis: AnalysisConfig,
     pub reports: ReportsConfig,
+    /// `[analysis] exceptions`, re-read before each assessment.
+    pub exceptions: Option<super::exceptions::ExceptionsFile>,
     pub metrics: Arc<Metrics>,
     pub status: Arc<Status>,
     /// Set on SIGTERM/SIGINT: a read stops at its next batch or page, committed.
     pub stop: Stop,
     /// CloudTrail's quota is per region: every cluster's lookups share one pace per region.
     pub pacers: Arc<Pacers>,
-    /// Per cluster, the warnings about its access state logged last (a hash): the same state is
-    /// read at every poll, and its warnings are logged once, when they change.
+    /// Per cluster and topic, the warnings logged last (a hash): the same state and exceptions are
+    /// read at every poll, and their warnings are logged once, when they change.
     pub warned: Mutex<HashMap<String, u64>>,
 }
 
 impl Shared {
     /// Logs what was noticed about a cluster's access state, unless it is what was logged last.
     pub fn warn_once(&self, cluster: &str, warnings: &[String]) {
+        self.warn_once_about(cluster, "state", warnings)
+    }
+
+    /// Logs what was noticed about one topic of a cluster (its state, its exceptions), unless it
+    /// is what was logged last about it.
+    pub fn warn_once_about(&self, cluster: &str, topic: &str, warnings: &[String]) {
         let hash = xxhash_rust::xxh3::xxh3_64(warnings.join("\n").as_bytes());
         let mut warned = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
-        if warned.insert(cluster.to_string(), hash) != Some(hash) {
+        if warned.insert(format!("{cluster}\n{topic}"), hash) != Some(hash) {
             for w in warnings {
                 tracing::warn!(cluster, "{w}");
             }

@@ -41,6 +41,11 @@ pub struct ClusterStatus {
     pub sources: BTreeMap<&'static str, SourceStatus>,
     /// The last assessment's failure, if it failed.
     pub assessment_error: Option<TaskFailure>,
+    /// Why `[analysis] exceptions` did not read at the last assessment (the last good file was
+    /// used instead).
+    pub exceptions_error: Option<TaskFailure>,
+    /// Findings an exception accepts.
+    pub accepted: usize,
     #[serde(skip)]
     pub assessed: bool,
     #[serde(skip)]
@@ -52,7 +57,9 @@ pub struct ClusterStatus {
 impl ClusterStatus {
     /// No source and no assessment failing.
     pub fn healthy(&self) -> bool {
-        self.assessment_error.is_none() && self.sources.values().all(|s| s.error.is_none())
+        self.assessment_error.is_none()
+            && self.exceptions_error.is_none()
+            && self.sources.values().all(|s| s.error.is_none())
     }
 
     /// Every source attempted its first read.
@@ -81,6 +88,12 @@ impl ClusterStatus {
         self.settle();
     }
 
+    /// Records whether the exceptions file read before this assessment (`None`: it did).
+    pub fn exceptions(&mut self, outcome: Option<TaskFailure>) {
+        self.exceptions_error = outcome;
+        self.settle();
+    }
+
     fn settle(&mut self) {
         self.attempted = self.assessed && self.first_reads_done();
         let mut failing: Vec<String> = self
@@ -88,8 +101,10 @@ impl ClusterStatus {
             .iter()
             .filter_map(|(name, s)| s.error.as_ref().map(|e| format!("{name} ({}): {}", e.class.as_str(), e.message)))
             .collect();
-        if let Some(e) = &self.assessment_error {
-            failing.push(format!("assessment ({}): {}", e.class.as_str(), e.message));
+        for (what, error) in [("assessment", &self.assessment_error), ("exceptions", &self.exceptions_error)] {
+            if let Some(e) = error {
+                failing.push(format!("{what} ({}): {}", e.class.as_str(), e.message));
+            }
         }
         self.last_error = (!failing.is_empty()).then(|| failing.join("; "));
     }

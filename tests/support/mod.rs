@@ -128,6 +128,22 @@ pub fn validator(name: &str) -> Command {
     Command::new(path)
 }
 
+/// Validates `instance` against the report schema, or its `$defs/<def>`; returns the errors.
+pub fn schema_errors(dir: &Path, instance: &str, def: Option<&str>) -> String {
+    let file = dir.join("instance.json");
+    std::fs::write(&file, instance).unwrap();
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/report.schema.json");
+    let script = "import json,sys,jsonschema\n\
+        s=json.load(open(sys.argv[1])); jsonschema.Draft202012Validator.check_schema(s)\n\
+        if sys.argv[3]: s={'$schema':s['$schema'],'$defs':s['$defs'],'type':'array','items':{'$ref':'#/$defs/'+sys.argv[3]}}\n\
+        v=jsonschema.Draft202012Validator(s)\n\
+        errs=['/'.join(map(str,e.absolute_path))+': '+e.message for e in v.iter_errors(json.load(open(sys.argv[2])))]\n\
+        errs and print('\\n'.join(errs)); sys.exit(1 if errs else 0)";
+    let out = validator("python").args(["-c", script]).arg(&schema).arg(&file).arg(def.unwrap_or("")).output().unwrap();
+    assert!(out.status.code().is_some(), "validator ran");
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
 /// A port nothing listens on now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()

@@ -60,6 +60,8 @@ pub fn escalation_findings(e: &Escalations, ctx: &EscalationContext) -> Vec<Find
                 },
                 change: None,
                 controls: Vec::new(),
+                accepted: None,
+                lapsed_exception: None,
             }
         })
         .collect()

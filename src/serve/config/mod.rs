@@ -69,6 +69,9 @@ pub struct AnalysisConfig {
     /// Seconds between assessments of a cluster (replay, findings, metrics, report). Default 300.
     #[serde(default = "default_interval_seconds")]
     pub interval_seconds: u64,
+    /// Exceptions file (accepted risk), re-read before every assessment. None by default.
+    #[serde(default)]
+    pub exceptions: Option<PathBuf>,
 }
 
 const fn default_window_days() -> u32 {
@@ -89,6 +92,7 @@ impl Default for AnalysisConfig {
             window_days: default_window_days(),
             min_observed_days: default_min_observed_days(),
             interval_seconds: default_interval_seconds(),
+            exceptions: None,
         }
     }
 }
