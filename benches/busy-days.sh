@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Days of the busy profile through the release binary (issue #18): ingest streamed from
 # `generate`, then a full replay, a replay after one access entry changed, findings and an HTML
-# report, each with its wall time and peak RSS; the store's size with every per-event row kept and
-# after `gc` leaves only shapes and daily counts.
+# report, each with its wall time and peak RSS; the store's size, split into the per-event rows
+# (kept only inside the dedupe/retention horizon) and everything else (shapes, daily counts,
+# decisions: what stays), read from SQLite's dbstat.
 #
 #   benches/busy-days.sh [DAYS] [RATE] [WORKDIR]   (defaults: 10 days, 10 events/s, a temp dir)
 #
@@ -38,7 +39,6 @@ measure() { # label, command...: wall seconds and peak RSS of the command
   read -r secs rss_kb <"$work/time"
   printf '%-34s %8.2f s  %7.1f MiB peak RSS\n' "$label" "$secs" "$(echo "$rss_kb / 1024" | bc -l)"
 }
-size() { echo $(($(stat -c %s "$db") + $(stat -c %s "$db-wal" 2>/dev/null || echo 0))); }
 
 events=$(echo "$rate * 86400 * $days" | bc)
 echo "busy profile: $days days at $rate events/s = $events events, ending $end"
@@ -47,19 +47,17 @@ echo "busy profile: $days days at $rate events/s = $events events, ending $end"
 shapes=$(sqlite3 "$db" 'select count(*) from shapes')
 unkept=$(sqlite3 "$db" 'select count(*) from shapes where unkept')
 shape_days=$(sqlite3 "$db" 'select count(*) from shape_days')
-with_events=$(size)
 measure "state import" "$bin" -q --db "$db" state import --cluster demo "$work/state/state.yaml"
 measure "replay (full, 90-day window)" "$bin" -q --db "$db" replay --cluster demo --window 90
 measure "state import (one entry changed)" "$bin" -q --db "$db" state import --cluster demo "$work/changed.yaml"
 measure "replay (incremental)" "$bin" -q --db "$db" replay --cluster demo --window 90
 measure "findings" "$bin" -q --db "$db" findings --cluster demo --window 90
 measure "report (html)" "$bin" -q --db "$db" --format html report --cluster demo --window 90 --out "$work/report.html"
-measure "gc (per-event rows)" "$bin" -q --db "$db" gc --retention-days 0 --dedupe-days 0
-sqlite3 "$db" 'PRAGMA wal_checkpoint(TRUNCATE); VACUUM' >/dev/null
-after_gc=$(size)
-awk -v e="$events" -v d="$days" -v w="$with_events" -v g="$after_gc" -v s="$shapes" -v u="$unkept" -v sd="$shape_days" 'BEGIN {
-  printf "shapes           %d (%d unkept), %d shape-days\n", s, u, sd
-  printf "store            %.1f MiB with every per-event row (%.1f bytes/event)\n", w / 1048576, w / e
-  printf "                 %.1f MiB after gc: shapes and daily counts (%.1f MiB/day)\n", g / 1048576, g / 1048576 / d
-  printf "per-event rows   %.1f bytes/event = %.0f MiB a day at 100 events/s\n", (w - g) / e, (w - g) / e * 8640000 / 1048576
+days_seen=$(sqlite3 "$db" 'select d, count(*) from (select shape_id, min(day) d from shape_days group by shape_id) group by d order by d' | awk -F'|' '{printf "%s%d", (NR > 1 ? ", " : ""), $2}')
+read -r total events_bytes < <(sqlite3 -separator ' ' "$db" "select sum(pgsize), sum(case when name = 'events' then pgsize else 0 end) from dbstat")
+awk -v e="$events" -v d="$days" -v t="$total" -v ev="$events_bytes" -v s="$shapes" -v u="$unkept" -v sd="$shape_days" -v seen="$days_seen" 'BEGIN {
+  printf "shapes           %d (%d with a name or session unkept), %d shape-days\n", s, u, sd
+  printf "new shapes/day   %s\n", seen
+  printf "store            %.1f MiB: per-event rows %.1f MiB (%.1f bytes/event = %.0f MiB a day at 100 events/s),\n", t / 1048576, ev / 1048576, ev / e, ev / e * 8640000 / 1048576
+  printf "                 everything else %.1f MiB (%.2f MiB/day)\n", (t - ev) / 1048576, (t - ev) / 1048576 / d
 }'
