@@ -34,8 +34,7 @@ impl<'a> Request<'a> {
     /// The request a shape records. A shape's unkept requests name their object by its lowest
     /// bound (see [`super::unkept`]): what any rule allows them, it allows whatever their name.
     pub fn of_shape(s: &'a RequestShape<'_>) -> Request<'a> {
-        let create = s.verb == "create" && s.subresource.is_empty();
-        let name = if s.unkept.name && !create { super::unkept::LOWEST } else { s.authorized_name() };
+        let name = if s.unkept.name && s.names_an_object() { super::unkept::LOWEST } else { s.authorized_name() };
         Request {
             verb: &s.verb,
             api_group: &s.api_group,

@@ -208,11 +208,12 @@ impl Sink for AuditSink {
                     let base = e.shape.base_key();
                     // A shape not seen in this run may be one only a duplicate would create (the same
                     // event re-ingested under another --cluster): check the event before the shape.
-                    if !folder.knows_shape(base, &e.shape) && store::event_exists(tx, e.id, e.time_ms)? {
+                    let known = folder.known_shape(base, &e.shape);
+                    if known.is_none() && store::event_exists(tx, e.id, e.time_ms)? {
                         tally.duplicates += 1;
                         return Ok(());
                     }
-                    let resolved = folder.resolve(tx, base, &e)?;
+                    let resolved = folder.resolve(tx, base, known, &e)?;
                     let new = store::insert_event(
                         tx,
                         &NewEvent {

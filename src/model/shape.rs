@@ -101,16 +101,34 @@ pub fn with_session_token<'a>(recorded: &'a str, session: &str) -> Cow<'a, str> 
     Cow::Borrowed(recorded)
 }
 
+/// A 128-bit key over fields, each length-prefixed so that no two different lists of fields hash
+/// the same bytes.
+struct KeyHasher(xxhash_rust::xxh3::Xxh3);
+
+impl KeyHasher {
+    fn new() -> KeyHasher {
+        KeyHasher(xxhash_rust::xxh3::Xxh3::new())
+    }
+
+    fn field(&mut self, s: &str) {
+        self.0.update(&(s.len() as u64).to_le_bytes());
+        self.0.update(s.as_bytes());
+    }
+
+    fn bytes(&mut self, b: &[u8]) {
+        self.0.update(b);
+    }
+
+    fn finish(&self) -> u128 {
+        self.0.digest128()
+    }
+}
+
 impl<'a> RequestShape<'a> {
     /// A 128-bit key identifying the shape; equal shapes have equal keys.
-    ///
-    /// Fields are length-prefixed so no two different shapes serialize to the same bytes.
     pub fn key(&self) -> u128 {
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
-        let mut field = |s: &str| {
-            h.update(&(s.len() as u64).to_le_bytes());
-            h.update(s.as_bytes());
-        };
+        let mut h = KeyHasher::new();
+        let mut field = |s: &str| h.field(s);
         for s in [&self.cluster, &self.principal, &self.username, &self.session_name] {
             field(s);
         }
@@ -124,7 +142,7 @@ impl<'a> RequestShape<'a> {
         {
             field(s);
         }
-        h.digest128()
+        h.finish()
     }
 
     /// The key of what every decision depends on but the object name and the session name: the
@@ -132,11 +150,8 @@ impl<'a> RequestShape<'a> {
     /// the combinations of a kept name (or the unkept ones) with a kept session (or the unkept
     /// ones). The name of a `create` is no part of anything: the authorizer never sees it.
     pub fn base_key(&self) -> u128 {
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
-        let mut field = |s: &str| {
-            h.update(&(s.len() as u64).to_le_bytes());
-            h.update(s.as_bytes());
-        };
+        let mut h = KeyHasher::new();
+        let mut field = |s: &str| h.field(s);
         field("base");
         for s in [&self.cluster, &self.principal, &self.base_username()] {
             field(s);
@@ -149,7 +164,7 @@ impl<'a> RequestShape<'a> {
         for s in [&self.verb, &self.api_group, &self.resource, &self.subresource, &self.namespace, &self.path] {
             field(s);
         }
-        h.digest128()
+        h.finish()
     }
 
     /// The username as the base keeps it: a node's as [`NODE_NAME_TOKEN`], anyone else's with the
@@ -161,28 +176,29 @@ impl<'a> RequestShape<'a> {
         with_session_token(&self.username, &self.session_name)
     }
 
-    /// The object name authorization can see: none for a `create` of a collection (the audit log
-    /// records the name from the request body; the authorizer decided without it).
+    /// Whether authorization sees an object name: not for a `create` of a collection (the audit
+    /// log records the name from the request body; the authorizer decided without it).
+    pub fn names_an_object(&self) -> bool {
+        !(self.verb == "create" && self.subresource.is_empty())
+    }
+
+    /// The object name authorization can see (see [`Self::names_an_object`]).
     pub fn authorized_name(&self) -> &str {
-        if self.verb == "create" && self.subresource.is_empty() { "" } else { &self.name }
+        if self.names_an_object() { &self.name } else { "" }
     }
 
     /// The shape of a base that this request folds into, with what is `unkept` left out: its key
     /// and the shape as stored. A kept session keeps the username it came with (the base and the
     /// session determine it, but for a node's).
     pub fn within_base(&self, base: u128, unkept: Unkept) -> (u128, RequestShape<'a>) {
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
-        h.update(&base.to_le_bytes());
-        h.update(&[unkept.bits() as u8]);
-        let mut field = |s: &str| {
-            h.update(&(s.len() as u64).to_le_bytes());
-            h.update(s.as_bytes());
-        };
+        let mut h = KeyHasher::new();
+        h.bytes(&base.to_le_bytes());
+        h.bytes(&[unkept.bits() as u8]);
         let name = if unkept.name { "" } else { self.authorized_name() };
-        field(name);
+        h.field(name);
         if !unkept.session {
-            field(&self.session_name);
-            field(&self.username);
+            h.field(&self.session_name);
+            h.field(&self.username);
         }
         let mut shape = RequestShape {
             name: Cow::Owned(name.to_string()),
@@ -197,7 +213,7 @@ impl<'a> RequestShape<'a> {
                 self.groups.iter().map(|g| Cow::Owned(with_session_token(g, session).into_owned())).collect();
             shape.session_name = Cow::Borrowed("");
         }
-        (h.digest128(), shape)
+        (h.finish(), shape)
     }
 }
 

@@ -157,31 +157,24 @@ impl UsageFolder {
         }
     }
 
-    /// Whether an event of this base (its `base_key`) resolves to a shape this run has resolved.
-    pub fn knows_shape(&self, base: u128, shape: &RequestShape) -> bool {
-        self.bases.get(&base).is_some_and(|b| b.known(shape, self.limit).is_some())
+    /// The id of the shape an event of this base (its `base_key`) folds into, if this run has
+    /// resolved it already.
+    pub fn known_shape(&self, base: u128, shape: &RequestShape) -> Option<i64> {
+        self.bases.get(&base).and_then(|b| b.known(shape, self.limit))
     }
 
-    /// The ids of the event's shape (whose `base_key` the caller computed) and reason, inserting
-    /// either if new.
-    pub fn resolve(&mut self, tx: &Transaction, base: u128, event: &AuditEvent) -> rusqlite::Result<Resolved> {
-        let shape = &event.shape;
-        if !self.bases.contains_key(&base) {
-            let slot = load_base(tx, base, &mut self.shapes)?;
-            self.bases.insert(base, slot);
-        }
-        let slot = self.bases.get_mut(&base).expect("inserted above");
-        let shape_id = match slot.known(shape, self.limit) {
+    /// The ids of the event's shape (whose `base_key` the caller computed, and `known_shape`) and
+    /// reason, inserting either if new.
+    pub fn resolve(
+        &mut self,
+        tx: &Transaction,
+        base: u128,
+        known: Option<i64>,
+        event: &AuditEvent,
+    ) -> rusqlite::Result<Resolved> {
+        let shape_id = match known {
             Some(id) => id,
-            None => {
-                let (name, session) = slot.keep(shape, self.limit);
-                let unkept = Unkept { name: name.is_none(), session: session.is_none() };
-                let (key, stored) = shape.within_base(base, unkept);
-                let id = insert_shape(tx, key, Some(base), &stored)?;
-                slot.shapes.insert((name, session), id);
-                self.shapes.insert(id, ShapeSlot { examples: Vec::new(), examples_dirty: false });
-                id
-            }
+            None => self.find_or_insert_shape(tx, base, &event.shape)?,
         };
         let reason_id = if event.reason.is_empty() {
             0
@@ -193,6 +186,26 @@ impl UsageFolder {
             id
         };
         Ok(Resolved { shape_id, reason_id })
+    }
+
+    /// The id of the shape of `base` the request folds into, loading the base from the store the
+    /// first time and storing the shape if it is new.
+    fn find_or_insert_shape(&mut self, tx: &Transaction, base: u128, shape: &RequestShape) -> rusqlite::Result<i64> {
+        if !self.bases.contains_key(&base) {
+            let slot = load_base(tx, base, &mut self.shapes)?;
+            self.bases.insert(base, slot);
+        }
+        let slot = self.bases.get_mut(&base).expect("inserted above");
+        if let Some(id) = slot.known(shape, self.limit) {
+            return Ok(id);
+        }
+        let (name, session) = slot.keep(shape, self.limit);
+        let unkept = Unkept { name: name.is_none(), session: session.is_none() };
+        let (key, stored) = shape.within_base(base, unkept);
+        let id = insert_shape(tx, key, Some(base), &stored)?;
+        slot.shapes.insert((name, session), id);
+        self.shapes.insert(id, ShapeSlot { examples: Vec::new(), examples_dirty: false });
+        Ok(id)
     }
 
     /// Counts one newly stored event (the dedupe insert said it was new).
