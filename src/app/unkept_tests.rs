@@ -326,6 +326,21 @@ fn within_the_kept_particulars_decisions_usage_and_findings_equal_the_unbounded_
 }
 
 #[test]
+fn a_name_or_session_written_like_a_bound_in_a_hostile_log_is_no_bound() {
+    // A rule lists `app-config` and `s1`: a request naming `\0highest` must not match it, nor
+    // must a session `\0highest` render to the User subject `…/ci/job-1`.
+    let requests = [
+        Request::new(&APP, "get", "configmaps", "apps", "\u{0}highest"),
+        Request::new(&ci("\u{0}highest"), "get", "secrets", "apps", "s1"),
+        Request::new(&dev("\u{0}highest"), "get", "pods", "default", "pod-a"),
+    ];
+    assert_eq!(decided_one_by_one(&requests, 1), BTreeMap::new(), "nothing allowed");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (store, _) = replayed(dir.path(), &requests, 1, KEPT_PARTICULARS);
+    assert!(by_usage(&store).is_empty(), "nothing allowed after a replay either: {:?}", by_usage(&store));
+}
+
+#[test]
 fn beyond_the_kept_particulars_only_undetermined_requests_and_possibly_used_grants_differ() {
     let dir = tempfile::tempdir().expect("temporary directory");
     // Twelve CI jobs read Secret s1; job-1, the one a User subject names, comes last, when the

@@ -9,7 +9,7 @@ use super::policies::{PolicyLookup, catalog, policy_name};
 use super::rbac::RbacIndex;
 use super::rules::rules_allow;
 use super::scope::scope_matches;
-use super::unkept::{HIGHEST, LOWEST, at_bound, names_subject};
+use super::unkept::{HIGHEST, LOWEST, at_bound, names_subject, without_nul};
 use super::{Grant, Request};
 use crate::model::{AccessState, GrantId, PolicyRule, RequestShape};
 use serde::Serialize;
@@ -168,6 +168,7 @@ impl<'s> Authorizer<'s> {
     /// Decides a recorded request against this state, re-authenticating its caller. A shape's
     /// unkept requests are decided at both bounds of their names and sessions ([`super::unkept`]).
     pub fn authorize(&self, shape: &RequestShape) -> Decision {
+        let shape = &*without_nul(shape);
         if !shape.unkept.any() {
             return self.evaluate(shape, None);
         }
@@ -199,7 +200,7 @@ impl<'s> Authorizer<'s> {
     /// caller did not allow the request (`grantscope explain`).
     pub fn explain(&self, shape: &RequestShape) -> Explanation {
         let mut trace = Trace::default();
-        let decision = self.evaluate(shape, Some(&mut trace));
+        let decision = self.evaluate(&without_nul(shape), Some(&mut trace));
         Explanation { decision, username: trace.username, groups: trace.groups, not_applied: trace.not_applied }
     }
 

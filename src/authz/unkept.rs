@@ -40,6 +40,30 @@ pub fn at_bound<'a>(shape: &RequestShape<'a>, bound: &'static str) -> RequestSha
     at
 }
 
+/// The shape with every NUL that a log wrote into its names turned into U+FFFD: only a bound
+/// carries a NUL, so an object, session or user named `\0highest` in a hostile log is never taken
+/// for one. (No Kubernetes name or STS session can hold a NUL.)
+pub fn without_nul<'s, 'a>(shape: &'s RequestShape<'a>) -> Cow<'s, RequestShape<'a>> {
+    let has_nul = |s: &str| s.contains('\0');
+    if !(has_nul(&shape.name)
+        || has_nul(&shape.session_name)
+        || has_nul(&shape.username)
+        || shape.groups.iter().any(|g| has_nul(g)))
+    {
+        return Cow::Borrowed(shape);
+    }
+    let inert = |s: &Cow<'a, str>| -> Cow<'a, str> {
+        if has_nul(s) { Cow::Owned(s.replace('\0', "\u{FFFD}")) } else { s.clone() }
+    };
+    Cow::Owned(RequestShape {
+        name: inert(&shape.name),
+        session_name: inert(&shape.session_name),
+        username: inert(&shape.username),
+        groups: shape.groups.iter().map(inert).collect(),
+        ..shape.clone()
+    })
+}
+
 /// A username or group with the bound where the session's token stands.
 fn with_bound<'a>(text: &Cow<'a, str>, bound: &str) -> Cow<'a, str> {
     if text.contains("{{") {
