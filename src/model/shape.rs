@@ -85,42 +85,81 @@ pub const NODE_NAME_TOKEN: &str = "system:node:{{EC2PrivateDNSName}}";
 /// render it. Anything else is kept as recorded: a session found elsewhere in a name is more
 /// likely a coincidence than a template, and keeping it only costs a kept particular.
 pub fn with_session_token<'a>(recorded: &'a str, session: &str) -> Cow<'a, str> {
+    match session_token_split(recorded, session) {
+        Some((prefix, token)) => Cow::Owned(format!("{prefix}{token}")),
+        None => Cow::Borrowed(recorded),
+    }
+}
+
+/// Where [`with_session_token`] puts the token: the text before the session and the token, or
+/// `None` when the recorded text is kept as it is. Split so keys hash it without allocating.
+fn session_token_split<'a>(recorded: &'a str, session: &str) -> Option<(&'a str, &'static str)> {
     if session.is_empty() {
-        return Cow::Borrowed(recorded);
+        return None;
     }
     // `{{SessionName}}` turns `@` into `-`; with no `@` both render the same, and EKS writes the
     // dashed token. (Computed per event: no allocation unless there is an `@`.)
     let dashed = if session.contains('@') { Cow::Owned(session.replace('@', "-")) } else { Cow::Borrowed(session) };
-    for (rendered, token) in [(dashed.as_ref(), SESSION_TOKEN), (session, SESSION_RAW_TOKEN)] {
-        if let Some(prefix) = recorded.strip_suffix(rendered)
-            && (prefix.is_empty() || prefix.ends_with(['/', ':', '-', '_', '.', '@']))
-        {
-            return Cow::Owned(format!("{prefix}{token}"));
-        }
-    }
-    Cow::Borrowed(recorded)
+    [(dashed.as_ref(), SESSION_TOKEN), (session, SESSION_RAW_TOKEN)].into_iter().find_map(|(rendered, token)| {
+        let prefix = recorded.strip_suffix(rendered)?;
+        (prefix.is_empty() || prefix.ends_with(['/', ':', '-', '_', '.', '@'])).then_some((prefix, token))
+    })
 }
 
 /// A 128-bit key over fields, each length-prefixed so that no two different lists of fields hash
-/// the same bytes.
-struct KeyHasher(xxhash_rust::xxh3::Xxh3);
+/// the same bytes. The bytes are gathered and hashed at once: the same XXH3-128 as hashing them
+/// piece by piece (stored keys depend on it), without the streaming hasher's copying.
+struct KeyHasher(Vec<u8>);
 
 impl KeyHasher {
     fn new() -> KeyHasher {
-        KeyHasher(xxhash_rust::xxh3::Xxh3::new())
+        KeyHasher(Vec::with_capacity(512))
     }
 
     fn field(&mut self, s: &str) {
-        self.0.update(&(s.len() as u64).to_le_bytes());
-        self.0.update(s.as_bytes());
+        self.parts(&[s]);
+    }
+
+    /// One field written in pieces, hashed as their concatenation.
+    fn parts(&mut self, pieces: &[&str]) {
+        let len: usize = pieces.iter().map(|p| p.len()).sum();
+        self.0.extend_from_slice(&(len as u64).to_le_bytes());
+        for p in pieces {
+            self.0.extend_from_slice(p.as_bytes());
+        }
+    }
+
+    /// A count, as the field of its decimal digits.
+    fn count(&mut self, n: usize) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = n;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.0.extend_from_slice(&((digits.len() - at) as u64).to_le_bytes());
+        self.0.extend_from_slice(&digits[at..]);
+    }
+
+    /// A recorded username or group with the session written as its token ([`with_session_token`]).
+    fn with_token(&mut self, recorded: &str, session: &str) {
+        match session_token_split(recorded, session) {
+            Some((prefix, token)) => self.parts(&[prefix, token]),
+            None => self.field(recorded),
+        }
     }
 
     fn bytes(&mut self, b: &[u8]) {
-        self.0.update(b);
+        self.0.extend_from_slice(b);
     }
 
     fn finish(&self) -> u128 {
-        self.0.digest128()
+        xxhash_rust::xxh3::xxh3_128(&self.0)
     }
 }
 
@@ -128,19 +167,18 @@ impl<'a> RequestShape<'a> {
     /// A 128-bit key identifying the shape; equal shapes have equal keys.
     pub fn key(&self) -> u128 {
         let mut h = KeyHasher::new();
-        let mut field = |s: &str| h.field(s);
         for s in [&self.cluster, &self.principal, &self.username, &self.session_name] {
-            field(s);
+            h.field(s);
         }
-        field(if self.iam { "iam" } else { "k8s" });
-        field(&self.groups.len().to_string());
+        h.field(if self.iam { "iam" } else { "k8s" });
+        h.count(self.groups.len());
         for g in &self.groups {
-            field(g);
+            h.field(g);
         }
         for s in
             [&self.verb, &self.api_group, &self.resource, &self.subresource, &self.namespace, &self.name, &self.path]
         {
-            field(s);
+            h.field(s);
         }
         h.finish()
     }
@@ -151,18 +189,17 @@ impl<'a> RequestShape<'a> {
     /// ones). The name of a `create` is no part of anything: the authorizer never sees it.
     pub fn base_key(&self) -> u128 {
         let mut h = KeyHasher::new();
-        let mut field = |s: &str| h.field(s);
-        field("base");
-        for s in [&self.cluster, &self.principal, &self.base_username()] {
-            field(s);
-        }
-        field(if self.iam { "iam" } else { "k8s" });
-        field(&self.groups.len().to_string());
+        h.field("base");
+        h.field(&self.cluster);
+        h.field(&self.principal);
+        h.parts(&self.base_username_parts());
+        h.field(if self.iam { "iam" } else { "k8s" });
+        h.count(self.groups.len());
         for g in &self.groups {
-            field(&with_session_token(g, &self.session_name));
+            h.with_token(g, &self.session_name);
         }
         for s in [&self.verb, &self.api_group, &self.resource, &self.subresource, &self.namespace, &self.path] {
-            field(s);
+            h.field(s);
         }
         h.finish()
     }
@@ -170,10 +207,22 @@ impl<'a> RequestShape<'a> {
     /// The username as the base keeps it: a node's as [`NODE_NAME_TOKEN`], anyone else's with the
     /// session written as its token.
     fn base_username(&self) -> Cow<'_, str> {
-        if super::is_node_identity(&self.username, &self.groups) {
-            return Cow::Borrowed(NODE_NAME_TOKEN);
+        match self.base_username_parts() {
+            [whole, ""] => Cow::Borrowed(whole),
+            [prefix, token] => Cow::Owned(format!("{prefix}{token}")),
         }
-        with_session_token(&self.username, &self.session_name)
+    }
+
+    /// [`Self::base_username`] in two pieces (the second may be empty), for keys to hash without
+    /// allocating.
+    fn base_username_parts(&self) -> [&str; 2] {
+        if super::is_node_identity(&self.username, &self.groups) {
+            return [NODE_NAME_TOKEN, ""];
+        }
+        match session_token_split(&self.username, &self.session_name) {
+            Some((prefix, token)) => [prefix, token],
+            None => [&self.username, ""],
+        }
     }
 
     /// Whether authorization sees an object name: not for a `create` of a collection (the audit
@@ -240,6 +289,60 @@ mod tests {
             unkept: Unkept::NONE,
         }
     }
+
+    /// Keys are stored: a shape ingested by an earlier version must get the same keys now, or its
+    /// usage would split in two. The figures were computed by the streaming hasher of 81db217.
+    #[test]
+    fn keys_are_those_earlier_versions_stored() {
+        let role = RequestShape {
+            username: "arn:aws:sts::111122223333:assumed-role/Admin/alice@example.com".into(),
+            groups: vec!["ci:alice-example.com".into(), "system:authenticated".into()],
+            session_name: "alice@example.com".into(),
+            name: "web-1".into(),
+            ..shape()
+        };
+        let node = RequestShape {
+            username: "system:node:ip-10-0-1-2.ec2.internal".into(),
+            groups: vec!["system:nodes".into(), "system:authenticated".into()],
+            session_name: "i-0123456789abcdef0".into(),
+            ..shape()
+        };
+        let many = RequestShape { groups: (0..12).map(|i| format!("g{i}").into()).collect(), ..shape() };
+        let mut got = Vec::new();
+        for s in [shape(), role, node, many] {
+            got.push(s.key());
+            got.push(s.base_key());
+            for unkept in [Unkept::NONE, Unkept { name: true, session: false }, Unkept { name: true, session: true }] {
+                got.push(s.within_base(s.base_key(), unkept).0);
+            }
+        }
+        let got: Vec<String> = got.iter().map(|k| format!("{k:032x}")).collect();
+        assert_eq!(got, PINNED_KEYS);
+    }
+
+    /// Per shape: key, base key, then within its base with nothing, the name, and both unkept.
+    const PINNED_KEYS: [&str; 20] = [
+        "a3a69e345d933e08c99fccf5a5ce7b9a",
+        "2c66474bc9b0a58117c174de20c1d19a",
+        "05e84fd4b52b422d0eea3289ff4907a3",
+        "197d2be00423c63bad6964308f8679ac",
+        "7f40944df5e24bee4a08a13a2197d33d",
+        "d14fcbe6ba2d653f72a19fa178dff217",
+        "ffccfd8c4c678130c1402eb10990f7be",
+        "f1f2d8975784347851f9fc6ad5209fb5",
+        "0efc4d3d4bfb821cc4b0361071172544",
+        "897eb0b4e89d718d1ffeb46d5f7f1efc",
+        "3c9186e605688d30bec9ece51ed0e8d4",
+        "1c4f4d860ed6a9724ccb2e7a1055179d",
+        "1b106c85d76c86f0b85501038f064871",
+        "d54e6d1990d7260e799dfd4f1705482a",
+        "acb97066beb331c4cb5ab9b17e730a6d",
+        "fa611405dd014f7cacd95cb301008ee0",
+        "c161f3910ed26ceb221549f0f799639e",
+        "574fbfb00bc55e28801dd33f7ae7933d",
+        "8a47d18472b1f602131afe45ca98d323",
+        "fa145fc80be73f55ecbcdcd13661f988",
+    ];
 
     #[test]
     fn key_changes_with_every_field_and_not_otherwise() {

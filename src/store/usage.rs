@@ -10,8 +10,8 @@
 //! once per event (the dedupe insert) plus once per distinct (shape, day, reason) per batch.
 
 use crate::model::{AuditEvent, KEPT_PARTICULARS, RecordedDecision, RequestShape, Unkept, time};
+use foldhash::HashMap;
 use rusqlite::{Transaction, params};
-use std::collections::HashMap;
 
 /// How many example auditIDs a shape keeps for drill-down.
 const MAX_EXAMPLES: usize = 5;
@@ -148,12 +148,12 @@ impl UsageFolder {
     pub fn keeping(limit: usize) -> UsageFolder {
         UsageFolder {
             limit,
-            bases: HashMap::new(),
-            shapes: HashMap::new(),
-            reasons: HashMap::new(),
-            pending: HashMap::new(),
+            bases: HashMap::default(),
+            shapes: HashMap::default(),
+            reasons: HashMap::default(),
+            pending: HashMap::default(),
             clusters: Vec::new(),
-            days: HashMap::new(),
+            days: HashMap::default(),
         }
     }
 
