@@ -17,7 +17,7 @@ use crate::sources::cloudwatch::CloudWatch;
 use crate::sources::files::{DEFAULT_BATCH_RECORDS, FileOptions, ingest_files_into};
 use crate::sources::live::LiveSource;
 use crate::sources::slices::{ReadProgress, SourceError};
-use crate::store::{self, Store};
+use crate::store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -150,7 +150,7 @@ impl DaemonSource for FileEvents {
         metrics.source_requests.with_label_values(&[cluster, label, result]).inc();
         metrics.count_tally(cluster, label, &committed);
         if self.audit
-            && let Some(newest) = store::newest_event_ms(store.conn(), cluster)?
+            && let Some(newest) = store.newest_event_ms(cluster)?
         {
             metrics.ingest_lag.with_label_values(&[cluster, label]).set(lag_seconds(newest, now_ms()));
         }

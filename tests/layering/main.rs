@@ -175,7 +175,6 @@ const FOLDER_FRONTS: &[(&str, &str)] = &[
         "src/state",
         "the loader recurses: load_object (mod.rs) hands each kind to its decoder, which loads nested objects with it",
     ),
-    ("src/store", "mod.rs holds StoreError, which migrations.rs returns from the migrations mod.rs applies on open"),
 ];
 
 /// The folder front an edge from `from` to `to` imports, if `FOLDER_FRONTS` lists it.
