@@ -281,15 +281,6 @@ fn sql_is_told_from_prose() {
     }
 }
 
-/// Type names that more than one type has, one of them importable, not parted yet: each is in code
-/// another branch is changing. Remove an entry when its types are renamed; an entry whose name is
-/// no longer shared fails.
-const SHARED_NAMES: &[(&str, &str)] = &[
-    ("ErrorClass", "cli/exit.rs (a command's exit code class) and sources/error.rs (a source failure's class)"),
-    ("Status", "ingest/audit.rs (an audit event's responseStatus, private) and serve/status.rs (the daemon's status)"),
-    ("Step", "ingest/document.rs (a document reader's step, private) and analysis/escalation (a step of a path)"),
-];
-
 #[test]
 fn an_importable_type_has_a_name_of_its_own() {
     let krate = the_crate();
@@ -301,7 +292,6 @@ fn an_importable_type_has_a_name_of_its_own() {
         by_name.iter().filter(|(_, defs)| defs.len() > 1 && defs.iter().any(|d| d.visible)).collect();
     let wrong: Vec<String> = shared
         .iter()
-        .filter(|(name, _)| !SHARED_NAMES.iter().any(|(n, _)| *n == name.as_str()))
         .map(|(name, defs)| {
             let at: Vec<String> = defs.iter().map(|d| format!("{}:{}", d.file, d.line)).collect();
             format!("{name}: {}", at.join(", "))
@@ -312,7 +302,4 @@ fn an_importable_type_has_a_name_of_its_own() {
         "types sharing a name (rename the less central one to say what it is):\n{}",
         wrong.join("\n")
     );
-    for (name, _) in SHARED_NAMES {
-        assert!(shared.keys().any(|n| n.as_str() == *name), "{name} is no longer shared: remove it from SHARED_NAMES");
-    }
 }
