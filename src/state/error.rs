@@ -16,6 +16,7 @@ pub enum StateError {
     NothingRead { file: String, reason: String },
 }
 
+/// `:LINE` after a file name; nothing for line 0 (no file: the API).
 pub(super) fn at_line(line: usize) -> String {
     if line == 0 { String::new() } else { format!(":{line}") }
 }
