@@ -13,8 +13,7 @@ use grantscope::app::replay::replay;
 use grantscope::model::time;
 use grantscope::report::{Report, ReportInputs};
 use grantscope::state::Snapshot;
-use grantscope::store::cluster_days;
-use grantscope::store::{Store, insert_shape, store_state_version};
+use grantscope::store::Store;
 use rusqlite::params;
 use std::time::Instant;
 
@@ -28,7 +27,8 @@ fn main() {
     let full_run = std::env::args().any(|a| a == "--bench");
     let n = if full_run { 1_000_000 } else { 2_000 };
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("replay.db")).unwrap();
+    let db = dir.path().join("replay.db");
+    let mut store = Store::open(&db).unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
     let today = time::day_of(now);
 
@@ -36,18 +36,25 @@ fn main() {
     let mut state = common::state(1_000, 4_000, 2_000);
     let started = Instant::now();
     {
-        let tx = store.conn_mut().transaction().unwrap();
+        // The shapes through the store; their days, which ingest would count, beside it.
+        let tx = store.begin().unwrap();
+        let mut ids = Vec::with_capacity(n);
+        for (i, mut s) in common::shapes(n).into_iter().enumerate() {
+            // A distinct object per shape: a million distinct shapes, as a busy cluster's quarter has.
+            s.name = format!("obj-{i}").into();
+            s.cluster = "bench".into();
+            ids.push(tx.insert_shape(s.key(), None, &s).unwrap());
+        }
+        tx.commit().unwrap();
+        let mut conn = rusqlite::Connection::open(&db).unwrap();
+        let tx = conn.transaction().unwrap();
         let mut day_stmt = tx
             .prepare(
                 "INSERT INTO shape_days (shape_id, day, reason_id, requests, allowed, denied, first_ms, last_ms)
                  VALUES (?1, ?2, 0, 3, 3, 0, ?3, ?3)",
             )
             .unwrap();
-        for (i, mut s) in common::shapes(n).into_iter().enumerate() {
-            // A distinct object per shape: a million distinct shapes, as a busy cluster's quarter has.
-            s.name = format!("obj-{i}").into();
-            s.cluster = "bench".into();
-            let id = insert_shape(&tx, s.key(), None, &s).unwrap();
+        for (i, id) in ids.into_iter().enumerate() {
             let day = today - (i as i64 % 90);
             day_stmt.execute(params![id, day, day * time::MS_PER_DAY]).unwrap();
         }
@@ -63,7 +70,7 @@ fn main() {
     }
     eprintln!("stored {n} shapes in {:.2?}", started.elapsed());
     let snapshot = |s: &grantscope::model::AccessState| serde_json::to_string(&Snapshot::new(s.clone())).unwrap();
-    store_state_version(store.conn_mut(), "bench", &snapshot(&state), |_| "{}".into(), "bench", now).unwrap();
+    store.store_state_version("bench", &snapshot(&state), |_| "{}".into(), "bench", now).unwrap();
 
     let started = Instant::now();
     let full = replay(&mut store, "bench", 90, now).unwrap();
@@ -72,7 +79,7 @@ fn main() {
 
     // One access entry changes: it gains a Kubernetes group.
     state.access_entries[7].kubernetes_groups.push("auditors".into());
-    store_state_version(store.conn_mut(), "bench", &snapshot(&state), |_| "{}".into(), "bench", now).unwrap();
+    store.store_state_version("bench", &snapshot(&state), |_| "{}".into(), "bench", now).unwrap();
     let started = Instant::now();
     let incremental = replay(&mut store, "bench", 90, now).unwrap();
     let incremental_time = started.elapsed();
@@ -81,7 +88,7 @@ fn main() {
     let started = Instant::now();
     let options = AssessOptions { window_days: 90, min_observed_days: 14, now_ms: now };
     let assessment = assess(&mut store, "bench", options, None).unwrap();
-    let days = cluster_days(store.conn(), "bench", assessment.from_day).unwrap();
+    let days = store.cluster_days("bench", assessment.from_day).unwrap();
     let inputs = ReportInputs {
         days: &days,
         ingest_errors: 0,

@@ -10,28 +10,27 @@ use crate::authz::changes::Affected;
 use crate::model::AccessState;
 use crate::model::AtTheTime;
 use crate::state::Snapshot;
-use crate::store::{self, Caller};
-use rusqlite::Connection;
+use crate::store::{Caller, RecordedDay, Store};
 use std::collections::{HashMap, HashSet};
 
 /// Agreement at the time over the window from `from_day`, recomputed only when what it depends on
 /// moved; `current` is the state replay just decided with, whose agreement is `today`.
 pub fn agreement_at_the_time(
-    conn: &Connection,
+    store: &Store,
     cluster: &str,
     from_day: i64,
     current: &AccessState,
     today: (i64, i64),
 ) -> Result<AtTheTime, StateVersionError> {
-    let versions = store::state_history(conn, cluster)?;
+    let versions = store.state_history(cluster)?;
     let basis = format!(
         "{}:{}:{from_day}:{}:{}",
         versions.len(),
-        store::ingest_generation(conn, cluster)?,
-        store::access_change_count(conn, cluster)?,
+        store.ingest_generation(cluster)?,
+        store.access_change_count(cluster)?,
         today.0
     );
-    if let Some(figures) = store::cached_agreement(conn, cluster, &basis)? {
+    if let Some(figures) = store.cached_agreement(cluster, &basis)? {
         return Ok(figures);
     }
     // An unreadable version is an error, never skipped: the days it held would be decided
@@ -43,28 +42,28 @@ pub fn agreement_at_the_time(
             Err(source) => Err(StateVersionError::Unreadable { cluster: cluster.to_string(), version, source }),
         })
         .collect::<Result<Vec<(i64, AccessState)>, _>>()?;
-    let days: Vec<i64> = store::cluster_days(conn, cluster, from_day)?.iter().map(|d| d.day).collect();
-    let h = history(&versions, &store::grant_history_times(conn, cluster)?, &days);
+    let days: Vec<i64> = store.cluster_days(cluster, from_day)?.iter().map(|d| d.day).collect();
+    let h = history(&versions, &store.grant_history_times(cluster)?, &days);
     let result = if h.is_trivial(current) {
         AtTheTime { compared: today.0, agreeing: today.1, excluded: 0 }
     } else {
-        compare(conn, cluster, from_day, current, &h, today)?
+        compare(store, cluster, from_day, current, &h, today)?
     };
-    store::cache_agreement(conn, cluster, &basis, result)?;
+    store.cache_agreement(cluster, &basis, result)?;
     Ok(result)
 }
 
 /// Compares every recorded request against its day's state; or, when no day is excluded, starts
 /// from today's agreement and looks again only at the callers some past state treats differently.
 fn compare(
-    conn: &Connection,
+    store: &Store,
     cluster: &str,
     from_day: i64,
     current: &AccessState,
     h: &History,
     today: (i64, i64),
 ) -> rusqlite::Result<AtTheTime> {
-    let callers: HashMap<i64, Caller> = store::callers(conn, cluster)?.into_iter().map(|c| (c.id, c)).collect();
+    let callers: HashMap<i64, Caller> = store.callers(cluster)?.into_iter().map(|c| (c.id, c)).collect();
     // Per state: the callers whose decisions it can change, and its authorizer.
     let reached: Vec<HashSet<i64>> = h
         .states
@@ -78,7 +77,7 @@ fn compare(
     let authorizers: Vec<Authorizer> = h.states.iter().map(Authorizer::new).collect();
     let mut decided: HashMap<(usize, i64), Option<bool>> = HashMap::new();
     let mut out = AtTheTime::default();
-    let mut visit = |r: store::RecordedDay, out: &mut AtTheTime| -> rusqlite::Result<()> {
+    let mut visit = |r: RecordedDay, out: &mut AtTheTime| -> rusqlite::Result<()> {
         let Some(caller) = callers.get(&r.caller_id) else { return Ok(()) }; // another cluster's
         if r.decided.is_none() {
             return Ok(()); // Nodes: the Node authorizer decides, under any state; never compared.
@@ -98,7 +97,7 @@ fn compare(
             match decided.get(&(state, r.shape_id)) {
                 Some(d) => *d,
                 None => {
-                    let shape = store::shape_by_id(conn, cluster, r.shape_id)?;
+                    let shape = store.shape_by_id(cluster, r.shape_id)?;
                     let d = authorizers[state].authorize(&shape.shape).allowed;
                     decided.insert((state, r.shape_id), d);
                     d
@@ -114,7 +113,7 @@ fn compare(
         Ok(())
     };
     if h.has_uncertain() {
-        store::for_each_recorded_day(conn, from_day, None, |r| visit(r, &mut out))?;
+        store.for_each_recorded_day(from_day, None, |r| visit(r, &mut out))?;
         return Ok(out);
     }
     // Today's counts, with the reached callers' requests taken out and compared again.
@@ -126,7 +125,7 @@ fn compare(
         all_reached.extend(callers.values().filter(|c| c.reached_by(a)).map(|c| c.id));
     }
     for caller in all_reached {
-        store::for_each_recorded_day(conn, from_day, Some(caller), |r| {
+        store.for_each_recorded_day(from_day, Some(caller), |r| {
             if let Some(allowed) = r.decided {
                 today_part.compared += r.allowed + r.denied;
                 today_part.agreeing += if allowed { r.allowed } else { r.denied };

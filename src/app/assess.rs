@@ -13,24 +13,23 @@ use crate::analysis::{
 use crate::app::replay::{self, ReplayError, window_start};
 use crate::model::UsageRole;
 use crate::model::time::{MS_PER_DAY, day_of};
-use crate::store::{self, Store};
+use crate::store::{Store, WindowFilter};
 
 /// The report of this assessment, with the store's requests per day, bad-record count, access
 /// changes and earlier assessments (the trend); records this one's counts for the next.
 pub fn report(assessment: &Assessment, store: &Store) -> rusqlite::Result<crate::report::Report> {
     let cluster = assessment.replay.cluster.as_str();
-    let conn = store.conn();
-    let days = store::cluster_days(conn, cluster, assessment.from_day)?;
-    let history = store::assessment_history(conn, cluster, assessment.from_day * MS_PER_DAY)?;
+    let days = store.cluster_days(cluster, assessment.from_day)?;
+    let history = store.assessment_history(cluster, assessment.from_day * MS_PER_DAY)?;
     let inputs = crate::report::ReportInputs {
         days: &days,
-        ingest_errors: store::ingest_error_count(conn, cluster)?,
+        ingest_errors: store.ingest_error_count(cluster)?,
         generated_at: crate::model::time::format_rfc3339(assessment.options.now_ms),
         access_changes: crate::app::timeline::load(store, cluster)?,
         history: &history,
     };
     let report = crate::report::Report::build(assessment, inputs);
-    store::record_assessment(conn, cluster, &report.counts(assessment.options.now_ms))?;
+    store.record_assessment(cluster, &report.counts(assessment.options.now_ms))?;
     Ok(report)
 }
 
@@ -47,9 +46,9 @@ pub fn assess(
     let (summary, state) = replay::replay_with_state(store, cluster, options.window_days, options.now_ms)?;
     phase("replayed");
     let from_day = window_start(options.now_ms, options.window_days);
-    let usage = store::grant_usage(store.conn(), cluster)?;
-    let created_ms = store::access_grant_times(store.conn(), cluster)?;
-    let observed_days = store::observed_days(store.conn(), cluster, from_day)?;
+    let usage = store.grant_usage(cluster)?;
+    let created_ms = store.access_grant_times(cluster)?;
+    let observed_days = store.observed_days(cluster, from_day)?;
     let ctx = UnusedContext {
         cluster,
         usage: &usage,
@@ -62,7 +61,7 @@ pub fn assess(
     let mut found = unused_findings(&state, &ctx);
     phase("unused grants");
     // Findings and their proofs look only at what is allowed today.
-    let window = store::window_shapes(store.conn(), cluster, from_day, store::WindowFilter::Allowed)?;
+    let window = store.window_shapes(cluster, from_day, WindowFilter::Allowed)?;
     let shapes = window.shapes;
     phase("read the window's allowed shapes");
     if observed_days >= i64::from(options.min_observed_days) {
@@ -86,7 +85,7 @@ pub fn assess(
     phase("over-broad grants");
     found.extend(unused_group_findings(&state, &shapes, &groups));
     phase("unused groups");
-    let changes = store::access_changes_for(store.conn(), cluster)?;
+    let changes = store.access_changes_for(cluster)?;
     let risky = RiskyContext { cluster, observed_days, window_days: options.window_days, changes: &changes };
     found.extend(risky_findings(&state, &risky));
     let used: std::collections::HashSet<crate::model::GrantId> =

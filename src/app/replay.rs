@@ -45,8 +45,8 @@ pub fn replay_with_state(
     let from_day = window_start(now_ms, window_days);
     let started = std::time::Instant::now();
     // Read first: an ingest that commits while this replay runs leaves the usage marked stale.
-    let generation = store::ingest_generation(store.conn(), cluster)?;
-    let mark = store::replay_watermark(store.conn(), cluster)?;
+    let generation = store.ingest_generation(cluster)?;
+    let mark = store.replay_watermark(cluster)?;
     let mut through = mark.map_or(0, |m| m.shapes_through);
     // After a state change, decide again only the shapes of the callers the change can reach.
     let mut affected = None;
@@ -64,13 +64,13 @@ pub fn replay_with_state(
             }
         }
     }
-    let new_shapes = store::shapes_after(store.conn(), cluster, through)?;
+    let new_shapes = store.shapes_after(cluster, through)?;
     let shapes_through = new_shapes.iter().map(|s| s.id).max().unwrap_or(through);
     // Read after the new shapes: every caller they name is here.
-    let callers = store::callers(store.conn(), cluster)?;
+    let callers = store.callers(cluster)?;
     let reached: Vec<i64> =
         affected.map_or_else(Vec::new, |a| callers.iter().filter(|c| c.reached_by(&a)).map(|c| c.id).collect());
-    let mut shapes = store::shapes_of_callers(store.conn(), cluster, &reached, through)?;
+    let mut shapes = store.shapes_of_callers(cluster, &reached, through)?;
     let usage_current =
         mark.is_some_and(|m| m.usage_from_day == from_day && m.usage_generation == generation) && new_shapes.is_empty();
     shapes.extend(new_shapes);
@@ -90,8 +90,8 @@ pub fn replay_with_state(
         recorded_requests_agreeing: 0,
         at_the_time: Default::default(),
     };
-    let tx = store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let mut decisions = store::Decisions::load(&tx)?;
+    let tx = store.begin()?;
+    let mut decisions = tx.decisions()?;
     // Shapes share a few thousand decisions: turn each into grant ids and intern it once.
     let mut interned: HashMap<Decision, i64> = HashMap::new();
     for s in &shapes {
@@ -111,20 +111,19 @@ pub fn replay_with_state(
                 id
             }
         };
-        store::write_shape_decision(&tx, s.id, s.caller_id, decision_id, version)?;
+        tx.write_shape_decision(s.id, s.caller_id, decision_id, version)?;
     }
     tracing::debug!(decisions = interned.len(), elapsed = ?started.elapsed(), "decided");
     if !usage_current {
         let ids = callers.iter().map(|c| c.id).collect();
-        store::rebuild_all_buckets(&tx, cluster, from_day, &ids)?;
+        tx.rebuild_all_buckets(cluster, from_day, &ids)?;
     } else if !reached.is_empty() {
-        store::rebuild_caller_buckets(&tx, cluster, from_day, &reached)?;
+        tx.rebuild_caller_buckets(cluster, from_day, &reached)?;
     }
-    let buckets = store::usage_buckets(&tx, cluster)?;
+    let buckets = tx.usage_buckets(cluster)?;
     let principals = callers.iter().map(|c| (c.id, c.principal.as_str())).collect();
-    store::write_grant_usage(&tx, cluster, version, window_days, &grant_usage(&buckets, &decisions, &principals))?;
-    store::set_replay_watermark(
-        &tx,
+    tx.write_grant_usage(cluster, version, window_days, &grant_usage(&buckets, &decisions, &principals))?;
+    tx.set_replay_watermark(
         cluster,
         &ReplayWatermark {
             state_version: version,
@@ -135,11 +134,10 @@ pub fn replay_with_state(
     )?;
     tx.commit()?;
     tracing::debug!(elapsed = ?started.elapsed(), usage_rebuilt = !usage_current, "usage written and committed");
-    (summary.recorded_requests_compared, summary.recorded_requests_agreeing) =
-        store::recorded_agreement(store.conn(), cluster)?;
-    summary.shapes_carried = store::decided_shapes(store.conn(), cluster)?.saturating_sub(summary.shapes_evaluated);
+    (summary.recorded_requests_compared, summary.recorded_requests_agreeing) = store.recorded_agreement(cluster)?;
+    summary.shapes_carried = store.decided_shapes(cluster)?.saturating_sub(summary.shapes_evaluated);
     let today = (summary.recorded_requests_compared, summary.recorded_requests_agreeing);
-    summary.at_the_time = crate::app::agreement::agreement_at_the_time(store.conn(), cluster, from_day, &state, today)?;
+    summary.at_the_time = crate::app::agreement::agreement_at_the_time(store, cluster, from_day, &state, today)?;
     tracing::debug!(elapsed = ?started.elapsed(), "agreement at the time");
     Ok((summary, state))
 }

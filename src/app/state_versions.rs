@@ -4,7 +4,7 @@
 
 use crate::model::{AccessState, StateDiff};
 use crate::state::{self, Shrink, Snapshot};
-use crate::store::{self, StateVersion, Store};
+use crate::store::{StateVersion, Store};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -42,7 +42,7 @@ pub fn read_snapshot(
     cluster: &str,
     version: Option<i64>,
 ) -> Result<Option<(StateVersion, Snapshot)>, StateVersionError> {
-    let Some((meta, text)) = store::read_state_version(store.conn(), cluster, version)? else { return Ok(None) };
+    let Some((meta, text)) = store.read_state_version(cluster, version)? else { return Ok(None) };
     let snapshot = serde_json::from_str(&text).map_err(|source| StateVersionError::Unreadable {
         cluster: cluster.to_string(),
         version: meta.version,
@@ -93,7 +93,7 @@ pub fn store_files(
 ) -> rusqlite::Result<Stored> {
     let source = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
     let stored = store_state(store, cluster, state, &source, now_ms)?;
-    store::record_state_part(store.conn(), cluster, "files", now_ms, None)?;
+    store.record_state_part(cluster, "files", now_ms, None)?;
     Ok(stored)
 }
 
@@ -125,8 +125,7 @@ pub fn store_state(
     let mut diff = None;
     // Against the version the store finds latest, inside its transaction; a diff with nothing in
     // it (only creation times moved) is still stored, as `{}`.
-    let (version, created) = store::store_state_version(
-        store.conn_mut(),
+    let (version, created) = store.store_state_version(
         cluster,
         &snapshot,
         |old| {

@@ -12,7 +12,7 @@ use crate::sources::aws::{self, Requests};
 use crate::sources::state_sync::eks::{self, EksAccess};
 use crate::sources::state_sync::kubernetes::{self, EksEndpoint, KubernetesAccess, KubernetesError};
 use crate::state::{LiveParts, assemble};
-use crate::store::{self, Store};
+use crate::store::Store;
 use serde::Serialize;
 
 /// The parts of a synced state, as `state_parts` and the metrics name them.
@@ -86,7 +86,7 @@ pub async fn sync(store: &mut Store, opts: &SyncOptions, now_ms: i64) -> Result<
     if previous.is_none() && !failures.is_empty() || failures.len() == 2 {
         // Only the failures are recorded: a part read but not stored was not synced.
         for (part, error) in results.iter().filter(|(_, e)| e.is_some()) {
-            store::record_state_part(store.conn(), cluster, part, now_ms, error.map(String::as_str))?;
+            store.record_state_part(cluster, part, now_ms, error.map(String::as_str))?;
         }
         return Err(SyncError::Failed { cluster: cluster.to_string(), failures, requests });
     }
@@ -102,7 +102,7 @@ pub async fn sync(store: &mut Store, opts: &SyncOptions, now_ms: i64) -> Result<
         previous: previous.as_ref(),
     })?;
     warnings.extend(loaded.warnings);
-    let kept_from = store::state_parts(store.conn(), cluster)?;
+    let kept_from = store.state_parts(cluster)?;
     let parts: Vec<PartOutcome> = results
         .iter()
         .map(|&(part, error)| PartOutcome {
@@ -124,7 +124,7 @@ pub async fn sync(store: &mut Store, opts: &SyncOptions, now_ms: i64) -> Result<
     warnings.append(&mut stored.warnings);
     // Recorded once the state is stored: a part is synced when what was read is in the store.
     for (part, error) in results {
-        store::record_state_part(store.conn(), cluster, part, now_ms, error.map(String::as_str))?;
+        store.record_state_part(cluster, part, now_ms, error.map(String::as_str))?;
     }
     Ok(SyncOutcome { cluster: cluster.to_string(), stored, parts, requests, warnings })
 }

@@ -99,9 +99,9 @@ struct Replayed {
 fn outcome(store: &Store, summary: ReplaySummary) -> Replayed {
     let agreement = (summary.recorded_requests_compared, summary.recorded_requests_agreeing);
     let from_day = window_start(now_ms(), WINDOW_DAYS);
-    let window = store::window_shapes(store.conn(), CLUSTER, from_day, WindowFilter::All).expect("reads");
+    let window = store.window_shapes(CLUSTER, from_day, WindowFilter::All).expect("reads");
     let decisions = window.shapes.iter().map(|s| (s.stored.shape.key(), (*s.decision).clone())).collect();
-    let usage = store::grant_usage(store.conn(), CLUSTER).expect("reads");
+    let usage = store.grant_usage(CLUSTER).expect("reads");
     Replayed { agreement, decisions, usage }
 }
 
@@ -191,12 +191,11 @@ fn an_unreadable_stored_state_version_stops_agreement_at_the_time_instead_of_bei
     ingest(&mut store, &files);
     let now = now_ms();
     // An older version whose snapshot cannot be read, below a good one.
-    store::store_state_version(store.conn_mut(), CLUSTER, "{not a snapshot", |_| "{}".into(), "test", now - 1)
-        .expect("stores");
+    store.store_state_version(CLUSTER, "{not a snapshot", |_| "{}".into(), "test", now - 1).expect("stores");
     let state = generated_state();
     store_version(&mut store, state.clone());
     let from_day = window_start(now, WINDOW_DAYS);
-    let err = agreement_at_the_time(store.conn(), CLUSTER, from_day, &state, (0, 0)).expect_err("must not skip it");
+    let err = agreement_at_the_time(&store, CLUSTER, from_day, &state, (0, 0)).expect_err("must not skip it");
     assert!(matches!(err, StateVersionError::Unreadable { version: 1, .. }), "{err}");
     assert!(err.to_string().contains("stored state version 1 is unreadable"), "{err}");
 }
@@ -210,13 +209,13 @@ fn agreement_at_the_time_is_reused_until_what_it_depends_on_moves() {
     let state = generated_state();
     store_version(&mut store, state.clone());
     let from_day = window_start(now_ms(), WINDOW_DAYS);
-    let figures = agreement_at_the_time(store.conn(), CLUSTER, from_day, &state, (10, 9)).expect("computes");
+    let figures = agreement_at_the_time(&store, CLUSTER, from_day, &state, (10, 9)).expect("computes");
     assert_eq!(figures.compared, 10, "one state all window long: today's agreement holds for every day");
     // Same basis: the cached figures come back, even when asked with another state.
-    let cached = agreement_at_the_time(store.conn(), CLUSTER, from_day, &changed(state.clone()), (10, 9));
+    let cached = agreement_at_the_time(&store, CLUSTER, from_day, &changed(state.clone()), (10, 9));
     assert_eq!(cached.expect("reads"), figures);
     // Today's figures moved: recomputed.
-    let moved = agreement_at_the_time(store.conn(), CLUSTER, from_day, &state, (12, 12)).expect("computes");
+    let moved = agreement_at_the_time(&store, CLUSTER, from_day, &state, (12, 12)).expect("computes");
     assert_eq!((moved.compared, moved.agreeing), (12, 12));
 }
 
@@ -231,11 +230,10 @@ fn usage_buckets_rebuilt_for_the_reached_callers_equal_buckets_rebuilt_from_scra
     store_version(&mut store, changed(generated_state()));
     let second = replay(&mut store, CLUSTER, WINDOW_DAYS, now_ms()).expect("replays");
     assert!(second.shapes_carried > 0, "only some callers' buckets were rebuilt: {second:?}");
-    let incremental = store::usage_buckets(store.conn(), CLUSTER).expect("reads");
+    let incremental = store.begin().expect("begins").usage_buckets(CLUSTER).expect("reads");
 
-    let callers = store::callers(store.conn(), CLUSTER).expect("reads").into_iter().map(|c| c.id).collect();
-    let tx = store.conn_mut().transaction().expect("begins");
-    store::rebuild_all_buckets(&tx, CLUSTER, window_start(now_ms(), WINDOW_DAYS), &callers).expect("rebuilds");
-    tx.commit().expect("commits");
-    assert_eq!(incremental, store::usage_buckets(store.conn(), CLUSTER).expect("reads"));
+    let callers = store.callers(CLUSTER).expect("reads").into_iter().map(|c| c.id).collect();
+    let tx = store.begin().expect("begins");
+    tx.rebuild_all_buckets(CLUSTER, window_start(now_ms(), WINDOW_DAYS), &callers).expect("rebuilds");
+    assert_eq!(incremental, tx.usage_buckets(CLUSTER).expect("reads"));
 }

@@ -3,19 +3,19 @@
 
 use crate::analysis::timeline::{Change, VersionDiff, timeline};
 use crate::model::StateDiff;
-use crate::store::{self, Store};
+use crate::store::Store;
 use std::collections::HashSet;
 
 /// The cluster's whole timeline, oldest first. A stored diff or state that cannot be read (it was
 /// written by this program, so that is a bug) is logged and left out.
 pub fn load(store: &Store, cluster: &str) -> rusqlite::Result<Vec<Change>> {
-    let conn = store.conn();
-    let calls = store::access_changes_for(conn, cluster)?;
-    let mut diffs: Vec<VersionDiff> = store::state_version_times(conn, cluster)?
+    let calls = store.access_changes_for(cluster)?;
+    let mut diffs: Vec<VersionDiff> = store
+        .state_version_times(cluster)?
         .into_iter()
         .map(|(version, created_ms)| VersionDiff { version, created_ms, diff: StateDiff::default() })
         .collect();
-    for (version, _, text) in store::state_diffs(conn, cluster)? {
+    for (version, _, text) in store.state_diffs(cluster)? {
         match serde_json::from_str(&text) {
             Ok(diff) => {
                 if let Some(d) = diffs.iter_mut().find(|d| d.version == version) {

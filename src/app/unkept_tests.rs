@@ -13,7 +13,7 @@ use crate::authz::{Authorizer, Outcome};
 use crate::ingest::{AuditSink, InputFormat, InputPath};
 use crate::model::{AccessState, GrantId, KEPT_PARTICULARS, UsageRole, time};
 use crate::sources::files::{FileOptions, ingest_files};
-use crate::store::{self, Store, WindowFilter};
+use crate::store::{Store, WindowFilter};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -274,7 +274,7 @@ fn decided_one_by_one(requests: &[Request], repeat: usize) -> BTreeMap<GrantId, 
 
 /// Requests allowed, by the grant that allowed them, as the store's replay counted them.
 fn by_usage(store: &Store) -> BTreeMap<GrantId, i64> {
-    let usage = store::grant_usage(store.conn(), CLUSTER).expect("reads");
+    let usage = store.grant_usage(CLUSTER).expect("reads");
     usage.into_iter().filter(|((_, role), _)| *role == UsageRole::By).map(|((g, _), u)| (g, u.requests)).collect()
 }
 
@@ -284,7 +284,7 @@ type Decided = (Option<bool>, Option<GrantId>, Vec<GrantId>, i64);
 /// Each window shape's decision, by what it is (caller, request, name, session), with its requests.
 fn decisions(store: &Store) -> BTreeMap<String, Decided> {
     let from_day = window_start(crate::app::clock::now_ms(), WINDOW_DAYS);
-    let window = store::window_shapes(store.conn(), CLUSTER, from_day, WindowFilter::All).expect("reads");
+    let window = store.window_shapes(CLUSTER, from_day, WindowFilter::All).expect("reads");
     window
         .shapes
         .iter()
@@ -309,7 +309,7 @@ fn within_the_kept_particulars_decisions_usage_and_findings_equal_the_unbounded_
     let (all, all_assessment) = replayed(dir.path(), &requests, 3, usize::MAX);
 
     assert_eq!(decisions(&kept), decisions(&all), "every shape decided alike");
-    assert_eq!(store::grant_usage(kept.conn(), CLUSTER).unwrap(), store::grant_usage(all.conn(), CLUSTER).unwrap());
+    assert_eq!(kept.grant_usage(CLUSTER).unwrap(), all.grant_usage(CLUSTER).unwrap());
     assert_eq!(findings(&kept_assessment), findings(&all_assessment), "the same findings");
     assert_eq!(kept_assessment.replay.undetermined, 0, "nothing undetermined: {:?}", kept_assessment.replay);
 
@@ -368,13 +368,13 @@ fn beyond_the_kept_particulars_only_undetermined_requests_and_possibly_used_gran
     assert_eq!(summary.undetermined, 2, "the jobs' unkept sessions and the app's unkept names: {summary:?}");
     let app_config = GrantId::parse("rbac:RoleBinding/apps/app-config:Role/app-config");
     assert_eq!(by_usage(&all).get(&app_config), Some(&2), "the unbounded model allows the app's own");
-    let usage = store::grant_usage(kept.conn(), CLUSTER).expect("reads");
+    let usage = kept.grant_usage(CLUSTER).expect("reads");
     assert_eq!(usage.get(&(app_config, UsageRole::Possibly)).map(|u| u.requests), Some(4), "cm-9 and app-config");
     let unkept: Vec<_> = decisions(&kept).into_iter().filter(|(k, _)| k.contains("{{SessionName}}")).collect();
     assert_eq!(unkept.len(), 1, "one unkept shape: {unkept:?}");
     assert_eq!(unkept[0].1.0, None, "undetermined");
     assert_eq!(unkept[0].1.3, 2 * (jobs.len() - KEPT_PARTICULARS) as i64, "its requests");
-    let usage = store::grant_usage(kept.conn(), CLUSTER).expect("reads");
+    let usage = kept.grant_usage(CLUSTER).expect("reads");
     assert!(!usage.contains_key(&(job_1.clone(), UsageRole::By)), "never counted as allowed");
     assert_eq!(usage.get(&(job_1.clone(), UsageRole::Possibly)).map(|u| u.requests), Some(8));
     // Allowed requests: a lower bound, short by exactly the undetermined ones the unbounded model allowed.
@@ -394,7 +394,7 @@ fn beyond_the_kept_particulars_only_undetermined_requests_and_possibly_used_gran
     let state = state();
     let authz = Authorizer::new(&state);
     let from_day = window_start(crate::app::clock::now_ms(), WINDOW_DAYS);
-    let window = store::window_shapes(kept.conn(), CLUSTER, from_day, WindowFilter::All).expect("reads");
+    let window = kept.window_shapes(CLUSTER, from_day, WindowFilter::All).expect("reads");
     let shape = window.shapes.iter().find(|w| w.stored.shape.unkept.session).expect("a shape with unkept sessions");
     let d = authz.authorize(&shape.stored.shape);
     assert_eq!(d.outcome, Outcome::Undetermined);

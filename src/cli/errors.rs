@@ -3,12 +3,12 @@
 use super::CommandError;
 use crate::cli::output::{Format, print_json};
 use crate::model::time;
-use crate::store::{self, IngestErrorRow, Store};
+use crate::store::{IngestErrorRow, Store};
 use std::path::Path;
 
 pub fn run(db: &Path, limit: u64, format: Format) -> Result<Vec<IngestErrorRow>, CommandError> {
     let store = Store::open_read_only(db)?;
-    let rows = store::list_ingest_errors(store.conn(), limit)?;
+    let rows = store.list_ingest_errors(limit)?;
     match format {
         Format::Json => print_json(&rows),
         Format::Text => {

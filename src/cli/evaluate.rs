@@ -13,8 +13,7 @@ use crate::ingest::sink::{Position, Sink, SinkError, Tally, record_error};
 use crate::ingest::{InputFormat, InputPath};
 use crate::model::{AuditEvent, GrantId, RecordedDecision, RecordedGrant, time};
 use crate::sources::files::{DEFAULT_BATCH_RECORDS, FileOptions};
-use crate::store::Store;
-use rusqlite::Transaction;
+use crate::store::{Store, Tx};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -177,7 +176,7 @@ impl Sink for EvaluateSink<'_> {
 
     fn record(
         &mut self,
-        tx: &Transaction,
+        tx: &Tx,
         text: &str,
         log_group_cluster: Option<&str>,
         pos: Position,
@@ -201,7 +200,7 @@ impl Sink for EvaluateSink<'_> {
         failure.map_or(Ok(()), |e| Err(e.into()))
     }
 
-    fn flush(&mut self, _tx: &Transaction) -> Result<(), SinkError> {
+    fn flush(&mut self, _tx: &Tx) -> Result<(), SinkError> {
         Ok(())
     }
 

@@ -27,7 +27,7 @@ use std::io;
 
 /// What kind of failure ended a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorClass {
+pub enum ExitClass {
     /// The command as given cannot work: fix the flag, argument, config or input.
     Usage,
     /// Something it names does not exist.
@@ -40,29 +40,29 @@ pub enum ErrorClass {
     Data,
 }
 
-impl ErrorClass {
+impl ExitClass {
     pub fn exit_code(self) -> u8 {
         match self {
-            ErrorClass::Usage => 2,
-            ErrorClass::NotFound => 4,
-            ErrorClass::Io => 5,
-            ErrorClass::Remote => 6,
-            ErrorClass::Data => 7,
+            ExitClass::Usage => 2,
+            ExitClass::NotFound => 4,
+            ExitClass::Io => 5,
+            ExitClass::Remote => 6,
+            ExitClass::Data => 7,
         }
     }
 }
 
 impl CommandError {
     /// The kind of failure, and so the exit code.
-    pub fn class(&self) -> ErrorClass {
+    pub fn class(&self) -> ExitClass {
         match self {
             // An earlier report to compare with that is not one, or not of this cluster.
             CommandError::Usage(_) | CommandError::Remediate(_) | CommandError::PreviousReport { .. } => {
-                ErrorClass::Usage
+                ExitClass::Usage
             }
-            CommandError::NoStoredState | CommandError::NoStateVersion { .. } => ErrorClass::NotFound,
+            CommandError::NoStoredState | CommandError::NoStateVersion { .. } => ExitClass::NotFound,
             CommandError::Io { source, .. } | CommandError::Runtime(source) => io_class(source),
-            CommandError::Sql(_) => ErrorClass::Data,
+            CommandError::Sql(_) => ExitClass::Data,
             CommandError::Config(e) => config_class(e),
             CommandError::Store(e) => store_class(e),
             CommandError::Ingest(e) => ingest_class(e),
@@ -70,7 +70,7 @@ impl CommandError {
             CommandError::Source(e) => source_class(e),
             CommandError::StoredState(e) => stored_state_class(e),
             CommandError::Replay(ReplayError::State(e)) => stored_state_class(e),
-            CommandError::Replay(ReplayError::Sql(_)) => ErrorClass::Data,
+            CommandError::Replay(ReplayError::Sql(_)) => ExitClass::Data,
             CommandError::Sync(e) => sync_class(e),
             CommandError::Serve(e) => serve_class(e),
             CommandError::Exceptions(e) => exceptions_class(e),
@@ -80,102 +80,102 @@ impl CommandError {
 
 /// A file that is not there is not found; a directory given for a file is a usage error; any other
 /// failure to read or write is I/O.
-fn io_class(e: &io::Error) -> ErrorClass {
+fn io_class(e: &io::Error) -> ExitClass {
     match e.kind() {
-        io::ErrorKind::NotFound => ErrorClass::NotFound,
-        io::ErrorKind::InvalidInput => ErrorClass::Usage,
-        _ => ErrorClass::Io,
+        io::ErrorKind::NotFound => ExitClass::NotFound,
+        io::ErrorKind::InvalidInput => ExitClass::Usage,
+        _ => ExitClass::Io,
     }
 }
 
 /// A malformed exceptions file, or one that cannot be appended to as text, is the user's to fix.
-fn exceptions_class(e: &ExceptionsError) -> ErrorClass {
+fn exceptions_class(e: &ExceptionsError) -> ExitClass {
     match e {
         ExceptionsError::Read { source, .. } | ExceptionsError::Write { source, .. } => io_class(source),
-        ExceptionsError::Invalid { .. } | ExceptionsError::Append { .. } => ErrorClass::Usage,
+        ExceptionsError::Invalid { .. } | ExceptionsError::Append { .. } => ExitClass::Usage,
     }
 }
 
-fn config_class(e: &ConfigError) -> ErrorClass {
+fn config_class(e: &ConfigError) -> ExitClass {
     match e {
         ConfigError::Read { source, .. } => io_class(source),
-        ConfigError::Parse { .. } | ConfigError::Env { .. } | ConfigError::Invalid { .. } => ErrorClass::Usage,
+        ConfigError::Parse { .. } | ConfigError::Env { .. } | ConfigError::Invalid { .. } => ExitClass::Usage,
     }
 }
 
-fn store_class(e: &StoreError) -> ErrorClass {
+fn store_class(e: &StoreError) -> ExitClass {
     match e {
         // A --db path that holds something else: the command named the wrong file.
-        StoreError::NotSqlite { .. } | StoreError::Foreign { .. } => ErrorClass::Usage,
-        StoreError::Missing { .. } => ErrorClass::NotFound,
+        StoreError::NotSqlite { .. } | StoreError::Foreign { .. } => ExitClass::Usage,
+        StoreError::Missing { .. } => ExitClass::NotFound,
         StoreError::Read { source, .. } => io_class(source),
         // SQLite could not open the file (a missing directory, no permission).
-        StoreError::Open { .. } => ErrorClass::Io,
+        StoreError::Open { .. } => ExitClass::Io,
         StoreError::NeedsUpgrade { .. }
         | StoreError::TooNew { .. }
         | StoreError::Migrate { .. }
-        | StoreError::Sql(_) => ErrorClass::Data,
+        | StoreError::Sql(_) => ExitClass::Data,
     }
 }
 
-fn ingest_class(e: &IngestError) -> ErrorClass {
+fn ingest_class(e: &IngestError) -> ExitClass {
     match e {
         IngestError::Open(e) => io_class(&e.source),
         IngestError::Read { source, .. } => io_class(source),
         IngestError::Sink(e) => sink_class(e),
-        IngestError::Checkpoint(_) => ErrorClass::Data,
+        IngestError::Checkpoint(_) => ExitClass::Data,
     }
 }
 
-fn sink_class(e: &SinkError) -> ErrorClass {
+fn sink_class(e: &SinkError) -> ExitClass {
     match e {
-        SinkError::NoCluster { .. } => ErrorClass::Usage,
-        SinkError::Sql(_) => ErrorClass::Data,
+        SinkError::NoCluster { .. } => ExitClass::Usage,
+        SinkError::Sql(_) => ExitClass::Data,
     }
 }
 
-fn state_class(e: &StateError) -> ErrorClass {
+fn state_class(e: &StateError) -> ExitClass {
     match e {
         StateError::Read { source, .. } => io_class(source),
         // A state file that says nothing grantscope can use: the input is wrong.
-        StateError::Syntax { .. } | StateError::Invalid { .. } | StateError::NothingRead { .. } => ErrorClass::Usage,
+        StateError::Syntax { .. } | StateError::Invalid { .. } | StateError::NothingRead { .. } => ExitClass::Usage,
     }
 }
 
-fn source_class(e: &SourceError) -> ErrorClass {
+fn source_class(e: &SourceError) -> ExitClass {
     match e {
-        SourceError::Api(_) | SourceError::Stuck { .. } => ErrorClass::Remote,
+        SourceError::Api(_) | SourceError::Stuck { .. } => ExitClass::Remote,
         SourceError::Sink(e) => sink_class(e),
         // A checkpoint this program wrote that cannot be read: stored data, not the command.
-        SourceError::Sql(_) | SourceError::Checkpoint(_) => ErrorClass::Data,
+        SourceError::Sql(_) | SourceError::Checkpoint(_) => ExitClass::Data,
     }
 }
 
-fn stored_state_class(e: &StateVersionError) -> ErrorClass {
+fn stored_state_class(e: &StateVersionError) -> ExitClass {
     match e {
-        StateVersionError::NoState { .. } => ErrorClass::NotFound,
-        StateVersionError::Unreadable { .. } | StateVersionError::Sql(_) => ErrorClass::Data,
+        StateVersionError::NoState { .. } => ExitClass::NotFound,
+        StateVersionError::Unreadable { .. } | StateVersionError::Sql(_) => ExitClass::Data,
     }
 }
 
-fn sync_class(e: &SyncError) -> ErrorClass {
+fn sync_class(e: &SyncError) -> ExitClass {
     match e {
-        SyncError::Failed { .. } => ErrorClass::Remote,
+        SyncError::Failed { .. } => ExitClass::Remote,
         // What the APIs returned could not be read as a state.
-        SyncError::State(_) => ErrorClass::Remote,
+        SyncError::State(_) => ExitClass::Remote,
         SyncError::StoredState(e) => stored_state_class(e),
-        SyncError::Sql(_) => ErrorClass::Data,
+        SyncError::Sql(_) => ExitClass::Data,
     }
 }
 
-fn serve_class(e: &ServeError) -> ErrorClass {
+fn serve_class(e: &ServeError) -> ExitClass {
     match e {
         // One writer per database: a second `serve` on it is a mistake in how it was started.
-        ServeError::Lock(LockError::Held { .. }) => ErrorClass::Usage,
+        ServeError::Lock(LockError::Held { .. }) => ExitClass::Usage,
         ServeError::Lock(LockError::Io { source, .. }) => io_class(source),
         ServeError::Store(e) => store_class(e),
         ServeError::Listen { source, .. } | ServeError::Io(source) => io_class(source),
-        ServeError::Metrics(_) => ErrorClass::Data,
+        ServeError::Metrics(_) => ExitClass::Data,
         ServeError::Exceptions(e) => exceptions_class(e),
     }
 }
@@ -186,7 +186,7 @@ mod tests {
 
     #[test]
     fn each_class_has_its_own_code_apart_from_the_answers() {
-        let all = [ErrorClass::Usage, ErrorClass::NotFound, ErrorClass::Io, ErrorClass::Remote, ErrorClass::Data];
+        let all = [ExitClass::Usage, ExitClass::NotFound, ExitClass::Io, ExitClass::Remote, ExitClass::Data];
         let codes: Vec<u8> = all.iter().map(|c| c.exit_code()).collect();
         assert_eq!(codes, [2, 4, 5, 6, 7]);
         for answer in [0, 1, 3] {
@@ -199,23 +199,23 @@ mod tests {
         let missing = || io::Error::new(io::ErrorKind::NotFound, "gone");
         let path = std::path::PathBuf::from("g.db");
         let sql = || rusqlite::Error::InvalidQuery;
-        let cases: Vec<(&str, CommandError, ErrorClass)> = vec![
-            ("a bad argument", CommandError::Usage("--to x".into()), ErrorClass::Usage),
-            ("no stored state", CommandError::NoStoredState, ErrorClass::NotFound),
-            ("a missing file", CommandError::Io { path: "f".into(), source: missing() }, ErrorClass::NotFound),
+        let cases: Vec<(&str, CommandError, ExitClass)> = vec![
+            ("a bad argument", CommandError::Usage("--to x".into()), ExitClass::Usage),
+            ("no stored state", CommandError::NoStoredState, ExitClass::NotFound),
+            ("a missing file", CommandError::Io { path: "f".into(), source: missing() }, ExitClass::NotFound),
             (
                 "a file that cannot be written",
                 CommandError::Io { path: "f".into(), source: io::Error::other("disk full") },
-                ErrorClass::Io,
+                ExitClass::Io,
             ),
-            ("an SQL error is data, not usage", CommandError::Sql(sql()), ErrorClass::Data),
-            ("a missing database", StoreError::Missing { path: path.clone() }.into(), ErrorClass::NotFound),
+            ("an SQL error is data, not usage", CommandError::Sql(sql()), ExitClass::Data),
+            ("a missing database", StoreError::Missing { path: path.clone() }.into(), ExitClass::NotFound),
             (
                 "a newer database",
                 StoreError::TooNew { path: path.clone(), found: 99, known: 1 }.into(),
-                ErrorClass::Data,
+                ExitClass::Data,
             ),
-            ("a file that is no database", StoreError::NotSqlite { path }.into(), ErrorClass::Usage),
+            ("a file that is no database", StoreError::NotSqlite { path }.into(), ExitClass::Usage),
             (
                 "an unreadable stored state",
                 StateVersionError::Unreadable {
@@ -224,29 +224,29 @@ mod tests {
                     source: serde_json::from_str::<u8>("x").unwrap_err(),
                 }
                 .into(),
-                ErrorClass::Data,
+                ExitClass::Data,
             ),
             (
                 "replay without a state",
                 CommandError::Replay(ReplayError::State(StateVersionError::NoState { cluster: "c".into() })),
-                ErrorClass::NotFound,
+                ExitClass::NotFound,
             ),
             (
                 "a sync that read nothing",
                 SyncError::Failed { cluster: "c".into(), failures: vec![], requests: Default::default() }.into(),
-                ErrorClass::Remote,
+                ExitClass::Remote,
             ),
             (
                 "a state file that is not YAML",
                 StateError::Syntax { file: "f".into(), document: 1, line: 1, message: "x".into() }.into(),
-                ErrorClass::Usage,
+                ExitClass::Usage,
             ),
             (
                 "audit events without a cluster",
                 IngestError::Sink(SinkError::NoCluster { file: "f".into() }).into(),
-                ErrorClass::Usage,
+                ExitClass::Usage,
             ),
-            ("a second writer", ServeError::Lock(LockError::Held { path: "g.db".into() }).into(), ErrorClass::Usage),
+            ("a second writer", ServeError::Lock(LockError::Held { path: "g.db".into() }).into(), ExitClass::Usage),
         ];
         for (name, error, want) in cases {
             assert_eq!(error.class(), want, "{name}: {error}");

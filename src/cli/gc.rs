@@ -3,7 +3,7 @@
 use super::CommandError;
 use crate::app::clock::now_ms;
 use crate::cli::output::{Format, print_json};
-use crate::store::{self, GcOutcome, Horizons, Store};
+use crate::store::{GcOutcome, Horizons, Store};
 use std::path::Path;
 
 pub fn run(db: &Path, horizons: Horizons, format: Format) -> Result<GcOutcome, CommandError> {
@@ -22,5 +22,5 @@ pub fn run(db: &Path, horizons: Horizons, format: Format) -> Result<GcOutcome, C
 
 /// Deletes per-event rows outside the horizons, now.
 pub fn collect(store: &Store, horizons: Horizons) -> Result<GcOutcome, CommandError> {
-    Ok(store::collect_garbage(store.conn(), horizons, now_ms())?)
+    Ok(store.collect_garbage(horizons, now_ms())?)
 }

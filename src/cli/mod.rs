@@ -76,7 +76,7 @@ pub fn pick_cluster(store: &crate::store::Store, cluster: Option<&str>) -> Resul
     if let Some(c) = cluster {
         return Ok(c.to_string());
     }
-    match crate::store::state_clusters(store.conn())?.as_slice() {
+    match store.state_clusters()?.as_slice() {
         [only] => Ok(only.clone()),
         [] => Err(CommandError::NoStoredState),
         many => Err(CommandError::Usage(format!(

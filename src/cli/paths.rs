@@ -6,7 +6,7 @@ use crate::analysis::escalation::{Capability, Escalations, Path, escalations};
 use crate::cli::output::{FormatArg, print_json, write_stdout};
 use crate::model::{AccessState, GrantId};
 use crate::outln;
-use crate::store::{self, Store};
+use crate::store::Store;
 use std::collections::HashSet;
 use std::path::{Path as FilePath, PathBuf};
 
@@ -53,7 +53,7 @@ fn load(db: &FilePath, args: &PathsArgs) -> Result<(AccessState, Option<HashSet<
     let store = Store::open_read_only(db)?;
     let cluster = pick_cluster(&store, args.cluster.as_deref())?;
     let (_, state) = crate::app::state_versions::current_state(&store, &cluster)?;
-    let usage = store::grant_usage(store.conn(), &cluster)?;
+    let usage = store.grant_usage(&cluster)?;
     let used =
         (!usage.is_empty()).then(|| usage.into_iter().filter(|(_, u)| u.requests > 0).map(|((g, _), _)| g).collect());
     Ok((state, used))

@@ -7,7 +7,7 @@ use crate::cli::output::{Format, print_json};
 use crate::model::{StateDiff, time};
 use crate::outln;
 use crate::state::Snapshot;
-use crate::store::{self, Store};
+use crate::store::{StateVersion, Store};
 use std::path::{Path, PathBuf};
 
 /// `state import`: stores the files' state as the cluster's next version, if it changed. A version
@@ -94,11 +94,7 @@ pub fn sync(db: &Path, opts: &crate::app::sync::SyncOptions, format: Format) -> 
     Ok(2)
 }
 
-fn read(
-    db: &Path,
-    cluster: Option<&str>,
-    version: Option<i64>,
-) -> Result<(store::StateVersion, Snapshot), CommandError> {
+fn read(db: &Path, cluster: Option<&str>, version: Option<i64>) -> Result<(StateVersion, Snapshot), CommandError> {
     let store = Store::open_read_only(db)?;
     let cluster = super::pick_cluster(&store, cluster)?;
     read_snapshot(&store, &cluster, version)?.ok_or(CommandError::NoStateVersion { cluster, version })
@@ -122,7 +118,7 @@ pub fn export(db: &Path, cluster: Option<&str>, version: Option<i64>, out: Optio
 /// `state show`: a summary a person can read (or the snapshot with `--format json`).
 pub fn show(db: &Path, cluster: Option<&str>, version: Option<i64>, format: Format) -> Result<(), CommandError> {
     let (meta, snapshot) = read(db, cluster, version)?;
-    let parts = store::state_parts(Store::open_read_only(db)?.conn(), &meta.cluster)?;
+    let parts = Store::open_read_only(db)?.state_parts(&meta.cluster)?;
     if format == Format::Json {
         print_json(&serde_json::json!({"version": meta, "parts": parts, "snapshot": snapshot}));
         return Ok(());

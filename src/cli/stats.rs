@@ -2,12 +2,12 @@
 
 use super::CommandError;
 use crate::cli::output::{Format, print_json};
-use crate::store::{self, Stats, Store};
+use crate::store::{Stats, Store};
 use std::path::Path;
 
 pub fn run(db: &Path, cluster: Option<&str>, format: Format) -> Result<Stats, CommandError> {
     let store = Store::open_read_only(db)?;
-    let mut stats = store::stats(store.conn())?;
+    let mut stats = store.stats()?;
     if let Some(c) = cluster {
         stats.clusters.retain(|name, _| name == c);
     }

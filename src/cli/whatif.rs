@@ -6,7 +6,7 @@ use crate::app::replay::window_start;
 use crate::cli::output::{Format, print_json};
 use crate::model::GrantId;
 use crate::outln;
-use crate::store::{self, Store};
+use crate::store::{Store, WindowFilter};
 use std::path::Path;
 
 pub struct WhatifArgs<'a> {
@@ -23,7 +23,7 @@ pub fn whatif(db: &Path, args: WhatifArgs, format: Format) -> Result<bool, Comma
     let cluster = summary.cluster.as_str();
     let proposed = crate::app::state_versions::load(args.proposed, Some(cluster))?;
     let from_day = window_start(now_ms(), args.window_days);
-    let shapes = store::window_shapes(store.conn(), cluster, from_day, store::WindowFilter::All)?.shapes;
+    let shapes = store.window_shapes(cluster, from_day, WindowFilter::All)?.shapes;
     let (_, current) = crate::app::state_versions::current_state(&store, cluster)?;
     let window = crate::analysis::whatif::ShapesByCaller::new(&shapes);
     let flips = crate::analysis::whatif::flips(&current, &proposed, &window);

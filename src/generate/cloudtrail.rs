@@ -1,7 +1,7 @@
 //! Writes the CloudTrail side of the generated cluster as an S3 delivery file (`{"Records":[...]}`):
 //! the calls that set up its access, maybe one principal deleted and re-created, and unrelated noise.
 
-use super::GenerateOptions;
+use super::options::GenerateOptions;
 use super::rng::Rng;
 use crate::model::time;
 use std::io::{self, Write};

@@ -1,8 +1,8 @@
 //! The small profile's events: a fixed population (population.rs) drawing its requests from a few
 //! dozen objects and sessions, so any volume folds into a few hundred request shapes.
 
-use super::GenerateOptions;
 use super::cloudtrail::EntrySetup;
+use super::options::{GenerateOptions, received_ms};
 use super::population::{ACTORS, APP_NS, Action, Actor, ActorIdentity};
 use super::record::{
     AllowedBy, BoundPod, GeneratedEvent, GeneratedRequest, PUBLIC_INFO_REASON, RecordedCaller, upper_id, uuid_of,
@@ -21,7 +21,7 @@ pub fn write_audit(out: &mut dyn Write, opts: &GenerateOptions) -> io::Result<u6
         let action_weights: Vec<u32> = actor.actions.iter().map(|a| a.weight).collect();
         let action = &actor.actions[rng.weighted(&action_weights)];
         line.clear();
-        event(&mut line, &mut rng, opts, actor, action, super::received_ms(opts, i));
+        event(&mut line, &mut rng, opts, actor, action, received_ms(opts, i));
         line.push('\n');
         out.write_all(line.as_bytes())?;
     }

@@ -73,7 +73,7 @@ struct Record<'a> {
     #[serde(borrow, rename = "objectRef")]
     object_ref: Option<ObjectRef<'a>>,
     #[serde(rename = "responseStatus")]
-    response_status: Option<Status>,
+    response_status: Option<ResponseStatus>,
     #[serde(borrow, rename = "requestReceivedTimestamp")]
     received: Option<JsonStr<'a>>,
     #[serde(borrow, rename = "stageTimestamp")]
@@ -150,7 +150,7 @@ struct ObjectRef<'a> {
 }
 
 #[derive(Deserialize)]
-struct Status {
+struct ResponseStatus {
     code: Option<i64>,
 }
 

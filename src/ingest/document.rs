@@ -91,7 +91,7 @@ enum At {
 }
 
 /// What one step of the scanner found.
-enum Step {
+enum ScanStep {
     /// A record, captured; the line it starts on.
     Record(u64),
     /// A line read again that holds no JSON value: the line, and why.
@@ -292,14 +292,14 @@ impl<R: BufRead> DocumentReader<R> {
         loop {
             let top = self.at == At::TopLevel;
             match self.step() {
-                Ok(Step::Record(line)) => return Ok(Some(self.piece(line))),
-                Ok(Step::BrokenLine(line, what)) => {
+                Ok(ScanStep::Record(line)) => return Ok(Some(self.piece(line))),
+                Ok(ScanStep::BrokenLine(line, what)) => {
                     let (index, log_group) = (self.next_index, self.log_group.as_deref());
                     self.next_index += 1;
                     return Ok(Some(Piece { index, line, body: Body::Broken(what), log_group }));
                 }
-                Ok(Step::Continue) => {}
-                Ok(Step::End) => return Ok(None),
+                Ok(ScanStep::Continue) => {}
+                Ok(ScanStep::End) => return Ok(None),
                 // A value cut at the end of input, that took later lines into it: those are read
                 // again below (a line cut short, then whole lines).
                 Err(DocumentError { line, cause: DocumentErrorCause::Truncated, .. })
@@ -357,10 +357,10 @@ impl<R: BufRead> DocumentReader<R> {
     }
 
     /// One step through the document's structure.
-    fn step(&mut self) -> Result<Step, DocumentError> {
+    fn step(&mut self) -> Result<ScanStep, DocumentError> {
         let Some(b) = self.skip_whitespace()? else {
             return match self.at {
-                At::TopLevel => Ok(Step::End),
+                At::TopLevel => Ok(ScanStep::End),
                 _ => Err(self.tape.error(DocumentErrorCause::Truncated)),
             };
         };
@@ -373,9 +373,9 @@ impl<R: BufRead> DocumentReader<R> {
                     self.consume_one();
                     self.at = At::ListItem { first: true };
                     self.list_in_envelope = false;
-                    Ok(Step::Continue)
+                    Ok(ScanStep::Continue)
                 }
-                b'{' => Ok(self.object()?.map_or(Step::Continue, Step::Record)),
+                b'{' => Ok(self.object()?.map_or(ScanStep::Continue, ScanStep::Record)),
                 b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
                     // A lone scalar: the parser reports it as one record that is not an event.
                     // Text that only starts like one (`not json`) is junk, not a record.
@@ -397,7 +397,7 @@ impl<R: BufRead> DocumentReader<R> {
                             cause: DocumentErrorCause::Unexpected(what),
                         });
                     }
-                    Ok(Step::Record(line))
+                    Ok(ScanStep::Record(line))
                 }
                 _ => Err(self.unexpected(b, "a JSON value")),
             },
@@ -406,7 +406,7 @@ impl<R: BufRead> DocumentReader<R> {
                     self.consume_one();
                     self.empty_lists += u64::from(first);
                     self.at = if self.list_in_envelope { At::EnvelopeRest } else { At::TopLevel };
-                    return Ok(Step::Continue);
+                    return Ok(ScanStep::Continue);
                 }
                 if !first {
                     if b != b',' {
@@ -418,18 +418,18 @@ impl<R: BufRead> DocumentReader<R> {
                 self.at = At::ListItem { first: false };
                 let line = self.start_record(MAX_RECORD_BYTES);
                 self.value()?;
-                Ok(Step::Record(line))
+                Ok(ScanStep::Record(line))
             }
             At::EnvelopeRest => match b {
                 b'}' => {
                     self.consume_one();
                     self.at = At::TopLevel;
-                    Ok(Step::Continue)
+                    Ok(ScanStep::Continue)
                 }
                 b',' => {
                     self.consume_one();
                     self.member(false)?;
-                    Ok(Step::Continue)
+                    Ok(ScanStep::Continue)
                 }
                 _ => Err(self.unexpected(b, "`,` or `}` in the document's object")),
             },
@@ -438,7 +438,7 @@ impl<R: BufRead> DocumentReader<R> {
 
     /// One line put back after a broken value, as one value: a record if the line is JSON. Lines
     /// that are not (the rest of a pretty-printed value cut short) are one broken piece together.
-    fn line_value(&mut self) -> Result<Step, DocumentError> {
+    fn line_value(&mut self) -> Result<ScanStep, DocumentError> {
         let first = self.tape.line;
         loop {
             let line = self.start_record(MAX_TOP_LEVEL_RECORD_BYTES);
@@ -449,7 +449,7 @@ impl<R: BufRead> DocumentReader<R> {
             let valid = !t.overflow && serde_json::from_slice::<serde::de::IgnoredAny>(&t.buf).is_ok();
             if valid && line == first {
                 t.buf.truncate(t.buf.len() - ending); // the record, without its line ending
-                return Ok(Step::Record(line));
+                return Ok(ScanStep::Record(line));
             }
             if valid {
                 // The first whole value after the broken lines: read next, as a record.
@@ -464,7 +464,7 @@ impl<R: BufRead> DocumentReader<R> {
                 break;
             }
         }
-        Ok(Step::BrokenLine(first, "lines that hold no JSON value".to_string()))
+        Ok(ScanStep::BrokenLine(first, "lines that hold no JSON value".to_string()))
     }
 
     /// Passes the rest of the current line, its line break included.

@@ -5,8 +5,7 @@ use super::audit::{self, AuditItem};
 use super::cloudtrail::{self, CloudTrailItem};
 use super::record_error::{ErrorKind, RecordError};
 use crate::model::time;
-use crate::store::{self, IngestErrorRow, NewEvent, UsageFolder};
-use rusqlite::Transaction;
+use crate::store::{IngestErrorRow, NewEvent, Tx, UsageFolder};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -87,7 +86,7 @@ pub trait Sink {
     /// Parses and stores one record inside `tx`.
     fn record(
         &mut self,
-        tx: &Transaction,
+        tx: &Tx,
         text: &str,
         log_group_cluster: Option<&str>,
         pos: Position,
@@ -95,7 +94,7 @@ pub trait Sink {
         tally: &mut Tally,
     ) -> Result<(), SinkError>;
     /// Writes what the sink accumulated; called right before the checkpoint.
-    fn flush(&mut self, tx: &Transaction) -> Result<(), SinkError>;
+    fn flush(&mut self, tx: &Tx) -> Result<(), SinkError>;
     /// Forgets cached ids after a rollback.
     fn reset(&mut self);
 }
@@ -108,7 +107,7 @@ pub const STORED_ERRORS_PER_INPUT: u64 = 1_000;
 
 /// Records one bad record at `pos`.
 pub fn record_error(
-    tx: &Transaction,
+    tx: &Tx,
     source: &str,
     cluster: Option<&str>,
     pos: Position,
@@ -139,20 +138,17 @@ pub fn record_error(
     };
     // A record of a document has both: its line and its index.
     let (line, record) = (pos.line, pos.record.or(e.index));
-    store::insert_ingest_error(
-        tx,
-        &IngestErrorRow {
-            ingested_ms: now_ms,
-            cluster: cluster.map(str::to_string),
-            source: source.to_string(),
-            file: pos.file.to_string(),
-            line,
-            record,
-            kind: e.kind.as_str().to_string(),
-            reason: e.reason,
-            excerpt: e.excerpt,
-        },
-    )
+    tx.insert_ingest_error(&IngestErrorRow {
+        ingested_ms: now_ms,
+        cluster: cluster.map(str::to_string),
+        source: source.to_string(),
+        file: pos.file.to_string(),
+        line,
+        record,
+        kind: e.kind.as_str().to_string(),
+        reason: e.reason,
+        excerpt: e.excerpt,
+    })
 }
 
 /// Kubernetes audit events → shapes, daily usage and per-event rows.
@@ -185,7 +181,7 @@ impl Sink for AuditSink {
 
     fn record(
         &mut self,
-        tx: &Transaction,
+        tx: &Tx,
         text: &str,
         log_group_cluster: Option<&str>,
         pos: Position,
@@ -209,24 +205,21 @@ impl Sink for AuditSink {
                     // A shape not seen in this run may be one only a duplicate would create (the same
                     // event re-ingested under another --cluster): check the event before the shape.
                     let known = folder.known_shape(base, &e.shape);
-                    if known.is_none() && store::event_exists(tx, e.id, e.time_ms)? {
+                    if known.is_none() && tx.event_exists(e.id, e.time_ms)? {
                         tally.duplicates += 1;
                         return Ok(());
                     }
                     let resolved = folder.resolve(tx, base, known, &e)?;
-                    let new = store::insert_event(
-                        tx,
-                        &NewEvent {
-                            id: e.id,
-                            ingested_day,
-                            time_ms: e.time_ms,
-                            shape_id: resolved.shape_id,
-                            decision: e.decision,
-                            reason_id: resolved.reason_id,
-                            code: e.response_code,
-                            source_ip: &e.source_ip,
-                        },
-                    )?;
+                    let new = tx.insert_event(&NewEvent {
+                        id: e.id,
+                        ingested_day,
+                        time_ms: e.time_ms,
+                        shape_id: resolved.shape_id,
+                        decision: e.decision,
+                        reason_id: resolved.reason_id,
+                        code: e.response_code,
+                        source_ip: &e.source_ip,
+                    })?;
                     if new {
                         folder.count(&e, &resolved);
                         tally.ingested += 1;
@@ -250,7 +243,7 @@ impl Sink for AuditSink {
         failure.map_or(Ok(()), Err)
     }
 
-    fn flush(&mut self, tx: &Transaction) -> Result<(), SinkError> {
+    fn flush(&mut self, tx: &Tx) -> Result<(), SinkError> {
         Ok(self.folder.flush(tx)?)
     }
 
@@ -274,7 +267,7 @@ impl Sink for CloudTrailSink {
 
     fn record(
         &mut self,
-        tx: &Transaction,
+        tx: &Tx,
         text: &str,
         _log_group_cluster: Option<&str>,
         pos: Position,
@@ -287,7 +280,8 @@ impl Sink for CloudTrailSink {
                 return;
             }
             let result = match item {
-                CloudTrailItem::Access(change) => store::insert_access_change(tx, &change)
+                CloudTrailItem::Access(change) => tx
+                    .insert_access_change(&change)
                     .map(|new| if new { tally.ingested += 1 } else { tally.duplicates += 1 }),
                 CloudTrailItem::NotRelevant => {
                     tally.skip("not-access-related");
@@ -310,7 +304,7 @@ impl Sink for CloudTrailSink {
         failure.map_or(Ok(()), |e| Err(e.into()))
     }
 
-    fn flush(&mut self, _tx: &Transaction) -> Result<(), SinkError> {
+    fn flush(&mut self, _tx: &Tx) -> Result<(), SinkError> {
         Ok(())
     }
 

@@ -6,7 +6,8 @@
 //! the first failure. An entry whose IAM principal was re-created is deleted and created again
 //! last, in its recommended form (type, username, groups, every association with its scope).
 
-use super::{Remediation, comment, kubectl};
+use super::kubectl;
+use super::remediation::{Remediation, comment};
 use crate::analysis::shell;
 use crate::model::{AccessEntry, IdentityMapping};
 use std::collections::{BTreeMap, HashSet};

@@ -2,7 +2,7 @@
 //! cluster keeps, with its groups and policy associations. Entries to delete are listed in the
 //! header as `eksctl delete accessentry` commands: eksctl creates from a config, it does not prune.
 
-use super::{RemediateError, Remediation, comment};
+use super::remediation::{RemediateError, Remediation, comment};
 use crate::analysis::shell;
 use crate::model::{AccessEntry, AccessEntryType, AccessScope, AuthenticationMode};
 use serde::Serialize;

@@ -2,7 +2,7 @@
 //! recommendation changes it, the recommended `kube-system/aws-auth` ConfigMap. Deletions are not
 //! manifests: the header lists them as `kubectl delete` commands.
 
-use super::{Remediation, comment};
+use super::remediation::{Remediation, comment};
 use crate::analysis::generated::GeneratedRbac;
 use crate::analysis::shell;
 use crate::model::{AwsAuth, PolicyRule, RoleKind, Subject};

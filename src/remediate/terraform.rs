@@ -4,7 +4,7 @@
 //! Written as the desired configuration to compare with your own; what it no longer holds is
 //! listed in the header.
 
-use super::{Remediation, comment};
+use super::remediation::{Remediation, comment};
 use crate::analysis::generated::GeneratedRbac;
 use crate::analysis::shell;
 use crate::authz::policies::policy_name;

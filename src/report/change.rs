@@ -5,51 +5,11 @@
 //! The earlier report is read from its JSON (the published format, any version that carries these
 //! fields), so a report from last week's file and one kept by the daemon compare the same way.
 
-use super::Report;
+use super::contents::{REPORT_FORMAT, Report};
+use super::since_previous::{Figures, FindingRef, SincePrevious};
 use crate::model::GrantId;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::HashSet;
-
-/// The changes since an earlier report.
-#[derive(Debug, Clone, Serialize)]
-pub struct SincePrevious {
-    pub previous_generated_at: String,
-    pub previous_state_version: i64,
-    /// Findings of this report that the earlier one did not have, most severe first.
-    pub new_findings: Vec<FindingRef>,
-    /// Findings of the earlier report this one no longer has, open or accepted (fixed, or no
-    /// longer true).
-    pub resolved_findings: Vec<FindingRef>,
-    /// Findings an exception accepts now that the earlier report did not list as accepted.
-    pub newly_accepted: Vec<FindingRef>,
-    /// Grant ids in this report's inventory and not in the earlier one's.
-    pub grants_added: Vec<GrantId>,
-    /// Grant ids in the earlier inventory and not in this one's.
-    pub grants_removed: Vec<GrantId>,
-    pub then: Figures,
-    pub now: Figures,
-}
-
-/// A finding, by what identifies it to a reader.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FindingRef {
-    pub id: String,
-    pub kind: String,
-    pub severity: String,
-    pub grant: GrantId,
-}
-
-/// The headline figures of one report.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Figures {
-    pub grants_used: usize,
-    pub grants_unused: usize,
-    pub findings_high: usize,
-    pub findings_medium: usize,
-    pub findings_low: usize,
-    /// Agreement with recorded decisions under the report's state; absent when none was recorded.
-    pub agreement_ratio: Option<f64>,
-}
 
 /// An earlier report that cannot be compared with.
 #[derive(Debug, thiserror::Error)]
@@ -108,12 +68,20 @@ struct PreviousGrant {
     grant: GrantId,
 }
 
+impl Report {
+    /// Adds the "since the previous report" section, against an earlier report's JSON.
+    pub fn compare_with(&mut self, previous_json: &str) -> Result<(), PreviousReportError> {
+        self.since_previous = Some(since(previous_json, self)?);
+        Ok(())
+    }
+}
+
 /// What changed from the report in `previous_json` to `current`.
 pub fn since(previous_json: &str, current: &Report) -> Result<SincePrevious, PreviousReportError> {
     let mut de = serde_json::Deserializer::from_str(previous_json);
     let previous: Previous = serde_path_to_error::deserialize(&mut de).map_err(PreviousReportError::Unreadable)?;
-    if previous.grantscope_report != super::REPORT_FORMAT {
-        return Err(PreviousReportError::Format { found: previous.grantscope_report, expected: super::REPORT_FORMAT });
+    if previous.grantscope_report != REPORT_FORMAT {
+        return Err(PreviousReportError::Format { found: previous.grantscope_report, expected: REPORT_FORMAT });
     }
     if previous.cluster != current.cluster {
         return Err(PreviousReportError::Cluster { found: previous.cluster, expected: current.cluster.clone() });

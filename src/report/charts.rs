@@ -1,7 +1,7 @@
 //! Inline SVG charts for the HTML report: drawn on the server, no script, no external file. Labels
 //! go through maud, so they are escaped like every other value.
 
-use super::{DayPoint, TrendPoint};
+use super::contents::{DayPoint, TrendPoint};
 use maud::{Markup, html};
 
 const WIDTH: f64 = 720.0;

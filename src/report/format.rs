@@ -1,6 +1,6 @@
 //! The files a report is written as.
 
-use super::Report;
+use super::contents::Report;
 use serde::{Deserialize, Serialize};
 
 /// A report's file format: `[reports] formats` in the daemon's config, `--format` of `report`.

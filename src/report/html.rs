@@ -1,7 +1,9 @@
 //! The report as one self-contained HTML file: inline CSS and SVG, no script, no external request,
 //! readable in any browser or mail client. maud escapes every value it writes.
 
-use super::{Figures, FindingRef, Report, SincePrevious, charts, percent};
+use super::charts;
+use super::contents::{Report, percent};
+use super::since_previous::{Figures, FindingRef, SincePrevious};
 use crate::model::GrantId;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 

@@ -1,7 +1,8 @@
 //! The report as Markdown, for a pull request or a wiki page. Every value from the data is
 //! escaped: principal names, namespaces and session names come from logs and state files.
 
-use super::{Report, SincePrevious, percent};
+use super::contents::{Report, percent};
+use super::since_previous::SincePrevious;
 use std::fmt::Write;
 
 /// `s` as Markdown text, inside a line: inline markup, HTML and table pipes escaped, newlines

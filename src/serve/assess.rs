@@ -77,7 +77,7 @@ fn assess_cluster(cluster: &str, shared: &Shared, last_report: Option<i64>) -> R
     shared.warn_once_about(cluster, "exceptions", &unmatched);
     let mut report = crate::app::assess::report(&a, &store)?;
     // Every report says what changed since the last scheduled one.
-    if let Some(previous) = crate::store::last_report(store.conn(), cluster)?
+    if let Some(previous) = store.last_report(cluster)?
         && let Err(e) = report.compare_with(&previous)
     {
         tracing::warn!(cluster, "the last scheduled report cannot be compared with: {e}");
@@ -114,6 +114,6 @@ fn assess_cluster(cluster: &str, shared: &Shared, last_report: Option<i64>) -> R
         .map_err(|source| TaskError::Report { dir: dir.clone(), source })?;
     tracing::info!(cluster, files = ?written, "wrote the scheduled report");
     let json = serde_json::to_string(&report).expect("reports serialize");
-    crate::store::set_last_report(store.conn(), cluster, &json)?;
+    store.set_last_report(cluster, &json)?;
     Ok(Some(now))
 }

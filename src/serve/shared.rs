@@ -2,6 +2,7 @@
 
 use super::metrics::Metrics;
 use super::status::Status;
+use crate::app::state_versions::Stored;
 use crate::serve::config::{AnalysisConfig, ReportsConfig};
 use crate::sources::aws::{Pacers, Requests};
 use crate::sources::stop::Stop;
@@ -42,6 +43,18 @@ impl Shared {
                 tracing::warn!(cluster, "{w}");
             }
         }
+    }
+
+    /// Publishes the cluster's state version once a source stored its state (the
+    /// `grantscope_state_version` gauge and the status), logging a version that is new with what
+    /// changed in it.
+    pub fn state_stored(&self, cluster: &str, stored: &Stored) {
+        if stored.created {
+            let changes = stored.diff.as_ref().map(|d| d.lines());
+            tracing::info!(cluster, version = stored.version, ?changes, "stored a new access-state version");
+        }
+        self.metrics.state_version.with_label_values(&[cluster]).set(stored.version);
+        self.status.update(cluster, |st| st.state_version = Some(stored.version));
     }
 
     /// Adds a read's requests to `grantscope_source_requests_total`.

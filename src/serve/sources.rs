@@ -17,7 +17,7 @@ use crate::sources::cloudwatch::CloudWatch;
 use crate::sources::files::{DEFAULT_BATCH_RECORDS, FileOptions, ingest_files_into};
 use crate::sources::live::LiveSource;
 use crate::sources::slices::{ReadProgress, SourceError};
-use crate::store::{self, Store};
+use crate::store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -150,7 +150,7 @@ impl DaemonSource for FileEvents {
         metrics.source_requests.with_label_values(&[cluster, label, result]).inc();
         metrics.count_tally(cluster, label, &committed);
         if self.audit
-            && let Some(newest) = store::newest_event_ms(store.conn(), cluster)?
+            && let Some(newest) = store.newest_event_ms(cluster)?
         {
             metrics.ingest_lag.with_label_values(&[cluster, label]).set(lag_seconds(newest, now_ms()));
         }
@@ -221,14 +221,9 @@ impl DaemonSource for StateFiles {
         }
         let paths = crate::state::state_files(&paths, false).map_err(TaskError::StateFiles)?;
         let stored = self.import(shared, &mut store, &paths)?;
-        let (cluster, version) = (self.cluster.as_str(), stored.version);
-        if stored.created {
-            tracing::info!(cluster, version, "stored a new access-state version");
-        }
-        let metrics = &shared.metrics;
-        metrics.state_version.with_label_values(&[cluster]).set(version);
-        metrics.state_sync_timestamp.with_label_values(&[cluster, "files"]).set(now_ms() as f64 / 1000.0);
-        shared.status.update(cluster, |st| st.state_version = Some(version));
+        let cluster = self.cluster.as_str();
+        shared.metrics.state_sync_timestamp.with_label_values(&[cluster, "files"]).set(now_ms() as f64 / 1000.0);
+        shared.state_stored(cluster, &stored);
         Ok(())
     }
 }
@@ -267,15 +262,10 @@ impl DaemonSource for StateSync {
         };
         shared.count_requests(cluster, &outcome.requests);
         shared.warn_once(cluster, &outcome.warnings);
-        let metrics = &shared.metrics;
-        metrics.state_version.with_label_values(&[cluster]).set(outcome.stored.version);
         for p in outcome.parts.iter().filter(|p| p.fresh) {
-            metrics.state_sync_timestamp.with_label_values(&[cluster, p.part]).set(now as f64 / 1000.0);
+            shared.metrics.state_sync_timestamp.with_label_values(&[cluster, p.part]).set(now as f64 / 1000.0);
         }
-        if outcome.stored.created {
-            tracing::info!(cluster, version = outcome.stored.version, changes = ?outcome.stored.diff.as_ref().map(|d| d.lines()), "stored a new access-state version");
-        }
-        shared.status.update(cluster, |st| st.state_version = Some(outcome.stored.version));
+        shared.state_stored(cluster, &outcome.stored);
         match outcome.parts.into_iter().find_map(|p| p.error.map(|e| (p.part, e))) {
             Some((part, message)) => Err(TaskError::StalePart { part, message }),
             None => Ok(()),

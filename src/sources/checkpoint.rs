@@ -7,8 +7,7 @@
 //! `dedupe_days`, the read may go back 30 days). The source stops and says which checkpoint; a
 //! person decides.
 
-use crate::store;
-use rusqlite::{Connection, Transaction};
+use crate::store::{Store, Tx};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -47,15 +46,15 @@ pub struct CheckpointKey {
 
 impl CheckpointKey {
     /// The stored checkpoint, if there is one.
-    pub fn load<C: DeserializeOwned>(&self, conn: &Connection) -> Result<Option<C>, CheckpointError> {
-        let Some(text) = store::read_checkpoint(conn, self.namespace, &self.key)? else { return Ok(None) };
+    pub fn load<C: DeserializeOwned>(&self, store: &Store) -> Result<Option<C>, CheckpointError> {
+        let Some(text) = store.read_checkpoint(self.namespace, &self.key)? else { return Ok(None) };
         serde_json::from_str(&text).map(Some).map_err(|e| self.corrupt(e.to_string()).into())
     }
 
     /// Stores `checkpoint` in the transaction of the events it covers.
-    pub fn save<C: Serialize>(&self, tx: &Transaction, checkpoint: &C, now_ms: i64) -> rusqlite::Result<()> {
+    pub fn save<C: Serialize>(&self, tx: &Tx, checkpoint: &C, now_ms: i64) -> rusqlite::Result<()> {
         let value = serde_json::to_string(checkpoint).expect("checkpoints serialize");
-        store::write_checkpoint(tx, self.namespace, &self.key, &value, now_ms)
+        tx.write_checkpoint(self.namespace, &self.key, &value, now_ms)
     }
 
     /// The error for a stored value of this key that is wrong in a way serde cannot see.
@@ -72,17 +71,16 @@ impl CheckpointKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
 
     #[test]
     fn a_checkpoint_that_does_not_read_is_an_error_naming_it() {
         let mut store = Store::open_in_memory().unwrap();
         let key = CheckpointKey { namespace: "cloudwatch", key: "eu-west-1|g|s".into(), input: "cloudwatch:g".into() };
-        assert!(key.load::<Vec<u32>>(store.conn()).unwrap().is_none(), "no checkpoint is no error");
-        let tx = store.conn_mut().transaction().unwrap();
-        store::write_checkpoint(&tx, "cloudwatch", "eu-west-1|g|s", "{\"v\": 2, \"cursor", 1).unwrap();
+        assert!(key.load::<Vec<u32>>(&store).unwrap().is_none(), "no checkpoint is no error");
+        let tx = store.begin().unwrap();
+        tx.write_checkpoint("cloudwatch", "eu-west-1|g|s", "{\"v\": 2, \"cursor", 1).unwrap();
         tx.commit().unwrap();
-        let err = key.load::<Vec<u32>>(store.conn()).unwrap_err().to_string();
+        let err = key.load::<Vec<u32>>(&store).unwrap_err().to_string();
         assert!(err.starts_with("cloudwatch:g: its checkpoint (cloudwatch \"eu-west-1|g|s\") is corrupt: "), "{err}");
     }
 
@@ -90,9 +88,9 @@ mod tests {
     fn a_saved_checkpoint_loads_back() {
         let mut store = Store::open_in_memory().unwrap();
         let key = CheckpointKey { namespace: "file", key: "audit:00".into(), input: "a.jsonl".into() };
-        let tx = store.conn_mut().transaction().unwrap();
+        let tx = store.begin().unwrap();
         key.save(&tx, &vec![1u32, 2], 5).unwrap();
         tx.commit().unwrap();
-        assert_eq!(key.load::<Vec<u32>>(store.conn()).unwrap(), Some(vec![1, 2]));
+        assert_eq!(key.load::<Vec<u32>>(&store).unwrap(), Some(vec![1, 2]));
     }
 }

@@ -1,7 +1,8 @@
 //! The Kubernetes bootstrap RBAC every cluster has, embedded (see `bootstrap/SOURCE.md` for where
 //! each file comes from).
 
-use super::Builder;
+use super::builder::Builder;
+use super::load::load_text;
 use std::sync::LazyLock;
 
 const FILES: [(&str, &str); 6] = [
@@ -25,7 +26,7 @@ pub(super) fn builder() -> Builder {
 /// Decodes the bootstrap objects into `b`.
 pub(super) fn decode(mut b: Builder) -> Builder {
     for (name, text) in FILES {
-        super::load_text(&mut b, name, text).expect("embedded bootstrap RBAC is valid");
+        load_text(&mut b, name, text).expect("embedded bootstrap RBAC is valid");
     }
     b
 }

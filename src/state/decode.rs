@@ -4,8 +4,10 @@
 //! items of a `List` go to the builder one at a time, so a 100,000-item List never exists in memory
 //! as a whole.
 
+use super::builder::Builder;
+use super::field::{FieldError, join};
+use super::objects::{is_list, load_object};
 use super::tree::{Key, Only, Tree};
-use super::{Builder, FieldError};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
@@ -65,7 +67,7 @@ impl<'de> Visitor<'de> for DocumentSeed<'_, '_> {
                     object.push((key, metadata));
                 }
                 "items" => {
-                    let prefix = super::join(&self.prefix, "items");
+                    let prefix = join(&self.prefix, "items");
                     items = map.next_value_seed(Items { sink: &mut *self.sink, prefix })?;
                 }
                 k if OBJECT_FIELDS.contains(&k) => {
@@ -78,10 +80,10 @@ impl<'de> Visitor<'de> for DocumentSeed<'_, '_> {
             }
         }
         let object = Tree::Map(object);
-        if super::is_list(&object) {
+        if is_list(&object) {
             return match items {
                 None => {
-                    let path = super::join(&self.prefix, "items");
+                    let path = join(&self.prefix, "items");
                     Err(self.fail(FieldError::new(path, "expected a list")))
                 }
                 // Its items are in already; an empty List still says something (see `load_object`).
@@ -93,7 +95,7 @@ impl<'de> Visitor<'de> for DocumentSeed<'_, '_> {
                 }
             };
         }
-        super::load_object(self.sink.builder, object, &self.prefix).map_err(|e| self.fail(e))
+        load_object(self.sink.builder, object, &self.prefix).map_err(|e| self.fail(e))
     }
 
     // A document that is not a mapping is nothing grantscope reads: the file-level check says so.

@@ -93,6 +93,21 @@ fn markers(text: &str) -> impl Iterator<Item = (usize, &'static str)> + '_ {
     })
 }
 
+/// Limits for one YAML document. Without aliases every node costs input bytes, so node, event and
+/// scalar-byte counts need no cap of their own beyond the input's size (a real cluster's List is
+/// millions of nodes); what a small input can blow up is alias expansion, which keeps serde-saphyr's
+/// limits (1,000,000 replayed events per document, the alias/anchor ratio).
+pub(crate) fn yaml_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_events: usize::MAX,
+            max_nodes: usize::MAX,
+            max_total_scalar_bytes: usize::MAX,
+        },
+        with_snippet: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

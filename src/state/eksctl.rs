@@ -1,7 +1,10 @@
 //! eksctl `ClusterConfig` (`eksctl.io/v1alpha5`): the authentication mode, access entries with
 //! their access policies, and `iamIdentityMappings`, which eksctl writes into aws-auth.
 
-use super::{Builder, FieldError, typed};
+use super::builder::{Builder, validate_entry};
+use super::field::{FieldError, typed};
+use super::kubernetes;
+use super::tree::Tree;
 use crate::authz::Principal;
 use crate::model::{AccessEntry, AccessEntryType, AccessScope, AuthenticationMode, IdentityMapping, PolicyAssociation};
 use serde::Deserialize;
@@ -124,7 +127,7 @@ pub(super) fn load(b: &mut Builder, doc: Value) -> Result<(), FieldError> {
                 policies,
                 created_at_ms: None,
             };
-            super::validate_entry(&entry, &format!("accessConfig.accessEntries[{i}]"))?;
+            validate_entry(&entry, &format!("accessConfig.accessEntries[{i}]"))?;
             entry_arns.push(entry.principal_arn.clone());
             b.add_entry(entry);
         }
@@ -231,8 +234,8 @@ fn add_service(
             format!("invalid service name {service:?}: eksctl knows only \"emr-containers\""),
         ));
     }
-    for object in emr_containers_rbac(namespace) {
-        super::load_object(b, super::tree::Tree::from(object), at)?;
+    for (kind, object) in emr_containers_rbac(namespace) {
+        kubernetes::load(b, kind, Tree::from(object), at)?;
     }
     let Some(account) = &context.account else {
         b.warn_at(
@@ -254,7 +257,7 @@ fn add_service(
 }
 
 /// eksctl's `pkg/authconfigmap/assets/emr-containers-rbac.yaml`, in `namespace`.
-fn emr_containers_rbac(namespace: &str) -> [Value; 2] {
+fn emr_containers_rbac(namespace: &str) -> [(&'static str, Value); 2] {
     let all = ["get", "list", "watch", "describe", "create", "edit", "delete", "annotate", "patch", "label"];
     let all_and_collection = [
         "get",
@@ -290,7 +293,7 @@ fn emr_containers_rbac(namespace: &str) -> [Value; 2] {
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "emr-containers"},
         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "emr-containers"}]
     });
-    [role, binding]
+    [("Role", role), ("RoleBinding", binding)]
 }
 
 /// eksctl's `Partitions.ForRegion` (`pkg/apis/eksctl.io/v1alpha5/partitions.go`).

@@ -906,7 +906,7 @@ mod tests {
     }
 
     fn full(text: &str) -> Result<Value, String> {
-        serde_saphyr::from_str_with_options(text, super::super::yaml_options()).map_err(|e| e.to_string())
+        serde_saphyr::from_str_with_options(text, super::super::documents::yaml_options()).map_err(|e| e.to_string())
     }
 
     #[test]

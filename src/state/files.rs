@@ -2,7 +2,7 @@
 //! whatever its name; a directory gives its `*.yaml`, `*.yml` and `*.json` files in name order, and
 //! with `recursive` (kubectl's `-R`) those of its subdirectories too.
 
-use super::StateError;
+use super::error::StateError;
 use std::path::{Path, PathBuf};
 
 /// The extensions read from a directory, kubectl's.

@@ -4,9 +4,11 @@
 //! strings.
 
 use super::aggregation::{RoleMeta, Selector};
+use super::builder::Builder;
+use super::documents::yaml_options;
+use super::field::{FieldError, join, typed};
 use super::lean::decode;
 use super::tree::Tree;
-use super::{Builder, FieldError, join, typed};
 use crate::model::{AwsAuth, IdentityMapping, PolicyRule, Role, RoleBinding, RoleKind, Subject, is_system_binding};
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::api::rbac::v1 as rbac;
@@ -153,7 +155,7 @@ fn aws_auth(b: &mut Builder, data: std::collections::BTreeMap<String, String>, p
     let parse_list = |key: &str| -> Result<Vec<Value>, FieldError> {
         let Some(text) = data.get(key) else { return Ok(Vec::new()) };
         let path = join(prefix, &format!("data.{key}"));
-        let value: Value = serde_saphyr::from_str_with_options(text, super::yaml_options())
+        let value: Value = serde_saphyr::from_str_with_options(text, yaml_options())
             .map_err(|e| FieldError::new(&path, format!("not a YAML list: {e}")))?;
         match value {
             Value::Null => Ok(Vec::new()),

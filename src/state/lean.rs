@@ -7,8 +7,8 @@
 //! k8s-openapi reads every field of these objects as optional: absent or null gives the default.
 //! It checks `apiVersion` and `kind` when they are given.
 
+use super::field::{FieldError, typed};
 use super::tree::Tree;
-use super::{FieldError, typed};
 use k8s_openapi::Resource;
 use k8s_openapi::api::rbac::v1 as rbac;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;

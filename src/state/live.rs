@@ -3,8 +3,11 @@
 //! returns them). A part that could not be read is taken from the previous version, so one
 //! unreachable API never empties the state; the caller records which parts are fresh.
 
+use super::bootstrap;
+use super::builder::{Loaded, canonical_order};
+use super::error::StateError;
+use super::objects::load_object;
 use super::tree::Tree;
-use super::{Loaded, StateError, bootstrap, canonical_order, load_object};
 use crate::model::{AccessEntry, AccessState, AuthenticationMode};
 use serde_json::Value;
 

@@ -1,7 +1,8 @@
 //! grantscope's own snapshot: a whole [`AccessState`] as versioned JSON, what `state export` writes
 //! and live sync stores.
 
-use super::{Builder, FieldError};
+use super::builder::{Builder, validate_entry};
+use super::field::FieldError;
 use crate::model::AccessState;
 use serde::{Deserialize, Serialize};
 
@@ -46,7 +47,7 @@ pub(super) fn load(b: &mut Builder, text: &str) -> Result<(), FieldError> {
     }
     b.set_mode(s.authentication_mode);
     for (i, e) in s.access_entries.into_iter().enumerate() {
-        super::validate_entry(&e, &format!("state.access_entries[{i}]"))?;
+        validate_entry(&e, &format!("state.access_entries[{i}]"))?;
         b.add_entry(e);
     }
     b.set_aws_auth(s.aws_auth);

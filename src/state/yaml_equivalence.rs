@@ -2,7 +2,9 @@
 //! the same state and warnings, or fails with the same error, through it as through serde-saphyr
 //! alone; and the bootstrap RBAC copied into every state is what serde-saphyr decodes from its files.
 
-use super::{Builder, Loaded, bootstrap, documents, fast_yaml, load_text};
+use super::builder::{Builder, Loaded};
+use super::load::load_text;
+use super::{bootstrap, documents, fast_yaml};
 use crate::generate::rbac_yaml;
 use crate::model::AccessState;
 use serde::de::IgnoredAny;
@@ -91,6 +93,8 @@ fn the_files_helm_template_and_kubectl_print_are_read_by_the_fast_reader() {
 #[test]
 fn the_bootstrap_copied_into_every_state_is_what_serde_saphyr_decodes() {
     let copied = bootstrap::builder().finish(Some("c"));
-    let decoded = bootstrap::decode(Builder { full_yaml_parser_only: true, ..Builder::default() }).finish(Some("c"));
+    let mut full_parser_only = Builder::default();
+    full_parser_only.full_yaml_parser_only = true;
+    let decoded = bootstrap::decode(full_parser_only).finish(Some("c"));
     assert_eq!((copied.state, copied.warnings), (decoded.state, decoded.warnings));
 }

@@ -1,8 +1,9 @@
 //! Interned decisions: the few distinct outcomes a million shapes share, each stored once, and
 //! every shape's pointer to its own.
 
+use super::Tx;
 use crate::model::GrantId;
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, params};
 use std::collections::HashMap;
 
 /// A decision as stored: grants by id.
@@ -26,7 +27,7 @@ pub struct Decisions {
 }
 
 impl Decisions {
-    pub fn load(conn: &Connection) -> rusqlite::Result<Decisions> {
+    pub(super) fn load(conn: &Connection) -> rusqlite::Result<Decisions> {
         let mut stmt = conn.prepare(
             "SELECT id, outcome, allowed, by_grant, shadowed, authenticated_by, undocumented, possibly FROM decisions",
         )?;
@@ -57,10 +58,11 @@ impl Decisions {
     }
 
     /// The decision's id, storing it first if it is new.
-    pub fn intern(&mut self, tx: &Transaction, d: StoredDecision) -> rusqlite::Result<i64> {
+    pub fn intern(&mut self, tx: &Tx, d: StoredDecision) -> rusqlite::Result<i64> {
         if let Some(&id) = self.ids.get(&d) {
             return Ok(id);
         }
+        let tx = &tx.tx;
         let json = |v: &Vec<GrantId>| serde_json::to_string(v).expect("ids serialize");
         tx.prepare_cached(
             "INSERT INTO decisions (outcome, allowed, by_grant, shadowed, authenticated_by, undocumented, possibly)
@@ -82,17 +84,24 @@ impl Decisions {
     }
 }
 
-/// Points a shape at its decision.
-pub fn write_shape_decision(
-    tx: &Transaction,
-    shape_id: i64,
-    caller_id: i64,
-    decision_id: i64,
-    state_version: i64,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO shape_decisions (shape_id, caller_id, decision_id, state_version) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![shape_id, caller_id, decision_id, state_version])?;
-    Ok(())
+impl Tx<'_> {
+    /// Every stored decision, as this transaction sees them.
+    pub fn decisions(&self) -> rusqlite::Result<Decisions> {
+        Decisions::load(&self.tx)
+    }
+
+    /// Points a shape at its decision.
+    pub fn write_shape_decision(
+        &self,
+        shape_id: i64,
+        caller_id: i64,
+        decision_id: i64,
+        state_version: i64,
+    ) -> rusqlite::Result<()> {
+        self.tx.prepare_cached(
+            "INSERT OR REPLACE INTO shape_decisions (shape_id, caller_id, decision_id, state_version) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![shape_id, caller_id, decision_id, state_version])?;
+        Ok(())
+    }
 }

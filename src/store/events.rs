@@ -1,5 +1,6 @@
 //! Per-event rows: the exactly-once key and the short-lived drill-down record.
 
+use super::{Store, Tx};
 use crate::model::{EventId, RecordedDecision};
 use rusqlite::{Transaction, params};
 
@@ -56,4 +57,25 @@ pub fn newest_event_ms(conn: &rusqlite::Connection, cluster: &str) -> rusqlite::
         |r| r.get(0),
     )
     .optional()
+}
+
+// The methods callers use. The functions above keep the rusqlite transaction (the ingest path's
+// hot loop is being reworked beside this; fold them in once it lands).
+impl Tx<'_> {
+    /// `event_exists` above, in this transaction.
+    pub fn event_exists(&self, id: EventId, time_ms: i64) -> rusqlite::Result<bool> {
+        event_exists(&self.tx, id, time_ms)
+    }
+
+    /// `insert_event` above, in this transaction.
+    pub fn insert_event(&self, e: &NewEvent) -> rusqlite::Result<bool> {
+        insert_event(&self.tx, e)
+    }
+}
+
+impl Store {
+    /// `newest_event_ms` above.
+    pub fn newest_event_ms(&self, cluster: &str) -> rusqlite::Result<Option<i64>> {
+        newest_event_ms(&self.conn, cluster)
+    }
 }

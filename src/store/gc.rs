@@ -1,7 +1,8 @@
 //! Retention: per-event rows live only inside a short horizon; shapes and daily counts stay.
 
+use super::Store;
 use crate::model::time::{MS_PER_DAY, day_of};
-use rusqlite::{Connection, params};
+use rusqlite::params;
 use serde::Serialize;
 
 /// How long per-event rows are kept.
@@ -20,16 +21,18 @@ pub struct GcOutcome {
     pub errors_deleted: u64,
 }
 
-/// Deletes per-event rows outside both horizons. A row is kept while either still needs it.
-pub fn collect_garbage(conn: &Connection, h: Horizons, now_ms: i64) -> rusqlite::Result<GcOutcome> {
-    let ingested_before = day_of(now_ms) - i64::from(h.dedupe_days);
-    let happened_before = now_ms - i64::from(h.retention_days) * MS_PER_DAY;
-    let n = conn.execute(
-        // time_s leads the primary key, so this is a range scan over the old rows only.
-        "DELETE FROM events WHERE time_s < ?2 AND ingested_day < ?1",
-        params![ingested_before, happened_before.div_euclid(1000)],
-    )?;
-    // Bad input is kept as long as raw events: long enough to look at, never growing for ever.
-    let errors = conn.execute("DELETE FROM ingest_errors WHERE ingested_ms < ?1", [happened_before])?;
-    Ok(GcOutcome { events_deleted: n as u64, errors_deleted: errors as u64 })
+impl Store {
+    /// Deletes per-event rows outside both horizons. A row is kept while either still needs it.
+    pub fn collect_garbage(&self, h: Horizons, now_ms: i64) -> rusqlite::Result<GcOutcome> {
+        let ingested_before = day_of(now_ms) - i64::from(h.dedupe_days);
+        let happened_before = now_ms - i64::from(h.retention_days) * MS_PER_DAY;
+        let n = self.conn.execute(
+            // time_s leads the primary key, so this is a range scan over the old rows only.
+            "DELETE FROM events WHERE time_s < ?2 AND ingested_day < ?1",
+            params![ingested_before, happened_before.div_euclid(1000)],
+        )?;
+        // Bad input is kept as long as raw events: long enough to look at, never growing for ever.
+        let errors = self.conn.execute("DELETE FROM ingest_errors WHERE ingested_ms < ?1", [happened_before])?;
+        Ok(GcOutcome { events_deleted: n as u64, errors_deleted: errors as u64 })
+    }
 }

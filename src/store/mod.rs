@@ -1,15 +1,18 @@
 //! The SQLite store: one file in WAL mode, migrated on open, the single sink every source commits to.
 //!
-//! Writes that must commit together take the open transaction (`&Transaction`): a batch of events,
-//! its usage and the checkpoint that follows it (DESIGN idea 5); a replay's decisions, usage buckets,
-//! grant usage and watermark. Writes that stand alone take the connection and commit by themselves:
-//! a state version (in its own IMMEDIATE transaction, so no concurrent writer slips a version in
+//! The connection stays inside: callers read and write through methods, one `impl` block per
+//! concern in the file holding that concern's SQL. Writes that must commit together are methods
+//! of [`Tx`], the write transaction [`Store::begin`] opens: a batch of events, its usage and the
+//! checkpoint that follows it (DESIGN idea 5); a replay's decisions, usage buckets, grant usage
+//! and watermark. Writes that stand alone are methods of [`Store`] and commit by themselves: a
+//! state version (in its own IMMEDIATE transaction, so no concurrent writer slips a version in
 //! between), a state part's sync attempt, the agreement cache, a renamed checkpoint, gc.
 
 mod access_changes;
 mod agreement_cache;
 mod checkpoints;
 mod decisions;
+mod error;
 mod events;
 mod gc;
 mod ingest_errors;
@@ -19,71 +22,25 @@ mod report_history;
 mod sql_types;
 mod state_versions;
 mod stats;
+mod tx;
 mod usage;
 mod usage_buckets;
 
-pub use access_changes::{
-    access_change_count, access_changes_for, access_grant_times, grant_history_times, insert_access_change,
-};
-pub use agreement_cache::{cache_agreement, cached_agreement};
-pub use checkpoints::{read_checkpoint, rename_checkpoint, write_checkpoint};
-pub use decisions::{Decisions, StoredDecision, write_shape_decision};
-pub use events::{NewEvent, event_exists, insert_event, newest_event_ms};
-pub use gc::{GcOutcome, Horizons, collect_garbage};
-pub use ingest_errors::{IngestErrorRow, ingest_error_count, insert_ingest_error, list_ingest_errors};
-pub use replay::{
-    Caller, DayCount, RecordedDay, ReplayWatermark, StoredShape, Window, WindowFilter, WindowShape, callers,
-    cluster_days, decided_shapes, for_each_recorded_day, ingest_generation, observed_days, replay_watermark,
-    set_replay_watermark, shape_by_id, shapes_after, shapes_of_callers, window_shapes,
-};
-pub use report_history::{AssessmentCounts, assessment_history, last_report, record_assessment, set_last_report};
-pub use state_versions::{
-    StatePart, StateVersion, read_state_version, record_state_part, state_clusters, state_diffs, state_history,
-    state_parts, state_version_times, store_state_version,
-};
-pub use stats::{ClusterStats, Stats, stats};
-pub use usage::{Resolved, UsageFolder, insert_shape};
-pub use usage_buckets::{
-    Buckets, GrantUsage, UsageByGrant, WindowCounts, grant_usage, rebuild_all_buckets, rebuild_caller_buckets,
-    recorded_agreement, usage_buckets, write_grant_usage,
-};
+pub use decisions::{Decisions, StoredDecision};
+pub use error::StoreError;
+pub use events::NewEvent;
+pub use gc::{GcOutcome, Horizons};
+pub use ingest_errors::IngestErrorRow;
+pub use replay::{Caller, DayCount, RecordedDay, ReplayWatermark, StoredShape, Window, WindowFilter, WindowShape};
+pub use report_history::AssessmentCounts;
+pub use state_versions::{StatePart, StateVersion};
+pub use stats::{ClusterStats, Stats};
+pub use tx::Tx;
+pub use usage::{Resolved, UsageFolder};
+pub use usage_buckets::{Buckets, GrantUsage, UsageByGrant, WindowCounts};
 
 use rusqlite::Connection;
-use std::path::{Path, PathBuf};
-
-/// Failures opening or using the store.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The path exists but does not hold an SQLite database; it is left untouched.
-    #[error("{path}: not a grantscope database (not an SQLite file); refusing to touch it. Pass another --db path")]
-    NotSqlite { path: PathBuf },
-    /// An SQLite database of some other program; it is left untouched.
-    #[error(
-        "{path}: an SQLite database, but not grantscope's (it holds tables {tables} and no grantscope schema); refusing to touch it. Pass another --db path"
-    )]
-    Foreign { path: PathBuf, tables: String },
-    /// A command that only reads found a database an older grantscope wrote, which it cannot upgrade.
-    #[error(
-        "{path}: the database has schema version {found} and this grantscope reads version {known}; run any command that writes (e.g. grantscope gc) once to upgrade it"
-    )]
-    NeedsUpgrade { path: PathBuf, found: i64, known: usize },
-    /// A newer grantscope migrated this database further than this binary knows.
-    #[error(
-        "{path}: the database was written by a newer grantscope (schema version {found}, this binary knows up to {known}); upgrade grantscope"
-    )]
-    TooNew { path: PathBuf, found: i64, known: usize },
-    /// A command that only reads was pointed at a database that does not exist.
-    #[error("{path}: no such database; ingest something first (grantscope ingest audit ...) or pass --db")]
-    Missing { path: PathBuf },
-    #[error("{path}: cannot open database: {source}")]
-    Open { path: PathBuf, source: rusqlite::Error },
-    #[error("{path}: cannot read database: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("{path}: migrating the database failed: {source}")]
-    Migrate { path: PathBuf, source: rusqlite_migration::Error },
-    #[error("database error: {0}")]
-    Sql(#[from] rusqlite::Error),
-}
+use std::path::Path;
 
 /// An open store.
 pub struct Store {
@@ -156,14 +113,6 @@ impl Store {
         configure(&conn)?;
         migrations::apply(&mut conn, Path::new(":memory:"))?;
         Ok(Store { conn })
-    }
-
-    pub fn conn(&self) -> &Connection {
-        &self.conn
-    }
-
-    pub fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
     }
 }
 
@@ -299,9 +248,9 @@ mod tests {
         assert_eq!(id, APPLICATION_ID);
         let before = std::fs::read(&path).unwrap();
         let store = Store::open_read_only(&path).unwrap();
-        let n: i64 = store.conn().query_row("SELECT count(*) FROM shapes", [], |r| r.get(0)).unwrap();
+        let n: i64 = store.conn.query_row("SELECT count(*) FROM shapes", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 0);
-        assert!(store.conn().execute("DELETE FROM shapes", []).is_err(), "writes are refused");
+        assert!(store.conn.execute("DELETE FROM shapes", []).is_err(), "writes are refused");
         drop(store);
         assert_eq!(std::fs::read(&path).unwrap(), before);
     }
@@ -321,7 +270,7 @@ mod tests {
         let path = dir.path().join("g.db");
         drop(Store::open(&path).unwrap());
         let store = Store::open(&path).unwrap();
-        let n: i64 = store.conn().query_row("SELECT count(*) FROM shapes", [], |r| r.get(0)).unwrap();
+        let n: i64 = store.conn.query_row("SELECT count(*) FROM shapes", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 0);
     }
 }

@@ -1,7 +1,7 @@
 //! What replay reads: the shapes to decide, their callers, the window's shapes with their
 //! decisions, and the watermark that says how far the decisions and usage are current.
 
-use super::{Decisions, StoredDecision};
+use super::{Decisions, Store, StoredDecision, Tx};
 use crate::model::{GrantId, RequestShape};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::borrow::Cow;
@@ -21,31 +21,6 @@ pub struct StoredShape {
     pub shape: RequestShape<'static>,
 }
 
-/// The cluster's shapes with an id above `after`: those stored since a replay decided up to it.
-pub fn shapes_after(conn: &Connection, cluster: &str, after: i64) -> rusqlite::Result<Vec<StoredShape>> {
-    // `+s.cluster`: read the id range in table order, not every row of the cluster through its index.
-    let mut stmt = conn.prepare(&format!("{SHAPE_COLUMNS} FROM shapes s WHERE s.id > ?2 AND +s.cluster = ?1"))?;
-    let rows = stmt.query_map(params![cluster, after], |r| stored_shape(r, cluster))?;
-    rows.collect()
-}
-
-/// The shapes of the given callers with an id up to `through`, read through `shapes_by_caller`.
-pub fn shapes_of_callers(
-    conn: &Connection,
-    cluster: &str,
-    callers: &[i64],
-    through: i64,
-) -> rusqlite::Result<Vec<StoredShape>> {
-    let mut stmt = conn.prepare(&format!("{SHAPE_COLUMNS} FROM shapes s WHERE s.caller_id = ?1 AND s.id <= ?2"))?;
-    let mut shapes = Vec::new();
-    for caller in callers {
-        for shape in stmt.query_map(params![caller, through], |r| stored_shape(r, cluster))? {
-            shapes.push(shape?);
-        }
-    }
-    Ok(shapes)
-}
-
 /// Who sent a cluster's requests: one row per distinct principal, username and groups.
 pub struct Caller {
     pub id: i64,
@@ -60,20 +35,6 @@ impl Caller {
     pub fn reached_by(&self, a: &crate::authz::changes::Affected) -> bool {
         a.touches(self.iam.then_some(self.principal.as_str()), &self.username, &self.groups)
     }
-}
-
-pub fn callers(conn: &Connection, cluster: &str) -> rusqlite::Result<Vec<Caller>> {
-    let mut stmt = conn.prepare("SELECT id, principal, iam, username, groups FROM callers WHERE cluster = ?1")?;
-    let rows = stmt.query_map([cluster], |r| {
-        Ok(Caller {
-            id: r.get(0)?,
-            principal: r.get(1)?,
-            iam: r.get(2)?,
-            username: r.get(3)?,
-            groups: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
-        })
-    })?;
-    rows.collect()
 }
 
 /// A shape of the window with its current decision and its requests in the window.
@@ -121,67 +82,262 @@ pub struct Window {
     pub namespaces: std::collections::BTreeSet<String>,
 }
 
-/// The shapes of the window that have a decision, with their decision and their use. Three scans
-/// in shape-id order (the window's days, the decisions, the shapes) merged here: no temporary
-/// table, and each distinct decision and caller's groups decoded once.
-pub fn window_shapes(
-    conn: &Connection,
-    cluster: &str,
-    from_day: i64,
-    filter: WindowFilter,
-) -> rusqlite::Result<Window> {
-    // One read transaction: the decisions and the three scans see the same snapshot.
-    let tx = conn.unchecked_transaction()?;
-    let conn: &Connection = &tx;
-    let decisions: HashMap<i64, Arc<StoredDecision>> =
-        Decisions::load(conn)?.by_id.into_iter().map(|(id, d)| (id, Arc::new(d))).collect();
-    let mut days = conn.prepare(
-        "SELECT shape_id, sum(requests), max(last_ms) FROM shape_days WHERE day >= ?1 GROUP BY shape_id ORDER BY shape_id",
-    )?;
-    let mut days = days.query([from_day])?;
-    let mut decided = conn.prepare("SELECT shape_id, decision_id FROM shape_decisions ORDER BY shape_id")?;
-    let mut decided = decided.query([])?;
-    let mut shapes = conn.prepare(&format!("{SHAPE_COLUMNS} FROM shapes s WHERE +s.cluster = ?1 ORDER BY s.id"))?;
-    let mut shapes = shapes.query([cluster])?;
-    let mut groups: HashMap<i64, Vec<Cow<'static, str>>> = HashMap::new();
-    // The latest row read from each of the other two scans, as values.
-    // (shape id, requests, last ms) and (shape id, decision id).
-    let mut day: Option<(i64, i64, i64)> = None;
-    let mut decision: Option<(i64, i64)> = None;
-    let mut out = Window { shapes: Vec::new(), namespaces: Default::default() };
-    while let Some(r) = shapes.next()? {
-        let id: i64 = r.get(0)?;
-        while day.is_none_or(|(d, _, _)| d < id) {
-            match days.next()? {
-                Some(d) => day = Some((d.get(0)?, d.get(1)?, d.get(2)?)),
-                None => return Ok(out), // no more days in the window
-            }
-        }
-        let Some((_, requests, last_ms)) = day.filter(|(d, _, _)| *d == id) else { continue };
-        while decision.is_none_or(|(d, _)| d < id) {
-            match decided.next()? {
-                Some(d) => decision = Some((d.get(0)?, d.get(1)?)),
-                None => return Ok(out), // no more decisions
-            }
-        }
-        let Some(decision) = decision.filter(|(d, _)| *d == id).and_then(|(_, k)| decisions.get(&k)) else {
-            continue;
-        };
-        let namespace = r.get_ref(11)?.as_str()?;
-        if !out.namespaces.contains(namespace) {
-            out.namespaces.insert(namespace.to_string());
-        }
-        if filter == WindowFilter::Allowed && decision.allowed != Some(true) {
-            continue;
-        }
-        out.shapes.push(WindowShape {
-            stored: stored_shape_with(r, cluster, &mut groups)?,
-            decision: decision.clone(),
-            requests,
-            last_ms,
-        });
+/// How far a cluster's replay is current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplayWatermark {
+    /// The decisions reflect this state version.
+    pub state_version: i64,
+    /// Every shape of the cluster with an id up to this one has a decision.
+    pub shapes_through: i64,
+    /// The usage buckets cover the days from this one...
+    pub usage_from_day: i64,
+    /// ... and what the cluster's ingest generation was when they were built.
+    pub usage_generation: i64,
+}
+
+/// One day's requests of a cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct DayCount {
+    pub day: i64,
+    pub requests: i64,
+    /// Recorded allows and denials.
+    pub allowed: i64,
+    pub denied: i64,
+}
+
+/// One shape's recorded decisions on one day of the window, with its caller and current decision.
+pub struct RecordedDay {
+    pub shape_id: i64,
+    pub day: i64,
+    pub allowed: i64,
+    pub denied: i64,
+    pub caller_id: i64,
+    /// The shape's decision under the current state (`None`: not evaluated).
+    pub decided: Option<bool>,
+}
+
+impl Store {
+    /// The cluster's shapes with an id above `after`: those stored since a replay decided up to it.
+    pub fn shapes_after(&self, cluster: &str, after: i64) -> rusqlite::Result<Vec<StoredShape>> {
+        // `+s.cluster`: read the id range in table order, not every row of the cluster through its index.
+        let mut stmt =
+            self.conn.prepare(&format!("{SHAPE_COLUMNS} FROM shapes s WHERE s.id > ?2 AND +s.cluster = ?1"))?;
+        let rows = stmt.query_map(params![cluster, after], |r| stored_shape(r, cluster))?;
+        rows.collect()
     }
-    Ok(out)
+
+    /// The shapes of the given callers with an id up to `through`, read through `shapes_by_caller`.
+    pub fn shapes_of_callers(
+        &self,
+        cluster: &str,
+        callers: &[i64],
+        through: i64,
+    ) -> rusqlite::Result<Vec<StoredShape>> {
+        let mut stmt =
+            self.conn.prepare(&format!("{SHAPE_COLUMNS} FROM shapes s WHERE s.caller_id = ?1 AND s.id <= ?2"))?;
+        let mut shapes = Vec::new();
+        for caller in callers {
+            for shape in stmt.query_map(params![caller, through], |r| stored_shape(r, cluster))? {
+                shapes.push(shape?);
+            }
+        }
+        Ok(shapes)
+    }
+
+    pub fn callers(&self, cluster: &str) -> rusqlite::Result<Vec<Caller>> {
+        let mut stmt =
+            self.conn.prepare("SELECT id, principal, iam, username, groups FROM callers WHERE cluster = ?1")?;
+        let rows = stmt.query_map([cluster], |r| {
+            Ok(Caller {
+                id: r.get(0)?,
+                principal: r.get(1)?,
+                iam: r.get(2)?,
+                username: r.get(3)?,
+                groups: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
+            })
+        })?;
+        rows.collect()
+    }
+
+    /// The shapes of the window that have a decision, with their decision and their use. Three scans
+    /// in shape-id order (the window's days, the decisions, the shapes) merged here: no temporary
+    /// table, and each distinct decision and caller's groups decoded once.
+    pub fn window_shapes(&self, cluster: &str, from_day: i64, filter: WindowFilter) -> rusqlite::Result<Window> {
+        // One read transaction: the decisions and the three scans see the same snapshot.
+        let tx = self.conn.unchecked_transaction()?;
+        let conn: &Connection = &tx;
+        let decisions: HashMap<i64, Arc<StoredDecision>> =
+            Decisions::load(conn)?.by_id.into_iter().map(|(id, d)| (id, Arc::new(d))).collect();
+        let mut days = conn.prepare(
+            "SELECT shape_id, sum(requests), max(last_ms) FROM shape_days WHERE day >= ?1 GROUP BY shape_id ORDER BY shape_id",
+        )?;
+        let mut days = days.query([from_day])?;
+        let mut decided = conn.prepare("SELECT shape_id, decision_id FROM shape_decisions ORDER BY shape_id")?;
+        let mut decided = decided.query([])?;
+        let mut shapes = conn.prepare(&format!("{SHAPE_COLUMNS} FROM shapes s WHERE +s.cluster = ?1 ORDER BY s.id"))?;
+        let mut shapes = shapes.query([cluster])?;
+        let mut groups: HashMap<i64, Vec<Cow<'static, str>>> = HashMap::new();
+        // The latest row read from each of the other two scans, as values.
+        // (shape id, requests, last ms) and (shape id, decision id).
+        let mut day: Option<(i64, i64, i64)> = None;
+        let mut decision: Option<(i64, i64)> = None;
+        let mut out = Window { shapes: Vec::new(), namespaces: Default::default() };
+        while let Some(r) = shapes.next()? {
+            let id: i64 = r.get(0)?;
+            while day.is_none_or(|(d, _, _)| d < id) {
+                match days.next()? {
+                    Some(d) => day = Some((d.get(0)?, d.get(1)?, d.get(2)?)),
+                    None => return Ok(out), // no more days in the window
+                }
+            }
+            let Some((_, requests, last_ms)) = day.filter(|(d, _, _)| *d == id) else { continue };
+            while decision.is_none_or(|(d, _)| d < id) {
+                match decided.next()? {
+                    Some(d) => decision = Some((d.get(0)?, d.get(1)?)),
+                    None => return Ok(out), // no more decisions
+                }
+            }
+            let Some(decision) = decision.filter(|(d, _)| *d == id).and_then(|(_, k)| decisions.get(&k)) else {
+                continue;
+            };
+            let namespace = r.get_ref(11)?.as_str()?;
+            if !out.namespaces.contains(namespace) {
+                out.namespaces.insert(namespace.to_string());
+            }
+            if filter == WindowFilter::Allowed && decision.allowed != Some(true) {
+                continue;
+            }
+            out.shapes.push(WindowShape {
+                stored: stored_shape_with(r, cluster, &mut groups)?,
+                decision: decision.clone(),
+                requests,
+                last_ms,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn replay_watermark(&self, cluster: &str) -> rusqlite::Result<Option<ReplayWatermark>> {
+        self.conn.query_row(
+            "SELECT state_version, shapes_through, usage_from_day, usage_generation FROM replay_watermarks WHERE cluster = ?1",
+            [cluster],
+            |r| {
+                Ok(ReplayWatermark {
+                    state_version: r.get(0)?,
+                    shapes_through: r.get(1)?,
+                    usage_from_day: r.get(2)?,
+                    usage_generation: r.get(3)?,
+                })
+            },
+        )
+        .optional()
+    }
+
+    /// How many ingest transactions have added requests to the cluster.
+    pub fn ingest_generation(&self, cluster: &str) -> rusqlite::Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT generation FROM ingest_generations WHERE cluster = ?1", [cluster], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    /// How many of the cluster's shapes have a decision.
+    pub fn decided_shapes(&self, cluster: &str) -> rusqlite::Result<u64> {
+        self.conn.query_row(
+            "SELECT count(*) FROM shape_decisions WHERE caller_id IN (SELECT id FROM callers WHERE cluster = ?1)",
+            [cluster],
+            |r| r.get(0),
+        )
+    }
+
+    /// Distinct days with events for the cluster since `from_day`.
+    pub fn observed_days(&self, cluster: &str, from_day: i64) -> rusqlite::Result<i64> {
+        self.conn.query_row(
+            "SELECT count(*) FROM cluster_days WHERE cluster = ?1 AND day >= ?2",
+            params![cluster, from_day],
+            |r| r.get(0),
+        )
+    }
+
+    /// The cluster's days with events since `from_day`, in order.
+    pub fn cluster_days(&self, cluster: &str, from_day: i64) -> rusqlite::Result<Vec<DayCount>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT day, requests, allowed, denied FROM cluster_days WHERE cluster = ?1 AND day >= ?2 ORDER BY day",
+        )?;
+        let rows = stmt.query_map(params![cluster, from_day], |r| {
+            Ok(DayCount { day: r.get(0)?, requests: r.get(1)?, allowed: r.get(2)?, denied: r.get(3)? })
+        })?;
+        rows.collect()
+    }
+
+    /// Calls `f` for every (shape, day) since `from_day` with a recorded decision, in shape order;
+    /// only the given caller's shapes when `caller` is set (read through `shapes_by_caller`).
+    pub fn for_each_recorded_day(
+        &self,
+        from_day: i64,
+        caller: Option<i64>,
+        mut f: impl FnMut(RecordedDay) -> rusqlite::Result<()>,
+    ) -> rusqlite::Result<()> {
+        let columns = "SELECT u.shape_id, u.day, sum(u.allowed), sum(u.denied), d.caller_id, dd.allowed";
+        let rest = "JOIN decisions dd ON dd.id = d.decision_id
+                    WHERE u.day >= ?1 AND u.allowed + u.denied > 0";
+        let mut stmt = match caller {
+            None => self.conn.prepare_cached(&format!(
+                "{columns} FROM shape_days u JOIN shape_decisions d ON d.shape_id = u.shape_id {rest}
+                 GROUP BY u.shape_id, u.day"
+            ))?,
+            Some(_) => self.conn.prepare_cached(&format!(
+                "{columns} FROM shapes s JOIN shape_days u ON u.shape_id = s.id JOIN shape_decisions d ON d.shape_id = s.id
+                 {rest} AND s.caller_id = ?2 GROUP BY u.shape_id, u.day"
+            ))?,
+        };
+        let mut rows = match caller {
+            None => stmt.query([from_day])?,
+            Some(c) => stmt.query([from_day, c])?,
+        };
+        while let Some(r) = rows.next()? {
+            f(RecordedDay {
+                shape_id: r.get(0)?,
+                day: r.get(1)?,
+                allowed: r.get(2)?,
+                denied: r.get(3)?,
+                caller_id: r.get(4)?,
+                decided: r.get(5)?,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// One stored shape by id.
+    pub fn shape_by_id(&self, cluster: &str, id: i64) -> rusqlite::Result<StoredShape> {
+        self.conn
+            .prepare_cached(&format!("{SHAPE_COLUMNS} FROM shapes s WHERE s.id = ?1"))?
+            .query_row([id], |r| stored_shape(r, cluster))
+    }
+}
+
+impl Tx<'_> {
+    /// Moves the watermark, in the replay's transaction.
+    pub fn set_replay_watermark(&self, cluster: &str, w: &ReplayWatermark) -> rusqlite::Result<()> {
+        self.tx.execute(
+            "INSERT OR REPLACE INTO replay_watermarks (cluster, state_version, shapes_through, usage_from_day, usage_generation)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![cluster, w.state_version, w.shapes_through, w.usage_from_day, w.usage_generation],
+        )?;
+        Ok(())
+    }
+}
+
+/// Records, in an ingest transaction, that the cluster's requests changed (the usage folder's
+/// flush calls it with the batch's transaction).
+pub(super) fn bump_ingest_generation(tx: &Transaction, cluster: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO ingest_generations (cluster, generation) VALUES (?1, 1)
+         ON CONFLICT (cluster) DO UPDATE SET generation = generation + 1",
+    )?
+    .execute([cluster])?;
+    Ok(())
 }
 
 /// The shape in the first columns of a row ([`SHAPE_COLUMNS`]).
@@ -228,155 +384,4 @@ fn stored_shape_with(
             unkept: crate::model::Unkept::from_bits(r.get(14)?),
         },
     })
-}
-
-/// How far a cluster's replay is current.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReplayWatermark {
-    /// The decisions reflect this state version.
-    pub state_version: i64,
-    /// Every shape of the cluster with an id up to this one has a decision.
-    pub shapes_through: i64,
-    /// The usage buckets cover the days from this one...
-    pub usage_from_day: i64,
-    /// ... and what the cluster's ingest generation was when they were built.
-    pub usage_generation: i64,
-}
-
-pub fn replay_watermark(conn: &Connection, cluster: &str) -> rusqlite::Result<Option<ReplayWatermark>> {
-    conn.query_row(
-        "SELECT state_version, shapes_through, usage_from_day, usage_generation FROM replay_watermarks WHERE cluster = ?1",
-        [cluster],
-        |r| {
-            Ok(ReplayWatermark {
-                state_version: r.get(0)?,
-                shapes_through: r.get(1)?,
-                usage_from_day: r.get(2)?,
-                usage_generation: r.get(3)?,
-            })
-        },
-    )
-    .optional()
-}
-
-/// Moves the watermark, in the replay's transaction.
-pub fn set_replay_watermark(tx: &Transaction, cluster: &str, w: &ReplayWatermark) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT OR REPLACE INTO replay_watermarks (cluster, state_version, shapes_through, usage_from_day, usage_generation)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![cluster, w.state_version, w.shapes_through, w.usage_from_day, w.usage_generation],
-    )?;
-    Ok(())
-}
-
-/// How many ingest transactions have added requests to the cluster.
-pub fn ingest_generation(conn: &Connection, cluster: &str) -> rusqlite::Result<i64> {
-    Ok(conn
-        .query_row("SELECT generation FROM ingest_generations WHERE cluster = ?1", [cluster], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0))
-}
-
-/// Records, in an ingest transaction, that the cluster's requests changed.
-pub fn bump_ingest_generation(tx: &Transaction, cluster: &str) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO ingest_generations (cluster, generation) VALUES (?1, 1)
-         ON CONFLICT (cluster) DO UPDATE SET generation = generation + 1",
-    )?
-    .execute([cluster])?;
-    Ok(())
-}
-
-/// How many of the cluster's shapes have a decision.
-pub fn decided_shapes(conn: &Connection, cluster: &str) -> rusqlite::Result<u64> {
-    conn.query_row(
-        "SELECT count(*) FROM shape_decisions WHERE caller_id IN (SELECT id FROM callers WHERE cluster = ?1)",
-        [cluster],
-        |r| r.get(0),
-    )
-}
-
-/// Distinct days with events for the cluster since `from_day`.
-pub fn observed_days(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite::Result<i64> {
-    conn.query_row(
-        "SELECT count(*) FROM cluster_days WHERE cluster = ?1 AND day >= ?2",
-        params![cluster, from_day],
-        |r| r.get(0),
-    )
-}
-
-/// One day's requests of a cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct DayCount {
-    pub day: i64,
-    pub requests: i64,
-    /// Recorded allows and denials.
-    pub allowed: i64,
-    pub denied: i64,
-}
-
-/// The cluster's days with events since `from_day`, in order.
-pub fn cluster_days(conn: &Connection, cluster: &str, from_day: i64) -> rusqlite::Result<Vec<DayCount>> {
-    let mut stmt = conn.prepare(
-        "SELECT day, requests, allowed, denied FROM cluster_days WHERE cluster = ?1 AND day >= ?2 ORDER BY day",
-    )?;
-    let rows = stmt.query_map(params![cluster, from_day], |r| {
-        Ok(DayCount { day: r.get(0)?, requests: r.get(1)?, allowed: r.get(2)?, denied: r.get(3)? })
-    })?;
-    rows.collect()
-}
-
-/// One shape's recorded decisions on one day of the window, with its caller and current decision.
-pub struct RecordedDay {
-    pub shape_id: i64,
-    pub day: i64,
-    pub allowed: i64,
-    pub denied: i64,
-    pub caller_id: i64,
-    /// The shape's decision under the current state (`None`: not evaluated).
-    pub decided: Option<bool>,
-}
-
-/// Calls `f` for every (shape, day) since `from_day` with a recorded decision, in shape order;
-/// only the given caller's shapes when `caller` is set (read through `shapes_by_caller`).
-pub fn for_each_recorded_day(
-    conn: &Connection,
-    from_day: i64,
-    caller: Option<i64>,
-    mut f: impl FnMut(RecordedDay) -> rusqlite::Result<()>,
-) -> rusqlite::Result<()> {
-    let columns = "SELECT u.shape_id, u.day, sum(u.allowed), sum(u.denied), d.caller_id, dd.allowed";
-    let rest = "JOIN decisions dd ON dd.id = d.decision_id
-                WHERE u.day >= ?1 AND u.allowed + u.denied > 0";
-    let mut stmt = match caller {
-        None => conn.prepare_cached(&format!(
-            "{columns} FROM shape_days u JOIN shape_decisions d ON d.shape_id = u.shape_id {rest}
-             GROUP BY u.shape_id, u.day"
-        ))?,
-        Some(_) => conn.prepare_cached(&format!(
-            "{columns} FROM shapes s JOIN shape_days u ON u.shape_id = s.id JOIN shape_decisions d ON d.shape_id = s.id
-             {rest} AND s.caller_id = ?2 GROUP BY u.shape_id, u.day"
-        ))?,
-    };
-    let mut rows = match caller {
-        None => stmt.query([from_day])?,
-        Some(c) => stmt.query([from_day, c])?,
-    };
-    while let Some(r) = rows.next()? {
-        f(RecordedDay {
-            shape_id: r.get(0)?,
-            day: r.get(1)?,
-            allowed: r.get(2)?,
-            denied: r.get(3)?,
-            caller_id: r.get(4)?,
-            decided: r.get(5)?,
-        })?;
-    }
-    Ok(())
-}
-
-/// One stored shape by id.
-pub fn shape_by_id(conn: &Connection, cluster: &str, id: i64) -> rusqlite::Result<StoredShape> {
-    conn.prepare_cached(&format!("{SHAPE_COLUMNS} FROM shapes s WHERE s.id = ?1"))?
-        .query_row([id], |r| stored_shape(r, cluster))
 }

@@ -1,7 +1,7 @@
 //! What the store holds, per cluster.
 
+use super::Store;
 use crate::model::time;
-use rusqlite::Connection;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -33,43 +33,45 @@ pub struct Stats {
     pub unattributed_errors: i64,
 }
 
-pub fn stats(conn: &Connection) -> rusqlite::Result<Stats> {
-    let mut out = Stats::default();
-    let mut shapes =
-        conn.prepare("SELECT cluster, count(*), count(DISTINCT principal) FROM shapes GROUP BY cluster")?;
-    for row in shapes.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))? {
-        let (cluster, n, principals) = row?;
-        let c = out.clusters.entry(cluster).or_default();
-        c.shapes = n;
-        c.principals = principals;
-    }
-    let mut usage = conn.prepare(
-        "SELECT s.cluster, sum(d.requests), count(DISTINCT d.day), min(d.first_ms), max(d.last_ms)
-         FROM shape_days d JOIN shapes s ON s.id = d.shape_id GROUP BY s.cluster",
-    )?;
-    for row in usage.query_map([], |r| {
-        Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get::<_, Option<i64>>(3)?, r.get::<_, Option<i64>>(4)?))
-    })? {
-        let (cluster, events, days, first, last) = row?;
-        let c = out.clusters.entry(cluster).or_default();
-        c.events = events;
-        c.days = days;
-        c.first_seen = first.map(time::format_rfc3339);
-        c.last_seen = last.map(time::format_rfc3339);
-    }
-    let mut trail = conn.prepare("SELECT cluster, count(*) FROM access_changes GROUP BY cluster")?;
-    for row in trail.query_map([], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?)))? {
-        match row? {
-            (Some(cluster), n) => out.clusters.entry(cluster).or_default().cloudtrail_events = n,
-            (None, n) => out.iam_events = n,
+impl Store {
+    pub fn stats(&self) -> rusqlite::Result<Stats> {
+        let mut out = Stats::default();
+        let mut shapes =
+            self.conn.prepare("SELECT cluster, count(*), count(DISTINCT principal) FROM shapes GROUP BY cluster")?;
+        for row in shapes.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))? {
+            let (cluster, n, principals) = row?;
+            let c = out.clusters.entry(cluster).or_default();
+            c.shapes = n;
+            c.principals = principals;
         }
-    }
-    let mut errors = conn.prepare("SELECT cluster, count(*) FROM ingest_errors GROUP BY cluster")?;
-    for row in errors.query_map([], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?)))? {
-        match row? {
-            (Some(cluster), n) => out.clusters.entry(cluster).or_default().errors = n,
-            (None, n) => out.unattributed_errors = n,
+        let mut usage = self.conn.prepare(
+            "SELECT s.cluster, sum(d.requests), count(DISTINCT d.day), min(d.first_ms), max(d.last_ms)
+             FROM shape_days d JOIN shapes s ON s.id = d.shape_id GROUP BY s.cluster",
+        )?;
+        for row in usage.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get::<_, Option<i64>>(3)?, r.get::<_, Option<i64>>(4)?))
+        })? {
+            let (cluster, events, days, first, last) = row?;
+            let c = out.clusters.entry(cluster).or_default();
+            c.events = events;
+            c.days = days;
+            c.first_seen = first.map(time::format_rfc3339);
+            c.last_seen = last.map(time::format_rfc3339);
         }
+        let mut trail = self.conn.prepare("SELECT cluster, count(*) FROM access_changes GROUP BY cluster")?;
+        for row in trail.query_map([], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?)))? {
+            match row? {
+                (Some(cluster), n) => out.clusters.entry(cluster).or_default().cloudtrail_events = n,
+                (None, n) => out.iam_events = n,
+            }
+        }
+        let mut errors = self.conn.prepare("SELECT cluster, count(*) FROM ingest_errors GROUP BY cluster")?;
+        for row in errors.query_map([], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?)))? {
+            match row? {
+                (Some(cluster), n) => out.clusters.entry(cluster).or_default().errors = n,
+                (None, n) => out.unattributed_errors = n,
+            }
+        }
+        Ok(out)
     }
-    Ok(out)
 }

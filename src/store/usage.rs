@@ -9,6 +9,7 @@
 //! The folder keeps the bases, shapes and reasons it has resolved, so a busy stream touches SQLite
 //! once per event (the dedupe insert) plus once per distinct (shape, day, reason) per batch.
 
+use super::Tx;
 use crate::model::{AuditEvent, KEPT_PARTICULARS, RecordedDecision, RequestShape, Unkept, time};
 use foldhash::HashMap;
 use rusqlite::{Transaction, params};
@@ -167,11 +168,12 @@ impl UsageFolder {
     /// reason, inserting either if new.
     pub fn resolve(
         &mut self,
-        tx: &Transaction,
+        tx: &Tx,
         base: u128,
         known: Option<i64>,
         event: &AuditEvent,
     ) -> rusqlite::Result<Resolved> {
+        let tx = &tx.tx;
         let shape_id = match known {
             Some(id) => id,
             None => self.find_or_insert_shape(tx, base, &event.shape)?,
@@ -235,7 +237,8 @@ impl UsageFolder {
     }
 
     /// Writes the batch's counts into the transaction. Call right before the checkpoint is written.
-    pub fn flush(&mut self, tx: &Transaction) -> rusqlite::Result<()> {
+    pub fn flush(&mut self, tx: &Tx) -> rusqlite::Result<()> {
+        let tx = &tx.tx;
         let mut upsert = tx.prepare_cached(
             "INSERT INTO shape_days (shape_id, day, reason_id, requests, allowed, denied, first_ms, last_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -360,4 +363,11 @@ fn caller_id(tx: &Transaction, s: &RequestShape, groups: &str) -> rusqlite::Resu
 fn intern_reason(tx: &Transaction, reason: &str) -> rusqlite::Result<i64> {
     tx.prepare_cached("INSERT INTO reasons (reason) VALUES (?1) ON CONFLICT (reason) DO NOTHING")?.execute([reason])?;
     tx.prepare_cached("SELECT id FROM reasons WHERE reason = ?1")?.query_row([reason], |r| r.get(0))
+}
+
+impl Tx<'_> {
+    /// `insert_shape` above, in this transaction (the replay benchmark stores its shapes so).
+    pub fn insert_shape(&self, key: u128, base: Option<u128>, s: &RequestShape) -> rusqlite::Result<i64> {
+        insert_shape(&self.tx, key, base, s)
+    }
 }

@@ -155,45 +155,13 @@ fn top_level_modules_import_each_other_without_a_cycle() {
     assert!(found.is_empty(), "cycles between top-level modules:\n{}", found.join("\n"));
 }
 
-/// Folders whose files use what their `mod.rs` defines while `mod.rs` calls them: the front holds
-/// the folder's shared types and hands work to its files, which read those types. These imports of
-/// the front are set aside in the file cycle check (every other cycle, between siblings or across
-/// folders, still fails). Moving the shared types into a file of their own would end each; an
-/// entry that no longer closes a cycle fails, so the list only shrinks.
-const FOLDER_FRONTS: &[(&str, &str)] = &[
-    ("src/generate", "mod.rs holds GenerateOptions and hands each profile (small, busy, cloudtrail) its options"),
-    (
-        "src/generate/busy",
-        "the busy generator's impl is split by concern: activities.rs plans what mod.rs's loop starts",
-    ),
-    (
-        "src/remediate",
-        "mod.rs holds the Remediation each format (aws_cli, eksctl, kubectl, terraform) renders, and picks the format",
-    ),
-    ("src/report", "mod.rs builds the Report the renderers (html, markdown, charts, change) read, and calls them"),
-    (
-        "src/state",
-        "the loader recurses: load_object (mod.rs) hands each kind to its decoder, which loads nested objects with it",
-    ),
-    ("src/store", "mod.rs holds StoreError, which migrations.rs returns from the migrations mod.rs applies on open"),
-];
-
-/// The folder front an edge from `from` to `to` imports, if `FOLDER_FRONTS` lists it.
-fn front_import(from: &str, to: &str) -> Option<&'static str> {
-    FOLDER_FRONTS.iter().map(|(folder, _)| *folder).find(|folder| {
-        to.strip_prefix(folder) == Some("/mod.rs")
-            && from.strip_prefix(folder).is_some_and(|rest| rest.starts_with('/'))
-    })
-}
-
 #[test]
 fn files_import_each_other_without_a_cycle() {
     let krate = the_crate();
     let mut graph: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
     let mut witness: BTreeMap<(usize, usize), String> = BTreeMap::new();
     let edges = krate.edges();
-    let path = |f: usize| krate.files[f].path.as_str();
-    for e in edges.iter().filter(|e| !e.reexport_only && front_import(path(e.from), path(e.to)).is_none()) {
+    for e in edges.iter().filter(|e| !e.reexport_only) {
         graph.entry(e.from).or_default().insert(e.to);
         witness.entry((e.from, e.to)).or_insert_with(|| at(&krate, e));
     }
@@ -201,23 +169,6 @@ fn files_import_each_other_without_a_cycle() {
     let found: Vec<String> =
         cycles::cycles(&graph).iter().map(|c| describe(c, name, |a, b| witness[&(*a, *b)].clone())).collect();
     assert!(found.is_empty(), "cycles between files:\n{}", found.join("\n"));
-}
-
-#[test]
-fn each_folder_front_exception_still_closes_a_cycle() {
-    let krate = the_crate();
-    let mut graph: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for e in krate.edges().iter().filter(|e| !e.reexport_only) {
-        graph.entry(krate.files[e.from].path.as_str()).or_default().insert(krate.files[e.to].path.as_str());
-    }
-    let on_cycles: BTreeSet<&str> = cycles::cycles(&graph).into_iter().flat_map(|c| c.members).collect();
-    for (folder, _) in FOLDER_FRONTS {
-        let front = format!("{folder}/mod.rs");
-        assert!(
-            on_cycles.contains(front.as_str()),
-            "{front} is on no cycle any more: remove {folder} from FOLDER_FRONTS"
-        );
-    }
 }
 
 /// The way round, one line per step with the import that makes it, then every member of the cycle.
@@ -330,15 +281,6 @@ fn sql_is_told_from_prose() {
     }
 }
 
-/// Type names that more than one type has, one of them importable, not parted yet: each is in code
-/// another branch is changing. Remove an entry when its types are renamed; an entry whose name is
-/// no longer shared fails.
-const SHARED_NAMES: &[(&str, &str)] = &[
-    ("ErrorClass", "cli/exit.rs (a command's exit code class) and sources/error.rs (a source failure's class)"),
-    ("Status", "ingest/audit.rs (an audit event's responseStatus, private) and serve/status.rs (the daemon's status)"),
-    ("Step", "ingest/document.rs (a document reader's step, private) and analysis/escalation (a step of a path)"),
-];
-
 #[test]
 fn an_importable_type_has_a_name_of_its_own() {
     let krate = the_crate();
@@ -350,7 +292,6 @@ fn an_importable_type_has_a_name_of_its_own() {
         by_name.iter().filter(|(_, defs)| defs.len() > 1 && defs.iter().any(|d| d.visible)).collect();
     let wrong: Vec<String> = shared
         .iter()
-        .filter(|(name, _)| !SHARED_NAMES.iter().any(|(n, _)| *n == name.as_str()))
         .map(|(name, defs)| {
             let at: Vec<String> = defs.iter().map(|d| format!("{}:{}", d.file, d.line)).collect();
             format!("{name}: {}", at.join(", "))
@@ -361,7 +302,4 @@ fn an_importable_type_has_a_name_of_its_own() {
         "types sharing a name (rename the less central one to say what it is):\n{}",
         wrong.join("\n")
     );
-    for (name, _) in SHARED_NAMES {
-        assert!(shared.keys().any(|n| n.as_str() == *name), "{name} is no longer shared: remove it from SHARED_NAMES");
-    }
 }

@@ -143,7 +143,7 @@ async fn ingest(
     // Checkpoints written before the key had the region carry on under the new key, so an upgrade
     // neither reads a week again nor counts it twice.
     let unregioned = format!("{}|{}", opts.log_group, opts.stream_prefix);
-    crate::store::rename_checkpoint(store.conn(), CHECKPOINTS, &unregioned, &key)?;
+    store.rename_checkpoint(CHECKPOINTS, &unregioned, &key)?;
     let name = format!("cloudwatch:{}", opts.log_group);
     let range = Range {
         checkpoint: CheckpointKey { namespace: CHECKPOINTS, key, input: name.clone() },

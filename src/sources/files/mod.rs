@@ -32,9 +32,8 @@ use crate::ingest::input::{self, Input, InputPath, OpenError};
 use crate::ingest::record_error::{ErrorKind, RecordError};
 use crate::ingest::records::{self, InputFormat, LineReader, MAX_RECORD_BYTES};
 use crate::ingest::sink::{Position, Sink, SinkError, Tally, record_error};
-use crate::store::Store;
+use crate::store::{Store, Tx};
 use progress::Progress;
-use rusqlite::{Transaction, TransactionBehavior};
 use std::io::{self, BufRead, Read};
 use std::time::{Duration, Instant};
 
@@ -288,7 +287,7 @@ fn ingest_one(
 
 /// The input's stored checkpoint: the layout it was read with and where to resume.
 fn read_checkpoint(store: &Store, key: &CheckpointKey) -> Result<Option<(InputFormat, Resume)>, IngestError> {
-    let Some(checkpoint) = key.load::<FileCheckpoint>(store.conn())? else { return Ok(None) };
+    let Some(checkpoint) = key.load::<FileCheckpoint>(store)? else { return Ok(None) };
     Ok(Some(checkpoint.resume().map_err(|reason| IngestError::Checkpoint(key.corrupt(reason)))?))
 }
 
@@ -330,12 +329,6 @@ struct Run<'s> {
     at_last_commit: Tally,
 }
 
-fn begin(store: &mut Store) -> rusqlite::Result<Transaction<'_>> {
-    // IMMEDIATE: take the write lock up front, so a concurrent writer makes this wait (busy
-    // timeout) instead of failing the batch half-way with SQLITE_BUSY.
-    store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)
-}
-
 impl Run<'_> {
     /// Reads lines from the checkpoint on; `reader` has already been moved `skipped` bytes in.
     fn lines(
@@ -366,7 +359,7 @@ impl Run<'_> {
             last_hash: resume.last_hash,
             last_len: resume.last_len,
         };
-        let mut tx = begin(store)?;
+        let mut tx = store.begin()?;
         let mut now = (self.opts.clock)();
         let mut started = Instant::now();
         let mut in_batch = 0;
@@ -409,7 +402,7 @@ impl Run<'_> {
             in_batch += 1;
             if in_batch >= self.batch_records || started.elapsed() >= MAX_BATCH_AGE {
                 self.commit(tx, at, End::Batch)?;
-                tx = begin(store)?;
+                tx = store.begin()?;
                 now = (self.opts.clock)();
                 started = Instant::now();
                 in_batch = 0;
@@ -432,7 +425,7 @@ impl Run<'_> {
         let name = self.name.clone();
         let mut doc = DocumentReader::new(reader, resume.line, resume.offset);
         let skip = resume.record;
-        let mut tx = begin(store)?;
+        let mut tx = store.begin()?;
         let mut now = (self.opts.clock)();
         let mut at = Cursor { record: skip, last_hash: resume.last_hash, ..Cursor::default() };
         let mut started = Instant::now();
@@ -482,7 +475,7 @@ impl Run<'_> {
             if in_batch >= self.batch_records || started.elapsed() >= MAX_BATCH_AGE {
                 self.commit(tx, at, End::Batch)?;
                 committed_any = true;
-                tx = begin(store)?;
+                tx = store.begin()?;
                 now = (self.opts.clock)();
                 started = Instant::now();
                 in_batch = 0;
@@ -539,7 +532,7 @@ impl Run<'_> {
     /// only validates the strings it reads, and a record with bad bytes anywhere is damaged.
     fn deliver(
         &mut self,
-        tx: &Transaction,
+        tx: &Tx,
         record: &[u8],
         cluster: Option<&str>,
         pos: Position,
@@ -557,7 +550,7 @@ impl Run<'_> {
     /// Records a record the source itself rejects (too long, not UTF-8, an unreadable document).
     fn reject(
         &mut self,
-        tx: &Transaction,
+        tx: &Tx,
         cluster: Option<&str>,
         pos: Position,
         err: RecordError,
@@ -571,7 +564,7 @@ impl Run<'_> {
     /// A read failed part-way (a corrupt or cut gzip file): keep what was read, record the failure
     /// at the next line, and let the run go on with the next input.
     fn read_failed(&mut self, store: &mut Store, at: Cursor, e: io::Error) -> Result<(), IngestError> {
-        let tx = begin(store)?;
+        let tx = store.begin()?;
         let pos = Position { file: &self.name.clone(), line: Some(at.line + 1), record: None };
         let err = RecordError::new(ErrorKind::ReadError, format!("reading stopped: {e}"), b"");
         self.reject(&tx, None, pos, err, (self.opts.clock)())?;
@@ -579,7 +572,7 @@ impl Run<'_> {
     }
 
     /// Flushes the sink and writes the checkpoint in the batch's transaction, then commits.
-    fn commit(&mut self, tx: Transaction, at: Cursor, end: End) -> Result<(), IngestError> {
+    fn commit(&mut self, tx: Tx, at: Cursor, end: End) -> Result<(), IngestError> {
         self.sink.flush(&tx)?;
         let failed_document = match end {
             End::Failed(mark) => Some(mark),

@@ -31,7 +31,7 @@ fn ingest(store: &mut Store, file: &Path, opts: &FileOptions) -> Result<Tally, I
 }
 
 fn stored(store: &Store) -> i64 {
-    crate::store::stats(store.conn()).unwrap().clusters.get("c").map_or(0, |c| c.cloudtrail_events)
+    store.stats().unwrap().clusters.get("c").map_or(0, |c| c.cloudtrail_events)
 }
 
 fn setup(text: &str) -> (tempfile::TempDir, Store, PathBuf) {
@@ -68,7 +68,7 @@ impl Sink for StopAtSecond {
     }
     fn record(
         &mut self,
-        tx: &rusqlite::Transaction,
+        tx: &crate::store::Tx,
         text: &str,
         log_group_cluster: Option<&str>,
         pos: crate::ingest::sink::Position,
@@ -81,7 +81,7 @@ impl Sink for StopAtSecond {
         }
         self.0.record(tx, text, log_group_cluster, pos, now_ms, tally)
     }
-    fn flush(&mut self, tx: &rusqlite::Transaction) -> Result<(), SinkError> {
+    fn flush(&mut self, tx: &crate::store::Tx) -> Result<(), SinkError> {
         self.0.flush(tx)
     }
     fn reset(&mut self) {}
@@ -114,15 +114,16 @@ fn a_file_changed_before_its_checkpoint_is_read_again_and_counted_once() {
 
 #[test]
 fn a_damaged_checkpoint_is_an_error_naming_the_file_and_nothing_is_read() {
-    let (_dir, mut store, file) = setup(&lines(0..LONG));
+    let (dir, mut store, file) = setup(&lines(0..LONG));
     ingest(&mut store, &file, &options(None)).unwrap();
-    let (key, value): (String, String) = store
-        .conn()
+    // The row as stored, read beside the store (its key is the input's identity).
+    let (key, value): (String, String) = rusqlite::Connection::open(dir.path().join("g.db"))
+        .unwrap()
         .query_row("SELECT key, value FROM checkpoints WHERE source = 'file'", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap();
     let damaged = value.replace("\"last_hash\":\"", "\"last_hash\":\"not-hex");
-    let tx = store.conn_mut().transaction().unwrap();
-    crate::store::write_checkpoint(&tx, "file", &key, &damaged, 1).unwrap();
+    let tx = store.begin().unwrap();
+    tx.write_checkpoint("file", &key, &damaged, 1).unwrap();
     tx.commit().unwrap();
     std::fs::write(&file, lines(0..LONG + 4)).unwrap();
     let err = ingest(&mut store, &file, &options(None)).unwrap_err();

@@ -144,7 +144,7 @@ struct Reading<'a> {
 impl<'a> Reading<'a> {
     /// Starts from the stored checkpoint, or from `since` on a first run.
     fn start(store: &Store, range: &'a Range) -> Result<Reading<'a>, SourceError> {
-        let previous: Option<SliceCheckpoint> = range.checkpoint.load(store.conn())?;
+        let previous: Option<SliceCheckpoint> = range.checkpoint.load(store)?;
         let (cursor_ms, ids, resume_ms) = match &previous {
             Some(c) => (c.cursor().0, c.cursor().1.to_vec(), c.resume_ms()),
             None => (range.since_ms, Vec::new(), range.since_ms),
@@ -180,7 +180,7 @@ impl<'a> Reading<'a> {
         tally: &mut Tally,
     ) -> Result<(), SourceError> {
         let cluster = sink.cluster().map(str::to_string);
-        let tx = store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = store.begin()?;
         for item in items {
             self.record += 1;
             let t = item.time_ms;

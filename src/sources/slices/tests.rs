@@ -98,7 +98,7 @@ fn read_once(api: &mut FakeApi, store: &mut Store, now: i64, stop: Option<&Stop>
 
 /// Access changes stored for cluster `c`.
 fn stored(store: &Store) -> i64 {
-    crate::store::stats(store.conn()).unwrap().clusters.get("c").map_or(0, |c| c.cloudtrail_events)
+    store.stats().unwrap().clusters.get("c").map_or(0, |c| c.cloudtrail_events)
 }
 
 /// Twenty events over five slices of 100 ms, two at 480.
@@ -188,9 +188,8 @@ fn a_stop_ends_the_read_at_a_page_boundary_and_the_next_run_goes_on() {
 #[test]
 fn a_corrupt_checkpoint_stops_the_read_before_any_request() {
     let mut store = Store::open_in_memory().unwrap();
-    let tx = store.conn_mut().transaction().unwrap();
-    crate::store::write_checkpoint(&tx, "cloudtrail-lookup", "eu-west-1|X", r#"{"v":2,"cursor_ms":"soon"}"#, 1)
-        .unwrap();
+    let tx = store.begin().unwrap();
+    tx.write_checkpoint("cloudtrail-lookup", "eu-west-1|X", r#"{"v":2,"cursor_ms":"soon"}"#, 1).unwrap();
     tx.commit().unwrap();
     let mut api = FakeApi::new(&events(), 2);
     let err = read_once(&mut api, &mut store, 499, None).unwrap_err();
@@ -204,15 +203,15 @@ fn a_corrupt_checkpoint_stops_the_read_before_any_request() {
 fn a_version_1_checkpoint_resumes_at_its_cursor_and_is_written_as_version_2() {
     let mut store = Store::open_in_memory().unwrap();
     let v1 = format!(r#"{{"v":1,"cursor_ms":{},"ids":["f1"]}}"#, T0 + 285);
-    let tx = store.conn_mut().transaction().unwrap();
-    crate::store::write_checkpoint(&tx, "cloudtrail-lookup", "eu-west-1|X", &v1, 1).unwrap();
+    let tx = store.begin().unwrap();
+    tx.write_checkpoint("cloudtrail-lookup", "eu-west-1|X", &v1, 1).unwrap();
     tx.commit().unwrap();
     let mut api = FakeApi::new(&events(), 50);
     let read = read_once(&mut api, &mut store, 499, None).unwrap();
     assert_eq!(api.calls[0].0, 235, "the overlap before the version 1 cursor");
     // f0 (260) is behind the cursor, read again as new here (the store never had it); f1 is the cursor's.
     assert_eq!(read.ingested, 1 + 6 + 2);
-    let stored: SliceCheckpoint = range().checkpoint.load(store.conn()).unwrap().unwrap();
+    let stored: SliceCheckpoint = range().checkpoint.load(&store).unwrap().unwrap();
     assert_eq!(stored.resume_ms(), T0 + 500);
     assert!(matches!(stored, SliceCheckpoint::V2 { .. }));
 }
