@@ -183,6 +183,22 @@ impl<'a> RequestShape<'a> {
         h.finish()
     }
 
+    /// A 128-bit key of the shape's caller: who asked (cluster, principal, username, groups), as
+    /// the store's callers are told apart.
+    pub fn caller_key(&self) -> u128 {
+        let mut h = KeyHasher::new();
+        h.field("caller");
+        h.field(&self.cluster);
+        h.field(&self.principal);
+        h.field(if self.iam { "iam" } else { "k8s" });
+        h.field(&self.username);
+        h.count(self.groups.len());
+        for g in &self.groups {
+            h.field(g);
+        }
+        h.finish()
+    }
+
     /// The key of what every decision depends on but the object name and the session name: the
     /// shape's *base*. A base keeps [`KEPT_PARTICULARS`] names and as many sessions; its shapes are
     /// the combinations of a kept name (or the unkept ones) with a kept session (or the unkept
@@ -371,5 +387,32 @@ mod tests {
         }
         let rotated = RequestShape { access_key_id: "ASIAOTHER".into(), ..shape() };
         assert_eq!(rotated.key(), base.key(), "a new credential is the same caller");
+    }
+
+    #[test]
+    fn caller_key_changes_with_who_asked_and_not_with_what() {
+        let base = shape().caller_key();
+        let who: Vec<(&str, RequestShape)> = vec![
+            ("cluster", RequestShape { cluster: "dev".into(), ..shape() }),
+            ("principal", RequestShape { principal: "x".into(), ..shape() }),
+            ("iam flag", RequestShape { iam: false, ..shape() }),
+            ("username", RequestShape { username: "x".into(), ..shape() }),
+            ("groups", RequestShape { groups: vec!["a".into()], ..shape() }),
+            ("a character across a group boundary", RequestShape { groups: vec!["ab".into()], ..shape() }),
+        ];
+        for (field, v) in who {
+            assert_ne!(v.caller_key(), base, "changing {field} must change the caller");
+        }
+        let what: Vec<(&str, RequestShape)> = vec![
+            ("session", RequestShape { session_name: "bob".into(), ..shape() }),
+            ("verb", RequestShape { verb: "list".into(), ..shape() }),
+            ("resource", RequestShape { resource: "secrets".into(), ..shape() }),
+            ("namespace", RequestShape { namespace: "kube-system".into(), ..shape() }),
+            ("name", RequestShape { name: "x".into(), ..shape() }),
+            ("credential", RequestShape { access_key_id: "ASIAOTHER".into(), ..shape() }),
+        ];
+        for (field, v) in what {
+            assert_eq!(v.caller_key(), base, "{field} is what was asked, not who asked");
+        }
     }
 }

@@ -12,7 +12,9 @@
 use super::Tx;
 use crate::model::{AuditEvent, KEPT_PARTICULARS, RecordedDecision, RequestShape, Unkept, time};
 use foldhash::HashMap;
+use foldhash::fast::RandomState;
 use rusqlite::{Transaction, params};
+use std::hash::BuildHasher;
 
 /// How many example auditIDs a shape keeps for drill-down.
 const MAX_EXAMPLES: usize = 5;
@@ -31,14 +33,38 @@ enum KeptPlace {
     Unkept,
 }
 
-/// A base's kept names and sessions, and its shapes by which of them they have.
+/// A base's kept names and sessions, and its shapes by which of them they have. Each kept one
+/// carries its hash, compared first: a scan of the list (every event's) reads only this vector,
+/// not each string's allocation.
 #[derive(Default)]
 struct BaseSlot {
-    names: Vec<String>,
+    names: Vec<(u64, String)>,
     /// Kept sessions, each with the username it came with (a node's differs per node).
-    sessions: Vec<(String, String)>,
+    sessions: Vec<(u64, String, String)>,
     /// (kept name, kept session; `None`: an unkept one) → the shape's id.
     shapes: HashMap<(Option<usize>, Option<usize>), i64>,
+}
+
+/// A request's name and session (with its username), each hashed once per event.
+struct Particulars<'s> {
+    name: &'s str,
+    name_hash: u64,
+    session: &'s str,
+    username: &'s str,
+    session_hash: u64,
+}
+
+impl<'s> Particulars<'s> {
+    fn of(s: &'s RequestShape, hasher: &RandomState) -> Particulars<'s> {
+        let (name, session, username) = (s.authorized_name(), s.session_name.as_ref(), s.username.as_ref());
+        Particulars {
+            name,
+            name_hash: hasher.hash_one(name),
+            session,
+            username,
+            session_hash: hasher.hash_one((session, username)),
+        }
+    }
 }
 
 impl BaseSlot {
@@ -51,45 +77,48 @@ impl BaseSlot {
     }
 
     /// Where the request's name and session fall.
-    fn places(&self, s: &RequestShape, limit: usize) -> (KeptPlace, KeptPlace) {
-        let name = Self::place(&self.names, |n| n == s.authorized_name(), limit);
-        let session = Self::place(&self.sessions, |(k, u)| *k == s.session_name && *u == s.username, limit);
+    fn places(&self, p: &Particulars, limit: usize) -> (KeptPlace, KeptPlace) {
+        let name = Self::place(&self.names, |(h, n)| *h == p.name_hash && n == p.name, limit);
+        let session =
+            Self::place(&self.sessions, |(h, k, u)| *h == p.session_hash && k == p.session && u == p.username, limit);
         (name, session)
     }
 
     /// The shape the request folds into, if it exists without keeping anything new.
-    fn known(&self, s: &RequestShape, limit: usize) -> Option<i64> {
+    fn known(&self, p: &Particulars, limit: usize) -> Option<i64> {
         let index = |p| match p {
             KeptPlace::Kept(i) => Some(Some(i)),
             KeptPlace::Unkept => Some(None),
             KeptPlace::New => None,
         };
-        let (name, session) = self.places(s, limit);
+        let (name, session) = self.places(p, limit);
         self.shapes.get(&(index(name)?, index(session)?)).copied()
     }
 
     /// Keeps the request's name and session if there is room, and says which shape of the base it
     /// belongs to: the kept name's and session's indexes (`None`: unkept).
-    fn keep(&mut self, s: &RequestShape, limit: usize) -> (Option<usize>, Option<usize>) {
-        let (name, session) = self.places(s, limit);
+    fn keep(&mut self, p: &Particulars, limit: usize) -> (Option<usize>, Option<usize>) {
+        let (name, session) = self.places(p, limit);
         let name = match name {
             KeptPlace::Kept(i) => Some(i),
-            KeptPlace::New => {
-                self.names.push(s.authorized_name().to_string());
-                Some(self.names.len() - 1)
-            }
+            KeptPlace::New => Some(push_index(&mut self.names, (p.name_hash, p.name.to_string()))),
             KeptPlace::Unkept => None,
         };
         let session = match session {
             KeptPlace::Kept(i) => Some(i),
             KeptPlace::New => {
-                self.sessions.push((s.session_name.to_string(), s.username.to_string()));
-                Some(self.sessions.len() - 1)
+                Some(push_index(&mut self.sessions, (p.session_hash, p.session.to_string(), p.username.to_string())))
             }
             KeptPlace::Unkept => None,
         };
         (name, session)
     }
+}
+
+/// Pushes `item` and returns its index.
+fn push_index<T>(list: &mut Vec<T>, item: T) -> usize {
+    list.push(item);
+    list.len() - 1
 }
 
 #[derive(Default)]
@@ -124,7 +153,11 @@ pub struct Resolved {
 pub struct UsageFolder {
     /// Kept particulars per base: [`KEPT_PARTICULARS`], or more for the differential test.
     limit: usize,
+    /// Hashes the kept names and sessions, and each event's.
+    hasher: RandomState,
     bases: HashMap<u128, BaseSlot>,
+    /// Callers by [`RequestShape::caller_key`]: new shapes mostly have a caller seen before.
+    callers: HashMap<u128, i64>,
     shapes: HashMap<i64, ShapeSlot>,
     reasons: HashMap<String, i64>,
     pending: HashMap<(i64, i64, i64), Usage>,
@@ -149,7 +182,9 @@ impl UsageFolder {
     pub fn keeping(limit: usize) -> UsageFolder {
         UsageFolder {
             limit,
+            hasher: RandomState::default(),
             bases: HashMap::default(),
+            callers: HashMap::default(),
             shapes: HashMap::default(),
             reasons: HashMap::default(),
             pending: HashMap::default(),
@@ -161,7 +196,8 @@ impl UsageFolder {
     /// The id of the shape an event of this base (its `base_key`) folds into, if this run has
     /// resolved it already.
     pub fn known_shape(&self, base: u128, shape: &RequestShape) -> Option<i64> {
-        self.bases.get(&base).and_then(|b| b.known(shape, self.limit))
+        let slot = self.bases.get(&base)?;
+        slot.known(&Particulars::of(shape, &self.hasher), self.limit)
     }
 
     /// The ids of the event's shape (whose `base_key` the caller computed, and `known_shape`) and
@@ -194,17 +230,26 @@ impl UsageFolder {
     /// first time and storing the shape if it is new.
     fn find_or_insert_shape(&mut self, tx: &Transaction, base: u128, shape: &RequestShape) -> rusqlite::Result<i64> {
         if !self.bases.contains_key(&base) {
-            let slot = load_base(tx, base, &mut self.shapes)?;
+            let slot = load_base(tx, base, &mut self.shapes, &self.hasher)?;
             self.bases.insert(base, slot);
         }
         let slot = self.bases.get_mut(&base).expect("inserted above");
-        if let Some(id) = slot.known(shape, self.limit) {
+        let particulars = Particulars::of(shape, &self.hasher);
+        if let Some(id) = slot.known(&particulars, self.limit) {
             return Ok(id);
         }
-        let (name, session) = slot.keep(shape, self.limit);
+        let (name, session) = slot.keep(&particulars, self.limit);
         let unkept = Unkept { name: name.is_none(), session: session.is_none() };
         let (key, stored) = shape.within_base(base, unkept);
-        let id = insert_shape(tx, key, Some(base), &stored)?;
+        let caller = match self.callers.get(&stored.caller_key()) {
+            Some(&id) => id,
+            None => {
+                let id = caller_id(tx, &stored)?;
+                self.callers.insert(stored.caller_key(), id);
+                id
+            }
+        };
+        let id = insert_shape(tx, key, Some(base), &stored, caller)?;
         slot.shapes.insert((name, session), id);
         self.shapes.insert(id, ShapeSlot { examples: Vec::new(), examples_dirty: false });
         Ok(id)
@@ -281,7 +326,12 @@ impl UsageFolder {
 }
 
 /// A base's shapes as stored (none for a base not seen before), with their examples.
-fn load_base(tx: &Transaction, base: u128, shapes: &mut HashMap<i64, ShapeSlot>) -> rusqlite::Result<BaseSlot> {
+fn load_base(
+    tx: &Transaction,
+    base: u128,
+    shapes: &mut HashMap<i64, ShapeSlot>,
+    hasher: &RandomState,
+) -> rusqlite::Result<BaseSlot> {
     let mut stmt = tx.prepare_cached(
         "SELECT id, name, session_name, username, unkept, examples FROM shapes WHERE base_key = ?1 ORDER BY id",
     )?;
@@ -292,17 +342,20 @@ fn load_base(tx: &Transaction, base: u128, shapes: &mut HashMap<i64, ShapeSlot>)
         let unkept = Unkept::from_bits(r.get(4)?);
         let name = (!unkept.name).then(|| -> rusqlite::Result<usize> {
             let name: String = r.get(1)?;
-            Ok(slot.names.iter().position(|n| *n == name).unwrap_or_else(|| {
-                slot.names.push(name);
-                slot.names.len() - 1
-            }))
+            Ok(match slot.names.iter().position(|(_, n)| *n == name) {
+                Some(i) => i,
+                None => push_index(&mut slot.names, (hasher.hash_one(name.as_str()), name)),
+            })
         });
         let session = (!unkept.session).then(|| -> rusqlite::Result<usize> {
-            let kept: (String, String) = (r.get(2)?, r.get(3)?);
-            Ok(slot.sessions.iter().position(|k| *k == kept).unwrap_or_else(|| {
-                slot.sessions.push(kept);
-                slot.sessions.len() - 1
-            }))
+            let (session, username): (String, String) = (r.get(2)?, r.get(3)?);
+            Ok(match slot.sessions.iter().position(|(_, k, u)| *k == session && *u == username) {
+                Some(i) => i,
+                None => {
+                    let hash = hasher.hash_one((session.as_str(), username.as_str()));
+                    push_index(&mut slot.sessions, (hash, session, username))
+                }
+            })
         });
         slot.shapes.insert((name.transpose()?, session.transpose()?), id);
         // A corrupt list only loses drill-down examples, never a count: start it again.
@@ -312,12 +365,18 @@ fn load_base(tx: &Transaction, base: u128, shapes: &mut HashMap<i64, ShapeSlot>)
     Ok(slot)
 }
 
-/// Stores a new shape under its key (and its base's, if it has one), with its caller; returns its id.
-pub fn insert_shape(tx: &Transaction, key: u128, base: Option<u128>, s: &RequestShape) -> rusqlite::Result<i64> {
+/// Stores a new shape under its key (and its base's, if it has one), with its caller's id
+/// ([`caller_id`]); returns its id.
+fn insert_shape(
+    tx: &Transaction,
+    key: u128,
+    base: Option<u128>,
+    s: &RequestShape,
+    caller: i64,
+) -> rusqlite::Result<i64> {
     let key_bytes = key.to_be_bytes();
     let base_bytes = base.map(|b| b.to_be_bytes());
     let groups = serde_json::to_string(&s.groups).expect("strings serialize");
-    let caller = caller_id(tx, s, &groups)?;
     tx.prepare_cached(
         "INSERT INTO shapes (key, cluster, principal, iam, username, groups, session_name, verb, api_group,
                              resource, subresource, namespace, name, path, examples, caller_id, base_key, unkept)
@@ -346,7 +405,8 @@ pub fn insert_shape(tx: &Transaction, key: u128, base: Option<u128>, s: &Request
 }
 
 /// The id of the shape's caller (cluster, principal, username, groups), inserting it if new.
-fn caller_id(tx: &Transaction, s: &RequestShape, groups: &str) -> rusqlite::Result<i64> {
+fn caller_id(tx: &Transaction, s: &RequestShape) -> rusqlite::Result<i64> {
+    let groups = serde_json::to_string(&s.groups).expect("strings serialize");
     let caller = params![s.cluster, s.principal, s.iam, s.username, groups];
     tx.prepare_cached(
         "INSERT INTO callers (cluster, principal, iam, username, groups) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -368,6 +428,6 @@ fn intern_reason(tx: &Transaction, reason: &str) -> rusqlite::Result<i64> {
 impl Tx<'_> {
     /// `insert_shape` above, in this transaction (the replay benchmark stores its shapes so).
     pub fn insert_shape(&self, key: u128, base: Option<u128>, s: &RequestShape) -> rusqlite::Result<i64> {
-        insert_shape(&self.tx, key, base, s)
+        insert_shape(&self.tx, key, base, s, caller_id(&self.tx, s)?)
     }
 }
