@@ -241,11 +241,12 @@ impl UsageFolder {
         let (name, session) = slot.keep(&particulars, self.limit);
         let unkept = Unkept { name: name.is_none(), session: session.is_none() };
         let (key, stored) = shape.within_base(base, unkept);
-        let caller = match self.callers.get(&stored.caller_key()) {
+        let caller_key = stored.caller_key();
+        let caller = match self.callers.get(&caller_key) {
             Some(&id) => id,
             None => {
                 let id = caller_id(tx, &stored)?;
-                self.callers.insert(stored.caller_key(), id);
+                self.callers.insert(caller_key, id);
                 id
             }
         };
