@@ -10,7 +10,7 @@ use grantscope::serve::config::Config;
 use grantscope::state::state_files;
 use grantscope::store::Horizons;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Examples, exit codes and environment, as written: clap rewraps doc comments into paragraphs,
@@ -318,19 +318,21 @@ struct AssessArgs {
     /// With fewer days of events than this, nothing is called unused: it is insufficient-evidence
     #[arg(long, default_value_t = 14)]
     min_observed_days: u32,
-    /// Exceptions file (accepted risk; the README's "Accepted risk" section) [default:
-    /// grantscope.exceptions.yaml in the working directory, if it is there]
+    /// Exceptions file (accepted risk; the README's "Accepted risk" section) [default: [analysis]
+    /// exceptions of --config, else grantscope.exceptions.yaml in the working directory, if it is
+    /// there]
     #[arg(long, value_name = "FILE")]
     exceptions: Option<PathBuf>,
 }
 
 impl AssessArgs {
-    fn scope(&self) -> cli::findings::AssessScope<'_> {
+    /// The scope to assess; `configured` is `[analysis] exceptions`, which `--exceptions` overrides.
+    fn scope<'a>(&'a self, configured: Option<&'a Path>) -> cli::findings::AssessScope<'a> {
         cli::findings::AssessScope {
             cluster: self.cluster.as_deref(),
             window_days: self.window,
             min_observed_days: self.min_observed_days,
-            exceptions: self.exceptions.as_deref(),
+            exceptions: self.exceptions.as_deref().or(configured),
         }
     }
 }
@@ -752,13 +754,17 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
             cli::replay::replay(&db, cluster.as_deref(), window, data_format?).map(|_| 0)
         }
         Command::Findings { assess, kind, control, show_accepted } => {
-            let args =
-                cli::findings::FindingsArgs { scope: assess.scope(), kind, control: control.as_deref(), show_accepted };
+            let args = cli::findings::FindingsArgs {
+                scope: assess.scope(config.analysis.exceptions.as_deref()),
+                kind,
+                control: control.as_deref(),
+                show_accepted,
+            };
             cli::findings::findings(&db, args, data_format?).map(|_| 0)
         }
         Command::Accept { id, reason, owner, expires, assess } => {
             let args = cli::accept::AcceptArgs {
-                scope: assess.scope(),
+                scope: assess.scope(config.analysis.exceptions.as_deref()),
                 id: &id,
                 reason: &reason,
                 owner: owner.as_deref(),
@@ -768,15 +774,18 @@ fn run(cli: Cli) -> Result<u8, CommandError> {
         }
         Command::Report { assess, out, since_report } => {
             let args = cli::report::ReportArgs {
-                scope: assess.scope(),
+                scope: assess.scope(config.analysis.exceptions.as_deref()),
                 out: out.as_deref(),
                 since_report: since_report.as_deref(),
             };
             cli::report::run(&db, args, cli.format).map(|()| 0)
         }
         Command::Remediate { assess, region, out } => {
-            let args =
-                cli::remediate::RemediateArgs { scope: assess.scope(), region: region.as_deref(), out: out.as_deref() };
+            let args = cli::remediate::RemediateArgs {
+                scope: assess.scope(config.analysis.exceptions.as_deref()),
+                region: region.as_deref(),
+                out: out.as_deref(),
+            };
             cli::remediate::run(&db, args, cli.format).map(|()| 0)
         }
         Command::Whatif { cluster, window, proposed, recursive } => {

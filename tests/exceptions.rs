@@ -236,3 +236,32 @@ fn a_malformed_exceptions_file_names_the_entry_and_an_unmatched_entry_is_warned(
     );
     assert_eq!(r["accepted_findings"][0]["accepted"]["matched_by"], "match");
 }
+
+#[test]
+fn the_configured_exceptions_file_serves_the_one_shot_commands_and_the_flag_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    cluster_with_data(dir.path(), 20);
+    let db = dir.path().join("g.db");
+    let file = dir.path().join("accepted.yaml");
+    let f = file.to_str().unwrap();
+    let id = break_glass_id(&db);
+    run_ok(grantscope(&db).args(["accept", &id, "--reason", "sandbox", "--exceptions", f]));
+    let config = dir.path().join("grantscope.toml");
+    std::fs::write(&config, format!("[analysis]\nexceptions = {:?}\n", f)).unwrap();
+    let c = config.to_str().unwrap();
+
+    let from_config = json(&db, &["--config", c, "findings"]);
+    assert!(!ids(&from_config).contains(&id.as_str()), "[analysis] exceptions of --config is read");
+    let from_env =
+        run_ok(grantscope(&db).env("GRANTSCOPE_ANALYSIS_EXCEPTIONS", f).args(["--format", "json", "findings"]));
+    let from_env: Value = serde_json::from_str(&from_env).unwrap();
+    assert!(!ids(&from_env).contains(&id.as_str()), "GRANTSCOPE_ANALYSIS_EXCEPTIONS is read");
+    let without = json(&db, &["findings"]);
+    assert!(ids(&without).contains(&id.as_str()), "no file, no exceptions");
+
+    // --exceptions wins: an empty file given on the command line accepts nothing.
+    let none = dir.path().join("none.yaml");
+    std::fs::write(&none, "exceptions: []\n").unwrap();
+    let flag = json(&db, &["--config", c, "findings", "--exceptions", none.to_str().unwrap()]);
+    assert!(ids(&flag).contains(&id.as_str()), "--exceptions overrides [analysis] exceptions");
+}

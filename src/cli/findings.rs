@@ -17,7 +17,8 @@ pub struct AssessScope<'a> {
     pub cluster: Option<&'a str>,
     pub window_days: u32,
     pub min_observed_days: u32,
-    /// `--exceptions FILE`; without it, [`DEFAULT_FILE`] in the working directory if it is there.
+    /// `--exceptions FILE`, else `[analysis] exceptions`; without either, [`DEFAULT_FILE`] in the
+    /// working directory if it is there.
     pub exceptions: Option<&'a Path>,
 }
 

@@ -233,7 +233,7 @@ fn parse_error(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
 }
 
 /// Every environment variable grantscope reads (besides AWS's own).
-pub const ENVIRONMENT: [&str; 9] = [
+pub const ENVIRONMENT: [&str; 10] = [
     "GRANTSCOPE_DB",
     "GRANTSCOPE_STORE_PATH",
     "GRANTSCOPE_STORE_RETENTION_DAYS",
@@ -241,6 +241,7 @@ pub const ENVIRONMENT: [&str; 9] = [
     "GRANTSCOPE_ANALYSIS_WINDOW_DAYS",
     "GRANTSCOPE_ANALYSIS_MIN_OBSERVED_DAYS",
     "GRANTSCOPE_ANALYSIS_INTERVAL_SECONDS",
+    "GRANTSCOPE_ANALYSIS_EXCEPTIONS",
     "GRANTSCOPE_METRICS_MAX_GRANT_SERIES",
     "GRANTSCOPE_SERVER_LISTEN",
 ];
@@ -306,6 +307,9 @@ impl Config {
             if let Some(v) = env(name).filter(|v| !v.is_empty()) {
                 config.store.path = PathBuf::from(v);
             }
+        }
+        if let Some(v) = env("GRANTSCOPE_ANALYSIS_EXCEPTIONS").filter(|v| !v.is_empty()) {
+            config.analysis.exceptions = Some(PathBuf::from(v));
         }
         for (name, field) in [
             ("GRANTSCOPE_STORE_RETENTION_DAYS", &mut config.store.retention_days),
@@ -455,8 +459,11 @@ mod tests {
         for name in ENVIRONMENT {
             let value = if name.ends_with("LISTEN") { "nowhere" } else { "not-a-number" };
             let read = load_str("", &[(name, value)]);
-            let path_like = matches!(name, "GRANTSCOPE_DB" | "GRANTSCOPE_STORE_PATH");
-            assert!(path_like || read.is_err(), "{name} is read by load");
+            // Any text is a path: one is read when it changes the configuration.
+            let path_like =
+                matches!(name, "GRANTSCOPE_DB" | "GRANTSCOPE_STORE_PATH" | "GRANTSCOPE_ANALYSIS_EXCEPTIONS");
+            let is_read = if path_like { read.is_ok_and(|c| c != Config::default()) } else { read.is_err() };
+            assert!(is_read, "{name} is read by load");
         }
     }
 
@@ -470,6 +477,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!((c.store.path, c.store.dedupe_days), (PathBuf::from("/env.db"), 9));
+        let c = load_str(
+            "[analysis]\nexceptions = \"/etc/a.yaml\"\n",
+            &[("GRANTSCOPE_ANALYSIS_EXCEPTIONS", "/gitops/b.yaml")],
+        )
+        .unwrap();
+        assert_eq!(c.analysis.exceptions, Some(PathBuf::from("/gitops/b.yaml")));
     }
 
     #[test]
