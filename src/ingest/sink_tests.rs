@@ -3,9 +3,7 @@
 //! filed under, the caps on stored and logged bad records, and a rollback forgetting cached ids.
 
 use super::record_error::{ErrorKind, RecordError};
-use super::sink::{
-    AuditSink, CloudTrailSink, Position, STORED_ERRORS_PER_INPUT, Sink, SinkError, Tally, record_error,
-};
+use super::sink::{AuditSink, CloudTrailSink, Position, STORED_ERRORS_PER_INPUT, Sink, SinkError, Tally, record_error};
 use crate::store::{IngestErrorRow, Store};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -147,19 +145,32 @@ fn an_audit_event_is_stored_and_counted_once_however_often_it_is_read() {
     }
 }
 
+struct ClusterCase<'a> {
+    name: &'static str,
+    /// `--cluster`.
+    flag: Option<&'static str>,
+    /// The log group the document around the record named.
+    document_group: Option<&'static str>,
+    text: &'a str,
+    /// The cluster the event is filed under; `None`: refused.
+    want: Option<&'static str>,
+}
+
 #[test]
 fn an_audit_event_is_filed_under_the_flag_or_its_log_group_and_refused_without_either() {
     let event = audit("a", "alice");
-    let in_group = serde_json::json!({"logGroup": "/aws/eks/grouped/cluster", "logEvents": [{"id": "1", "message": event}]})
-        .to_string();
-    let cases: [(&str, Option<&str>, Option<&str>, &str, Option<&str>); 5] = [
-        ("--cluster names it", Some("flag"), None, &event, Some("flag")),
-        ("the document's log group names it", None, Some("doc"), &event, Some("doc")),
-        ("the record's log group names it", None, None, &in_group, Some("grouped")),
-        ("--cluster wins over a log group", Some("flag"), Some("doc"), &in_group, Some("flag")),
-        ("nothing names it: an error asking for --cluster", None, None, &event, None),
+    let in_group =
+        serde_json::json!({"logGroup": "/aws/eks/grouped/cluster", "logEvents": [{"id": "1", "message": event}]})
+            .to_string();
+    let case = |name, flag, document_group, text, want| ClusterCase { name, flag, document_group, text, want };
+    let cases = [
+        case("--cluster names it", Some("flag"), None, &event, Some("flag")),
+        case("the document's log group names it", None, Some("doc"), &event, Some("doc")),
+        case("the record's log group names it", None, None, &in_group, Some("grouped")),
+        case("--cluster wins over a log group", Some("flag"), Some("doc"), &in_group, Some("flag")),
+        case("nothing names it: an error asking for --cluster", None, None, &event, None),
     ];
-    for (name, flag, document_group, text, want) in cases {
+    for ClusterCase { name, flag, document_group, text, want } in cases {
         let (_dir, mut store) = setup();
         let mut sink = AuditSink::new(flag.map(str::to_string));
         let mut tally = Tally::default();
@@ -189,6 +200,13 @@ fn skipped(reasons: &[(&'static str, u64)]) -> BTreeMap<&'static str, u64> {
     reasons.iter().copied().collect()
 }
 
+struct SkipCase<'a> {
+    name: &'static str,
+    sink: Box<dyn Sink>,
+    records: &'a [&'a str],
+    want: BTreeMap<&'static str, u64>,
+}
+
 #[test]
 fn valid_records_that_are_not_kept_are_tallied_by_reason_and_store_nothing() {
     let non_final = audit("a", "alice").replace("ResponseComplete", "RequestReceived");
@@ -196,21 +214,21 @@ fn valid_records_that_are_not_kept_are_tallied_by_reason_and_store_nothing() {
     let audit_records = [non_final.as_str(), control, "[]", r#"{"kind":"EventList","items":[]}"#, non_final.as_str()];
     let (describe, failed) = (trail("t1", "DescribeCluster", false), trail("t2", "CreateAccessEntry", true));
     let trail_records = [describe.as_str(), failed.as_str(), r#"{"Records":[]}"#, describe.as_str()];
-    let cases: [(&str, Box<dyn Sink>, &[&str], BTreeMap<&str, u64>); 2] = [
-        (
-            "audit: non-final stages, control messages, empty lists",
-            Box::new(AuditSink::new(Some("c".into()))),
-            &audit_records,
-            skipped(&[("non-final-stage", 2), ("control-message", 1), ("empty-record-list", 2)]),
-        ),
-        (
-            "CloudTrail: calls that change no access, failed calls, empty lists",
-            Box::new(CloudTrailSink),
-            &trail_records,
-            skipped(&[("not-access-related", 2), ("failed-call", 1), ("empty-record-list", 1)]),
-        ),
+    let cases = [
+        SkipCase {
+            name: "audit: non-final stages, control messages, empty lists",
+            sink: Box::new(AuditSink::new(Some("c".into()))),
+            records: &audit_records,
+            want: skipped(&[("non-final-stage", 2), ("control-message", 1), ("empty-record-list", 2)]),
+        },
+        SkipCase {
+            name: "CloudTrail: calls that change no access, failed calls, empty lists",
+            sink: Box::new(CloudTrailSink),
+            records: &trail_records,
+            want: skipped(&[("not-access-related", 2), ("failed-call", 1), ("empty-record-list", 1)]),
+        },
     ];
-    for (name, mut sink, records, want) in cases {
+    for SkipCase { name, mut sink, records, want } in cases {
         let (_dir, mut store) = setup();
         let mut tally = Tally::default();
         feed(&mut store, sink.as_mut(), &[records], &mut tally).unwrap();
@@ -241,21 +259,17 @@ fn a_bad_record_is_filed_with_its_position_and_the_good_ones_beside_it_are_kept(
     let mut sink = AuditSink::new(Some("c".into()));
     feed(&mut store, &mut sink, &[&["not json", list.as_str()]], &mut tally).unwrap();
     assert_eq!((tally.ingested, tally.errors), (1, 2), "{tally:?}");
-    let rows: Vec<(Option<String>, String, Option<u64>, Option<u64>, String)> = store
+    let rows: Vec<String> = store
         .list_ingest_errors(10)
         .unwrap()
         .into_iter()
-        .map(|r| (r.cluster, r.file, r.line, r.record, r.kind))
+        .map(|r| format!("{:?} {}:{:?} record {:?} {}", r.cluster, r.file, r.line, r.record, r.kind))
         .collect();
-    let c = Some("c".to_string());
-    assert_eq!(
-        rows,
-        [
-            (c.clone(), FILE.to_string(), Some(1), None, "invalid-json".to_string()),
-            (c, FILE.to_string(), Some(2), Some(1), "missing-field".to_string()),
-        ],
-        "the line, and the item of the envelope"
-    );
+    let want = [
+        r#"Some("c") audit.jsonl:Some(1) record None invalid-json"#,
+        r#"Some("c") audit.jsonl:Some(2) record Some(1) missing-field"#,
+    ];
+    assert_eq!(rows, want, "the line, and the item of the envelope");
     let bad_trail = &mut Tally::default();
     feed(&mut store, &mut CloudTrailSink, &[&["{\"Records\":[1]}"]], bad_trail).unwrap();
     assert_eq!(bad_trail.errors, 1);

@@ -4,6 +4,7 @@
 //! virtual time pass (reads and assessments run on blocking threads, during which the paused clock
 //! stands still).
 
+use super::exceptions::ExceptionsFile;
 use super::shared::Shared;
 use super::sources::{self, DaemonSource};
 use super::status::{ClusterStatus, Status};
@@ -48,14 +49,18 @@ fn generated(dir: &Path) -> PathBuf {
 /// The cluster following these files (none where empty).
 fn following(audit: &[&Path], cloudtrail: &[&Path], state: &[&Path]) -> ClusterConfig {
     let patterns = |paths: &[&Path]| paths.iter().map(|p| p.display().to_string()).collect();
-    let files =
-        FilesConfig { audit: patterns(audit), cloudtrail: patterns(cloudtrail), state: patterns(state), poll_seconds: POLL };
+    let files = FilesConfig {
+        audit: patterns(audit),
+        cloudtrail: patterns(cloudtrail),
+        state: patterns(state),
+        poll_seconds: POLL,
+    };
     ClusterConfig { name: CLUSTER.to_string(), files: Some(files), ..ClusterConfig::default() }
 }
 
 /// What the daemon's tasks share, for `cluster` and a store in `dir` (migrated, as `serve` does
-/// before it starts a task).
-fn shared(dir: &Path, cluster: &ClusterConfig, reports: ReportsConfig) -> Arc<Shared> {
+/// before it starts a task), with `[analysis] exceptions` if given.
+fn shared(dir: &Path, cluster: &ClusterConfig, reports: ReportsConfig, exceptions: Option<&Path>) -> Arc<Shared> {
     let db = dir.join("g.db");
     drop(Store::open(&db).expect("opens the store"));
     let pacers = Arc::new(Pacers::default());
@@ -64,7 +69,7 @@ fn shared(dir: &Path, cluster: &ClusterConfig, reports: ReportsConfig) -> Arc<Sh
         db,
         analysis: AnalysisConfig { interval_seconds: INTERVAL, min_observed_days: 7, ..AnalysisConfig::default() },
         reports,
-        exceptions: None,
+        exceptions: exceptions.map(|p| ExceptionsFile::open(p.to_path_buf()).expect("reads the exceptions")),
         metrics: Arc::new(Metrics::new(2_000).expect("registers the metrics")),
         status: Arc::new(status),
         stop: crate::sources::stop::Stop::default(),
@@ -94,6 +99,14 @@ fn stored_events(shared: &Shared) -> u64 {
 
 fn ingested(shared: &Shared, source: &str) -> u64 {
     shared.metrics.events_ingested.with_label_values(&[CLUSTER, source]).get()
+}
+
+/// The cluster's findings of `status` (`open`, `accepted`) as `grantscope_findings` counts them.
+fn findings(shared: &Shared, status: &str) -> usize {
+    let (cluster, status) = (format!("grantscope_findings{{cluster=\"{CLUSTER}\""), format!("status=\"{status}\""));
+    let text = shared.metrics.encode();
+    let counts = text.lines().filter(|l| l.starts_with(&cluster) && l.contains(&status));
+    counts.map(|l| l.rsplit(' ').next().unwrap().parse::<usize>().unwrap()).sum()
 }
 
 fn requests(shared: &Shared, api: &str, outcome: &str) -> u64 {
@@ -138,7 +151,7 @@ fn state_files_are_stored_when_they_change_and_a_shrinking_one_only_when_read_th
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.yaml");
     let cluster = following(&[], &[], &[&state]);
-    let shared = shared(dir.path(), &cluster, ReportsConfig::default());
+    let shared = shared(dir.path(), &cluster, ReportsConfig::default(), None);
     let original = crate::generate::state_yaml(&options());
     let grown = format!(
         "{original}---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: extra}}\n\
@@ -197,7 +210,7 @@ fn file_sources_count_what_they_store_once_also_when_a_later_file_fails() {
     std::os::unix::fs::symlink(dir.path().join("gone.jsonl"), logs.join("b.jsonl")).unwrap();
     let trail = data.join("cloudtrail.json");
     let cluster = following(&[&logs.join("*.jsonl")], &[&trail], &[]);
-    let shared = shared(dir.path(), &cluster, ReportsConfig::default());
+    let shared = shared(dir.path(), &cluster, ReportsConfig::default(), None);
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let (mut audit, mut cloudtrail) = (source(&cluster, "files.audit"), source(&cluster, "files.cloudtrail"));
 
@@ -237,7 +250,7 @@ async fn a_cluster_s_tasks_read_assess_publish_and_end_at_the_stop() {
     let reports_dir = dir.path().join("reports");
     let reports =
         ReportsConfig { dir: Some(reports_dir.clone()), interval_seconds: Some(3_600), ..ReportsConfig::default() };
-    let shared = shared(dir.path(), &cluster, reports);
+    let shared = shared(dir.path(), &cluster, reports, None);
     let started = Instant::now();
     let tasks = cluster::spawn(&cluster, &shared);
     assert_eq!(tasks.len(), 4, "a task for each of the three sources, and one assessing");
@@ -247,21 +260,15 @@ async fn a_cluster_s_tasks_read_assess_publish_and_end_at_the_stop() {
     assert!(st.healthy() && st.last_error.is_none(), "{:?}", st.last_error);
     assert_eq!(st.state_version, Some(1));
     assert!(st.findings > 0, "the generated cluster has unused grants");
-    let findings: Vec<serde_json::Value> = serde_json::from_str(st.findings_json.as_deref().unwrap()).unwrap();
-    assert_eq!(findings.len(), st.findings, "/api/v1/findings has them all");
+    let listed: Vec<serde_json::Value> = serde_json::from_str(st.findings_json.as_deref().unwrap()).unwrap();
+    assert_eq!(listed.len(), st.findings, "/api/v1/findings has them all");
     assert!(st.report_html.as_deref().is_some_and(|h| h.contains(CLUSTER)), "/api/v1/reports/latest");
 
     let metrics = &shared.metrics;
     assert_eq!(ingested(&shared, "audit"), stored_events(&shared));
     assert_eq!(metrics.cluster_healthy.with_label_values(&[CLUSTER]).get(), 1);
     assert_eq!(metrics.state_version.with_label_values(&[CLUSTER]).get(), 1);
-    let text = metrics.encode();
-    let open: f64 = text
-        .lines()
-        .filter(|l| l.starts_with("grantscope_findings{cluster=\"demo\"") && l.contains("status=\"open\""))
-        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
-        .sum();
-    assert_eq!(open as usize, st.findings, "grantscope_findings counts the open findings");
+    assert_eq!(findings(&shared, "open"), st.findings, "grantscope_findings counts the open findings");
     let agreement = metrics.agreement.with_label_values(&[CLUSTER]).get();
     assert!(agreement > 0.9, "the state reproduces the recorded decisions: {agreement}");
 
@@ -289,7 +296,7 @@ async fn the_first_assessment_waits_for_every_first_read_but_no_longer_than_an_i
     for (name, read_at, want) in cases {
         let dir = tempfile::tempdir().unwrap();
         let cluster = following(&[], &[], &[]);
-        let shared = shared(dir.path(), &cluster, ReportsConfig::default());
+        let shared = shared(dir.path(), &cluster, ReportsConfig::default(), None);
         let (first_reads, read_once) = tokio::sync::watch::channel(0usize);
         let started = Instant::now();
         let task = tokio::spawn(assess::run(CLUSTER.to_string(), shared.clone(), read_once, 1));
@@ -318,7 +325,7 @@ async fn a_corrupt_checkpoint_stops_that_source_and_the_others_go_on() {
     let data = generated(dir.path());
     let (audit, trail, state) = (data.join("audit.jsonl"), data.join("cloudtrail.json"), data.join("state.yaml"));
     let cluster = following(&[&audit], &[&trail], &[&state]);
-    let shared = shared(dir.path(), &cluster, ReportsConfig::default());
+    let shared = shared(dir.path(), &cluster, ReportsConfig::default(), None);
     // The audit file was ingested before, and its checkpoint has since been damaged.
     let opts = FileOptions {
         format: InputFormat::Auto,
@@ -356,5 +363,40 @@ async fn a_corrupt_checkpoint_stops_that_source_and_the_others_go_on() {
     assert_eq!(stored_events(&shared), before, "nothing read twice");
     assert_eq!(status(&shared).state_version, Some(1), "the state was read");
 
+    stop(&shared, tasks).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_exceptions_file_is_read_again_at_each_assessment_and_a_bad_edit_keeps_the_last_good_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = generated(dir.path());
+    let (audit, state) = (data.join("audit.jsonl"), data.join("state.yaml"));
+    let cluster = following(&[&audit], &[], &[&state]);
+    let exceptions = dir.path().join("exceptions.yaml");
+    let write = |text: &str| std::fs::write(&exceptions, text).unwrap();
+    write(
+        "exceptions:\n  - match: {principal: 'arn:aws:iam::*:role/break-glass'}\n    reason: on purpose\n    owner: sec\n",
+    );
+    let shared = shared(dir.path(), &cluster, ReportsConfig::default(), Some(&exceptions));
+    let healthy = || shared.metrics.cluster_healthy.with_label_values(&[CLUSTER]).get();
+    let tasks = cluster::spawn(&cluster, &shared);
+
+    let st = until(&shared, INTERVAL, "ready", |st| st.ready).await;
+    assert_eq!((st.accepted, findings(&shared, "accepted")), (1, 1), "the unused break-glass role is accepted");
+    let open = findings(&shared, "open");
+
+    write("exceptions:\n  - match: {principal: x}\n    reason: r\n    ownr: o\n");
+    let st = until(&shared, INTERVAL + POLL, "the bad edit noticed", |st| st.exceptions_error.is_some()).await;
+    let error = st.exceptions_error.as_ref().unwrap();
+    assert_eq!(error.class, ErrorClass::Input, "{}", error.message);
+    assert!(error.message.contains("entry 1: unknown field `ownr`"), "{}", error.message);
+    assert!(st.last_error.as_deref().is_some_and(|e| e.starts_with("exceptions (input): ")), "{:?}", st.last_error);
+    assert_eq!((st.accepted, findings(&shared, "open")), (1, open), "the last good exceptions still apply");
+    assert_eq!(healthy(), 0);
+
+    write("exceptions: []\n");
+    let st = until(&shared, INTERVAL + POLL, "the fixed file read", |st| st.exceptions_error.is_none()).await;
+    assert_eq!((st.accepted, findings(&shared, "accepted"), findings(&shared, "open")), (0, 0, open + 1));
+    assert_eq!(healthy(), 1);
     stop(&shared, tasks).await;
 }
