@@ -46,6 +46,13 @@ fn generated(dir: &Path) -> PathBuf {
     data
 }
 
+/// The generated cluster, all of its files followed.
+fn generated_cluster(dir: &Path) -> ClusterConfig {
+    let data = generated(dir);
+    let [audit, trail, state] = ["audit.jsonl", "cloudtrail.json", "state.yaml"].map(|f| data.join(f));
+    following(&[&audit], &[&trail], &[&state])
+}
+
 /// The cluster following these files (none where empty).
 fn following(audit: &[&Path], cloudtrail: &[&Path], state: &[&Path]) -> ClusterConfig {
     let patterns = |paths: &[&Path]| paths.iter().map(|p| p.display().to_string()).collect();
@@ -244,9 +251,7 @@ fn file_sources_count_what_they_store_once_also_when_a_later_file_fails() {
 #[tokio::test(start_paused = true)]
 async fn a_cluster_s_tasks_read_assess_publish_and_end_at_the_stop() {
     let dir = tempfile::tempdir().unwrap();
-    let data = generated(dir.path());
-    let (audit, trail, state) = (data.join("audit.jsonl"), data.join("cloudtrail.json"), data.join("state.yaml"));
-    let cluster = following(&[&audit], &[&trail], &[&state]);
+    let cluster = generated_cluster(dir.path());
     let reports_dir = dir.path().join("reports");
     let reports =
         ReportsConfig { dir: Some(reports_dir.clone()), interval_seconds: Some(3_600), ..ReportsConfig::default() };
@@ -319,24 +324,15 @@ async fn the_first_assessment_waits_for_every_first_read_but_no_longer_than_an_i
 
 #[tokio::test(start_paused = true)]
 async fn a_corrupt_checkpoint_stops_that_source_and_the_others_go_on() {
-    use crate::ingest::{AuditSink, InputFormat, InputPath};
-    use crate::sources::files::{FileOptions, ingest_files};
     let dir = tempfile::tempdir().unwrap();
-    let data = generated(dir.path());
-    let (audit, trail, state) = (data.join("audit.jsonl"), data.join("cloudtrail.json"), data.join("state.yaml"));
-    let cluster = following(&[&audit], &[&trail], &[&state]);
+    let cluster = generated_cluster(dir.path());
+    // A daemon that ran before read the audit file; its checkpoint has since been damaged.
+    let earlier = shared(dir.path(), &cluster, ReportsConfig::default(), None);
+    let runtime = tokio::runtime::Handle::current();
+    source(&cluster, "files.audit").read(&earlier, &runtime).unwrap();
     let shared = shared(dir.path(), &cluster, ReportsConfig::default(), None);
-    // The audit file was ingested before, and its checkpoint has since been damaged.
-    let opts = FileOptions {
-        format: InputFormat::Auto,
-        batch_records: 1_000,
-        progress: false,
-        stop: None,
-        clock: crate::app::clock::now_ms,
-    };
-    let mut sink = AuditSink::new(Some(CLUSTER.into()));
-    ingest_files(&mut store(&shared), &[InputPath::File(audit)], &mut sink, &opts).unwrap();
     let before = stored_events(&shared);
+    assert!(before > 0);
     let conn = rusqlite::Connection::open(&shared.db).unwrap();
     assert_eq!(conn.execute("UPDATE checkpoints SET value = 'not json' WHERE source = 'file'", []).unwrap(), 1);
     drop(conn);
@@ -369,9 +365,7 @@ async fn a_corrupt_checkpoint_stops_that_source_and_the_others_go_on() {
 #[tokio::test(start_paused = true)]
 async fn the_exceptions_file_is_read_again_at_each_assessment_and_a_bad_edit_keeps_the_last_good_one() {
     let dir = tempfile::tempdir().unwrap();
-    let data = generated(dir.path());
-    let (audit, state) = (data.join("audit.jsonl"), data.join("state.yaml"));
-    let cluster = following(&[&audit], &[], &[&state]);
+    let cluster = generated_cluster(dir.path());
     let exceptions = dir.path().join("exceptions.yaml");
     let write = |text: &str| std::fs::write(&exceptions, text).unwrap();
     write(
