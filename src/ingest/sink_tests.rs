@@ -11,12 +11,12 @@ use std::sync::{Arc, Mutex};
 const NOW: i64 = 1_760_000_000_000;
 const FILE: &str = "audit.jsonl";
 
-/// A Kubernetes audit event: `user` gets a pod, with the audit ID `id`.
-fn audit(id: &str, user: &str) -> String {
+/// A Kubernetes audit event: alice gets a pod, with the audit ID `id`.
+fn audit(id: &str) -> String {
     serde_json::json!({
         "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "auditID": id,
         "stage": "ResponseComplete", "requestURI": "/api/v1/namespaces/dev/pods/p", "verb": "get",
-        "user": {"username": user, "groups": ["system:authenticated"]},
+        "user": {"username": "alice", "groups": ["system:authenticated"]},
         "objectRef": {"resource": "pods", "namespace": "dev", "name": "p", "apiVersion": "v1"},
         "responseStatus": {"code": 200}, "requestReceivedTimestamp": "2025-10-09T08:00:00.000Z",
         "annotations": {"authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": "RBAC: allowed"}
@@ -130,8 +130,7 @@ fn an_audit_event_is_stored_and_counted_once_however_often_it_is_read() {
         let (_dir, mut store) = setup();
         let mut tally = Tally::default();
         for run in case.runs {
-            let texts: Vec<Vec<String>> =
-                run.batches.iter().map(|b| b.iter().map(|id| audit(id, "alice")).collect()).collect();
+            let texts: Vec<Vec<String>> = run.batches.iter().map(|b| b.iter().map(|id| audit(id)).collect()).collect();
             let texts: Vec<Vec<&str>> = texts.iter().map(|b| b.iter().map(String::as_str).collect()).collect();
             let batches: Vec<&[&str]> = texts.iter().map(Vec::as_slice).collect();
             let mut sink = AuditSink::new(Some(run.cluster.to_string()));
@@ -158,7 +157,7 @@ struct ClusterCase<'a> {
 
 #[test]
 fn an_audit_event_is_filed_under_the_flag_or_its_log_group_and_refused_without_either() {
-    let event = audit("a", "alice");
+    let event = audit("a");
     let in_group =
         serde_json::json!({"logGroup": "/aws/eks/grouped/cluster", "logEvents": [{"id": "1", "message": event}]})
             .to_string();
@@ -209,7 +208,7 @@ struct SkipCase<'a> {
 
 #[test]
 fn valid_records_that_are_not_kept_are_tallied_by_reason_and_store_nothing() {
-    let non_final = audit("a", "alice").replace("ResponseComplete", "RequestReceived");
+    let non_final = audit("a").replace("ResponseComplete", "RequestReceived");
     let control = r#"{"messageType":"CONTROL_MESSAGE","logGroup":"","logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE"}]}"#;
     let audit_records = [non_final.as_str(), control, "[]", r#"{"kind":"EventList","items":[]}"#, non_final.as_str()];
     let (describe, failed) = (trail("t1", "DescribeCluster", false), trail("t2", "CreateAccessEntry", true));
@@ -254,7 +253,7 @@ fn cloudtrail_access_changes_are_stored_and_counted_once() {
 #[test]
 fn a_bad_record_is_filed_with_its_position_and_the_good_ones_beside_it_are_kept() {
     let (_dir, mut store) = setup();
-    let list = format!(r#"{{"kind":"EventList","items":[{},{{"kind":"Event"}}]}}"#, audit("a", "alice"));
+    let list = format!(r#"{{"kind":"EventList","items":[{},{{"kind":"Event"}}]}}"#, audit("a"));
     let mut tally = Tally::default();
     let mut sink = AuditSink::new(Some("c".into()));
     feed(&mut store, &mut sink, &[&["not json", list.as_str()]], &mut tally).unwrap();
@@ -330,7 +329,7 @@ fn a_sink_reset_after_a_rollback_stores_the_shape_and_reason_again() {
     let (_dir, mut store) = setup();
     let mut sink = AuditSink::new(Some("c".into()));
     let mut tally = Tally::default();
-    let event = audit("a", "alice");
+    let event = audit("a");
     {
         // The batch resolves a new shape and reason, then fails and rolls back.
         let tx = store.begin().unwrap();
