@@ -13,6 +13,8 @@ mod json;
 pub mod record_error;
 pub mod records;
 pub mod sink;
+#[cfg(test)]
+mod sink_tests;
 
 pub use input::InputPath;
 pub use records::InputFormat;

@@ -20,6 +20,8 @@ mod reports;
 mod shared;
 mod sources;
 mod status;
+#[cfg(test)]
+mod tests;
 
 pub use lock::LockError;
 
