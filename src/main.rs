@@ -28,8 +28,10 @@ Exit codes:
   1  `explain`: the request is not allowed; `paths`: escalation paths were found
   3  `whatif`: the proposed state would deny requests allowed today
   2  usage: a bad flag, argument, config or input file, a --db that is not a grantscope
-     database; `state sync`: a part was kept from the previous version
-  4  not found: an input file, the database or a cluster's stored state does not exist
+     database, a kubeconfig without the --context, --in-cluster outside a pod;
+     `state sync`: a part was kept from the previous version
+  4  not found: an input file, the database, the kubeconfig or a cluster's stored state
+     does not exist
   5  I/O: a file could not be read or written
   6  remote: an AWS or Kubernetes API call failed
   7  data: the database cannot be used (written by a newer grantscope, an SQLite error, a

@@ -266,8 +266,8 @@ impl DaemonSource for StateSync {
             shared.metrics.state_sync_timestamp.with_label_values(&[cluster, p.part]).set(now as f64 / 1000.0);
         }
         shared.state_stored(cluster, &outcome.stored);
-        match outcome.parts.into_iter().find_map(|p| p.error.map(|e| (p.part, e))) {
-            Some((part, message)) => Err(TaskError::StalePart { part, message }),
+        match outcome.parts.into_iter().find_map(|p| p.error) {
+            Some(e) => Err(TaskError::StalePart(e)),
             None => Ok(()),
         }
     }
