@@ -40,7 +40,8 @@ pub fn of(cluster: &ClusterConfig, pacers: &Arc<Pacers>) -> Vec<Box<dyn DaemonSo
     let name = cluster.name.clone();
     let mut sources: Vec<Box<dyn DaemonSource>> = Vec::new();
     if let Some(sync) = &cluster.state_sync {
-        let opts = SyncOptions { cluster: name.clone(), region: cluster.region.clone(), kubernetes: sync.access() };
+        let opts =
+            SyncOptions { cluster: name.clone(), region: cluster.region.clone(), kubernetes: sync.kubernetes.clone() };
         sources.push(Box::new(StateSync { opts, every: seconds(sync.poll_seconds) }));
     }
     if let Some(files) = &cluster.files {
