@@ -390,7 +390,7 @@ enum IngestCommand {
         #[arg(long)]
         log_group: Option<String>,
         /// Only streams whose name starts with this
-        #[arg(long, default_value = "kube-apiserver-audit")]
+        #[arg(long, default_value_t = grantscope::sources::cloudwatch::config::default_stream_prefix())]
         stream_prefix: String,
         #[command(flatten)]
         live: LiveCli,
@@ -417,9 +417,10 @@ struct LiveCli {
     /// Keep polling every --poll-seconds until SIGINT/SIGTERM (the page in flight is committed)
     #[arg(long)]
     follow: bool,
-    /// Seconds between polls with --follow
-    #[arg(long, default_value_t = 10, requires = "follow", value_parser = clap::value_parser!(u64).range(1..))]
-    poll_seconds: u64,
+    /// Seconds between polls with --follow [default: the source's poll_seconds, 10 for
+    /// CloudWatch, 300 for CloudTrail]
+    #[arg(long, requires = "follow", value_parser = clap::value_parser!(u64).range(1..))]
+    poll_seconds: Option<u64>,
 }
 
 impl LiveCli {
@@ -427,7 +428,8 @@ impl LiveCli {
         cli::ingest::LiveArgs {
             region: self.region.clone(),
             since_days: self.since,
-            follow_seconds: self.follow.then_some(self.poll_seconds),
+            follow: self.follow,
+            poll_seconds: self.poll_seconds,
             horizons,
         }
     }
