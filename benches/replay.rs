@@ -70,7 +70,8 @@ fn main() {
     }
     eprintln!("stored {n} shapes in {:.2?}", started.elapsed());
     let snapshot = |s: &grantscope::model::AccessState| serde_json::to_string(&Snapshot::new(s.clone())).unwrap();
-    store.store_state_version("bench", &snapshot(&state), |_| "{}".into(), "bench", now).unwrap();
+    let no_diff = |_, _: &str| Ok::<_, rusqlite::Error>("{}".into());
+    store.store_state_version("bench", &snapshot(&state), no_diff, "bench", now).unwrap();
 
     let started = Instant::now();
     let full = replay(&mut store, "bench", 90, now).unwrap();
@@ -79,7 +80,7 @@ fn main() {
 
     // One access entry changes: it gains a Kubernetes group.
     state.access_entries[7].kubernetes_groups.push("auditors".into());
-    store.store_state_version("bench", &snapshot(&state), |_| "{}".into(), "bench", now).unwrap();
+    store.store_state_version("bench", &snapshot(&state), no_diff, "bench", now).unwrap();
     let started = Instant::now();
     let incremental = replay(&mut store, "bench", 90, now).unwrap();
     let incremental_time = started.elapsed();

@@ -28,8 +28,10 @@ Exit codes:
   1  `explain`: the request is not allowed; `paths`: escalation paths were found
   3  `whatif`: the proposed state would deny requests allowed today
   2  usage: a bad flag, argument, config or input file, a --db that is not a grantscope
-     database; `state sync`: a part was kept from the previous version
-  4  not found: an input file, the database or a cluster's stored state does not exist
+     database, a kubeconfig without the --context, --in-cluster outside a pod;
+     `state sync`: a part was kept from the previous version
+  4  not found: an input file, the database, the kubeconfig or a cluster's stored state
+     does not exist
   5  I/O: a file could not be read or written
   6  remote: an AWS or Kubernetes API call failed
   7  data: the database cannot be used (written by a newer grantscope, an SQLite error, a
@@ -388,7 +390,7 @@ enum IngestCommand {
         #[arg(long)]
         log_group: Option<String>,
         /// Only streams whose name starts with this
-        #[arg(long, default_value = "kube-apiserver-audit")]
+        #[arg(long, default_value_t = grantscope::sources::cloudwatch::config::default_stream_prefix())]
         stream_prefix: String,
         #[command(flatten)]
         live: LiveCli,
@@ -415,9 +417,10 @@ struct LiveCli {
     /// Keep polling every --poll-seconds until SIGINT/SIGTERM (the page in flight is committed)
     #[arg(long)]
     follow: bool,
-    /// Seconds between polls with --follow
-    #[arg(long, default_value_t = 10, requires = "follow", value_parser = clap::value_parser!(u64).range(1..))]
-    poll_seconds: u64,
+    /// Seconds between polls with --follow [default: the source's poll_seconds, 10 for
+    /// CloudWatch, 300 for CloudTrail]
+    #[arg(long, requires = "follow", value_parser = clap::value_parser!(u64).range(1..))]
+    poll_seconds: Option<u64>,
 }
 
 impl LiveCli {
@@ -425,7 +428,8 @@ impl LiveCli {
         cli::ingest::LiveArgs {
             region: self.region.clone(),
             since_days: self.since,
-            follow_seconds: self.follow.then_some(self.poll_seconds),
+            follow: self.follow,
+            poll_seconds: self.poll_seconds,
             horizons,
         }
     }

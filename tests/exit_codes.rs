@@ -1,5 +1,5 @@
 //! Exit codes by the kind of failure, with the real binary and a real database: usage 2, not found
-//! 4, I/O 5, data 7. The remote class (6) is asserted where an AWS API fails against moto:
+//! 4 (a kubeconfig too), I/O 5, data 7. The remote class (6) is asserted where an AWS API fails against moto:
 //! `tests/cloudwatch.rs` (a missing log group, access denied), `tests/state_sync.rs` and
 //! `tests/remote_errors.rs` (no credentials, unreachable endpoints, expired sessions, kubeconfig).
 
@@ -27,6 +27,11 @@ fn each_kind_of_failure_exits_with_its_own_code() {
     std::fs::write(&a_file, "not a directory\n").unwrap();
     let under_a_file = a_file.join("state.json");
     let missing_input = dir.path().join("nope.jsonl");
+    // No AWS credentials either (and no network): the EKS part fails too, and the kubeconfig, which
+    // no retry will bring, decides the code.
+    let mut no_kubeconfig = command(&db, &["state", "sync", "--cluster", "c", "--region", "eu-west-1"]);
+    no_kubeconfig.arg("--kubeconfig").arg(dir.path().join("nope-kubeconfig"));
+    no_kubeconfig.env_clear().env("HOME", dir.path()).env("AWS_EC2_METADATA_DISABLED", "true");
     let cases: Vec<(&str, Command, i32, &str)> = vec![
         ("a misspelt flag is usage", command(&db, &["stats", "--clustr", "c"]), 2, "--clustr"),
         (
@@ -41,6 +46,12 @@ fn each_kind_of_failure_exits_with_its_own_code() {
             command(&db, &["ingest", "audit", "--cluster", "c", missing_input.to_str().unwrap()]),
             4,
             "nope.jsonl",
+        ),
+        (
+            "a missing kubeconfig is not found, not remote, even when the EKS part failed too",
+            no_kubeconfig,
+            4,
+            "no kubeconfig at",
         ),
         ("a missing database is not found", command(&dir.path().join("none.db"), &["stats"]), 4, "no such database"),
         (

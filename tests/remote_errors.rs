@@ -1,5 +1,7 @@
 //! Errors that teach: when an AWS or Kubernetes API cannot be used, the real binary says so in one
-//! short line naming what was tried and what to set, exits 6 (remote), and shows the whole of the
+//! short line naming what was tried and what to set, exits 6 (remote) — or, when what failed is
+//! local (a kubeconfig that is not there 4, one that cannot be read 5, a context it lacks or
+//! `--in-cluster` outside a pod 2), as for any other file or flag — and shows the whole of the
 //! error only with `-v`. No credentials (the default chain, IMDS off, IMDS refusing, a hostile
 //! profile name), an unreachable or malformed endpoint, no region, an expired session and an
 //! unknown key (moto, through `tests/support/moto_ext.py`'s fault injection), a missing kubeconfig,
@@ -24,8 +26,13 @@ fn bare(db: &Path, home: &Path) -> Command {
 
 /// Runs `cmd`, which must fail as remote (6) with one line on stderr, shorter than 300 characters,
 /// with no raw control character, saying each of `says`. Returns the line.
-fn one_line(mut cmd: Command, says: &[&str]) -> String {
-    let out = run_fails_with(&mut cmd, 6);
+fn one_line(cmd: Command, says: &[&str]) -> String {
+    one_line_exiting(cmd, 6, says)
+}
+
+/// [`one_line`], for a failure that exits with `code`.
+fn one_line_exiting(mut cmd: Command, code: i32, says: &[&str]) -> String {
+    let out = run_fails_with(&mut cmd, code);
     let stderr = String::from_utf8(out.stderr).unwrap();
     let line = stderr.strip_suffix('\n').unwrap_or(&stderr);
     assert!(!line.contains('\n'), "one line: {stderr}");
@@ -38,9 +45,10 @@ fn one_line(mut cmd: Command, says: &[&str]) -> String {
     line.to_string()
 }
 
-/// Runs `cmd` with `-v`: the same failure, and its detail under it (each of `detail`).
-fn with_detail(mut cmd: Command, line: &str, detail: &[&str]) {
-    let out = run_fails_with(cmd.arg("-v"), 6);
+/// Runs `cmd` with `-v`: the same failure (exiting `code`), and its detail under it (each of
+/// `detail`).
+fn with_detail(mut cmd: Command, code: i32, line: &str, detail: &[&str]) {
+    let out = run_fails_with(cmd.arg("-v"), code);
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.lines().any(|l| l == line), "the same line with -v:\n{stderr}");
     for d in detail {
@@ -65,7 +73,7 @@ fn missing_aws_credentials_say_what_the_chain_tried_and_what_to_set() {
     };
     let line = one_line(no_imds(), &says);
     assert!(line.contains("profile (AWS_PROFILE, ~/.aws/credentials)"), "{line}");
-    with_detail(no_imds(), &line, &["WebIdentityToken", "IMDS disabled by AWS_EC2_METADATA_DISABLED"]);
+    with_detail(no_imds(), 6, &line, &["WebIdentityToken", "IMDS disabled by AWS_EC2_METADATA_DISABLED"]);
 
     // Instance metadata on, but nothing answering there (a laptop): the chain still found nothing.
     let mut imds_refused = bare(&db, dir.path());
@@ -112,7 +120,7 @@ fn an_unusable_aws_endpoint_or_region_is_named_with_what_to_check() {
         cmd
     };
     let line = one_line(unreachable(), &[&format!("cannot reach {closed} (connection refused)"), "AWS_ENDPOINT_URL"]);
-    with_detail(unreachable(), &line, &["tcp connect error"]);
+    with_detail(unreachable(), 6, &line, &["tcp connect error"]);
 
     // The service's own override wins over the general one, as the SDK resolves it.
     let logs_only = format!("http://127.0.0.1:{}", free_port());
@@ -145,7 +153,7 @@ fn expired_or_unknown_credentials_say_how_to_renew_them() {
         cloudwatch(),
         &["the AWS session token has expired (ExpiredTokenException)", "refresh the credentials (aws sso login"],
     );
-    with_detail(cloudwatch(), &line, &["ServiceError"]);
+    with_detail(cloudwatch(), 6, &line, &["ServiceError"]);
     assert_eq!(moto.calls("FilterLogEvents").len(), 2, "an expired session is not retried");
 
     moto.fault("FilterLogEvents", 1, "UnrecognizedClientException");
@@ -175,19 +183,28 @@ fn kubernetes_failures_name_what_was_tried_and_what_to_do() {
     };
     let stored_nothing = "state sync of prod stored nothing: ";
 
+    // What is missing here is local, so the exit code is a file's or the command's, not remote.
     let mut from_env = sync(&[]);
     from_env.env("KUBECONFIG", "/nope/config");
-    let line = one_line(
+    let line = one_line_exiting(
         from_env,
+        4,
         &[&format!("{stored_nothing}no kubeconfig at /nope/config (from KUBECONFIG); set KUBECONFIG or --kubeconfig")],
     );
     let mut again = sync(&[]);
     again.env("KUBECONFIG", "/nope/config");
-    with_detail(again, &line, &["NotFound"]);
-    one_line(sync(&["--kubeconfig", "/nope/given"]), &["no kubeconfig at /nope/given (--kubeconfig)", "--eks-token"]);
+    with_detail(again, 4, &line, &["NotFound"]);
+    let given = ["no kubeconfig at /nope/given (--kubeconfig)", "--eks-token"];
+    one_line_exiting(sync(&["--kubeconfig", "/nope/given"]), 4, &given);
     let default = dir.path().join(".kube/config");
-    one_line(sync(&[]), &[&format!("no kubeconfig: KUBECONFIG is not set and {} does not exist", default.display())]);
-    one_line(sync(&["--in-cluster"]), &["not running in a pod (KUBERNETES_SERVICE_HOST"]);
+    let tried = format!("no kubeconfig: KUBECONFIG is not set and {} does not exist", default.display());
+    one_line_exiting(sync(&[]), 4, &[&tried]);
+    one_line_exiting(sync(&["--in-cluster"]), 2, &["not running in a pod (KUBERNETES_SERVICE_HOST"]);
+    // Under a file, so it cannot be read (a permission would not stop root).
+    let a_file = dir.path().join("a-file");
+    std::fs::write(&a_file, "").unwrap();
+    let unreadable = a_file.join("kubeconfig");
+    one_line_exiting(sync(&["--kubeconfig", unreadable.to_str().unwrap()]), 5, &["failed to read kubeconfig"]);
 
     let closed = format!("https://127.0.0.1:{}", free_port());
     let kubeconfig = dir.path().join("closed-kubeconfig");
@@ -202,7 +219,9 @@ fn kubernetes_failures_name_what_was_tried_and_what_to_do() {
         sync(&["--kubeconfig", kubeconfig.to_str().unwrap()]),
         &[&format!("cannot reach the Kubernetes API at {closed}/ (connection refused)")],
     );
-    with_detail(sync(&["--kubeconfig", kubeconfig.to_str().unwrap()]), &line, &["ConnectionRefused"]);
+    with_detail(sync(&["--kubeconfig", kubeconfig.to_str().unwrap()]), 6, &line, &["ConnectionRefused"]);
+    let no_context = sync(&["--kubeconfig", kubeconfig.to_str().unwrap(), "--context", "nope"]);
+    one_line_exiting(no_context, 2, &["failed to load current context: nope"]);
 
     // An EKS token the API server refuses (expired, or an identity it does not map).
     let endpoint = json!({"name": "prod", "endpoint": kube.url(), "certificateAuthority": kube.ca_data()});

@@ -15,7 +15,12 @@ pub enum StateVersionError {
         "cluster {cluster}: no access state stored; run `grantscope state import --cluster {cluster} FILE...` first"
     )]
     NoState { cluster: String },
-    #[error("cluster {cluster}: stored state version {version} is unreadable: {source}")]
+    /// Its snapshot is not one this grantscope reads: nothing is decided or stored from it (a
+    /// guess would pass for the state), so the command stops here.
+    #[error(
+        "cluster {cluster}: stored state version {version} is unreadable: {source}; the database was changed \
+         outside grantscope or is damaged: restore it from a backup"
+    )]
     Unreadable {
         cluster: String,
         version: i64,
@@ -90,7 +95,7 @@ pub fn store_files(
     state: AccessState,
     paths: &[PathBuf],
     now_ms: i64,
-) -> rusqlite::Result<Stored> {
+) -> Result<Stored, StateVersionError> {
     let source = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
     let stored = store_state(store, cluster, state, &source, now_ms)?;
     store.record_state_part(cluster, "files", now_ms, None)?;
@@ -112,32 +117,69 @@ pub struct Stored {
 }
 
 /// Stores `state` as the cluster's next version unless it equals the latest, with the diff
-/// against the latest.
+/// against the latest. A latest version that does not read stores nothing and is an error, as
+/// everywhere a stored version is read: an empty diff would say nothing changed.
 pub fn store_state(
     store: &mut Store,
     cluster: &str,
     state: AccessState,
     source: &str,
     now_ms: i64,
-) -> rusqlite::Result<Stored> {
+) -> Result<Stored, StateVersionError> {
     let warnings = crate::authz::Authorizer::new(&state).warnings;
     let snapshot = serde_json::to_string(&Snapshot::new(state.clone())).expect("snapshot serializes");
     let mut diff = None;
     // Against the version the store finds latest, inside its transaction; a diff with nothing in
     // it (only creation times moved) is still stored, as `{}`.
-    let (version, created) = store.store_state_version(
+    let (version, created) = store.store_state_version::<StateVersionError>(
         cluster,
         &snapshot,
-        |old| {
-            let d = serde_json::from_str::<Snapshot>(old)
-                .map(|old| StateDiff::between(&old.state, &state))
-                .unwrap_or_default();
+        |previous, old| {
+            let old = serde_json::from_str::<Snapshot>(old).map_err(|source| StateVersionError::Unreadable {
+                cluster: cluster.to_string(),
+                version: previous,
+                source,
+            })?;
+            let d = StateDiff::between(&old.state, &state);
             let json = serde_json::to_string(&d).expect("diffs serialize");
             diff = Some(d);
-            json
+            Ok(json)
         },
         source,
         now_ms,
     )?;
     Ok(Stored { version, created, diff: diff.filter(|d| !d.is_empty()), warnings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state_with_entry(arn: &str) -> AccessState {
+        let mut state = AccessState::default();
+        state.access_entries.push(crate::model::AccessEntry::test_viewer(arn));
+        state
+    }
+
+    #[test]
+    fn store_state_diffs_against_the_latest_version_and_never_guesses_one_that_does_not_read() {
+        let mut store = Store::open_in_memory().unwrap();
+        let first = store_state(&mut store, "c", state_with_entry("arn:aws:iam::1:role/a"), "test", 1).unwrap();
+        assert_eq!((first.version, first.created, first.diff.is_none()), (1, true, true), "a first version");
+        let second = store_state(&mut store, "c", state_with_entry("arn:aws:iam::1:role/b"), "test", 2).unwrap();
+        let lines = second.diff.as_ref().map(StateDiff::lines).unwrap_or_default();
+        assert!(lines.iter().any(|l| l.contains("role/b")), "the diff against version 1: {lines:?}");
+
+        // A latest version that does not read: an error naming it and what to do, nothing stored.
+        let as_is = |_, _: &str| Ok::<_, rusqlite::Error>("{}".into());
+        store.store_state_version("c", "{not a snapshot", as_is, "test", 3).unwrap();
+        let err = store_state(&mut store, "c", state_with_entry("arn:aws:iam::1:role/c"), "test", 4)
+            .expect_err("an unreadable previous version is not diffed as empty");
+        assert!(matches!(err, StateVersionError::Unreadable { version: 3, .. }), "{err:?}");
+        let said = err.to_string();
+        assert!(said.starts_with("cluster c: stored state version 3 is unreadable: "), "{said}");
+        assert!(said.ends_with("restore it from a backup"), "says what to do: {said}");
+        let (latest, _) = store.read_state_version("c", None).unwrap().unwrap();
+        assert_eq!(latest.version, 3, "nothing stored over it");
+    }
 }

@@ -5,8 +5,8 @@
 //!
 //! | code | class | for example |
 //! |---|---|---|
-//! | 2 | usage | a bad flag, argument, config or input file; a `--db` that is not a grantscope database; also `state sync` keeping a part from the previous version |
-//! | 4 | not found | an input file, the database, a cluster's stored state that does not exist |
+//! | 2 | usage | a bad flag, argument, config or input file; a `--db` that is not a grantscope database; a kubeconfig without the context asked for, `--in-cluster` outside a pod; also `state sync` keeping a part from the previous version |
+//! | 4 | not found | an input file, the database, a kubeconfig, a cluster's stored state that does not exist |
 //! | 5 | I/O | a file that cannot be read or written |
 //! | 6 | remote | an AWS or Kubernetes API call that failed (after its retries) |
 //! | 7 | data | a database written by a newer grantscope, an SQLite error, a stored state or a source's checkpoint that cannot be read |
@@ -15,12 +15,13 @@ use super::CommandError;
 use crate::app::exceptions::ExceptionsError;
 use crate::app::replay::ReplayError;
 use crate::app::state_versions::StateVersionError;
-use crate::app::sync::SyncError;
+use crate::app::sync::{PartError, SyncError};
 use crate::ingest::sink::SinkError;
 use crate::serve::config::ConfigError;
 use crate::serve::{LockError, ServeError};
 use crate::sources::files::IngestError;
 use crate::sources::slices::SourceError;
+use crate::sources::state_sync::kubernetes_error::KubernetesError;
 use crate::state::StateError;
 use crate::store::StoreError;
 use std::io;
@@ -160,11 +161,38 @@ fn stored_state_class(e: &StateVersionError) -> ExitClass {
 
 fn sync_class(e: &SyncError) -> ExitClass {
     match e {
-        SyncError::Failed { .. } => ExitClass::Remote,
+        SyncError::Failed { failures, .. } => part_class(failures.primary()),
         // What the APIs returned could not be read as a state.
         SyncError::State(_) => ExitClass::Remote,
         SyncError::StoredState(e) => stored_state_class(e),
         SyncError::Sql(_) => ExitClass::Data,
+    }
+}
+
+/// A part of a state sync that could not be read, by what failed: an AWS call is remote; a
+/// kubeconfig is a file (not there, unreadable) or the user's to fix (bad YAML, no such context),
+/// as `--in-cluster` outside a pod is.
+fn part_class(e: &PartError) -> ExitClass {
+    match e {
+        PartError::Eks(_) => ExitClass::Remote,
+        PartError::Kubernetes(e) => kubernetes_class(e),
+    }
+}
+
+fn kubernetes_class(e: &KubernetesError) -> ExitClass {
+    if let Some(io) = e.kubeconfig_io() {
+        return io_class(io);
+    }
+    match e {
+        KubernetesError::NoKubeconfig { .. } => ExitClass::NotFound,
+        KubernetesError::Kubeconfig { .. } | KubernetesError::NotInCluster => ExitClass::Usage,
+        KubernetesError::Token(_)
+        | KubernetesError::NoEndpoint
+        | KubernetesError::Config(_)
+        | KubernetesError::Unreachable { .. }
+        | KubernetesError::TokenRefused { .. }
+        | KubernetesError::Unauthorized { .. }
+        | KubernetesError::Api { .. } => ExitClass::Remote,
     }
 }
 
@@ -232,11 +260,6 @@ mod tests {
                 ExitClass::NotFound,
             ),
             (
-                "a sync that read nothing",
-                SyncError::Failed { cluster: "c".into(), failures: vec![], requests: Default::default() }.into(),
-                ExitClass::Remote,
-            ),
-            (
                 "a state file that is not YAML",
                 StateError::Syntax { file: "f".into(), document: 1, line: 1, message: "x".into() }.into(),
                 ExitClass::Usage,
@@ -250,6 +273,93 @@ mod tests {
         ];
         for (name, error, want) in cases {
             assert_eq!(error.class(), want, "{name}: {error}");
+        }
+    }
+
+    /// A state sync's failure is classed by what failed, in the CLI's exit code and the daemon's
+    /// `/readyz` class alike, whether it stored nothing or kept the part from the previous version.
+    #[test]
+    fn a_sync_is_classed_by_the_kind_of_its_failure_not_by_its_part() {
+        use crate::app::sync::PartFailures;
+        use crate::sources::aws::ApiError;
+        use crate::sources::error::{Classify, ErrorClass};
+        use crate::sources::state_sync::eks_token::TokenError;
+        use crate::sources::state_sync::kubernetes_error::KubeconfigOrigin;
+        use kube::config::KubeconfigError;
+        fn missing() -> KubernetesError {
+            KubernetesError::NoKubeconfig { path: "/nope/config".into(), origin: KubeconfigOrigin::Environment }
+        }
+        fn kubeconfig(source: KubeconfigError) -> KubernetesError {
+            KubernetesError::Kubeconfig { message: "x".into(), source }
+        }
+        fn unreadable() -> KubernetesError {
+            kubeconfig(KubeconfigError::ReadConfig(io::ErrorKind::PermissionDenied.into(), "/k".into()))
+        }
+        fn denied() -> PartError {
+            ApiError::answered("eks:DescribeCluster", "AccessDeniedException", 403).into()
+        }
+        fn unreachable() -> KubernetesError {
+            KubernetesError::Unreachable { url: "https://k".into(), cause: "refused".into() }
+        }
+        type Parts = fn() -> Vec<PartError>;
+        let cases: Vec<(&str, Parts, ExitClass, ErrorClass)> = vec![
+            (
+                "a kubeconfig that is not there is not found",
+                || vec![missing().into()],
+                ExitClass::NotFound,
+                ErrorClass::Io,
+            ),
+            ("a kubeconfig that cannot be read is I/O", || vec![unreadable().into()], ExitClass::Io, ErrorClass::Io),
+            (
+                "a kubeconfig without the context asked for is the user's to fix",
+                || vec![kubeconfig(KubeconfigError::LoadContext("dev".into())).into()],
+                ExitClass::Usage,
+                ErrorClass::Kubernetes,
+            ),
+            (
+                "--in-cluster outside a pod is the user's to fix",
+                || vec![KubernetesError::NotInCluster.into()],
+                ExitClass::Usage,
+                ErrorClass::Kubernetes,
+            ),
+            (
+                "an API server that cannot be reached is remote",
+                || vec![unreachable().into()],
+                ExitClass::Remote,
+                ErrorClass::Kubernetes,
+            ),
+            (
+                "an EKS token without AWS credentials or region is AWS's",
+                || vec![KubernetesError::Token(TokenError::NoRegion).into()],
+                ExitClass::Remote,
+                ErrorClass::Aws,
+            ),
+            ("an AWS call refused is remote", || vec![denied()], ExitClass::Remote, ErrorClass::Aws),
+            (
+                "both parts failed: the local failure decides, which no retry mends",
+                || vec![denied(), missing().into()],
+                ExitClass::NotFound,
+                ErrorClass::Io,
+            ),
+            (
+                "both parts failed remotely: the first part's decides",
+                || vec![denied(), KubernetesError::NoEndpoint.into()],
+                ExitClass::Remote,
+                ErrorClass::Aws,
+            ),
+        ];
+        for (name, parts, exit, readyz) in cases {
+            let failed = || {
+                let mut parts = parts().into_iter();
+                let failures = Box::new(PartFailures { first: parts.next().unwrap(), second: parts.next() });
+                SyncError::Failed { cluster: "c".into(), failures, requests: Default::default() }
+            };
+            assert_eq!(failed().class(), readyz, "{name}: /readyz");
+            let e: CommandError = failed().into();
+            assert_eq!(e.class(), exit, "{name}: {e}");
+            if let [kept] = &parts()[..] {
+                assert_eq!(kept.class(), readyz, "{name}: a part kept from the previous version");
+            }
         }
     }
 

@@ -128,8 +128,10 @@ pub struct LiveArgs {
     pub region: Option<String>,
     /// On a first run, start this far back [default: the source's].
     pub since_days: Option<u32>,
-    /// Poll again every this many seconds until SIGINT/SIGTERM.
-    pub follow_seconds: Option<u64>,
+    /// Poll again until SIGINT/SIGTERM...
+    pub follow: bool,
+    /// ... every this many seconds [default: the source's].
+    pub poll_seconds: Option<u64>,
     pub horizons: Horizons,
 }
 
@@ -155,11 +157,18 @@ impl<S: LiveSource> Reads for Following<'_, S> {
 
 /// Reads `source` up to now; with `--follow`, again every poll interval until SIGINT/SIGTERM,
 /// which stops the read at its next page, committed. Prints the totals.
-fn run_live(db: &Path, live: &LiveArgs, format: Format, mut source: impl LiveSource) -> Result<Tally, CommandError> {
+/// `poll_seconds` is the source's configured interval, used with `--follow`.
+fn run_live(
+    db: &Path,
+    live: &LiveArgs,
+    poll_seconds: u64,
+    format: Format,
+    mut source: impl LiveSource,
+) -> Result<Tally, CommandError> {
     let mut store = Store::open(db)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(CommandError::Runtime)?;
     let stop = Stop::default();
-    let every = live.follow_seconds.map(std::time::Duration::from_secs);
+    let every = live.follow.then(|| std::time::Duration::from_secs(poll_seconds));
     let mut total = ReadProgress::default();
     let mut reads = Following { store: &mut store, source: &mut source, stop: &stop, total: &mut total };
     runtime.block_on(async {
@@ -200,21 +209,27 @@ pub fn cloudwatch(
     live: LiveArgs,
     format: Format,
 ) -> Result<Tally, CommandError> {
-    use crate::sources::cloudwatch::{CloudWatch, CloudWatchConfig, config::default_since_days};
+    use crate::sources::cloudwatch::config::{default_poll_seconds, default_since_days};
+    use crate::sources::cloudwatch::{CloudWatch, CloudWatchConfig};
     let config = CloudWatchConfig {
         log_group,
         stream_prefix,
         since_days: live.since_days.unwrap_or(default_since_days()),
-        ..CloudWatchConfig::default()
+        poll_seconds: live.poll_seconds.unwrap_or(default_poll_seconds()),
     };
-    run_live(db, &live, format, CloudWatch::new(cluster, live.region.clone(), config))
+    let poll_seconds = config.poll_seconds;
+    run_live(db, &live, poll_seconds, format, CloudWatch::new(cluster, live.region.clone(), config))
 }
 
 /// `ingest cloudtrail --live`: the account's access-relevant CloudTrail events from
 /// LookupEvents, from each lookup's checkpoint (or `--since`) up to now, and on with `--follow`.
 pub fn cloudtrail_live(db: &Path, live: LiveArgs, format: Format) -> Result<Tally, CommandError> {
-    use crate::sources::cloudtrail::{CloudTrail, CloudTrailConfig, config::default_since_days};
-    let config =
-        CloudTrailConfig { since_days: live.since_days.unwrap_or(default_since_days()), ..CloudTrailConfig::default() };
-    run_live(db, &live, format, CloudTrail::new(live.region.clone(), config, Default::default()))
+    use crate::sources::cloudtrail::config::{default_poll_seconds, default_since_days};
+    use crate::sources::cloudtrail::{CloudTrail, CloudTrailConfig};
+    let config = CloudTrailConfig {
+        since_days: live.since_days.unwrap_or(default_since_days()),
+        poll_seconds: live.poll_seconds.unwrap_or(default_poll_seconds()),
+    };
+    let poll_seconds = config.poll_seconds;
+    run_live(db, &live, poll_seconds, format, CloudTrail::new(live.region.clone(), config, Default::default()))
 }

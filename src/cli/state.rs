@@ -83,13 +83,8 @@ pub fn sync(db: &Path, opts: &crate::app::sync::SyncOptions, format: Format) -> 
     if outcome.complete() {
         return Ok(0);
     }
-    for p in outcome.parts.iter().filter(|p| !p.fresh) {
-        crate::errln!(
-            "grantscope: the {} part of {} is stale: {}",
-            p.part,
-            outcome.cluster,
-            p.error.as_deref().unwrap_or("")
-        );
+    for e in outcome.parts.iter().filter_map(|p| p.error.as_ref()) {
+        crate::errln!("grantscope: the {} part of {} is stale: {e}", e.part(), outcome.cluster);
     }
     Ok(2)
 }

@@ -40,12 +40,12 @@ impl GrantId {
     }
 
     pub fn access_entry(principal_arn: &str) -> GrantId {
-        GrantId::unscoped(format!("eks-entry:{principal_arn}"))
+        GrantId::unscoped(format!("{ACCESS_ENTRY}{principal_arn}"))
     }
 
     /// One Kubernetes group of the access entry with id `entry`.
     pub fn entry_group(entry: &GrantId, group: &str) -> GrantId {
-        GrantId::unscoped(format!("{entry}#group/{group}"))
+        GrantId::unscoped(format!("{entry}{ENTRY_GROUP}{group}"))
     }
 
     /// A RoleBinding (with its namespace) or a ClusterRoleBinding (without), with the role it binds.
@@ -54,24 +54,24 @@ impl GrantId {
             None => format!("ClusterRoleBinding/{name}"),
             Some(ns) => format!("RoleBinding/{ns}/{name}"),
         };
-        GrantId::unscoped(format!("rbac:{binding}:{}/{role}", role_kind.as_str()))
+        GrantId::unscoped(format!("{BINDING}{binding}:{}/{role}", role_kind.as_str()))
     }
 
     pub fn aws_auth_role(arn: &str) -> GrantId {
-        GrantId::unscoped(format!("aws-auth:mapRoles/{arn}"))
+        GrantId::unscoped(format!("{AWS_AUTH_ROLE}{arn}"))
     }
 
     pub fn aws_auth_user(arn: &str) -> GrantId {
-        GrantId::unscoped(format!("aws-auth:mapUsers/{arn}"))
+        GrantId::unscoped(format!("{AWS_AUTH_USER}{arn}"))
     }
 
     pub fn aws_auth_account(account: &str) -> GrantId {
-        GrantId::unscoped(format!("aws-auth:mapAccounts/{account}"))
+        GrantId::unscoped(format!("{AWS_AUTH_ACCOUNT}{account}"))
     }
 
     /// A group Kubernetes allows everything before any authorizer runs (`system:masters`).
     pub fn privileged_group(group: &str) -> GrantId {
-        GrantId::unscoped(format!("k8s:group/{group}"))
+        GrantId::unscoped(format!("{PRIVILEGED_GROUP}{group}"))
     }
 
     fn unscoped(text: String) -> GrantId {
@@ -108,9 +108,70 @@ impl GrantId {
     pub fn without_scope(&self) -> Option<&str> {
         self.scope_at.map(|at| &self.text[..at])
     }
+
+    /// What kind of grant the id names, with the names it holds that a caller looks the grant up
+    /// by. An access policy's principal and policy, and a binding's names, are not split out (an
+    /// ARN and a role name may hold `:`): build the id of each candidate and compare.
+    pub fn kind(&self) -> GrantKind<'_> {
+        let text = self.text.as_str();
+        if let Some(rest) = text.strip_prefix(ACCESS_ENTRY) {
+            // The first `#group/` starts the group: an IAM name holds no `#` (a path may, and
+            // such an entry's group id does not read back as it: its entry is not found).
+            return match rest.split_once(ENTRY_GROUP) {
+                Some((principal_arn, group)) => GrantKind::EntryGroup { principal_arn, group },
+                None => GrantKind::AccessEntry { principal_arn: rest },
+            };
+        }
+        if let Some(arn) = text.strip_prefix(AWS_AUTH_ROLE) {
+            GrantKind::AwsAuthRole(arn)
+        } else if let Some(arn) = text.strip_prefix(AWS_AUTH_USER) {
+            GrantKind::AwsAuthUser(arn)
+        } else if let Some(account) = text.strip_prefix(AWS_AUTH_ACCOUNT) {
+            GrantKind::AwsAuthAccount(account)
+        } else if let Some(group) = text.strip_prefix(PRIVILEGED_GROUP) {
+            GrantKind::PrivilegedGroup(group)
+        } else if text.starts_with(ACCESS_POLICY) {
+            GrantKind::AccessPolicy
+        } else if text.starts_with(BINDING) {
+            GrantKind::Binding
+        } else {
+            GrantKind::Unknown
+        }
+    }
 }
 
+/// What kind of grant a [`GrantId`] names ([`GrantId::kind`]), borrowing the names its id holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantKind<'a> {
+    /// An access policy associated with an access entry, in a scope.
+    AccessPolicy,
+    /// An access entry, by its principal's ARN.
+    AccessEntry { principal_arn: &'a str },
+    /// One Kubernetes group of an access entry.
+    EntryGroup { principal_arn: &'a str, group: &'a str },
+    /// A RoleBinding or ClusterRoleBinding with the role it binds.
+    Binding,
+    /// An aws-auth mapRoles entry, by its role ARN as written.
+    AwsAuthRole(&'a str),
+    /// An aws-auth mapUsers entry, by its user ARN as written.
+    AwsAuthUser(&'a str),
+    /// An aws-auth mapAccounts entry, by its account id.
+    AwsAuthAccount(&'a str),
+    /// A group Kubernetes allows everything (`system:masters`).
+    PrivilegedGroup(&'a str),
+    /// Text no constructor writes.
+    Unknown,
+}
+
+/// How each kind of id starts (an entry group's id: its entry's, then [`ENTRY_GROUP`]).
 const ACCESS_POLICY: &str = "eks:";
+const ACCESS_ENTRY: &str = "eks-entry:";
+const ENTRY_GROUP: &str = "#group/";
+const BINDING: &str = "rbac:";
+const AWS_AUTH_ROLE: &str = "aws-auth:mapRoles/";
+const AWS_AUTH_USER: &str = "aws-auth:mapUsers/";
+const AWS_AUTH_ACCOUNT: &str = "aws-auth:mapAccounts/";
+const PRIVILEGED_GROUP: &str = "k8s:group/";
 
 /// `eks:<principalARN>:<Policy>`: an access policy association without its scope.
 fn unscoped_access_policy(principal_arn: &str, policy: &str) -> String {
@@ -314,6 +375,52 @@ mod tests {
             assert_eq!(json, serde_json::to_string(want).unwrap(), "{name}: serialized as the bare id");
             let back: GrantId = serde_json::from_str(&json).unwrap();
             assert_eq!(back.without_scope(), id.without_scope(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_grant_id_says_its_kind_and_the_names_it_holds() {
+        let entry = GrantId::access_entry(ARN);
+        let cases = [
+            (
+                "an access policy, whatever its principal holds",
+                GrantId::access_policy(ARN, "AmazonEKSViewPolicy", &AccessScope::Cluster),
+                GrantKind::AccessPolicy,
+            ),
+            ("an access entry, by its principal", entry.clone(), GrantKind::AccessEntry { principal_arn: ARN }),
+            (
+                "a group of an access entry, by its principal and group",
+                GrantId::entry_group(&entry, "system:devs"),
+                GrantKind::EntryGroup { principal_arn: ARN, group: "system:devs" },
+            ),
+            ("a ClusterRoleBinding", GrantId::binding(None, "ops", RoleKind::ClusterRole, "admin"), GrantKind::Binding),
+            (
+                "a RoleBinding whose names hold colons",
+                GrantId::binding(Some("kube-system"), "eks:addon", RoleKind::Role, "eks:addon"),
+                GrantKind::Binding,
+            ),
+            (
+                "an aws-auth role",
+                GrantId::aws_auth_role("arn:aws:iam::1:role/r"),
+                GrantKind::AwsAuthRole("arn:aws:iam::1:role/r"),
+            ),
+            (
+                "an aws-auth user",
+                GrantId::aws_auth_user("arn:aws:iam::1:user/u"),
+                GrantKind::AwsAuthUser("arn:aws:iam::1:user/u"),
+            ),
+            ("an aws-auth account", GrantId::aws_auth_account("1"), GrantKind::AwsAuthAccount("1")),
+            (
+                "a privileged group",
+                GrantId::privileged_group("system:masters"),
+                GrantKind::PrivilegedGroup("system:masters"),
+            ),
+            ("text no constructor writes", GrantId::parse("eks"), GrantKind::Unknown),
+            ("an empty id", GrantId::parse(""), GrantKind::Unknown),
+        ];
+        for (name, id, want) in cases {
+            assert_eq!(id.kind(), want, "{name}: {id}");
+            assert_eq!(GrantId::parse(id.as_str()).kind(), want, "{name}: read back");
         }
     }
 

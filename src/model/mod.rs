@@ -20,7 +20,7 @@ pub use access::{
 pub use access_change::{ACCESS_EVENTS, AccessChange, is_access_event};
 pub use audit::{AuditEvent, RecordedDecision};
 pub use event_id::EventId;
-pub use grant_id::{GrantId, RecordedGrant, UsageRole};
+pub use grant_id::{GrantId, GrantKind, RecordedGrant, UsageRole};
 pub use grant_times::GrantTimes;
 pub use identity::{NODES_GROUP, PrincipalKind, canonical_principal_arn, is_node_identity, session_name_of};
 pub use replay_summary::{AtTheTime, ReplaySummary};

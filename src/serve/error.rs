@@ -3,7 +3,7 @@
 
 use crate::app::replay::ReplayError;
 use crate::app::state_versions::StateVersionError;
-use crate::app::sync::{EKS_PART, SyncError};
+use crate::app::sync::{PartError, SyncError};
 use crate::sources::error::{Classify, ErrorClass};
 use crate::sources::files::IngestError;
 use crate::sources::follow::ReadFailure;
@@ -21,8 +21,8 @@ pub enum TaskError {
     #[error(transparent)]
     Sync(#[from] SyncError),
     /// A part of the synced state could not be read; the previous version's is kept.
-    #[error("the {part} part is stale: {message}")]
-    StalePart { part: &'static str, message: String },
+    #[error("the {part} part is stale: {0}", part = .0.part())]
+    StalePart(#[source] PartError),
     #[error("state files (previous version kept): {0}")]
     StateFiles(#[source] StateError),
     /// A state file read removes more than half the grants: held back until read the same twice.
@@ -62,24 +62,16 @@ impl Classify for TaskError {
         match self {
             TaskError::Live(e) => e.class(),
             TaskError::Files(e) => e.class(),
-            TaskError::Sync(SyncError::Failed { failures, .. }) if failures.iter().any(|(p, _)| *p == EKS_PART) => {
-                ErrorClass::Aws
-            }
-            TaskError::Sync(SyncError::Failed { .. }) => ErrorClass::Kubernetes,
-            TaskError::StalePart { part, .. } if *part == EKS_PART => ErrorClass::Aws,
-            TaskError::StalePart { .. } => ErrorClass::Kubernetes,
+            TaskError::Sync(e) => e.class(),
+            TaskError::StalePart(e) => e.class(),
             // A panicked read is counted with the store's failures, the nearest class; its log
             // line has the panic.
-            TaskError::Sync(SyncError::Sql(_)) | TaskError::Sql(_) | TaskError::Store(_) | TaskError::Aborted(_) => {
-                ErrorClass::Store
-            }
-            TaskError::Sync(SyncError::StoredState(StateVersionError::Sql(_)))
-            | TaskError::StoredState(StateVersionError::Sql(_))
+            TaskError::Sql(_) | TaskError::Store(_) | TaskError::Aborted(_) => ErrorClass::Store,
+            TaskError::StoredState(StateVersionError::Sql(_))
             | TaskError::Replay(ReplayError::Sql(_) | ReplayError::State(StateVersionError::Sql(_))) => {
                 ErrorClass::Store
             }
-            TaskError::Sync(_)
-            | TaskError::StateFiles(_)
+            TaskError::StateFiles(_)
             | TaskError::Shrink { .. }
             | TaskError::NoStateFiles { .. }
             | TaskError::StoredState(_)

@@ -40,7 +40,8 @@ pub fn of(cluster: &ClusterConfig, pacers: &Arc<Pacers>) -> Vec<Box<dyn DaemonSo
     let name = cluster.name.clone();
     let mut sources: Vec<Box<dyn DaemonSource>> = Vec::new();
     if let Some(sync) = &cluster.state_sync {
-        let opts = SyncOptions { cluster: name.clone(), region: cluster.region.clone(), kubernetes: sync.access() };
+        let opts =
+            SyncOptions { cluster: name.clone(), region: cluster.region.clone(), kubernetes: sync.kubernetes.clone() };
         sources.push(Box::new(StateSync { opts, every: seconds(sync.poll_seconds) }));
     }
     if let Some(files) = &cluster.files {
@@ -266,8 +267,8 @@ impl DaemonSource for StateSync {
             shared.metrics.state_sync_timestamp.with_label_values(&[cluster, p.part]).set(now as f64 / 1000.0);
         }
         shared.state_stored(cluster, &outcome.stored);
-        match outcome.parts.into_iter().find_map(|p| p.error.map(|e| (p.part, e))) {
-            Some((part, message)) => Err(TaskError::StalePart { part, message }),
+        match outcome.parts.into_iter().find_map(|p| p.error) {
+            Some(e) => Err(TaskError::StalePart(e)),
             None => Ok(()),
         }
     }

@@ -85,6 +85,27 @@ impl Classify for super::files::IngestError {
     }
 }
 
+impl Classify for super::state_sync::kubernetes_error::KubernetesError {
+    fn class(&self) -> ErrorClass {
+        use super::state_sync::kubernetes_error::KubernetesError;
+        match self {
+            // A kubeconfig (or a file it names) that is not there or does not read: a local file.
+            KubernetesError::NoKubeconfig { .. } => ErrorClass::Io,
+            e @ KubernetesError::Kubeconfig { .. } if e.kubeconfig_io().is_some() => ErrorClass::Io,
+            // The AWS side of the EKS token mode: the credentials that sign the token, or the
+            // endpoint DescribeCluster did not give.
+            KubernetesError::Token(_) | KubernetesError::NoEndpoint => ErrorClass::Aws,
+            KubernetesError::Kubeconfig { .. }
+            | KubernetesError::NotInCluster
+            | KubernetesError::Config(_)
+            | KubernetesError::Unreachable { .. }
+            | KubernetesError::TokenRefused { .. }
+            | KubernetesError::Unauthorized { .. }
+            | KubernetesError::Api { .. } => ErrorClass::Kubernetes,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,17 +26,18 @@ pub struct StatePart {
 
 impl Store {
     /// Stores `snapshot` as the cluster's next version unless it equals the latest one, with what
-    /// `diff` says changed since the latest (given the latest snapshot; called inside the transaction,
-    /// so a concurrent writer cannot slip a version in between). Returns the version that now holds
-    /// this content and whether it was created.
-    pub fn store_state_version(
+    /// `diff` says changed since the latest (given the latest version and its snapshot; called
+    /// inside the transaction, so a concurrent writer cannot slip a version in between). An error
+    /// of `diff` stores nothing. Returns the version that now holds this content and whether it was
+    /// created.
+    pub fn store_state_version<E: From<rusqlite::Error>>(
         &mut self,
         cluster: &str,
         snapshot: &str,
-        diff: impl FnOnce(&str) -> String,
+        diff: impl FnOnce(i64, &str) -> Result<String, E>,
         source: &str,
         now_ms: i64,
-    ) -> rusqlite::Result<(i64, bool)> {
+    ) -> Result<(i64, bool), E> {
         let hash = xxhash_rust::xxh3::xxh3_128(snapshot.as_bytes()).to_be_bytes();
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let latest: Option<(i64, Vec<u8>)> = tx
@@ -60,7 +61,7 @@ impl Store {
             )?;
             tx.execute(
                 "INSERT INTO state_diffs (cluster, version, diff) VALUES (?1, ?2, ?3)",
-                params![cluster, version, diff(&old)],
+                params![cluster, version, diff(previous, &old)?],
             )?;
         }
         tx.execute(

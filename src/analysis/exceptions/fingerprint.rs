@@ -9,7 +9,7 @@
 //! every exception. Unordered lists (groups, subjects, policies) are sorted; rules keep their order.
 
 use crate::authz::policies::policy_name;
-use crate::model::{AccessEntry, AccessState, GrantId, IdentityMapping, RoleBinding, RoleKind};
+use crate::model::{AccessEntry, AccessState, GrantId, GrantKind, IdentityMapping, RoleBinding, RoleKind};
 
 /// 16 hex digits of a hash of the grant's id and definition; a grant the state does not hold
 /// (the finding's grant is always there) hashes its id alone.
@@ -20,39 +20,30 @@ pub fn fingerprint(state: &AccessState, grant: &GrantId) -> String {
 
 /// The grant's definition as lines of text, if the state holds it.
 fn definition(state: &AccessState, grant: &GrantId) -> Option<String> {
-    let id = grant.as_str();
     let entry = |arn: &str| state.access_entries.iter().find(|e| e.principal_arn == arn);
-    if let Some(rest) = id.strip_prefix("eks-entry:") {
+    let mapping = |list: &[IdentityMapping], arn: &str| list.iter().find(|m| m.arn == arn).map(mapping_definition);
+    match grant.kind() {
         // An entry, or one Kubernetes group of it: either changes with the entry.
-        let arn = rest.split_once("#group/").map_or(rest, |(arn, _)| arn);
-        return entry(arn).map(entry_definition);
-    }
-    if id.starts_with("eks:") {
-        return state.access_entries.iter().find_map(|e| {
+        GrantKind::AccessEntry { principal_arn } | GrantKind::EntryGroup { principal_arn, .. } => {
+            entry(principal_arn).map(entry_definition)
+        }
+        GrantKind::AccessPolicy => state.access_entries.iter().find_map(|e| {
             e.policies.iter().find_map(|a| {
                 let policy = policy_name(&a.policy_arn).unwrap_or(&a.policy_arn);
                 (GrantId::access_policy(&e.principal_arn, policy, &a.scope) == *grant)
                     .then(|| format!("policy {} {}", a.policy_arn, a.scope))
             })
-        });
-    }
-    if id.starts_with("rbac:") {
-        return state
+        }),
+        GrantKind::Binding => state
             .bindings
             .iter()
             .find(|b| GrantId::binding(b.namespace.as_deref(), &b.name, b.role_kind, &b.role_name) == *grant)
-            .map(|b| binding_definition(state, b));
+            .map(|b| binding_definition(state, b)),
+        GrantKind::AwsAuthRole(arn) => mapping(&state.aws_auth.map_roles, arn),
+        GrantKind::AwsAuthUser(arn) => mapping(&state.aws_auth.map_users, arn),
+        // An aws-auth account and a privileged group are all their id says.
+        GrantKind::AwsAuthAccount(_) | GrantKind::PrivilegedGroup(_) | GrantKind::Unknown => None,
     }
-    let a = &state.aws_auth;
-    let mapping = |list: &[IdentityMapping], arn: &str| list.iter().find(|m| m.arn == arn).map(mapping_definition);
-    if let Some(arn) = id.strip_prefix("aws-auth:mapRoles/") {
-        return mapping(&a.map_roles, arn);
-    }
-    if let Some(arn) = id.strip_prefix("aws-auth:mapUsers/") {
-        return mapping(&a.map_users, arn);
-    }
-    // An aws-auth account and a privileged group are all their id says.
-    None
 }
 
 fn entry_definition(e: &AccessEntry) -> String {

@@ -19,7 +19,7 @@
 use crate::sources::cloudtrail::CloudTrailConfig;
 use crate::sources::cloudwatch::CloudWatchConfig;
 use crate::sources::files::FilesConfig;
-use crate::sources::state_sync::{KubernetesMode, StateSyncConfig};
+use crate::sources::state_sync::config::{KubernetesMode, StateSyncConfig, StateSyncToml, default_poll_seconds};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::marker::PhantomData;
@@ -212,13 +212,13 @@ impl TryFrom<ClusterToml> for ClusterConfig {
                 note("kubeconfig", "state_sync.kubeconfig", t.kubeconfig.is_some());
                 note("context", "state_sync.context", t.context.is_some());
                 note("state_sync_seconds", "state_sync.poll_seconds", t.state_sync_seconds.is_some());
-                let defaults = StateSyncConfig::default();
-                Some(StateSyncConfig {
+                let table = StateSyncToml {
                     kubernetes: t.kubernetes.unwrap_or_default(),
                     kubeconfig: t.kubeconfig,
                     context: t.context,
-                    poll_seconds: t.state_sync_seconds.unwrap_or(defaults.poll_seconds),
-                })
+                    poll_seconds: t.state_sync_seconds.unwrap_or(default_poll_seconds()),
+                };
+                Some(StateSyncConfig::try_from(table).map_err(|e| format!("cluster {:?}: {e}", t.name))?)
             }
             off => {
                 note("state_sync = false", "no [clusters.state_sync] table", matches!(off, Some(Switch::Flat(false))));

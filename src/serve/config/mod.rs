@@ -14,7 +14,6 @@ pub use cluster::ClusterConfig;
 
 use crate::model::time::TimeOfDay;
 use crate::report::ReportFormat;
-use crate::sources::state_sync::KubernetesMode;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -395,17 +394,12 @@ impl Config {
                     return invalid(at(key), "at least 1 second");
                 }
             }
+            // Checked here, not by a type: the two are keys of two sources' tables (files.state
+            // beside the audit files it is polled with), and the example file, read as a whole,
+            // shows both. (A kubeconfig beside another mode of state sync cannot be read at all:
+            // StateSyncConfig holds a KubernetesAccess.)
             if c.state_sync.is_some() && c.files.as_ref().is_some_and(|f| !f.state.is_empty()) {
                 return invalid(at("files.state"), "either [clusters.state_sync] or files.state, not both");
-            }
-            if let Some(sync) = &c.state_sync
-                && (sync.kubeconfig.is_some() || sync.context.is_some())
-                && sync.kubernetes != KubernetesMode::Kubeconfig
-            {
-                return invalid(
-                    at("state_sync.kubeconfig"),
-                    "kubeconfig and context only with kubernetes = \"kubeconfig\"",
-                );
             }
             if c.cloudwatch.as_ref().is_some_and(|w| w.log_group.as_deref() == Some("")) {
                 return invalid(at("cloudwatch.log_group"), "a log group name, like /aws/eks/NAME/cluster");
@@ -522,7 +516,12 @@ mod tests {
             (
                 "a kubeconfig where none is read",
                 "[[clusters]]\nname = \"a\"\n[clusters.state_sync]\nkubernetes = \"in-cluster\"\ncontext = \"x\"\n",
-                "clusters[0].state_sync.kubeconfig",
+                "grantscope.toml:3:1: state_sync.context is read only with kubernetes = \"kubeconfig\", not \"in-cluster\"",
+            ),
+            (
+                "a flat kubeconfig where none is read",
+                "[[clusters]]\nname = \"a\"\nstate_sync = true\nkubernetes = \"eks-token\"\nkubeconfig = \"/k\"\n",
+                "cluster \"a\": state_sync.kubeconfig is read only with kubernetes = \"kubeconfig\", not \"eks-token\"",
             ),
             (
                 "an old flat key next to its table",

@@ -67,6 +67,24 @@ impl ApiError {
     }
 }
 
+#[cfg(test)]
+impl ApiError {
+    /// `api` answered `status` with AWS error `code`, from its public endpoint in us-east-1.
+    pub fn answered(api: &'static str, code: &str, status: u16) -> ApiError {
+        use aws_sdk_eks::error::ErrorMetadata;
+        use aws_sdk_eks::operation::describe_cluster::DescribeClusterError;
+        let err = DescribeClusterError::generic(ErrorMetadata::builder().code(code).build());
+        let err = SdkError::service_error(err, HttpResponse::new(status.try_into().unwrap(), "".into()));
+        let target = Target {
+            endpoint: "https://eks.us-east-1.amazonaws.com".into(),
+            overridden: false,
+            region: Some("us-east-1".into()),
+            profile: None,
+        };
+        ApiError::new(api, api, "fake", &target, &err)
+    }
+}
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.failure.stands_alone() {

@@ -4,9 +4,6 @@
 
 use super::*;
 use crate::ingest::CloudTrailSink;
-use aws_sdk_eks::config::http::HttpResponse;
-use aws_sdk_eks::error::{ErrorMetadata, SdkError};
-use aws_sdk_eks::operation::describe_cluster::DescribeClusterError;
 
 /// Event times are offsets from here (ms), so they read as real CloudTrail times.
 const T0: i64 = 1_750_000_000_000;
@@ -30,15 +27,7 @@ impl FakeApi {
 }
 
 fn unavailable() -> ApiError {
-    let err = DescribeClusterError::generic(ErrorMetadata::builder().code("ServiceUnavailable").build());
-    let err = SdkError::service_error(err, HttpResponse::new(503.try_into().unwrap(), "".into()));
-    let target = crate::sources::aws::Target {
-        endpoint: "https://cloudtrail.us-east-1.amazonaws.com".into(),
-        overridden: false,
-        region: Some("us-east-1".into()),
-        profile: None,
-    };
-    ApiError::new("cloudtrail:LookupEvents", "cloudtrail:LookupEvents", "fake", &target, &err)
+    ApiError::answered("cloudtrail:LookupEvents", "ServiceUnavailable", 503)
 }
 
 impl PagedSource for FakeApi {

@@ -53,7 +53,9 @@ pub async fn client(access: &KubernetesAccess, eks: Option<EksEndpoint<'_>>) -> 
             }
             .map_err(|e| KubernetesError::kubeconfig(e, path.as_deref()))?;
             let options = KubeConfigOptions { context: context.clone(), ..KubeConfigOptions::default() };
-            kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.map_err(|e| KubernetesError::config(&e))?
+            kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+                .await
+                .map_err(|e| KubernetesError::kubeconfig(e, path.as_deref()))?
         }
         KubernetesAccess::InCluster => kube::Config::incluster().map_err(KubernetesError::in_cluster)?,
         KubernetesAccess::EksToken => {

@@ -30,6 +30,16 @@ pub enum KubernetesError {
         "not running in a pod (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set): use a kubeconfig or --eks-token instead of --in-cluster"
     )]
     NotInCluster,
+    /// The kubeconfig, or a file it names (a CA, a client certificate), could not be read or used
+    /// (bad YAML, no such context); `source` says which.
+    #[error("Kubernetes API configuration: {message}")]
+    Kubeconfig {
+        message: String,
+        #[source]
+        source: KubeconfigError,
+    },
+    /// A client could not be configured otherwise (the in-cluster files, the endpoint and CA
+    /// DescribeCluster gave).
     #[error("Kubernetes API configuration: {0}")]
     Config(String),
     #[error("--eks-token needs the endpoint and CA that DescribeCluster gives, and it gave none")]
@@ -94,8 +104,31 @@ impl KubernetesError {
                 };
                 KubernetesError::NoKubeconfig { path: shown(&path), origin }
             }
-            other => KubernetesError::said(&other),
+            other => KubernetesError::Kubeconfig { message: connection::one_line(&other, LINE_CHARS), source: other },
         }
+    }
+
+    /// The failure to read the kubeconfig or a file it names, if that is what this is: a local
+    /// file, not the API, so it is classed as the file's failure.
+    pub fn kubeconfig_io(&self) -> Option<&std::io::Error> {
+        use kube::config::LoadDataError;
+        let KubernetesError::Kubeconfig { source, .. } = self else { return None };
+        match source {
+            KubeconfigError::ReadConfig(io, _) => Some(io),
+            KubeconfigError::LoadCertificateAuthority(LoadDataError::ReadFile(io, _))
+            | KubeconfigError::LoadClientCertificate(LoadDataError::ReadFile(io, _))
+            | KubeconfigError::LoadClientKey(LoadDataError::ReadFile(io, _)) => Some(io),
+            _ => None,
+        }
+    }
+
+    /// A failure a retry cannot mend: the kubeconfig (missing, unreadable, wrong) or the pod's
+    /// environment. The rest are the API's, or the AWS credentials' that sign the EKS token.
+    pub fn is_local(&self) -> bool {
+        matches!(
+            self,
+            KubernetesError::NoKubeconfig { .. } | KubernetesError::Kubeconfig { .. } | KubernetesError::NotInCluster
+        )
     }
 
     /// In-cluster configuration that could not be had.
@@ -182,6 +215,9 @@ mod tests {
         assert!(line.starts_with("no kubeconfig at /nope/con\\u{1b}fig (--kubeconfig); set KUBECONFIG"), "{line}");
         assert!(line.contains("--eks-token"), "{line}");
         let unreadable = KubeconfigError::ReadConfig(std::io::ErrorKind::PermissionDenied.into(), "/k".into());
-        assert!(matches!(KubernetesError::kubeconfig(unreadable, None), KubernetesError::Config(_)));
+        let e = KubernetesError::kubeconfig(unreadable, None);
+        assert!(e.to_string().starts_with("Kubernetes API configuration: failed to read kubeconfig"), "{e}");
+        let kind = e.kubeconfig_io().map(std::io::Error::kind);
+        assert_eq!(kind, Some(std::io::ErrorKind::PermissionDenied), "the I/O error is kept: {e:?}");
     }
 }

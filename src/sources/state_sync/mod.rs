@@ -14,4 +14,4 @@ pub mod eks_token;
 pub mod kubernetes;
 pub mod kubernetes_error;
 
-pub use config::{KubernetesMode, StateSyncConfig};
+pub use config::StateSyncConfig;
