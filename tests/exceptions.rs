@@ -245,7 +245,7 @@ fn the_configured_exceptions_file_serves_the_one_shot_commands_and_the_flag_wins
     let file = dir.path().join("accepted.yaml");
     let f = file.to_str().unwrap();
     let id = break_glass_id(&db);
-    run_ok(grantscope(&db).args(["accept", &id, "--reason", "sandbox", "--exceptions", f]));
+    run_ok(grantscope(&db).args(["accept", &id, "--reason", "sandbox", "--owner", "o", "--exceptions", f]));
     let config = dir.path().join("grantscope.toml");
     std::fs::write(&config, format!("[analysis]\nexceptions = {:?}\n", f)).unwrap();
     let c = config.to_str().unwrap();

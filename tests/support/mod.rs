@@ -20,14 +20,7 @@ pub fn fixture(rel: &str) -> PathBuf {
 pub fn grantscope(db: &Path) -> Command {
     let mut c = Command::new(bin());
     c.arg("--db").arg(db);
-    for var in [
-        "GRANTSCOPE_DB",
-        "GRANTSCOPE_STORE_PATH",
-        "GRANTSCOPE_STORE_RETENTION_DAYS",
-        "GRANTSCOPE_STORE_DEDUPE_DAYS",
-        "RUST_LOG",
-        "AWS_REGION",
-    ] {
+    for var in grantscope::serve::config::ENVIRONMENT.into_iter().chain(["RUST_LOG", "AWS_REGION"]) {
         c.env_remove(var);
     }
     c
