@@ -191,10 +191,11 @@ impl StateFiles {
                 }
                 tracing::warn!(cluster, %shrink, "state files read the same on two polls in a row; storing them");
             }
+            // A read that shrinks nothing ends a pending shrink, so two equal shrinking reads
+            // count only when nothing came between them (once stored, a shrink shrinks no more).
             None => self.pending_shrink = None,
         }
         let mut stored = store_files(store, cluster, state, paths, now_ms())?;
-        self.pending_shrink = None;
         warnings.append(&mut stored.warnings);
         shared.warn_once(cluster, &warnings);
         Ok(stored)
